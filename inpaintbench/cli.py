@@ -1,0 +1,210 @@
+"""The `inpaintbench` command line."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import ProgressColumn, BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from .errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
+masks_app = typer.Typer(no_args_is_help=True, help="Frozen mask sets: generate, verify, stats, import.")
+app.add_typer(masks_app, name="masks")
+console = Console(stderr=True)
+
+
+class _Bar:
+    """Adapter from the runner's start/advance calls to a rich progress bar."""
+
+    def __init__(self, progress: Progress, label: str):
+        self.p, self.label, self.task = progress, label, None
+
+    def start(self, total: int, completed: int = 0):
+        self.task = self.p.add_task(self.label, total=total, completed=completed)
+
+    def advance(self, n: int = 1):
+        self.p.advance(self.task, n)
+
+
+class _Rate(ProgressColumn):
+    def render(self, task):
+        return Text(f"{task.speed:.2f} it/s" if task.speed else "– it/s")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                    _Rate(), TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+
+
+def _guard(fn):
+    """Bad input ends with one red line and exit code 2, never a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        try:
+            return fn(*a, **k)
+        except InputError as e:
+            console.print(f"[red]error:[/red] {e}", highlight=False)
+            raise typer.Exit(2)
+    return wrapper
+
+
+@app.command()
+@_guard
+def run(
+    method: str = typer.Option(..., help="Registered method name (see `inpaintbench methods`)."),
+    dataset: str = typer.Option("demo", help="demo, folder, places2, celeba-hq or paris."),
+    data_root: Optional[Path] = typer.Option(None, help="Root folder of the dataset (not needed for demo)."),
+    masks: Optional[Path] = typer.Option(None, help="Mask set folder with manifest.csv (default: the frozen set)."),
+    buckets: Optional[List[str]] = typer.Option(None, help="Buckets to evaluate, e.g. --buckets 10-20 --buckets 50-60."),
+    limit: Optional[int] = typer.Option(None, help="Evaluate only the first N images."),
+    batch_size: int = typer.Option(8),
+    device: str = typer.Option("cpu", help="cpu or cuda[:N]."),
+    weights: Optional[str] = typer.Option(None, help="Weights file for learned methods (default: shipped)."),
+    resize: str = typer.Option("resize-crop", help="resize-crop, center-crop or exact."),
+    save_images: bool = typer.Option(False, help="Also write composited outputs as PNG."),
+    out: Optional[Path] = typer.Option(None, help="Run directory (default runs/DATASET/METHOD)."),
+):
+    """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
+    from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
+    from .runner import RunConfig, run as do_run
+
+    cfg = RunConfig(method=method, dataset=dataset, data_root=str(data_root) if data_root else None,
+                    masks=str(masks or DEFAULT_MASK_DIR), buckets=list(buckets or BUCKET_NAMES), limit=limit,
+                    batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images)
+    out = out or Path("runs") / dataset / method
+    with _progress() as p:
+        do_run(cfg, out, progress=_Bar(p, method), log=lambda s: p.console.print(s, highlight=False))
+    console.print(f"records in {out}")
+
+
+@app.command()
+@_guard
+def report(
+    runs: List[Path] = typer.Argument(..., help="Run directories to table side by side."),
+    format: str = typer.Option("md", "--format", "-f", help="csv, md or latex."),
+    out: Optional[Path] = typer.Option(None, help="Write here instead of stdout."),
+    metrics: Optional[List[str]] = typer.Option(None, help="Metrics to show (default psnr l1 l2 ssim)."),
+):
+    """Table 1: metrics x buckets as rows, methods as columns."""
+    from .report import DEFAULT_METRICS, caption_for, load_runs, render, table1
+
+    df, manifests = load_runs(runs)
+    text = render(table1(df, metrics or DEFAULT_METRICS), format, caption_for(manifests))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        console.print(f"wrote {out}")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+@_guard
+def demo(
+    methods: Optional[List[str]] = typer.Option(None, "--method", help="Methods to run (default: every classical method and rwconv)."),
+    out: Path = typer.Option(Path("runs/demo"), help="Parent folder of the per-method runs."),
+    limit: Optional[int] = typer.Option(None),
+):
+    """The README's first command: run the default methods on the embedded demo set and print Table 1."""
+    from . import registry
+    from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
+    from .report import caption_for, load_runs, render, table1
+    from .runner import RunConfig, run as do_run
+
+    names = methods or [m for m in ("telea", "navier-stokes", "biharmonic", "patchmatch", "rwconv") if m in registry.available()]
+    dirs = []
+    with _progress() as p:
+        for name in names:
+            cfg = RunConfig(method=name, masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit)
+            dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False)))
+    df, manifests = load_runs(dirs)
+    text = render(table1(df), "md", caption_for(manifests))
+    (out / "table1.md").write_text(text)
+    sys.stdout.write(text)
+
+
+@app.command("methods")
+def list_methods():
+    """List registered methods."""
+    from . import registry
+
+    for name in registry.available():
+        try:
+            cls = registry.method_class(name)
+            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        except InputError as e:
+            doc = f"[unavailable: {e}]"
+        console.print(f"{name:16s} {doc}", highlight=False)
+
+
+@masks_app.command("verify")
+@_guard
+def masks_verify(root: Optional[Path] = typer.Argument(None, help="Mask set folder (default: the frozen set).")):
+    """Re-hash and re-measure every mask; exit 1 on any mismatch."""
+    from .masks import DEFAULT_MASK_DIR, MaskSet, verify
+
+    root = root or DEFAULT_MASK_DIR
+    problems = verify(root)
+    for line in problems:
+        console.print(f"[red]{line}[/red]", highlight=False)
+    if problems:
+        console.print(f"[red]{root}: {len(problems)} problems[/red]")
+        raise typer.Exit(1)
+    console.print(f"{root}: {len(MaskSet(root).rows)} masks verified ({MaskSet(root).id})")
+
+
+@masks_app.command("stats")
+@_guard
+def masks_stats(root: Optional[Path] = typer.Argument(None)):
+    """Per-bucket mean ratio, median components, stroke width, share touching the border."""
+    from .masks import DEFAULT_MASK_DIR
+    from .masks.build import stats
+
+    df = stats(root or DEFAULT_MASK_DIR)
+    t = Table(title=f"mask set {root or DEFAULT_MASK_DIR}")
+    for c in df.columns:
+        t.add_column(c)
+    for r in df.itertuples(index=False):
+        t.add_row(*[str(v) for v in r])
+    Console().print(t)
+    if df.attrs.get("outside_buckets"):
+        console.print(f"{df.attrs['outside_buckets']} masks fall outside every bucket")
+
+
+@masks_app.command("generate")
+@_guard
+def masks_generate(out: Path = typer.Option(...), per_bucket: int = 200, size: int = 256, seed: int = 0):
+    """Generate a mask set (the frozen set was made with the defaults)."""
+    from .masks.build import generate_set
+
+    with _progress() as p:
+        t = p.add_task("masks", total=per_bucket * 6)
+        generate_set(out, per_bucket, size, seed, progress=lambda: p.advance(t))
+    console.print(f"wrote {out}")
+
+
+@masks_app.command("import")
+@_guard
+def masks_import(src: Path = typer.Argument(...), polarity: str = typer.Option(..., help="hole-white or hole-black"),
+                 out: Path = typer.Option(...), size: int = 256):
+    """Import an outside mask set: nearest resize, binarise, measure, bucket, manifest."""
+    from .masks.build import import_set
+
+    with _progress() as p:
+        t = p.add_task("import", total=None)
+        import_set(src, out, polarity, size, progress=lambda: p.advance(t))
+    console.print(f"wrote {out}")
+
+
+def main():
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    app()

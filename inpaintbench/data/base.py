@@ -1,0 +1,49 @@
+"""The dataset interface: a deterministic list of ids, and one decoded RGB image per id."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from .image_io import decode_rgb, fit_to_size
+
+
+class Dataset(ABC):
+    name: str = ""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+
+    @abstractmethod
+    def ids(self) -> list[str]: ...
+
+    @abstractmethod
+    def load(self, image_id: str) -> np.ndarray:
+        """uint8 array (size, size, 3)."""
+
+    def describe(self) -> dict:
+        return {"name": self.name, "size": self.size, "images": len(self.ids())}
+
+    def __iter__(self):
+        for i in self.ids():
+            yield i, self.load(i)
+
+
+class FileDataset(Dataset):
+    """Images that are files under a root; ids are paths relative to it, in sorted order."""
+
+    def __init__(self, root: Path, files: list[Path], size: int = 256, resize: str = "resize-crop"):
+        super().__init__(size)
+        self.root, self.resize = Path(root), resize
+        self._files = {p.relative_to(self.root).as_posix(): p for p in files}
+
+    def ids(self) -> list[str]:
+        return list(self._files)
+
+    def load(self, image_id: str) -> np.ndarray:
+        path = self._files[image_id]
+        return fit_to_size(decode_rgb(path), self.size, self.resize, str(path))
+
+    def describe(self) -> dict:
+        return {**super().describe(), "root": str(self.root), "resize": self.resize}

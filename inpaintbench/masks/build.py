@@ -1,0 +1,91 @@
+"""Writing mask sets: the frozen generated set, and imports of outside sets (e.g. NVIDIA's)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from ..errors import InputError
+from .buckets import BUCKETS
+from .generator import generate_hole
+from .maskset import MANIFEST, encode_png, manifest_row, write_manifest
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 0, progress=None) -> Path:
+    """The first half of each bucket keeps holes `size // 10` px from the border (NVIDIA: 50 px at 512)."""
+    out = Path(out)
+    rows = []
+    margin = round(size * 50 / 512)
+    for b in BUCKETS:
+        (out / b.name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_bucket):
+            border_margin = margin if i < per_bucket // 2 else 0
+            hole = generate_hole(b, i, seed=seed, size=size, border_margin=border_margin)
+            data = encode_png(hole)
+            name = f"{b.name}/{i:04d}.png"
+            (out / name).write_bytes(data)
+            rows.append(manifest_row(name, data, hole, f"generated seed={seed} bucket={b.index} index={i} margin={border_margin}"))
+            if progress:
+                progress()
+    return write_manifest(out, rows)
+
+
+def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=None) -> Path:
+    """Resize with nearest neighbour, binarise at mid-grey, and measure after both, as REFERENCE.md s3 asks."""
+    if polarity not in ("hole-white", "hole-black"):
+        raise InputError(f"--polarity must be hole-white or hole-black, got {polarity!r}")
+    src, out = Path(src), Path(out)
+    files = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise InputError(f"{src}: no mask images (png/jpg/bmp/tif/webp) found")
+    rows = []
+    for p in files:
+        try:
+            with Image.open(p) as im:
+                g = im.convert("L").resize((size, size), Image.NEAREST)
+        except OSError as e:
+            raise InputError(f"{p}: not a readable image ({e})") from None
+        arr = np.asarray(g)
+        hole = arr > 127 if polarity == "hole-white" else arr <= 127
+        name = p.relative_to(src).with_suffix(".png").as_posix()
+        data = encode_png(hole)
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+        rows.append(manifest_row(name, data, hole, f"imported from {p.name} polarity={polarity}"))
+        if progress:
+            progress()
+    return write_manifest(out, rows)
+
+
+def stats(root: Path) -> pd.DataFrame:
+    """Per-bucket summary to hold against the NVIDIA figures in REFERENCE.md section 3."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        raise InputError(f"{root}: no {MANIFEST}")
+    df = pd.read_csv(path, keep_default_na=False, dtype={"bucket": str})
+    rows = []
+    for b in BUCKETS:
+        d = df[df.bucket == b.name]
+        if len(d) == 0:
+            continue
+        rows.append({
+            "bucket": b.label,
+            "masks": len(d),
+            "mean_ratio": round(d.ratio.astype(float).mean(), 4),
+            "nvidia_mean_ratio": NVIDIA_MEAN_RATIO[b.index],
+            "median_components": float(d.components.astype(int).median()),
+            "median_stroke_width": float(d.stroke_width.astype(float).median()),
+            "share_touching_border": round(d.touches_border.astype(int).mean(), 3),
+        })
+    outside = int((df.bucket == "").sum())
+    out = pd.DataFrame(rows)
+    out.attrs["outside_buckets"] = outside
+    return out
+
+
+# Mean of the border-constrained and free halves of each NVIDIA bucket (REFERENCE.md section 3).
+NVIDIA_MEAN_RATIO = (0.0585, 0.146, 0.246, 0.3415, 0.439, 0.5425)

@@ -1,0 +1,159 @@
+"""A frozen mask set on disk: PNGs (255 = hole) plus a manifest of hashes and measurements.
+
+Layout: DIR/manifest.csv and DIR/<bucket>/<name>.png. `verify` re-hashes and re-measures
+everything; `pick` pairs the i-th image of a dataset with a mask per bucket without any RNG,
+so every method and every resumed run sees the same (image, mask) pairs.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..errors import InputError
+from .buckets import BUCKETS, Bucket, get_bucket
+from .measure import measure_hole
+
+MANIFEST = "manifest.csv"
+COLUMNS = [
+    "file", "sha256", "bucket", "ratio", "hole_pixels", "components", "touches_border",
+    "border_distance", "stroke_width", "source",
+]
+DEFAULT_MASK_DIR = Path(__file__).resolve().parents[2] / "masks" / "irregular256"
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def encode_png(hole: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    # Fixed encoder settings make the bytes, and so the recorded sha256, reproducible.
+    Image.fromarray(np.where(hole, 255, 0).astype(np.uint8), "L").save(buf, "PNG", optimize=False, compress_level=9)
+    return buf.getvalue()
+
+
+def read_hole_png(path: Path, size: int | None = None) -> np.ndarray:
+    """Read a stored hole mask; anything but a two-level 0/255 image of the right size stops."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+            arr = np.asarray(im.convert("L") if im.mode not in ("L", "1") else im)
+    except (OSError, ValueError) as e:
+        raise InputError(f"{path}: not a readable mask image ({e})") from None
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255
+    if size is not None and arr.shape != (size, size):
+        raise InputError(f"{path}: mask is {arr.shape[1]}x{arr.shape[0]}, expected {size}x{size}")
+    levels = np.unique(arr)
+    if not set(levels.tolist()) <= {0, 255}:
+        raise InputError(f"{path}: mask has values {levels[:6].tolist()}..., expected only 0 and 255 (255 = hole)")
+    return arr == 255
+
+
+@dataclass(frozen=True)
+class MaskEntry:
+    file: str
+    sha256: str
+    bucket: str
+    ratio: float
+    hole_pixels: int
+
+
+class MaskSet:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        manifest = self.root / MANIFEST
+        if not manifest.is_file():
+            raise InputError(f"{self.root}: no {MANIFEST}; a mask set is a folder made by `inpaintbench masks generate` or `masks import`")
+        with open(manifest, newline="") as f:
+            self.rows = list(csv.DictReader(f))
+        self.manifest_sha256 = sha256_file(manifest)
+        self.by_bucket: dict[str, list[MaskEntry]] = {b.name: [] for b in BUCKETS}
+        for r in self.rows:
+            if r["bucket"]:
+                self.by_bucket[r["bucket"]].append(
+                    MaskEntry(r["file"], r["sha256"], r["bucket"], float(r["ratio"]), int(r["hole_pixels"]))
+                )
+        # Order within a bucket by a hash of the file name: spreads border-constrained and
+        # free masks evenly over the first images, with no RNG that could change between versions.
+        for entries in self.by_bucket.values():
+            entries.sort(key=lambda e: hashlib.sha256(e.file.encode()).hexdigest())
+
+    @property
+    def id(self) -> str:
+        return f"{self.root.name}@{self.manifest_sha256[:12]}"
+
+    def pick(self, bucket: Bucket | str, image_index: int) -> MaskEntry:
+        b = get_bucket(bucket) if isinstance(bucket, str) else bucket
+        entries = self.by_bucket[b.name]
+        if not entries:
+            raise InputError(f"{self.root}: no masks in bucket {b.label}")
+        return entries[image_index % len(entries)]
+
+    def load(self, entry: MaskEntry, size: int) -> np.ndarray:
+        path = self.root / entry.file
+        if not path.is_file():
+            raise InputError(f"{path}: listed in {MANIFEST} but missing")
+        return read_hole_png(path, size)
+
+
+def write_manifest(root: Path, rows: list[dict]) -> Path:
+    path = Path(root) / MANIFEST
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
+        w.writeheader()
+        for r in sorted(rows, key=lambda r: r["file"]):
+            w.writerow({k: r[k] for k in COLUMNS})
+    tmp.replace(path)
+    return path
+
+
+def manifest_row(file: str, data: bytes, hole: np.ndarray, source: str) -> dict:
+    st = measure_hole(hole)
+    return {
+        "file": file,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bucket": st.bucket,
+        "ratio": f"{st.ratio:.6f}",
+        "hole_pixels": st.hole_pixels,
+        "components": st.components,
+        "touches_border": int(st.touches_border),
+        "border_distance": st.border_distance,
+        "stroke_width": st.stroke_width,
+        "source": source,
+    }
+
+
+def verify(root: Path) -> list[str]:
+    """Every problem found, as one line each; an empty list means the set is intact."""
+    ms = MaskSet(root)
+    problems = []
+    listed = {r["file"] for r in ms.rows}
+    on_disk = {p.relative_to(ms.root).as_posix() for p in ms.root.rglob("*.png")}
+    problems += [f"{f}: on disk but not in {MANIFEST}" for f in sorted(on_disk - listed)]
+    for r in ms.rows:
+        path = ms.root / r["file"]
+        if not path.is_file():
+            problems.append(f"{r['file']}: listed but missing")
+            continue
+        if sha256_file(path) != r["sha256"]:
+            problems.append(f"{r['file']}: sha256 differs from the manifest")
+        try:
+            hole = read_hole_png(path)
+        except InputError as e:
+            problems.append(str(e))
+            continue
+        st = measure_hole(hole)
+        if st.hole_pixels != int(r["hole_pixels"]) or st.bucket != r["bucket"]:
+            problems.append(f"{r['file']}: measured {st.hole_pixels} hole pixels in bucket {st.bucket or 'none'}, "
+                            f"manifest says {r['hole_pixels']} in {r['bucket'] or 'none'}")
+        if st.components != int(r["components"]) or int(st.touches_border) != int(r["touches_border"]):
+            problems.append(f"{r['file']}: components/border flag differ from the manifest")
+    return problems

@@ -1,0 +1,53 @@
+"""The one interface every inpainting method implements.
+
+A method receives the masked images (hole pixels already zeroed, so no method can peek at
+the ground truth) and the `hole` mask (1 = missing), and returns full images. The harness
+composites `known + output * hole` itself and validates the output, so methods stay small.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+
+class InpaintingMethod(ABC):
+    name: ClassVar[str] = ""
+    #: how the method's result depends on its inputs; recorded in every run manifest
+    kind: ClassVar[str] = "learned"
+
+    def __init__(self, device: str = "cpu", weights: str | None = None, **options: Any):
+        self.device = torch.device(device)
+        self.weights = weights
+        self.options = options
+
+    @abstractmethod
+    def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        """masked: (B,3,H,W) float in [0,1] with holes zeroed; hole: (B,1,H,W) float {0,1}.
+        Returns (B,3,H,W) in [0,1] on any device."""
+
+    def describe(self) -> dict:
+        """Everything needed to know which network and weights produced a number."""
+        return {"name": self.name, "class": f"{type(self).__module__}.{type(self).__qualname__}",
+                "kind": self.kind, "weights": self.weights, "options": self.options}
+
+
+class PerImageMethod(InpaintingMethod):
+    """For classical methods that work on one uint8 HxWx3 image and a bool HxW hole at a time."""
+
+    kind = "classical"
+
+    @abstractmethod
+    def inpaint_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """image uint8 (H,W,3), hole bool (H,W) -> uint8 or float [0,1] (H,W,3)."""
+
+    def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        imgs = (masked.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        holes = hole[:, 0].cpu().numpy() > 0.5
+        outs = []
+        for img, h in zip(imgs, holes):
+            out = np.asarray(self.inpaint_one(img, h))
+            outs.append(out.astype(np.float32) / 255 if out.dtype == np.uint8 else out.astype(np.float32))
+        return torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2)

@@ -1,0 +1,39 @@
+"""The evaluation protocol: every convention a number depends on, versioned and written into
+each run manifest. Runs under different protocols refuse to be tabled together."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Protocol:
+    version: str = "ib1"
+    eval_size: int = 256
+    # Scores are on known + output * hole, after rounding the output to 8 bits as a saved PNG
+    # would be, so a predictions folder scores exactly like the method run in-process.
+    scored_image: str = "composite"
+    output_quantization: str = "uint8, round half to even"
+    regions: tuple = ("whole", "hole")
+    hole_normalisation: str = "sum over hole pixels x channels / (hole pixels x channels)"
+    colour: str = "RGB"
+    data_range: float = 1.0
+    l1: str = "mean |x - y| over pixels x channels, [0,1]"
+    l2: str = "mean (x - y)^2 over pixels x channels, [0,1]"
+    psnr: str = "per image 10 log10(1 / mse), then mean over images"
+    psnr_mse_floor: float = 1e-10  # identical images score 100 dB, never inf
+    ssim: str = "Wang et al.: per channel, Gaussian window sigma 1.5 truncate 3.5 (11 px), K=(0.01,0.03), population covariance, mean over channels"
+    ssim_border: str = "whole: mean over pixels >= 5 px from the edge (scikit-image); hole: mean of the full map (symmetric padding) over hole pixels"
+    aggregation: str = "per bucket: mean over (image, mask) pairs"
+
+    @property
+    def id(self) -> str:
+        digest = hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+        return f"{self.version}-{digest}"
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, **asdict(self)}
+
+
+PROTOCOL = Protocol()

@@ -1,0 +1,185 @@
+"""`inpaintbench run`: every (image, mask) pair of a dataset through one method, scored, recorded.
+
+Records go to RUN_DIR/records.jsonl, one JSON line per (image, mask), appended and fsynced
+a batch at a time. A run killed at any moment is resumed by the same command: a partial last
+line is cut off, finished pairs are skipped, nothing is computed twice.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import registry
+from .data import get_dataset
+from .errors import InputError, MethodError
+from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_bucket
+from .metrics.pixel import pixel_metrics
+from .protocol import PROTOCOL
+
+RECORDS, MANIFEST = "records.jsonl", "manifest.json"
+_PACKAGES = ("inpaintbench", "torch", "torchvision", "numpy", "scikit-image", "opencv-python-headless",
+             "pytorch-fid", "lpips", "pypatchmatch")
+
+
+@dataclass
+class RunConfig:
+    method: str
+    dataset: str = "demo"
+    data_root: str | None = None
+    masks: str = str(DEFAULT_MASK_DIR)
+    buckets: list[str] = field(default_factory=lambda: [b.name for b in BUCKETS])
+    limit: int | None = None
+    batch_size: int = 8
+    device: str = "cpu"
+    weights: str | None = None
+    resize: str = "resize-crop"
+    save_images: bool = False
+    method_options: dict = field(default_factory=dict)
+
+    def identity(self) -> dict:
+        """What must match for a resumed run to extend, not mix with, an earlier one."""
+        return {"method": self.method, "dataset": self.dataset, "data_root": self.data_root, "weights": self.weights,
+                "resize": self.resize, "method_options": self.method_options}
+
+
+def _versions() -> dict:
+    out = {"python": sys.version.split()[0]}
+    for p in _PACKAGES:
+        try:
+            out[p] = version(p)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                              text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _hardware(device: str) -> dict:
+    hw = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+          "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    if device.startswith("cuda") and torch.cuda.is_available():
+        hw["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    return hw
+
+
+def read_records(path: Path, repair: bool = False) -> list[dict]:
+    """All complete records; with repair, a torn last line (from a kill mid-write) is cut off."""
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if repair and end != len(data):
+        with open(path, "r+b") as f:
+            f.truncate(end)
+    return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+
+
+def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str) -> torch.Tensor:
+    if not isinstance(out, torch.Tensor):
+        raise MethodError(f"method {method!r} returned {type(out).__name__}, expected a torch.Tensor")
+    if tuple(out.shape) != tuple(like.shape):
+        raise MethodError(f"method {method!r} returned shape {tuple(out.shape)}, expected {tuple(like.shape)}")
+    out = out.detach().to(like.device, torch.float32)
+    if not torch.isfinite(out).all():
+        raise MethodError(f"method {method!r} returned NaN or inf values")
+    return out
+
+
+def _save_png(path: Path, img: torch.Tensor) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arr = (img.permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
+    tmp = path.with_suffix(".tmp.png")
+    Image.fromarray(arr).save(tmp)
+    tmp.replace(path)
+
+
+def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
+    out = Path(out)
+    dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, PROTOCOL.eval_size, cfg.resize)
+    maskset = MaskSet(Path(cfg.masks))
+    buckets = [get_bucket(b) for b in cfg.buckets]
+    if cfg.batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, got {cfg.batch_size}")
+    method = registry.create(cfg.method, device=cfg.device, weights=cfg.weights, **cfg.method_options)
+
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / MANIFEST
+    if manifest_path.is_file():
+        old = json.loads(manifest_path.read_text())
+        if old["config_identity"] != cfg.identity() or old["protocol"]["id"] != PROTOCOL.id or old["masks"]["id"] != maskset.id:
+            raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
+                             f"use another --out or delete it")
+    ids = dataset.ids()[: cfg.limit] if cfg.limit else dataset.ids()
+    manifest = {
+        "tool": "inpaintbench", "config": cfg.__dict__, "config_identity": cfg.identity(),
+        "protocol": PROTOCOL.as_dict(), "dataset": {**dataset.describe(), "evaluated_images": len(ids)},
+        "masks": {"id": maskset.id, "root": str(maskset.root), "manifest_sha256": maskset.manifest_sha256},
+        "method": method.describe(), "versions": _versions(), "git_commit": _git_commit(),
+        "hardware": _hardware(cfg.device), "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    tmp = manifest_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, default=str))
+    tmp.replace(manifest_path)
+
+    records_path = out / RECORDS
+    done = {(r["image_id"], r["mask_file"]) for r in read_records(records_path, repair=True)}
+    todo = [(i, image_id, b) for i, image_id in enumerate(ids) for b in buckets
+            if (image_id, maskset.pick(b, i).file) not in done]
+    if progress:
+        progress.start(total=len(ids) * len(buckets), completed=len(ids) * len(buckets) - len(todo))
+    log(f"{cfg.method} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
+
+    with open(records_path, "a") as f:
+        for start in range(0, len(todo), cfg.batch_size):
+            chunk = todo[start : start + cfg.batch_size]
+            images, holes, entries = [], [], []
+            for i, image_id, b in chunk:
+                entry = maskset.pick(b, i)
+                images.append(torch.from_numpy(np.array(dataset.load(image_id))).permute(2, 0, 1))
+                holes.append(torch.from_numpy(maskset.load(entry, PROTOCOL.eval_size))[None])
+                entries.append(entry)
+            device = torch.device(cfg.device)
+            gt = torch.stack(images).to(device, torch.float32) / 255
+            hole = torch.stack(holes).to(device, torch.float32)
+            t0 = time.perf_counter()
+            with torch.no_grad():
+                raw = method.inpaint(gt * (1 - hole), hole)
+            seconds = (time.perf_counter() - t0) / len(chunk)
+            raw = _validate_output(raw, gt, cfg.method)
+            out_q = (raw.clamp(0, 1) * 255).round() / 255
+            composite = gt * (1 - hole) + out_q * hole
+            scores = pixel_metrics(composite, gt, hole)
+            lines = []
+            for k, ((i, image_id, b), entry) in enumerate(zip(chunk, entries)):
+                rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,
+                       "hole_ratio": entry.ratio, "bucket": b.name, "method": cfg.method, "seconds": seconds}
+                rec.update({name: float(v[k]) for name, v in scores.items()})
+                lines.append(json.dumps(rec) + "\n")
+                if cfg.save_images:
+                    stem = f"{Path(image_id).with_suffix('')}__{Path(entry.file).with_suffix('').as_posix().replace('/', '_')}"
+                    _save_png(out / "images" / (stem + ".png"), composite[k])
+            f.write("".join(lines))
+            f.flush()
+            os.fsync(f.fileno())
+            if progress:
+                progress.advance(len(chunk))
+    return out

@@ -1,0 +1,1 @@
+"""Method implementations. Each registers through the `inpaintbench.methods` entry-point group."""
