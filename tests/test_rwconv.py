@@ -1,0 +1,190 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from inpaintbench.errors import InputError
+from methods.rwconv.features import EfficientNetLite0Taps, VGG16Pools, load_loss_network
+from methods.rwconv.losses import gram_channels, gram_positions
+from methods.rwconv.method import SHIPPED, RegionWise, load_model
+from methods.rwconv.model import RegionWiseConv, RegionWiseInpainter, RWConfig
+from methods.rwconv.train import TrainConfig, export_weights, load_checkpoint, train
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def conv_params(cin, cout, k=3):
+    return cin * k * k * cout + cout
+
+
+def test_parameter_count_equals_the_layer_list():
+    c = 32
+    encoder = (conv_params(4, c, 5) + conv_params(c, 2 * c) + conv_params(2 * c, 2 * c) + conv_params(2 * c, 4 * c)
+               + 6 * conv_params(4 * c, 4 * c) + 2 * conv_params(8 * c, 4 * c))
+    sinet = encoder + conv_params(8 * c + 4 * c, 4 * c) + 2 * conv_params(6 * c + 4 * c, 4 * c) \
+        + conv_params(4 * c, c) + conv_params(c, c // 2) + conv_params(c // 2, 3)
+    gpnet = encoder + conv_params(8 * c, 2 * c) + conv_params(4 * c, 2 * c) + conv_params(4 * c, c) \
+        + conv_params(2 * c, c // 2) + conv_params(c // 2, 3)
+    model = RegionWiseInpainter(RWConfig(cnum=32))
+    n = lambda m: sum(p.numel() for p in m.parameters())
+    print(f"rwconv cnum=32: SINet {n(model.sinet):,}  GPNet {n(model.gpnet):,}  total {n(model):,}")
+    assert (n(model.sinet), n(model.gpnet)) == (sinet, gpnet)
+    assert n(model) == 4_706_054  # "about 4.7 M" (REFERENCE.md s1)
+
+
+def test_region_wise_conv_applies_separate_filters_per_region():
+    torch.manual_seed(0)
+    layer = RegionWiseConv(c_known=3, c_missing=2, cout=4)
+    known, missing = torch.randn(1, 3, 12, 12), torch.randn(1, 2, 12, 12)
+    m = torch.ones(1, 1, 12, 12)
+    m[..., :, 6:] = 0  # right half missing
+    with torch.no_grad():
+        out = layer(known, missing, m)
+        out2 = layer(known + 5, missing, m)
+    w, b = layer.conv.conv.weight.detach(), layer.conv.conv.bias.detach()
+    # a window entirely in the known region: W (first 3 input channels) on known features only
+    y, x = 5, 2
+    win = known[0, :, y - 1 : y + 2, x - 1 : x + 2]
+    assert torch.allclose(out[0, :, y, x], F.elu((w[:, :3] * win).sum(dim=(1, 2, 3)) + b), atol=1e-5)
+    # a window entirely in the missing region: W_hat (last 2) on missing features only
+    y, x = 5, 9
+    win = missing[0, :, y - 1 : y + 2, x - 1 : x + 2]
+    assert torch.allclose(out[0, :, y, x], F.elu((w[:, 3:] * win).sum(dim=(1, 2, 3)) + b), atol=1e-5)
+    # the missing-region output ignores the skip/known features entirely
+    assert torch.allclose(out2[..., 2:10, 8:11], out[..., 2:10, 8:11])
+
+
+def test_forward_keeps_known_pixels_and_checks_shapes():
+    model = RegionWiseInpainter(RWConfig(cnum=4)).eval()
+    img = torch.rand(2, 3, 128, 128)
+    hole = torch.zeros(2, 1, 128, 128)
+    hole[..., 30:70, 40:90] = 1
+    out = model(img, hole)
+    known = (1 - hole).bool().expand_as(img)
+    assert torch.allclose(((out["c2"] + 1) / 2)[known], img[known], atol=1e-6)
+    assert out["p2"].abs().max() <= 1
+    with pytest.raises(ValueError, match="divisible by 4"):
+        model(torch.rand(1, 3, 130, 130), torch.zeros(1, 1, 130, 130))
+    with pytest.raises(ValueError, match="hole must be"):
+        model(img, torch.zeros(2, 1, 64, 64))
+
+
+def test_ablation_variants_are_settings_of_the_same_code():
+    n = lambda m: sum(p.numel() for p in m.parameters())
+    full = RegionWiseInpainter(RWConfig(cnum=8))
+    plain = RegionWiseInpainter(RWConfig(cnum=8, region_wise=False))
+    coarse = RegionWiseInpainter(RWConfig(cnum=8, coarse_only=True))
+    assert coarse.gpnet is None and n(coarse) == n(full.sinet)
+    assert n(plain) < n(full)  # standard convs have no missing-region filters
+    out = coarse(torch.rand(1, 3, 128, 128), torch.zeros(1, 1, 128, 128))
+    assert out["c2"] is out["c1"]
+
+
+def test_gram_matrices_by_hand():
+    f = torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])  # B=1, C=2, h=1, w=2
+    # positions: p0 = (1,3), p1 = (2,4); f_ij = <p_i, p_j> / C
+    assert torch.allclose(gram_positions(f)[0], torch.tensor([[10.0, 14.0], [14.0, 20.0]]) / 2)
+    # channels: c0 = (1,2), c1 = (3,4); G = <c_a, c_b> / (h w)
+    assert torch.allclose(gram_channels(f)[0], torch.tensor([[5.0, 11.0], [11.0, 25.0]]) / 2)
+
+
+def test_vgg16_is_used_when_its_weights_are_in_the_torch_cache(tmp_path, monkeypatch):
+    from torchvision.models import vgg16
+
+    torch.manual_seed(1)
+    ref = vgg16(weights=None).eval()
+    ckpt = tmp_path / "hub" / "checkpoints" / "vgg16-397923af.pth"
+    ckpt.parent.mkdir(parents=True)
+    torch.save(ref.state_dict(), ckpt)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    net = load_loss_network("auto")
+    assert isinstance(net, VGG16Pools)
+    x = torch.rand(1, 3, 64, 64)
+    norm = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        assert torch.allclose(net(x)[2], ref.features[:17](norm), atol=1e-5)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
+    assert isinstance(load_loss_network("auto"), EfficientNetLite0Taps)
+    with pytest.raises(FileNotFoundError, match="vgg16-397923af.pth"):
+        load_loss_network("vgg16")
+
+
+@pytest.fixture(scope="module")
+def photo_dir(tmp_path_factory):
+    """Training photos made from the demo set, so tests need no Debian wallpaper packages."""
+    from inpaintbench.data import get_dataset
+
+    d = tmp_path_factory.mktemp("photos")
+    ds = get_dataset("demo")
+    for i in ds.ids()[:6]:
+        Image.fromarray(ds.load(i)).save(d / f"{i}.png")
+    return d
+
+
+def tiny(out, photo_dir, **kw):
+    base = dict(out=str(out), data=[str(photo_dir)], val_data=[str(photo_dir)], steps=4, batch_size=2, crop=128,
+                val_size=128, cnum=4, val_every=2, ckpt_every=1, threads=1)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_training_resumes_exactly(tmp_path, photo_dir):
+    train(tiny(tmp_path / "straight", photo_dir), log=lambda s: None)
+    train(tiny(tmp_path / "split", photo_dir, steps=2), log=lambda s: None)
+    train(tiny(tmp_path / "split", photo_dir), log=lambda s: None)
+    a, b = load_checkpoint(tmp_path / "straight" / "last.pt"), load_checkpoint(tmp_path / "split" / "last.pt")
+    assert a["step"] == b["step"] == 4
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert a["loss_network"]["name"] == "efficientnet-lite0-imagenet"
+    assert (tmp_path / "straight" / "val.csv").read_text().count("\n") == 3  # header + steps 2, 4
+    with pytest.raises(ValueError, match="trained with"):
+        train(tiny(tmp_path / "split", photo_dir, cnum=8, steps=5), log=lambda s: None)
+
+
+def test_weights_files_load_or_fail_clearly(tmp_path, photo_dir):
+    train(tiny(tmp_path / "t", photo_dir, steps=1, val_every=0), log=lambda s: None)
+    w = export_weights(load_checkpoint(tmp_path / "t" / "last.pt"), tmp_path / "w.pt")
+    model, meta = load_model(w)
+    assert meta["model_config"]["cnum"] == 4 and next(iter(torch.load(w)["state_dict"].values())).dtype == torch.float16
+    blob = torch.load(w)
+    blob["model_config"]["cnum"] = 8
+    torch.save(blob, tmp_path / "wrong_width.pt")
+    with pytest.raises(InputError, match="do not fit the rwconv architecture"):
+        load_model(tmp_path / "wrong_width.pt")
+    (tmp_path / "trunc.pt").write_bytes(w.read_bytes()[:1000])
+    with pytest.raises(InputError, match="not a readable rwconv weights file"):
+        load_model(tmp_path / "trunc.pt")
+    torch.save({"something": 1}, tmp_path / "other.pt")
+    with pytest.raises(InputError, match="not an rwconv weights file"):
+        load_model(tmp_path / "other.pt")
+    with pytest.raises(InputError, match="divisible by 4"):
+        RegionWise(weights=str(w)).inpaint(torch.rand(1, 3, 130, 130), torch.zeros(1, 1, 130, 130))
+
+
+def test_shipped_weights_fill_holes(demo):
+    m = RegionWise()
+    assert m.describe()["trained_steps"] > 0
+    img = torch.from_numpy(np.array(demo.load("chelsea_full"))).permute(2, 0, 1)[None].float() / 255
+    hole = torch.zeros(1, 1, 256, 256)
+    hole[..., 100:140, 60:200] = 1
+    out = m.inpaint(img * (1 - hole), hole)
+    err_model = ((out - img).abs() * hole).sum() / (3 * hole.sum())
+    err_grey = ((0.5 - img).abs() * hole).sum() / (3 * hole.sum())
+    assert err_model < err_grey  # a trained model beats filling with grey
+
+
+def test_distributed_training_on_cpu_with_two_processes(tmp_path, photo_dir):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+           "-m", "methods.rwconv.train", "--out", str(tmp_path / "ddp"), "--data", str(photo_dir), "--steps", "2",
+           "--batch-size", "2", "--cnum", "4", "--val-every", "0", "--threads", "1"]
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    ck = load_checkpoint(tmp_path / "ddp" / "last.pt")
+    assert ck["step"] == 2
