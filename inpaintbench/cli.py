@@ -71,6 +71,9 @@ def run(
     weights: Optional[str] = typer.Option(None, help="Weights file for learned methods (default: shipped)."),
     resize: str = typer.Option("resize-crop", help="resize-crop, center-crop or exact."),
     save_images: bool = typer.Option(False, help="Also write composited outputs as PNG."),
+    deep_metrics: bool = typer.Option(True, help="FID, KID, perceptual error, LPIPS besides the pixel metrics."),
+    fid_network: str = typer.Option("inception-tf", help="inception-tf (offline, shipped) or inception-pytorch-fid."),
+    vgg_weights: Optional[str] = typer.Option(None, help="VGG16 ImageNet weights for the perceptual error (default: torch cache)."),
     out: Optional[Path] = typer.Option(None, help="Run directory (default runs/DATASET/METHOD)."),
 ):
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
@@ -79,7 +82,8 @@ def run(
 
     cfg = RunConfig(method=method, dataset=dataset, data_root=str(data_root) if data_root else None,
                     masks=str(masks or DEFAULT_MASK_DIR), buckets=list(buckets or BUCKET_NAMES), limit=limit,
-                    batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images)
+                    batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,
+                    deep_metrics=deep_metrics, fid_network=fid_network, vgg_weights=vgg_weights)
     out = out or Path("runs") / dataset / method
     with _progress() as p:
         do_run(cfg, out, progress=_Bar(p, method), log=lambda s: p.console.print(s, highlight=False))
@@ -130,6 +134,20 @@ def demo(
     text = render(table1(df), "md", caption_for(manifests))
     (out / "table1.md").write_text(text)
     sys.stdout.write(text)
+
+
+@app.command()
+def weights():
+    """Every pretrained network the tool can use: where it was found, its sha256, how to provide it."""
+    from .networks import inventory
+
+    t = Table(title="pretrained networks (nothing is downloaded; TORCH_HOME = torch.hub.get_dir()/..)")
+    for c in ("network", "found", "where / how to provide", "sha256", "used for"):
+        t.add_column(c, overflow="fold")
+    for r in inventory():
+        t.add_row(r["network"], "yes" if r["found"] else "[red]no[/red]", r["where"] or r["how_to_provide"],
+                  r["sha256"][:16], r["used_for"])
+    Console().print(t)
 
 
 @app.command("methods")

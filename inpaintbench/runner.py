@@ -23,10 +23,13 @@ from . import registry
 from .data import get_dataset
 from .errors import InputError, MethodError
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_bucket
+from .metrics.fid import fid_from_features, kid_from_features
 from .metrics.pixel import pixel_metrics
+from .metrics.suite import FEATURE_DIM, MetricSuite
 from .protocol import PROTOCOL
 
-RECORDS, MANIFEST = "records.jsonl", "manifest.json"
+RECORDS, MANIFEST, FEATURES, SET_METRICS = "records.jsonl", "manifest.json", "features_pool3.f32", "set_metrics.json"
+_ROW_BYTES = FEATURE_DIM * 4
 _PACKAGES = ("inpaintbench", "torch", "torchvision", "numpy", "scikit-image", "opencv-python-headless",
              "pytorch-fid", "lpips", "pypatchmatch")
 
@@ -45,11 +48,15 @@ class RunConfig:
     resize: str = "resize-crop"
     save_images: bool = False
     method_options: dict = field(default_factory=dict)
+    deep_metrics: bool = True  # FID, KID, perceptual error, LPIPS (pixel metrics always)
+    fid_network: str = "inception-tf"
+    vgg_weights: str | None = None
 
     def identity(self) -> dict:
         """What must match for a resumed run to extend, not mix with, an earlier one."""
         return {"method": self.method, "dataset": self.dataset, "data_root": self.data_root, "weights": self.weights,
-                "resize": self.resize, "method_options": self.method_options}
+                "resize": self.resize, "method_options": self.method_options, "deep_metrics": self.deep_metrics,
+                "fid_network": self.fid_network, "vgg_weights": self.vgg_weights}
 
 
 def _versions() -> dict:
@@ -90,6 +97,55 @@ def read_records(path: Path, repair: bool = False) -> list[dict]:
     return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
 
 
+def _align_features(records_path: Path, features_path: Path) -> list[dict]:
+    """After a kill: keep records whose feature row was written, and feature rows that have a record.
+    Features are written and fsynced before their records, so at most a torn tail is lost."""
+    recs = read_records(records_path, repair=True)
+    if not features_path.exists():
+        features_path.touch()
+    rows = features_path.stat().st_size // _ROW_BYTES
+    kept = [r for r in recs if r.get("feature_row", -1) < rows]
+    if len(kept) != len(recs):
+        tmp = records_path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        tmp.replace(records_path)
+    used = max((r["feature_row"] for r in kept), default=-1) + 1
+    with open(features_path, "r+b") as f:
+        f.truncate(used * _ROW_BYTES)
+    return kept
+
+
+def set_metrics(out: Path, reference: np.ndarray, ids: list[str], log=print) -> dict:
+    """FID and KID per bucket and over all buckets: composites against the same images' ground truth."""
+    import warnings
+
+    recs = read_records(out / RECORDS)
+    feats = np.fromfile(out / FEATURES, dtype=np.float32).reshape(-1, FEATURE_DIM)
+    index = {image_id: i for i, image_id in enumerate(ids)}
+    result = {}
+    groups = {b.name: [r for r in recs if r["bucket"] == b.name] for b in BUCKETS}
+    groups["all"] = recs
+    for name, rs in groups.items():
+        if len(rs) < 2:
+            continue
+        fake = feats[[r["feature_row"] for r in rs]]
+        real = reference[sorted({index[r["image_id"]] for r in rs})]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fid = fid_from_features(fake, real)
+        kid, kid_std = kid_from_features(fake, real, subsets=PROTOCOL.kid_subsets, subset_size=PROTOCOL.kid_subset_size)
+        result[name] = {"fid": fid, "kid": kid, "kid_std": kid_std, "n_outputs": len(rs), "n_reference": len(real),
+                        "rank_deficient": bool(caught)}
+    tmp = (out / SET_METRICS).with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=2))
+    tmp.replace(out / SET_METRICS)
+    small = [k for k, v in result.items() if v["rank_deficient"]]
+    if small:
+        log(f"warning: FID on fewer samples than the {FEATURE_DIM} feature dimensions in {', '.join(small)}: "
+            f"biased upward, compare KID and mind N")
+    return result
+
+
 def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str) -> torch.Tensor:
     if not isinstance(out, torch.Tensor):
         raise MethodError(f"method {method!r} returned {type(out).__name__}, expected a torch.Tensor")
@@ -119,6 +175,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     if cfg.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {cfg.batch_size}")
     method = registry.create(cfg.method, device=cfg.device, weights=cfg.weights, **cfg.method_options)
+    suite = MetricSuite(cfg.device, cfg.fid_network, vgg_weights=cfg.vgg_weights) if cfg.deep_metrics else None
 
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / MANIFEST
@@ -132,7 +189,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
         "tool": "inpaintbench", "config": cfg.__dict__, "config_identity": cfg.identity(),
         "protocol": PROTOCOL.as_dict(), "dataset": {**dataset.describe(), "evaluated_images": len(ids)},
         "masks": {"id": maskset.id, "root": str(maskset.root), "manifest_sha256": maskset.manifest_sha256},
-        "method": method.describe(), "versions": _versions(), "git_commit": _git_commit(),
+        "method": method.describe(), "metrics": suite.describe() if suite else {"deep_metrics": "off"}, "versions": _versions(), "git_commit": _git_commit(),
         "hardware": _hardware(cfg.device), "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -140,15 +197,17 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     tmp.write_text(json.dumps(manifest, indent=2, default=str))
     tmp.replace(manifest_path)
 
-    records_path = out / RECORDS
-    done = {(r["image_id"], r["mask_file"]) for r in read_records(records_path, repair=True)}
+    records_path, features_path = out / RECORDS, out / FEATURES
+    existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
+    done = {(r["image_id"], r["mask_file"]) for r in existing}
+    next_row = len(existing)
     todo = [(i, image_id, b) for i, image_id in enumerate(ids) for b in buckets
             if (image_id, maskset.pick(b, i).file) not in done]
     if progress:
         progress.start(total=len(ids) * len(buckets), completed=len(ids) * len(buckets) - len(todo))
     log(f"{cfg.method} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
 
-    with open(records_path, "a") as f:
+    with open(records_path, "a") as f, open(features_path, "ab") as ff:
         for start in range(0, len(todo), cfg.batch_size):
             chunk = todo[start : start + cfg.batch_size]
             images, holes, entries = [], [], []
@@ -167,19 +226,38 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
             raw = _validate_output(raw, gt, cfg.method)
             out_q = (raw.clamp(0, 1) * 255).round() / 255
             composite = gt * (1 - hole) + out_q * hole
-            scores = pixel_metrics(composite, gt, hole)
+            if suite:
+                scores, feats = suite.score(composite, gt, hole, [image_id for _, image_id, _ in chunk])
+            else:
+                scores, feats = pixel_metrics(composite, gt, hole), None
             lines = []
             for k, ((i, image_id, b), entry) in enumerate(zip(chunk, entries)):
                 rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,
                        "hole_ratio": entry.ratio, "bucket": b.name, "method": cfg.method, "seconds": seconds}
                 rec.update({name: float(v[k]) for name, v in scores.items()})
+                if feats is not None:
+                    rec["feature_row"] = next_row + k
                 lines.append(json.dumps(rec) + "\n")
                 if cfg.save_images:
                     stem = f"{Path(image_id).with_suffix('')}__{Path(entry.file).with_suffix('').as_posix().replace('/', '_')}"
                     _save_png(out / "images" / (stem + ".png"), composite[k])
+            if feats is not None:
+                ff.write(feats.tobytes())
+                ff.flush()
+                os.fsync(ff.fileno())
+                next_row += len(chunk)
             f.write("".join(lines))
             f.flush()
             os.fsync(f.fileno())
             if progress:
                 progress.advance(len(chunk))
+    if suite:
+        reference = suite.reference_features([(_pixel_sha(dataset, i), lambda i=i: dataset.load(i)) for i in ids], log=log)
+        set_metrics(out, reference, ids, log=log)
     return out
+
+
+def _pixel_sha(dataset, image_id: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(dataset.load(image_id)).tobytes()).hexdigest()

@@ -18,3 +18,10 @@ def photo_pair(demo):
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None]
+
+
+@pytest.fixture(autouse=True)
+def isolated_caches(tmp_path_factory, monkeypatch):
+    """No test sees the developer's torch cache or feature cache: offline paths stay offline."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
+    monkeypatch.setenv("INPAINTBENCH_CACHE", str(tmp_path_factory.mktemp("ib_cache")))

@@ -11,7 +11,7 @@ from inpaintbench.cli import app
 from inpaintbench.errors import InputError, MethodError
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.report import load_runs, render, table1
-from inpaintbench.runner import RECORDS, RunConfig, read_records, run
+from inpaintbench.runner import FEATURES, RECORDS, RunConfig, read_records, run
 
 
 class MeanFill(InpaintingMethod):
@@ -53,7 +53,8 @@ registry.register("peek", Peek)
 
 
 def cfg(method="meanfill", **kw):
-    base = dict(method=method, limit=3, buckets=["0-10", "30-40", "50-60"], batch_size=2)
+    # deep metrics (Inception on CPU) are exercised by the resume test and test_deep_metrics.py
+    base = dict(method=method, limit=3, buckets=["0-10", "30-40", "50-60"], batch_size=2, deep_metrics=False)
     base.update(kw)
     return RunConfig(**base)
 
@@ -81,15 +82,17 @@ def test_methods_never_see_the_hole_pixels(tmp_path):
 
 def test_killed_run_resumes_to_the_same_table(tmp_path):
     full = tmp_path / "full"
-    run(cfg(), full, log=lambda s: None)
+    run(cfg(deep_metrics=True), full, log=lambda s: None)
     part = tmp_path / "part"
     MeanFill.calls = 0
     with pytest.raises(KeyboardInterrupt):
-        run(cfg(method_options={"fail_after": 2}), part, log=lambda s: None)
+        run(cfg(deep_metrics=True, method_options={"fail_after": 2}), part, log=lambda s: None)
     n_before = len(read_records(part / RECORDS))
     assert n_before == 4  # two batches of two were written, then the kill
     with open(part / RECORDS, "a") as f:
         f.write('{"image_id": "torn')  # a write cut off by the kill
+    with open(part / FEATURES, "ab") as f:
+        f.write(b"\0" * 5000)  # and a feature row cut off before its record was written
     MeanFill.calls = 0
     # method_options differ (fail_after) only to simulate the kill; resume with the same identity
     import inpaintbench.runner as runner_mod
@@ -97,11 +100,13 @@ def test_killed_run_resumes_to_the_same_table(tmp_path):
     manifest = json.loads((part / "manifest.json").read_text())
     manifest["config_identity"]["method_options"] = {}
     (part / "manifest.json").write_text(json.dumps(manifest))
-    run(cfg(), part, log=lambda s: None)
+    run(cfg(deep_metrics=True), part, log=lambda s: None)
     assert MeanFill.calls == 3  # only the 5 missing pairs, in batches of 2
-    a = table1(load_runs([full])[0]).round(10)
-    b = table1(load_runs([part])[0]).round(10)
+    a = table1(load_runs([full])[0]).round(8)
+    b = table1(load_runs([part])[0]).round(8)
+    assert "FID ↓" in a.index.get_level_values(0) and "Perceptual Inception ↓" in a.index.get_level_values(0)
     pd.testing.assert_frame_equal(a, b)
+    assert (part / FEATURES).stat().st_size == 9 * 2048 * 4
     assert len(read_records(part / RECORDS)) == 9
     assert runner_mod.RECORDS == RECORDS
 

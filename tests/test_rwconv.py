@@ -188,3 +188,15 @@ def test_distributed_training_on_cpu_with_two_processes(tmp_path, photo_dir):
     assert r.returncode == 0, r.stderr[-2000:]
     ck = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert ck["step"] == 2
+
+
+def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
+    train(tiny(tmp_path / "a", photo_dir, steps=2, val_every=0), log=lambda s: None)
+    w = export_weights(load_checkpoint(tmp_path / "a" / "last.pt"), tmp_path / "w.pt")
+    logs = []
+    train(tiny(tmp_path / "b", photo_dir, steps=3, val_every=0, init_from=str(w)), log=logs.append)
+    assert any("continuing from shipped weights" in s and "step 2" in s for s in logs)
+    ck = load_checkpoint(tmp_path / "b" / "last.pt")
+    assert ck["step"] == 3 and ck["lambdas"] == load_checkpoint(tmp_path / "a" / "last.pt")["lambdas"]
+    with pytest.raises(ValueError, match="holds"):
+        train(tiny(tmp_path / "c", photo_dir, steps=3, cnum=8, init_from=str(w)), log=lambda s: None)

@@ -1,0 +1,13 @@
+"""Metrics: pixel (pixel.py), deep per-image (perceptual.py), set-level (fid.py), run together by suite.py."""
+
+# name -> (higher is better, display scale, display label); reports show only these, in this order
+METRIC_INFO = {
+    "psnr": (True, 1, "PSNR"), "ssim": (True, 1, "SSIM"),
+    "l1": (False, 1e3, "l1 (1e-3)"), "l2": (False, 1e3, "l2 (1e-3)"),
+    "fid": (False, 1, "FID"), "kid": (False, 1e3, "KID (1e-3)"),
+    "perceptual_vgg16": (False, 1, "Perceptual VGG16"), "perceptual_inception": (False, 1, "Perceptual Inception"),
+    "lpips_alex": (False, 1, "LPIPS alex"), "lpips_vgg": (False, 1, "LPIPS vgg"),
+    "psnr_hole": (True, 1, "PSNR hole"), "ssim_hole": (True, 1, "SSIM hole"),
+    "l1_hole": (False, 1e3, "l1 hole (1e-3)"), "l2_hole": (False, 1e3, "l2 hole (1e-3)"),
+}
+SET_METRICS = ("fid", "kid")

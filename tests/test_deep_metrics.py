@@ -1,0 +1,183 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from scipy import linalg
+
+from inpaintbench.metrics.backbones import load_fid_network, load_tf_inception
+from inpaintbench.metrics.fid import FID, KID, fid_from_features, kid_from_features
+from inpaintbench.metrics.suite import MetricSuite
+from inpaintbench.networks import locate
+
+
+def batch(demo, ids):
+    return torch.stack([torch.from_numpy(np.array(demo.load(i))).permute(2, 0, 1) for i in ids]).float() / 255
+
+
+@pytest.fixture(scope="module")
+def inception_feats(demo):
+    """pool3 features of two disjoint halves of the demo set, via our wrapper and via TorchScript directly."""
+    net = load_tf_inception()
+    script = torch.jit.load(str(locate("inception-tf"))).eval()
+    ids = demo.ids()
+    out = {}
+    with torch.no_grad():
+        for name, part in (("a", ids[0::2]), ("b", ids[1::2])):
+            x = batch(demo, part)
+            out[name] = net(x, taps=False)[1].double().numpy()
+            direct = script(F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False) * 255 / 128 - 1)
+            out[name + "_direct"] = direct.double().numpy()
+    return out
+
+
+def test_inception_wrapper_equals_the_torchscript_network(inception_feats):
+    assert np.allclose(inception_feats["a"], inception_feats["a_direct"], atol=1e-5)
+
+
+def test_fid_equals_the_scipy_sqrtm_formula(inception_feats):
+    a, b = inception_feats["a_direct"], inception_feats["b_direct"]
+    mu1, mu2, s1, s2 = a.mean(0), b.mean(0), np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = linalg.sqrtm(s1 @ s2).real
+    direct = ((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean)
+    with pytest.warns(UserWarning, match="rank deficient"):
+        ours = fid_from_features(inception_feats["a"], inception_feats["b"])
+    assert ours == pytest.approx(direct, rel=1e-3)
+    assert ours > 10
+    with pytest.warns(UserWarning):
+        assert abs(fid_from_features(inception_feats["a"], inception_feats["a"])) < 1e-6 * ours
+
+
+def test_fid_full_rank_branch_agrees_with_the_low_rank_branch():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((300, 64)), rng.standard_normal((200, 64)) * 1.3 + 0.2
+
+    def direct(a, b):
+        mu1, mu2, s1, s2 = a.mean(0), b.mean(0), np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+        return ((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(linalg.sqrtm(s1 @ s2).real)
+
+    assert fid_from_features(a, b) == pytest.approx(direct(a, b), rel=1e-9)  # n >= d: eigh of sqrt(S1) S2 sqrt(S1)
+    with pytest.warns(UserWarning):  # n < d: the n x n form, either set first
+        assert fid_from_features(a[:30], b[:50]) == pytest.approx(direct(a[:30], b[:50]), rel=1e-6)
+        assert fid_from_features(b[:50], a[:30]) == pytest.approx(direct(a[:30], b[:50]), rel=1e-6)
+
+
+def test_kid_against_a_direct_double_loop(inception_feats):
+    a, b = inception_feats["a"][:10], inception_feats["b"][:12]
+    d = a.shape[1]
+    k = lambda x, y: (x @ y / d + 1) ** 3
+    xx = sum(k(a[i], a[j]) for i in range(10) for j in range(10) if i != j) / 90
+    # one subset holding every sample: the estimator is then exactly the full unbiased MMD^2
+    kid, std = kid_from_features(a, b[:10], subsets=1, subset_size=10)
+    yy10 = sum(k(b[i], b[j]) for i in range(10) for j in range(10) if i != j) / 90
+    xy10 = sum(k(a[i], b[j]) for i in range(10) for j in range(10)) / 100
+    assert kid == pytest.approx(xx + yy10 - 2 * xy10, rel=1e-9) and std == 0
+    metric = KID(subsets=5, subset_size=8)
+    metric.update(torch.from_numpy(a[:5]))
+    metric.update(a[5:])
+    assert metric.compute(b)[0] == pytest.approx(kid_from_features(a, b, 5, 8)[0])
+    fid = FID()
+    fid.update(a)
+    assert fid.features.shape == (10, 2048)
+
+
+def test_reference_cache_is_hit_and_invalidated(demo):
+    suite = MetricSuite(lpips_nets=())
+    ids = demo.ids()[:3]
+    images = [(demo.rows[i]["pixels_sha256"], lambda i=i: demo.load(i)) for i in ids]
+    f1 = suite.reference_features(images, log=lambda s: None)
+    f2 = suite.reference_features(images, log=lambda s: None)
+    assert suite.reference_computations == 1 and np.array_equal(f1, f2)
+    changed = images[:2] + [("0" * 64, lambda: np.ascontiguousarray(demo.load(ids[2])[:, ::-1]))]
+    f3 = suite.reference_features(changed, log=lambda s: None)
+    assert suite.reference_computations == 2
+    assert np.array_equal(f3[:2], f1[:2]) and not np.allclose(f3[2], f1[2])
+
+
+def test_offline_perceptual_error_equals_a_direct_computation(demo):
+    suite = MetricSuite(lpips_nets=("alex", "vgg"))
+    assert suite.perceptual_name == "perceptual_inception"
+    assert set(suite.unavailable) == {"perceptual_vgg16", "lpips_alex", "lpips_vgg"}
+    gt = batch(demo, ["chelsea_full", "rocket_c"])
+    hole = torch.zeros(2, 1, 256, 256)
+    hole[..., 80:150, 60:200] = 1
+    comp = gt * (1 - hole) + 0.5 * hole
+    scores, feats = suite.score(comp, gt, hole, ["chelsea_full", "rocket_c"])
+    script = torch.jit.load(str(locate("inception-tf"))).eval()
+    layers = dict(script.net.layers.named_children())
+
+    def taps(x):
+        x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False) * 255 / 128 - 1
+        out = []
+        for name, layer in layers.items():
+            x = layer(x)
+            if name in ("pool0", "pool1", "mixed_2"):
+                out.append(x)
+            if name == "mixed_2":
+                return out
+
+    with torch.no_grad():
+        expect = sum(((a - b) ** 2).mean(dim=(1, 2, 3)) for a, b in zip(taps(comp), taps(gt)))
+    assert torch.allclose(scores["perceptual_inception"], expect.double(), rtol=1e-5)
+    assert feats.shape == (2, 2048)
+    # the same image under two masks in one batch: identical to scoring them apart
+    s2, _ = suite.score(torch.cat([comp[:1], gt[:1]]), torch.cat([gt[:1], gt[:1]]), torch.cat([hole[:1], hole[:1]]),
+                        ["chelsea_full", "chelsea_full"])
+    assert s2["perceptual_inception"][0].item() == pytest.approx(scores["perceptual_inception"][0].item(), rel=1e-6)
+    assert s2["perceptual_inception"][1].item() == pytest.approx(0, abs=1e-12)
+
+
+def _write_random_weights(tmp_path, name, model):
+    path = tmp_path / "hub" / "checkpoints" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), path)
+    return path
+
+
+def test_vgg16_and_lpips_paths_with_weights_in_the_torch_cache(tmp_path, monkeypatch, demo):
+    import lpips
+    from torchvision.models import alexnet, vgg16
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    torch.manual_seed(0)
+    vgg = vgg16(weights=None).eval()
+    _write_random_weights(tmp_path, "vgg16-397923af.pth", vgg)
+    _write_random_weights(tmp_path, "alexnet-owt-7be5be79.pth", alexnet(weights=None))
+    suite = MetricSuite(lpips_nets=("alex",))
+    assert suite.perceptual_name == "perceptual_vgg16" and "alex" in suite.lpips
+    gt = batch(demo, ["coffee_full"])
+    hole = torch.zeros(1, 1, 256, 256)
+    hole[..., 50:120, 50:200] = 1
+    comp = gt * (1 - hole)
+    scores, _ = suite.score(comp, gt, hole, ["coffee_full"])
+    norm = lambda x: (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        expect = sum(((vgg.features[:k](norm(comp)) - vgg.features[:k](norm(gt))) ** 2).mean() for k in (5, 10, 17))
+        direct_lpips = lpips.LPIPS(net="alex", verbose=False)(comp * 2 - 1, gt * 2 - 1).item()
+    assert scores["perceptual_vgg16"].item() == pytest.approx(expect.item(), rel=1e-5)
+    assert scores["lpips_alex"].item() == pytest.approx(direct_lpips, rel=1e-5)
+    assert suite.describe()["networks"]["perceptual"]["network"] == "vgg16 pool1-3"
+
+
+def test_pytorch_fid_inception_path(tmp_path, monkeypatch):
+    import pytorch_fid.inception as pfi
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    # build pytorch-fid's network with random weights (its loader fetches a state dict by URL,
+    # so hand it the model's own fresh parameters), then place them where its loader looks
+    captured = {}
+
+    def fake_load(url, progress=True):
+        return captured["sd"]
+
+    monkeypatch.setattr(pfi, "load_state_dict_from_url", lambda *a, **k: None)
+    monkeypatch.setattr(torch.nn.Module, "load_state_dict", lambda self, sd, *a, **k: None)
+    torch.manual_seed(0)
+    model = pfi.fid_inception_v3()
+    monkeypatch.undo()
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    _write_random_weights(tmp_path, "pt_inception-2015-12-05-6726825d.pth", model)
+    net = load_fid_network("inception-pytorch-fid")
+    direct = pfi.InceptionV3([3]).eval()
+    x = torch.rand(2, 3, 256, 256)
+    with torch.no_grad():
+        assert torch.allclose(net(x)[1], direct(x)[0].flatten(1), atol=1e-5)
