@@ -150,6 +150,27 @@ def weights():
     Console().print(t)
 
 
+@app.command()
+@_guard
+def bench(
+    target: str = typer.Argument(..., help="'metrics', or a method name (e.g. rwconv)."),
+    out: Optional[Path] = typer.Option(None, help="JSON output (default reports/bench/TARGET.json)."),
+    pairs: int = typer.Option(96, help="metrics: (image, mask) pairs for the speed comparison."),
+    memory_sizes: List[int] = typer.Option([100, 1000], help="metrics: pair counts for the peak-memory runs."),
+    weights: Optional[str] = typer.Option(None, help="method: weights file."),
+):
+    """Speed/memory benchmarks written as JSON under reports/bench/ (not tests)."""
+    from .bench import bench_method, bench_metrics
+
+    out = out or Path("reports/bench") / f"{target}.json"
+    if target == "metrics":
+        r = bench_metrics(out, pairs, tuple(memory_sizes), log=console.print)
+    else:
+        r = bench_method(target, out, weights, log=console.print)
+    console.print(f"wrote {out}")
+    return r
+
+
 @app.command("methods")
 def list_methods():
     """List registered methods."""

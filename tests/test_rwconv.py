@@ -200,3 +200,15 @@ def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
     assert ck["step"] == 3 and ck["lambdas"] == load_checkpoint(tmp_path / "a" / "last.pt")["lambdas"]
     with pytest.raises(ValueError, match="holds"):
         train(tiny(tmp_path / "c", photo_dir, steps=3, cnum=8, init_from=str(w)), log=lambda s: None)
+
+
+def test_forward_flops_match_the_paper_scale():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.device("meta"):
+        model = RegionWiseInpainter(RWConfig(cnum=32))
+        x, hole = torch.rand(1, 3, 256, 256), torch.zeros(1, 1, 256, 256)
+        with FlopCounterMode(display=False) as fc:
+            model(x, hole)
+    # REFERENCE.md: SINet 47.7 GMAC + GPNet 14.1 GMAC = about 124 GFLOP per 256x256 image
+    assert fc.get_total_flops() / 1e9 == pytest.approx(123.6, rel=0.01)

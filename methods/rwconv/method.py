@@ -66,3 +66,47 @@ class RegionWise(InpaintingMethod):
                 "model_config": self.meta.get("model_config"), "trained_steps": self.meta.get("step"),
                 "loss_network": self.meta.get("loss_network"), "training": self.meta.get("config", {}).get("data") and {
                     k: self.meta["config"].get(k) for k in ("crop", "batch_size", "lr", "steps", "seed")}}
+
+    def benchmark_training(self, device: str = "cpu", batch: int = 8, crop: int = 256, steps: int = 2) -> dict:
+        """Seconds per training step (forward, the paper's losses, backward, Adam) at this width."""
+        import time
+
+        from .features import load_loss_network
+        from .losses import correlation_loss, reconstruction_loss, style_loss
+
+        model = RegionWiseInpainter(self.model.config).to(device).train()
+        net = load_loss_network().to(device)
+        opt = torch.optim.Adam(model.parameters(), 1e-4)
+        x, hole = torch.rand(batch, 3, crop, crop, device=device), torch.zeros(batch, 1, crop, crop, device=device)
+        hole[..., crop // 4 : crop // 2, crop // 4 : 3 * crop // 4] = 1
+        times = []
+        for _ in range(steps + 1):
+            t0 = time.perf_counter()
+            out = model(x, hole)
+            fg, f1, f2 = net(x), net((out["c1"] + 1) / 2), net((out["c2"] + 1) / 2)
+            loss = reconstruction_loss(out, x * 2 - 1) + correlation_loss(f1, fg) + style_loss(f2, fg)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            times.append(time.perf_counter() - t0)
+        s = min(times[1:])
+        return {"batch": batch, "crop": crop, "loss_network": net.name, "seconds_per_step": s, "images_per_s": batch / s}
+
+    def benchmark_gpu(self, batch: int = 64) -> dict:
+        import time
+
+        model = RegionWiseInpainter(self.model.config).cuda().eval().to(memory_format=torch.channels_last)
+        x = torch.rand(batch, 3, 256, 256, device="cuda").to(memory_format=torch.channels_last)
+        hole = torch.zeros(batch, 1, 256, 256, device="cuda")
+        hole[..., 64:160, 48:200] = 1
+        with torch.no_grad(), torch.autocast("cuda", torch.bfloat16):
+            for _ in range(3):
+                model(x, hole)
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for _ in range(10):
+                model(x, hole)
+            torch.cuda.synchronize()
+        s = (time.perf_counter() - t0) / 10
+        return {"batch": batch, "dtype": "bf16", "memory_format": "channels_last", "images_per_s": batch / s,
+                "device": torch.cuda.get_device_name()}

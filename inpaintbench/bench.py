@@ -1,0 +1,180 @@
+"""Benchmarks (not tests): speed and memory figures written as JSON under reports/bench/.
+
+`metrics`: the metric suite (one decode, batched, one Inception pass serving FID features and
+the perceptual taps, each ground truth once per batch) against the naive path a script would
+take (decode per metric, scikit-image per image, a separate Inception pass for FID and another
+for the perceptual error), on the same (image, mask) pairs, checking the numbers agree. Peak
+memory of the suite is measured in fresh processes at two sizes.
+
+`METHOD`: inference latency of any registered method at batch 1 and 8 on the CPU, FLOPs
+counted with torch's FlopCounterMode, and bf16/channels_last GPU throughput when CUDA exists.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from . import registry
+from .data import get_dataset
+from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
+
+CPU_PEAK_NOTE = "CPU peak FLOP/s is not measured; the fraction of peak is reported for GPUs only"
+GPU_PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 tensor-core peaks
+
+
+def _env() -> dict:
+    return {"platform": platform.platform(), "cpu_count": os.cpu_count(), "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(), "load_average_1min": os.getloadavg()[0],
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def _pairs(n: int, workdir: Path) -> list[tuple[Path, Path, Path, str]]:
+    """n (ground truth PNG, composite PNG, hole PNG, image id) written to disk, composites by Telea."""
+    ds, ms = get_dataset("demo"), MaskSet(DEFAULT_MASK_DIR)
+    telea = registry.create("telea")
+    ids = ds.ids()
+    out = []
+    workdir.mkdir(parents=True, exist_ok=True)
+    for k in range(n):
+        i, b = k // len(BUCKETS) % len(ids), BUCKETS[k % len(BUCKETS)]
+        entry = ms.pick(b, k // len(BUCKETS))
+        gt = torch.from_numpy(np.array(ds.load(ids[i]))).permute(2, 0, 1)[None].float() / 255
+        hole = torch.from_numpy(ms.load(entry, 256))[None, None].float()
+        comp = gt * (1 - hole) + (telea.inpaint(gt * (1 - hole), hole) * 255).round() / 255 * hole
+        paths = [workdir / f"{k:05d}_{s}.png" for s in ("gt", "comp", "hole")]
+        for p, t in zip(paths, (gt, comp, hole.expand(1, 3, 256, 256))):
+            Image.fromarray((t[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)).save(p)
+        out.append((*paths, ids[i]))
+    return out
+
+
+def _load(p: Path) -> np.ndarray:
+    return np.asarray(Image.open(p).convert("RGB"), dtype=np.float64) / 255
+
+
+def naive(pairs) -> dict:
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    from .metrics.backbones import load_tf_inception
+    from .metrics.perceptual import perceptual_error
+
+    net = load_tf_inception()
+    t = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float()
+    res = {"psnr": [], "ssim": [], "l1": [], "perceptual_inception": [], "pool3": []}
+    with torch.no_grad():
+        for g, c, _, _ in pairs:  # pass 1: pixel metrics
+            gt, comp = _load(g), _load(c)
+            res["psnr"].append(peak_signal_noise_ratio(gt, comp, data_range=1))
+            res["ssim"].append(structural_similarity(gt, comp, channel_axis=2, gaussian_weights=True,
+                                                     use_sample_covariance=False, data_range=1.0))
+            res["l1"].append(np.abs(gt - comp).mean())
+        for _, c, _, _ in pairs:  # pass 2: FID features
+            res["pool3"].append(net(t(_load(c)), taps=False)[1][0].numpy())
+        for g, c, _, _ in pairs:  # pass 3: perceptual error
+            fg, _ = net(t(_load(g)), pool3=False)
+            fc, _ = net(t(_load(c)), pool3=False)
+            res["perceptual_inception"].append(float(perceptual_error(fc, fg)))
+    return {k: np.array(v) for k, v in res.items()}
+
+
+def suite_path(pairs, batch_size: int = 8) -> dict:
+    from .metrics.suite import MetricSuite
+
+    suite = MetricSuite(lpips_nets=())
+    res = {"psnr": [], "ssim": [], "l1": [], "perceptual_inception": [], "pool3": []}
+    for s in range(0, len(pairs), batch_size):
+        chunk = pairs[s : s + batch_size]
+        gt = torch.stack([torch.from_numpy(_load(g)).permute(2, 0, 1) for g, _, _, _ in chunk]).float()
+        comp = torch.stack([torch.from_numpy(_load(c)).permute(2, 0, 1) for _, c, _, _ in chunk]).float()
+        hole = torch.stack([torch.from_numpy(_load(h)[..., :1] > 0.5).permute(2, 0, 1) for _, _, h, _ in chunk]).float()
+        scores, feats = suite.score(comp, gt, hole, [k for *_, k in chunk])
+        for k in ("psnr", "ssim", "l1", "perceptual_inception"):
+            res[k] += scores[k].tolist()
+        res["pool3"] += list(feats)
+    return {k: np.array(v) for k, v in res.items()}
+
+
+def _peak_rss_child(n: int, workdir: Path) -> dict:
+    code = ("import sys, resource, time; from pathlib import Path; from inpaintbench.bench import _pairs, suite_path;"
+            f"p = _pairs({n}, Path({str(workdir)!r})); t = time.time(); suite_path(p); "
+            "print(time.time() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return {"pairs": n, "seconds": float(out[0]), "pairs_per_s": n / float(out[0]), "peak_rss_mib": int(out[1]) / 1024}
+
+
+def bench_metrics(out: Path, n: int = 96, memory_sizes=(100, 1000), workdir: Path | None = None, log=print) -> dict:
+    import tempfile
+
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="ib_bench_"))
+    pairs = _pairs(n, workdir / "speed")
+    t0 = time.time()
+    a = suite_path(pairs)
+    t_suite = time.time() - t0
+    log(f"suite: {n / t_suite:.2f} pairs/s")
+    t0 = time.time()
+    b = naive(pairs)
+    t_naive = time.time() - t0
+    log(f"naive: {n / t_naive:.2f} pairs/s")
+    agree = {k: float(np.max(np.abs(a[k] - b[k]) / np.maximum(1e-12, np.abs(b[k])))) for k in a}
+    memory = [_peak_rss_child(m, workdir / f"mem{m}") for m in memory_sizes]
+    for m in memory:
+        log(f"suite on {m['pairs']} pairs: peak RSS {m['peak_rss_mib']:.0f} MiB")
+    result = {
+        "what": "full metric suite (l1, l2, PSNR, SSIM whole+hole, Inception pool3 for FID/KID, perceptual_inception) "
+                "on 256x256 composites; naive = scikit-image per image + separate Inception passes for FID and perceptual, "
+                "each decoding the PNGs again",
+        "pairs": n, "pairs_note": "each demo image appears under up to 6 masks, as in a real run",
+        "suite_pairs_per_s": n / t_suite, "naive_pairs_per_s": n / t_naive, "speedup": t_naive / t_suite,
+        "max_relative_difference": agree, "memory": memory, "environment": _env(),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def bench_method(name: str, out: Path, weights: str | None = None, repeats: int = 3, log=print) -> dict:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    method = registry.create(name, device="cpu", weights=weights)
+    result = {"method": method.describe(), "environment": _env(), "cpu": {}}
+    x, hole = torch.rand(8, 3, 256, 256), torch.zeros(8, 1, 256, 256)
+    hole[..., 64:160, 48:200] = 1
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        method.inpaint(x[:1] * (1 - hole[:1]), hole[:1])
+    flops = fc.get_total_flops()
+    result["flops_per_image_forward"] = flops
+    for b in (1, 8):
+        method.inpaint(x[:b] * (1 - hole[:b]), hole[:b])  # warm-up
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            method.inpaint(x[:b] * (1 - hole[:b]), hole[:b])
+            times.append(time.perf_counter() - t0)
+        per_image = min(times) / b
+        result["cpu"][f"batch{b}"] = {"seconds_per_image": per_image, "images_per_s": 1 / per_image,
+                                     "achieved_gflop_per_s": flops / per_image / 1e9 if flops else None}
+        log(f"{name} cpu batch {b}: {per_image * 1000:.1f} ms/image")
+    result["cpu"]["note"] = CPU_PEAK_NOTE
+    if hasattr(method, "benchmark_training"):
+        result["cpu"]["training"] = method.benchmark_training("cpu")
+    if torch.cuda.is_available() and hasattr(method, "benchmark_gpu"):
+        g = method.benchmark_gpu(batch=64)
+        peak = next((v for k, v in GPU_PEAK_BF16.items() if k in torch.cuda.get_device_name()), None)
+        if peak and flops:
+            g["fraction_of_bf16_peak"] = flops * g["images_per_s"] / peak
+        result["gpu"] = g
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str))
+    return result
+
+
