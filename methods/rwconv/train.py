@@ -210,7 +210,8 @@ def export_weights(ckpt: dict, path: Path, extra: dict | None = None) -> Path:
     return Path(path)
 
 
-def train(cfg: TrainConfig, log=print) -> Path:
+def train(cfg: TrainConfig, log=print, on_step=None) -> Path:
+    """on_step(step, total, loss terms) is called on rank 0 after every optimiser step."""
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
     rank, world = _rank()
@@ -276,12 +277,14 @@ def train(cfg: TrainConfig, log=print) -> Path:
         opt.step()
         step += 1
         seen += per_rank * world
+        if rank == 0 and on_step:
+            on_step(step, cfg.steps, terms)
         if rank == 0:
             if step % 10 == 0:
                 now = time.time()
                 rate = seen / (now - t_last)
                 t_last, seen = now, 0
-                row = {"step": step, **{k: round(float(v), 6) for k, v in terms.items()}, "images_per_s": round(rate, 3),
+                row = {"step": step, **{k: round(float(v.detach()), 6) for k, v in terms.items()}, "images_per_s": round(rate, 3),
                        "wall_s": round(now - t_start, 1)}
                 if logf.tell() == 0:
                     csv.writer(logf).writerow(row.keys())
@@ -331,7 +334,21 @@ def main(argv=None):
         export_weights(load_checkpoint(src if src.is_file() else Path(cfg.out) / "last.pt"), Path(export))
         print(f"wrote {export}")
         return
-    train(cfg)
+    if int(os.environ.get("RANK", 0)) != 0:  # one progress bar per job, on rank 0
+        train(cfg, log=lambda s: None)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[losses]}"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("train", total=cfg.steps, losses="")
+
+        def on_step(step, total, terms):
+            bar.update(task, completed=step, losses=" ".join(f"{k} {float(v):.4f}" for k, v in terms.items()))
+
+        train(cfg, log=lambda s: bar.console.print(s, highlight=False), on_step=on_step)
 
 
 if __name__ == "__main__":
