@@ -171,6 +171,41 @@ def bench(
     return r
 
 
+@app.command("check")
+@_guard
+def check_cmd(
+    run_dir: Path = typer.Argument(..., help="Run directory to gate."),
+    baseline: Path = typer.Option(Path("reports/baseline.json"), help="Committed baseline JSON."),
+    tolerance: Optional[List[str]] = typer.Option(None, help="Per-metric absolute tolerance, e.g. --tolerance psnr=0.1."),
+    update: bool = typer.Option(False, help="Rewrite the baseline from this run (deliberately)."),
+):
+    """Exit 1 with a readable diff when any per-bucket metric regresses beyond its tolerance."""
+    from .check import check
+
+    tol = {}
+    for t in tolerance or []:
+        name, _, value = t.partition("=")
+        try:
+            tol[name] = float(value)
+        except ValueError:
+            raise InputError(f"--tolerance expects METRIC=NUMBER, got {t!r}") from None
+    rows = check(run_dir, baseline, tol, update)
+    if update:
+        console.print(f"baseline written to {baseline}")
+        return
+    bad = [r for r in rows if r["regressed"]]
+    t = Table(title=f"{run_dir} vs {baseline}: {len(bad)} regressions in {len(rows)} checks")
+    for c in ("bucket", "metric", "baseline", "current", "delta", "tolerance", "status"):
+        t.add_column(c)
+    fmt = lambda v: "–" if v is None else f"{v:.5g}"
+    for r in (bad or rows):
+        t.add_row(r["bucket"], r["metric"], fmt(r["baseline"]), fmt(r["current"]), fmt(r.get("delta")),
+                  fmt(r.get("tolerance")), "[red]REGRESSED[/red]" if r["regressed"] else "ok")
+    Console(width=140).print(t)  # fixed width: CI logs are not terminals, and a cut diff is no diff
+    if bad:
+        raise typer.Exit(1)
+
+
 @app.command("methods")
 def list_methods():
     """List registered methods."""

@@ -1,0 +1,68 @@
+"""`inpaintbench check`: a run's per-bucket metrics against a committed baseline, for CI.
+
+A metric regresses when it moves in its bad direction by more than its tolerance (absolute,
+per metric); improvements never fail. The baseline carries the protocol, dataset and mask-set
+ids of the run it came from, and a run made under anything else is refused rather than compared.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import InputError
+from .metrics import METRIC_INFO
+from .report import load_runs
+
+DEFAULT_TOLERANCE = {"psnr": 0.05, "ssim": 0.002, "l1": 2e-4, "l2": 1e-4, "psnr_hole": 0.05, "ssim_hole": 0.005,
+                     "l1_hole": 1e-3, "l2_hole": 5e-4, "fid": 1.0, "kid": 2e-3, "perceptual_inception": 0.01,
+                     "perceptual_vgg16": 0.01, "lpips_alex": 0.005, "lpips_vgg": 0.005}
+
+
+def summarize(run_dir: Path) -> dict:
+    df, (manifest,) = load_runs([run_dir])
+    per_bucket = df.groupby("bucket")[[m for m in METRIC_INFO if m in df.columns]].mean()
+    metrics = {b: {k: float(v) for k, v in row.items()} for b, row in per_bucket.iterrows()}
+    sets = df.attrs["set"]
+    for r in sets.itertuples() if len(sets) else []:
+        if r.bucket in metrics:
+            metrics[r.bucket].update({"fid": r.fid, "kid": r.kid})
+    return {"protocol": manifest["protocol"]["id"], "dataset": manifest["dataset"]["name"],
+            "evaluated_images": manifest["dataset"]["evaluated_images"], "masks": manifest["masks"]["id"],
+            "method": manifest["config"]["method"], "metrics": metrics}
+
+
+def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[dict]:
+    for key in ("protocol", "dataset", "evaluated_images", "masks", "method"):
+        if current[key] != baseline.get(key):
+            raise InputError(f"baseline was made with {key} {baseline.get(key)!r}, this run has {current[key]!r}; "
+                             f"refusing to compare (use --update to make a new baseline deliberately)")
+    rows = []
+    for bucket, base in baseline["metrics"].items():
+        now = current["metrics"].get(bucket)
+        if now is None:
+            rows.append({"bucket": bucket, "metric": "*", "baseline": None, "current": None, "regressed": True,
+                         "why": "bucket missing from the run"})
+            continue
+        for metric, b in base.items():
+            if metric not in now:
+                rows.append({"bucket": bucket, "metric": metric, "baseline": b, "current": None, "regressed": True,
+                             "why": "metric missing from the run"})
+                continue
+            higher = METRIC_INFO[metric][0]
+            tol = tolerance.get(metric, DEFAULT_TOLERANCE.get(metric, 0.0))
+            delta = now[metric] - b
+            worse = -delta if higher else delta
+            rows.append({"bucket": bucket, "metric": metric, "baseline": b, "current": now[metric], "delta": delta,
+                         "tolerance": tol, "regressed": worse > tol})
+    return rows
+
+
+def check(run_dir: Path, baseline_path: Path, tolerance: dict[str, float] | None = None, update: bool = False) -> list[dict]:
+    current = summarize(run_dir)
+    if update:
+        baseline_path.parent.mkdir(parents=True, exist_ok=True)
+        baseline_path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        return []
+    if not baseline_path.is_file():
+        raise InputError(f"{baseline_path}: no baseline; make one with --update")
+    return compare(current, json.loads(baseline_path.read_text()), tolerance or {})

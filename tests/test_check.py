@@ -1,0 +1,54 @@
+import json
+
+import torch
+import torch.nn.functional as F
+from typer.testing import CliRunner
+
+from inpaintbench import registry
+from inpaintbench.cli import app
+from inpaintbench.method import InpaintingMethod
+from inpaintbench.runner import RunConfig, run
+
+
+class BlurredTelea(InpaintingMethod):
+    """Telea followed by a 9x9 box blur: the deliberate regression CI must catch."""
+
+    name = "blurred-telea"
+
+    def inpaint(self, masked, hole):
+        out = registry.create("telea").inpaint(masked, hole)
+        return F.avg_pool2d(F.pad(out, [4] * 4, mode="replicate"), 9, stride=1)
+
+
+registry.register("blurred-telea", BlurredTelea)
+
+
+def _run(method, out):
+    cfg = RunConfig(method=method, limit=2, buckets=["10-20", "40-50"], deep_metrics=False)
+    run(cfg, out, log=lambda s: None)
+    return out
+
+
+def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_path):
+    base = tmp_path / "baseline.json"
+    good = _run("telea", tmp_path / "good")
+    cli = CliRunner()
+    r = cli.invoke(app, ["check", str(good), "--baseline", str(base), "--update"])
+    assert r.exit_code == 0 and json.loads(base.read_text())["method"] == "telea"
+    assert cli.invoke(app, ["check", str(good), "--baseline", str(base)]).exit_code == 0
+    # the blurred run is a different method name; compare it as if it were the same method
+    bad = _run("blurred-telea", tmp_path / "bad")
+    b = json.loads(base.read_text())
+    b["method"] = "blurred-telea"
+    base.write_text(json.dumps(b))
+    r = cli.invoke(app, ["check", str(bad), "--baseline", str(base)])
+    assert r.exit_code == 1 and "REGRESSED" in r.output and "ssim" in r.output  # blur costs structure first
+    # a loose enough tolerance lets it pass: tolerances are real thresholds
+    loose = sum([["--tolerance", f"{m}=1000"] for m in ("psnr", "ssim", "l1", "l2", "psnr_hole", "ssim_hole", "l1_hole", "l2_hole")], [])
+    assert cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose]).exit_code == 0
+    b["protocol"] = "ib0-deadbeef"
+    base.write_text(json.dumps(b))
+    r = cli.invoke(app, ["check", str(bad), "--baseline", str(base)])
+    assert r.exit_code == 2 and "protocol" in r.output
+    r = cli.invoke(app, ["check", str(bad), "--baseline", str(tmp_path / "none.json")])
+    assert r.exit_code == 2 and "no baseline" in r.output
