@@ -6,6 +6,7 @@ line is cut off, finished pairs are skipped, nothing is computed twice.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from . import registry
 from .data import get_dataset
@@ -158,8 +160,6 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str) -> torc
 
 
 def _save_png(path: Path, img: torch.Tensor) -> None:
-    from PIL import Image
-
     path.parent.mkdir(parents=True, exist_ok=True)
     arr = (img.permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
     tmp = path.with_suffix(".tmp.png")
@@ -189,7 +189,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
         "tool": "inpaintbench", "config": cfg.__dict__, "config_identity": cfg.identity(),
         "protocol": PROTOCOL.as_dict(), "dataset": {**dataset.describe(), "evaluated_images": len(ids)},
         "masks": {"id": maskset.id, "root": str(maskset.root), "manifest_sha256": maskset.manifest_sha256},
-        "method": method.describe(), "metrics": suite.describe() if suite else {"deep_metrics": "off"}, "versions": _versions(), "git_commit": _git_commit(),
+        "method": method.describe(), "metrics": suite.describe() if suite else {"deep_metrics": "off"},
+        "versions": _versions(), "git_commit": _git_commit(),
         "hardware": _hardware(cfg.device), "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -258,6 +259,4 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
 
 
 def _pixel_sha(dataset, image_id: str) -> str:
-    import hashlib
-
     return hashlib.sha256(np.ascontiguousarray(dataset.load(image_id)).tobytes()).hexdigest()
