@@ -112,7 +112,7 @@ def render(t: pd.DataFrame, fmt: str, caption: str = "") -> str:
         shown = cells.copy()
         for c in t.columns:
             shown[c] = [f"**{v}**" if best.loc[i, c] else v for i, v in zip(t.index, cells[c])]
-        body = shown.reset_index().to_markdown(index=False)
+        body = shown.reset_index().to_markdown(index=False, disable_numparse=True)  # keep our formatting
         return (f"{caption}\n\n" if caption else "") + body + "\n"
     if fmt == "latex":
         sty = cells.style.apply(lambda col: ["textbf:--rwrap;" if best.loc[i, col.name] else "" for i in col.index])
