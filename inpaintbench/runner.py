@@ -13,6 +13,7 @@ import platform
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -119,8 +120,6 @@ def _align_features(records_path: Path, features_path: Path) -> list[dict]:
 
 def set_metrics(out: Path, reference: np.ndarray, ids: list[str], log=print) -> dict:
     """FID and KID per bucket and over all buckets: composites against the same images' ground truth."""
-    import warnings
-
     recs = read_records(out / RECORDS)
     feats = np.fromfile(out / FEATURES, dtype=np.float32).reshape(-1, FEATURE_DIM)
     index = {image_id: i for i, image_id in enumerate(ids)}
@@ -208,13 +207,17 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
         progress.start(total=len(ids) * len(buckets), completed=len(ids) * len(buckets) - len(todo))
     log(f"{cfg.method} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
 
+    # todo is image-major, so one decoded image serves all its buckets
+    last: tuple[str | None, torch.Tensor | None] = (None, None)
     with open(records_path, "a") as f, open(features_path, "ab") as ff:
         for start in range(0, len(todo), cfg.batch_size):
             chunk = todo[start : start + cfg.batch_size]
             images, holes, entries = [], [], []
             for i, image_id, b in chunk:
                 entry = maskset.pick(b, i)
-                images.append(torch.from_numpy(np.array(dataset.load(image_id))).permute(2, 0, 1))
+                if last[0] != image_id:
+                    last = (image_id, torch.from_numpy(np.array(dataset.load(image_id))).permute(2, 0, 1))
+                images.append(last[1])
                 holes.append(torch.from_numpy(maskset.load(entry, PROTOCOL.eval_size))[None])
                 entries.append(entry)
             device = torch.device(cfg.device)

@@ -15,7 +15,8 @@ from ..errors import InputError
 from ..networks import NETWORKS, locate, sha256_of
 
 
-def _frozen(net: nn.Module, path: Path) -> nn.Module:
+def freeze(net: nn.Module, path: Path) -> nn.Module:
+    """Eval mode, no gradients, and the weights file's path and sha256 attached for reports."""
     net.weights_path = str(path)
     net.weights_sha256 = sha256_of(path)
     for p in net.parameters():
@@ -58,7 +59,7 @@ def load_vgg16(weights: str | Path | None = None) -> VGG16Pools | None:
         if weights:
             raise InputError(f"VGG16 weights {weights} not found")
         return None
-    return _frozen(VGG16Pools(path), path)
+    return freeze(VGG16Pools(path), path)
 
 
 class TFInception(nn.Module):
@@ -97,7 +98,7 @@ def load_tf_inception() -> TFInception:
     path = locate("inception-tf")
     if path is None:
         raise InputError(f"TF-FID Inception not found: {NETWORKS['inception-tf'].how_to_provide}")
-    return _frozen(TFInception(path), path)
+    return freeze(TFInception(path), path)
 
 
 class PytorchFIDInception(nn.Module):
@@ -125,5 +126,5 @@ def load_fid_network(name: str = "inception-tf") -> nn.Module:
         path = locate(name)
         if path is None:
             raise InputError(f"pytorch-fid Inception weights not found: {NETWORKS[name].how_to_provide}")
-        return _frozen(PytorchFIDInception(), path)
+        return freeze(PytorchFIDInception(), path)
     raise InputError(f"unknown FID network {name!r}; expected inception-tf or inception-pytorch-fid")

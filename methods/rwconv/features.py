@@ -15,8 +15,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from inpaintbench.metrics.backbones import VGG16Pools, load_vgg16
-from inpaintbench.networks import locate, sha256_of
+from inpaintbench.metrics.backbones import VGG16Pools, freeze, load_vgg16
+from inpaintbench.networks import locate
 
 
 class _MBConv(nn.Module):
@@ -85,8 +85,4 @@ def load_loss_network(choice: str = "auto", weights: str | None = None) -> nn.Mo
     elif choice != "efficientnet-lite0":
         raise ValueError(f"unknown loss network {choice!r}")
     path = Path(weights) if weights and choice == "efficientnet-lite0" else locate("efficientnet-lite0")
-    net = EfficientNetLite0Taps(path)
-    net.weights_path, net.weights_sha256 = str(path), sha256_of(path)
-    for p in net.parameters():
-        p.requires_grad_(False)
-    return net.eval()
+    return freeze(EfficientNetLite0Taps(path), path)

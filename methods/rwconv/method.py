@@ -72,8 +72,11 @@ class RegionWise(InpaintingMethod):
         import time
 
         from .features import load_loss_network
-        from .losses import correlation_loss, reconstruction_loss, style_loss
+        from .train import TrainConfig, compute_losses
 
+        cfg = TrainConfig(cnum=self.model.config.cnum, region_wise=self.model.config.region_wise,
+                          coarse_only=self.model.config.coarse_only)
+        lambdas = tuple(self.meta.get("lambdas") or (1.0, 1.0))
         model = RegionWiseInpainter(self.model.config).to(device).train()
         net = load_loss_network().to(device)
         opt = torch.optim.Adam(model.parameters(), 1e-4)
@@ -82,9 +85,7 @@ class RegionWise(InpaintingMethod):
         times = []
         for _ in range(steps + 1):
             t0 = time.perf_counter()
-            out = model(x, hole)
-            fg, f1, f2 = net(x), net((out["c1"] + 1) / 2), net((out["c2"] + 1) / 2)
-            loss = reconstruction_loss(out, x * 2 - 1) + correlation_loss(f1, fg) + style_loss(f2, fg)
+            loss = compute_losses(model, net, x, hole, cfg, lambdas)["total"]
             opt.zero_grad()
             loss.backward()
             opt.step()
