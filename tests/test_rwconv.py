@@ -10,11 +10,12 @@ import torch.nn.functional as F
 from PIL import Image
 
 from inpaintbench.errors import InputError
-from methods.rwconv.features import EfficientNetLite0Taps, VGG16Pools, load_loss_network
+from methods.loss_network import EfficientNetLite0Taps, VGG16Pools, load_loss_network
 from methods.rwconv.losses import gram_channels, gram_positions
 from methods.rwconv.method import SHIPPED, RegionWise, load_model
 from methods.rwconv.model import RegionWiseConv, RegionWiseInpainter, RWConfig
-from methods.rwconv.train import TrainConfig, export_weights, load_checkpoint, train
+from methods.rwconv.train import RWTrainConfig, train
+from methods.trainer import export_weights, load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -131,7 +132,7 @@ def tiny(out, photo_dir, **kw):
     base = dict(out=str(out), data=[str(photo_dir)], val_data=[str(photo_dir)], steps=4, batch_size=2, crop=128,
                 val_size=128, cnum=4, val_every=2, ckpt_every=1, threads=1)
     base.update(kw)
-    return TrainConfig(**base)
+    return RWTrainConfig(**base)
 
 
 def test_training_resumes_exactly(tmp_path, photo_dir):
@@ -140,8 +141,8 @@ def test_training_resumes_exactly(tmp_path, photo_dir):
     train(tiny(tmp_path / "split", photo_dir), log=lambda s: None)
     a, b = load_checkpoint(tmp_path / "straight" / "last.pt"), load_checkpoint(tmp_path / "split" / "last.pt")
     assert a["step"] == b["step"] == 4
-    for k in a["model"]:
-        assert torch.equal(a["model"][k], b["model"][k]), k
+    for k in a["nets"]["model"]:
+        assert torch.equal(a["nets"]["model"][k], b["nets"]["model"][k]), k
     assert a["loss_network"]["name"] == "efficientnet-lite0-imagenet"
     assert (tmp_path / "straight" / "val.csv").read_text().count("\n") == 3  # header + steps 2, 4
     with pytest.raises(ValueError, match="trained with"):
@@ -162,7 +163,7 @@ def test_weights_files_load_or_fail_clearly(tmp_path, photo_dir):
     with pytest.raises(InputError, match="not a readable rwconv weights file"):
         load_model(tmp_path / "trunc.pt")
     torch.save({"something": 1}, tmp_path / "other.pt")
-    with pytest.raises(InputError, match="not an rwconv weights file"):
+    with pytest.raises(InputError, match="not rwconv weights"):
         load_model(tmp_path / "other.pt")
     with pytest.raises(InputError, match="divisible by 4"):
         RegionWise(weights=str(w)).inpaint(torch.rand(1, 3, 130, 130), torch.zeros(1, 1, 130, 130))

@@ -1,4 +1,4 @@
-"""Frozen ImageNet feature networks for the correlation and style losses.
+"""Frozen ImageNet feature networks for perceptual, correlation and style losses (all learned methods).
 
 The paper uses VGG16 pool1-3. When torchvision's VGG16 ImageNet weights are in the torch
 cache (TORCH_HOME) or given as a path, that is used. Otherwise the offline fallback is

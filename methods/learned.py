@@ -1,0 +1,84 @@
+"""The harness adapter shared by every learned method: load weights, run the network.
+
+A weights file is what `python -m methods.<name>.train --export` writes: a dict with
+`format` "inpaintbench.<name>.v1", an fp16 `state_dict`, the `model_config` that rebuilds the
+network, and how it was trained. A method whose authors published PyTorch checkpoints also
+accepts those (its Recipe's `from_foreign`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+
+from inpaintbench.errors import InputError, MethodError
+from inpaintbench.method import InpaintingMethod
+from inpaintbench.networks import sha256_of
+
+from .trainer import Recipe
+
+
+def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) -> tuple[torch.nn.Module, dict]:
+    """Rebuild the network a weights file describes; one clear error for every way a file can be wrong."""
+    path, name, fmt = Path(path), recipe.name, recipe.weights_format()
+    if not path.is_file():
+        raise InputError(f"{name} weights {path} not found" + (" (the shipped weights are missing from this checkout)" if path == shipped else ""))
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:
+        raise InputError(f"{path}: not a readable {name} weights file, perhaps truncated ({type(e).__name__}: {e})") from None
+    if isinstance(blob, dict) and "nets" in blob and "model_config" in blob:  # a training checkpoint of ours
+        blob = {"format": f"inpaintbench.{blob.get('method', 'rwconv')}.v1", "state_dict": blob["nets"]["model"],
+                **{k: v for k, v in blob.items() if k not in ("nets", "optims")}}
+    elif isinstance(blob, dict) and "model" in blob and "model_config" in blob:  # rwconv checkpoint, older layout
+        blob = {"format": "inpaintbench.rwconv.v1", "state_dict": blob["model"], **{k: v for k, v in blob.items() if k != "model"}}
+    if isinstance(blob, dict) and blob.get("format") != fmt:
+        foreign = recipe.from_foreign(blob) if "format" not in blob else None
+        if foreign is None:
+            held = f"it holds {blob['format']!r}" if isinstance(blob.get("format"), str) else f"top-level keys {sorted(map(str, blob))[:6]}"
+            raise InputError(f"{path}: not {name} weights ({held}; expected format {fmt!r} from "
+                             f"`python -m methods.{name}.train --export`{recipe.foreign_formats and ' or ' + recipe.foreign_formats})")
+        blob = {"format": fmt, **foreign, "source": "foreign checkpoint"}
+    elif not isinstance(blob, dict):
+        raise InputError(f"{path}: not {name} weights (a {type(blob).__name__}, expected a dict with format {fmt!r})")
+    try:
+        model = recipe.build_model(blob["model_config"])
+    except (TypeError, KeyError) as e:
+        raise InputError(f"{path}: unknown {name} model settings {blob.get('model_config')} ({e})") from None
+    try:
+        model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
+    except RuntimeError as e:
+        first = str(e).splitlines()[1:2] or [str(e)[:200]]
+        raise InputError(f"{path}: weights do not fit the {name} architecture {blob['model_config']}: {first[0].strip()}") from None
+    return model.eval(), blob
+
+
+class LearnedMethod(InpaintingMethod):
+    """A trained network behind the harness interface. Subclasses set `recipe` and `shipped`."""
+
+    recipe: ClassVar[type[Recipe]]
+    shipped: ClassVar[Path]
+
+    def __init__(self, device: str = "cpu", weights: str | None = None, **options):
+        super().__init__(device, weights, **options)
+        self.path = Path(weights) if weights else self.shipped
+        self.model, self.meta = load_weights(self.recipe, self.path, self.shipped)
+        self.model.to(self.device)
+        self.sha256 = sha256_of(self.path)
+
+    def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        h, w = masked.shape[-2:]
+        k = self.recipe.multiple_of
+        if h % k or w % k:
+            raise MethodError(f"{self.name} needs image sizes divisible by {k}, got {h}x{w}")
+        with torch.no_grad():
+            out = self.recipe.prediction(self.model, masked.to(self.device), hole.to(self.device))
+        return out.clamp(0, 1)
+
+    def describe(self) -> dict:
+        cfg = self.meta.get("config") or {}
+        return {**super().describe(), "weights": str(self.path), "weights_sha256": self.sha256,
+                "model_config": self.meta.get("model_config"), "trained_steps": self.meta.get("step"),
+                "loss_network": self.meta.get("loss_network"), "source": self.meta.get("source", "inpaintbench trainer"),
+                "training": {k: cfg.get(k) for k in ("crop", "batch_size", "lr", "steps", "seed")} if cfg else None}

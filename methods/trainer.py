@@ -1,0 +1,417 @@
+"""The one training loop every learned method in inpaintbench uses.
+
+A method describes itself as a `Recipe` (how to build its network and critics, how one batch
+turns into losses); this module owns everything else, so all methods are trained on the same
+photos, holes, crops and budget, and all share the same guarantees:
+
+- every step draws its crops and holes from numpy.random.default_rng([seed, rank, step]), so
+  a resumed run continues exactly as an uninterrupted one would;
+- checkpoints are written to a temporary file and renamed, so a kill at any moment leaves the
+  previous checkpoint intact; OUT/last.pt is resumed whenever it exists;
+- DistributedDataParallel under torchrun, bf16 autocast on CUDA;
+- validation PSNR/SSIM on fixed held-out crops, the best step kept as OUT/best.pt;
+- `--export` writes the best step as fp16 weights small enough to ship.
+
+    python -m methods.<method>.train --out train_runs/<method> [--data DIR ...] [--steps N] ...
+    inpaintbench train <method> [same options]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from PIL import Image
+
+from inpaintbench.data.image_io import decode_rgb, list_images
+from inpaintbench.masks import BUCKETS, generate_hole
+from inpaintbench.metrics.pixel import pixel_metrics
+
+from .loss_network import load_loss_network
+
+# Photographs from Debian wallpaper packages; none is in the demo evaluation set.
+DEFAULT_TRAIN_PHOTOS = [
+    *(f"/usr/share/wallpapers/{n}/contents/images/2560x1600.jpg"
+      for n in ("BytheWater", "ColdRipple", "DarkestHour", "EveningGlow", "FallenLeaf", "OneStandsOut", "summer_1am", "Grey")),
+    *(f"/usr/share/backgrounds/mate/nature/{n}.jpg"
+      for n in ("Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "TwoWings", "Wood")),
+]
+DEFAULT_VAL_PHOTOS = ["/usr/share/wallpapers/Path/contents/images/2560x1600.jpg",
+                      "/usr/share/backgrounds/mate/nature/Storm.jpg", "/usr/share/backgrounds/mate/nature/YellowFlower.jpg"]
+MAX_SHORT_SIDE = 640  # photos are downscaled once at load; random-scale crops come from this
+
+
+@dataclass
+class TrainConfig:
+    """Settings every method shares: data, budget, optimiser, hardware. A method subclasses it
+    with its own model and loss settings."""
+
+    out: str = ""
+    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))
+    val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))
+    steps: int = 20000
+    batch_size: int = 8
+    crop: int = 128
+    val_size: int = 256
+    lr: float = 1e-4
+    betas: tuple = (0.5, 0.9)
+    max_hole_pct: int = 40  # holes of 0-40%, as the paper trains
+    seed: int = 0
+    device: str = "cpu"
+    amp: bool = True  # bf16 autocast on CUDA only
+    loss_net: str = "auto"
+    loss_net_weights: str | None = None
+    val_every: int = 250
+    ckpt_every: int = 100
+    threads: int = 0
+    time_limit_min: float = 0.0  # stop (with a checkpoint) after this long; 0 = no limit
+    init_from: str | None = None  # shipped fp16 weights to continue from when OUT has no last.pt (fresh optimiser state)
+
+
+class Recipe:
+    """What a learned method tells the trainer. Subclasses set `name` and `Config` and
+    implement `model_config`, `build_model`, `forward`, `generator_losses`, `prediction`;
+    GAN-trained methods also `build_critics` and `critic_losses`."""
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type] = TrainConfig
+    #: the loss network (VGG16 pool1-3, or EfficientNet-Lite0 offline) is loaded only when used
+    uses_loss_network: ClassVar[bool] = True
+    #: image sides must be multiples of this
+    multiple_of: ClassVar[int] = 4
+
+    def __init__(self, cfg: TrainConfig | None = None):
+        self.cfg = cfg if cfg is not None else self.Config()
+        self.loss_net = None
+        self.calibration: dict = {}
+
+    @classmethod
+    def weights_format(cls) -> str:
+        return f"inpaintbench.{cls.name}.v1"
+
+    def model_config(self) -> dict:
+        """The settings `build_model` needs to rebuild the inference network."""
+        raise NotImplementedError
+
+    @classmethod
+    def build_model(cls, model_config: dict) -> nn.Module:
+        raise NotImplementedError
+
+    def build_critics(self) -> dict[str, nn.Module]:
+        return {}
+
+    def calibrate(self, pool: "PhotoPool") -> dict:
+        """Constants derived from data before step 0 (stored in checkpoints)."""
+        return {}
+
+    def forward(self, model: nn.Module, gt: torch.Tensor, hole: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def critic_losses(self, critics: dict, out: dict, gt: torch.Tensor, hole: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Discriminator losses with the generator's outputs detached; must hold "total"."""
+        raise NotImplementedError
+
+    def generator_losses(self, out: dict, critics: dict, gt: torch.Tensor, hole: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Must hold "total"."""
+        raise NotImplementedError
+
+    @classmethod
+    def prediction(cls, model: nn.Module, image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        """The network's raw output in [0, 1] for images in [0, 1] (hole pixels ignored)."""
+        raise NotImplementedError
+
+    #: the authors' checkpoint layouts `from_foreign` accepts, said in error messages
+    foreign_formats: ClassVar[str] = ""
+
+    @classmethod
+    def from_foreign(cls, blob: dict) -> dict | None:
+        """{"model_config", "state_dict"} from an authors' checkpoint, or None if not one."""
+        return None
+
+
+def _rank() -> tuple[int, int]:
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+
+
+class PhotoPool:
+    """Training photos decoded once, downscaled to MAX_SHORT_SIDE; random-scale crops + flips."""
+
+    def __init__(self, sources: list[str]):
+        files = []
+        for s in sources:
+            p = Path(s)
+            files += list_images(p) if p.is_dir() else [p]
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing or not files:
+            raise FileNotFoundError(f"training photos not found: {missing[:3] or sources} "
+                                    f"(Debian packages plasma-workspace-wallpapers and mate-backgrounds, or pass --data DIR)")
+        self.files = files
+        self.photos = []
+        for f in files:
+            img = decode_rgb(f)
+            s = MAX_SHORT_SIDE / min(img.shape[:2])
+            if s < 1:
+                img = np.asarray(Image.fromarray(img).resize((round(img.shape[1] * s), round(img.shape[0] * s)), Image.BICUBIC))
+            self.photos.append(img)
+
+    def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        img = self.photos[int(rng.integers(len(self.photos)))]
+        h, w = img.shape[:2]
+        side = int(rng.integers(size, min(h, w) + 1))
+        y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        patch = Image.fromarray(img[y : y + side, x : x + side])
+        if side != size:
+            patch = patch.resize((size, size), Image.BICUBIC)
+        patch = np.asarray(patch)
+        return patch[:, ::-1] if rng.random() < 0.5 else patch
+
+
+def training_hole(rng: np.random.Generator, size: int, max_pct: int) -> np.ndarray:
+    """Holes drawn at the evaluation scale (256 px strokes), cropped if training crops are smaller,
+    so stroke widths in pixels match what the model meets in evaluation."""
+    buckets = [b for b in BUCKETS if b.hi_pct <= max_pct]
+    b = buckets[int(rng.integers(len(buckets)))]
+    full = max(size, 256)
+    hole = generate_hole(b, int(rng.integers(2**31)), seed=int(rng.integers(2**31)), size=full, box_prob=0.1)
+    y, x = int(rng.integers(0, full - size + 1)), int(rng.integers(0, full - size + 1))
+    return hole[y : y + size, x : x + size]
+
+
+def make_batch(pool: PhotoPool, rng, cfg: TrainConfig, n: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    imgs = np.stack([pool.crop(rng, size) for _ in range(n)])
+    holes = np.stack([training_hole(rng, size, cfg.max_hole_pct) for _ in range(n)])
+    return (torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 255, torch.from_numpy(holes)[:, None].float())
+
+
+def validation_set(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fixed held-out crops, each paired with one frozen-style hole per bucket 10-20%..50-60%."""
+    pool = PhotoPool(cfg.val_data)
+    rng = np.random.default_rng([cfg.seed, 999])
+    imgs, holes = [], []
+    for i in range(4 * len(pool.photos)):
+        img = pool.crop(rng, cfg.val_size)
+        for b in BUCKETS[1:]:
+            imgs.append(img)
+            holes.append(generate_hole(b, i, seed=12345, size=cfg.val_size))
+    return (torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).float() / 255, torch.from_numpy(np.stack(holes))[:, None].float())
+
+
+def save_atomic(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # a truncated or foreign file: say which and why, never a bare traceback
+        raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    if isinstance(ck, dict) and "model" in ck and "nets" not in ck:  # written before critics existed (rwconv, Nov 2026)
+        ck["nets"], ck["optims"] = {"model": ck.pop("model")}, {"model": ck.pop("optimizer")}
+    return ck
+
+
+@torch.no_grad()
+def validate(recipe: Recipe, model, val, device) -> dict[str, float]:
+    """PSNR/SSIM of the composite (known pixels kept), whole image, on the fixed validation crops."""
+    model.eval()
+    scores = {"psnr": [], "ssim": []}
+    for i in range(0, len(val[0]), 8):
+        gt, hole = val[0][i : i + 8].to(device), val[1][i : i + 8].to(device)
+        pred = recipe.prediction(model, gt * (1 - hole), hole).clamp(0, 1).float()
+        m = pixel_metrics(gt * (1 - hole) + pred * hole, gt, hole)
+        scores["psnr"] += m["psnr"].tolist()
+        scores["ssim"] += m["ssim"].tolist()
+    model.train()
+    return {k: float(np.mean(v)) for k, v in scores.items()}
+
+
+def export_weights(ckpt: dict, path: Path, fmt: str | None = None) -> Path:
+    """fp16 state dict of the inference network + everything needed to rebuild and describe it."""
+    state = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["nets"]["model"].items()}
+    fmt = fmt or f"inpaintbench.{ckpt.get('method', 'rwconv')}.v1"
+    keep = ("method", "config", "model_config", "step", "loss_network", "best_val", "calibration", "lambdas")
+    save_atomic({"format": fmt, "state_dict": state, **{k: ckpt[k] for k in keep if k in ckpt}}, Path(path))
+    return Path(path)
+
+
+def train(recipe: Recipe, log=print, on_step=None) -> Path:
+    """on_step(step, total, loss terms) is called on rank 0 after every optimiser step."""
+    cfg = recipe.cfg
+    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
+    rank, world = _rank()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = torch.device(cfg.device if not cfg.device.startswith("cuda") or world == 1 else f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
+    out = Path(cfg.out or f"train_runs/{recipe.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    nets = {"model": recipe.build_model(recipe.model_config()), **recipe.build_critics()}
+    for n in nets.values():
+        n.to(device).train()
+    opts = {k: torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=tuple(cfg.betas)) for k, n in nets.items()}
+    if recipe.uses_loss_network:
+        recipe.loss_net = load_loss_network(cfg.loss_net, cfg.loss_net_weights)
+    pool = PhotoPool(cfg.data)
+    step, best, calibration = 0, -math.inf, None
+    last = out / "last.pt"
+    if last.is_file():
+        ck = load_checkpoint(last)
+        if ck.get("method", "rwconv") != recipe.name or ck["model_config"] != recipe.model_config():
+            raise ValueError(f"{last} was trained with {ck.get('method', 'rwconv')} {ck['model_config']}, "
+                             f"this run asks for {recipe.name} {recipe.model_config()}")
+        for k, n in nets.items():
+            n.load_state_dict(ck["nets"][k])
+            opts[k].load_state_dict(ck["optims"][k])
+        step, best = ck["step"], ck.get("best_val", {}).get("psnr", -math.inf)
+        calibration = ck.get("calibration", {"lambdas": ck.get("lambdas")})
+        torch.set_rng_state(ck["torch_rng"])
+        log(f"resumed from {last} at step {step}")
+    elif cfg.init_from:
+        ck = load_checkpoint(Path(cfg.init_from))
+        if ck.get("method", "rwconv") != recipe.name or ck.get("model_config") != recipe.model_config():
+            raise ValueError(f"{cfg.init_from} holds {ck.get('method', 'rwconv')} {ck.get('model_config')}, "
+                             f"this run asks for {recipe.name} {recipe.model_config()}")
+        nets["model"].load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
+        step, calibration = int(ck["step"]), ck.get("calibration", {"lambdas": ck.get("lambdas")})
+        best = ck.get("best_val", {}).get("psnr", -math.inf)
+        log(f"continuing from shipped weights {cfg.init_from} at step {step} (optimiser state and critics start fresh)")
+    recipe.calibration = calibration if calibration is not None else recipe.calibrate(pool)
+    if recipe.loss_net is not None:
+        recipe.loss_net.to(device)
+        log(f"loss network {recipe.loss_net.name}" + "".join(f"; {k} = {v}" for k, v in recipe.calibration.items()))
+    wrapped = {k: nn.parallel.DistributedDataParallel(n) if world > 1 else n for k, n in nets.items()}
+    critics = {k: n for k, n in wrapped.items() if k != "model"}
+    val = validation_set(cfg) if rank == 0 and cfg.val_every else None
+    per_rank = max(1, cfg.batch_size // world)
+    amp = cfg.amp and device.type == "cuda"
+
+    def checkpoint(best_val=None):
+        if rank != 0:
+            return
+        ck = {"method": recipe.name, "nets": {k: n.state_dict() for k, n in nets.items()},
+              "optims": {k: o.state_dict() for k, o in opts.items()}, "step": step, "torch_rng": torch.get_rng_state(),
+              "config": asdict(cfg), "model_config": recipe.model_config(), "calibration": recipe.calibration,
+              **({"lambdas": recipe.calibration["lambdas"]} if "lambdas" in recipe.calibration else {}),
+              "loss_network": recipe.loss_net and {"name": recipe.loss_net.name, "weights_sha256": recipe.loss_net.weights_sha256},
+              "best_val": best_val or {"psnr": best}}
+        save_atomic(ck, last)
+        return ck
+
+    t_start, t_last, seen = time.time(), time.time(), 0
+    logf = open(out / "train_log.csv", "a", newline="") if rank == 0 else None
+    valf = open(out / "val.csv", "a", newline="") if rank == 0 else None
+    while step < cfg.steps:
+        rng = np.random.default_rng([cfg.seed, rank, step])
+        gt, hole = make_batch(pool, rng, cfg, per_rank, cfg.crop)
+        gt, hole = gt.to(device), hole.to(device)
+        with torch.autocast(device.type, torch.bfloat16, enabled=amp):
+            outputs = recipe.forward(wrapped["model"], gt, hole)
+        terms = {}
+        if critics:
+            with torch.autocast(device.type, torch.bfloat16, enabled=amp):
+                d_terms = recipe.critic_losses(critics, {k: v.detach() for k, v in outputs.items()}, gt, hole)
+            for k in critics:
+                opts[k].zero_grad(set_to_none=True)
+            d_terms["total"].backward()
+            for k in critics:
+                opts[k].step()
+            terms.update({f"d_{k}": v for k, v in d_terms.items()})
+        with torch.autocast(device.type, torch.bfloat16, enabled=amp):
+            g_terms = recipe.generator_losses(outputs, critics, gt, hole)
+        opts["model"].zero_grad(set_to_none=True)
+        for k in critics:  # the generator's adversarial term must not leave gradients in the critics
+            opts[k].zero_grad(set_to_none=True)
+        g_terms["total"].backward()
+        opts["model"].step()
+        terms = {**g_terms, **terms}
+        step += 1
+        seen += per_rank * world
+        if rank == 0 and on_step:
+            on_step(step, cfg.steps, terms)
+        if rank == 0:
+            if step % 10 == 0:
+                now = time.time()
+                rate = seen / (now - t_last)
+                t_last, seen = now, 0
+                row = {"step": step, **{k: round(float(v.detach()), 6) for k, v in terms.items()}, "images_per_s": round(rate, 3),
+                       "wall_s": round(now - t_start, 1)}
+                if logf.tell() == 0:
+                    csv.writer(logf).writerow(row.keys())
+                csv.writer(logf).writerow(row.values())
+                logf.flush()
+                log(" ".join(f"{k}={v}" for k, v in row.items()))
+            if val is not None and step % cfg.val_every == 0:
+                v = validate(recipe, nets["model"], val, device)
+                if valf.tell() == 0:
+                    csv.writer(valf).writerow(["step", "psnr", "ssim"])
+                csv.writer(valf).writerow([step, round(v["psnr"], 4), round(v["ssim"], 5)])
+                valf.flush()
+                ck = checkpoint(v if v["psnr"] > best else None)
+                if v["psnr"] > best:
+                    best = v["psnr"]
+                    ck["best_val"] = {**v, "step": step}
+                    save_atomic(ck, out / "best.pt")
+                log(f"validation step {step}: psnr {v['psnr']:.3f} ssim {v['ssim']:.4f} (best {best:.3f})")
+            elif step % cfg.ckpt_every == 0:
+                checkpoint()
+        if cfg.time_limit_min and time.time() - t_start > cfg.time_limit_min * 60:
+            break
+    checkpoint()
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+    return last
+
+
+def main(recipe_cls: type[Recipe], argv=None):
+    """Command line for a recipe: every field of its Config becomes an option."""
+    p = argparse.ArgumentParser(prog=f"python -m methods.{recipe_cls.name}.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    for f in fields(recipe_cls.Config):
+        default = f.default if f.default_factory is field().default_factory else f.default_factory()
+        name = "--" + f.name.replace("_", "-")
+        if isinstance(default, bool):
+            p.add_argument(name, action=argparse.BooleanOptionalAction, default=default)
+        elif isinstance(default, (list, tuple)):
+            p.add_argument(name, nargs="+", type=type(default[0]) if default else str, default=default)
+        else:
+            p.add_argument(name, type=type(default) if default is not None else str, default=default)
+    p.add_argument("--export", help="write the best checkpoint as fp16 shipping weights to this path and exit")
+    a = vars(p.parse_args(argv))
+    export = a.pop("export")
+    cfg = recipe_cls.Config(**a)
+    cfg.out = cfg.out or f"train_runs/{recipe_cls.name}"
+    if export:
+        src = Path(cfg.out) / "best.pt"
+        export_weights(load_checkpoint(src if src.is_file() else Path(cfg.out) / "last.pt"), Path(export), recipe_cls.weights_format())
+        print(f"wrote {export}")
+        return
+    if int(os.environ.get("RANK", 0)) != 0:  # one progress bar per job, on rank 0
+        train(recipe_cls(cfg), log=lambda s: None)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn(f"train {recipe_cls.name}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[losses]}"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("train", total=cfg.steps, losses="")
+
+        def on_step(step, total, terms):
+            bar.update(task, completed=step, losses=" ".join(f"{k} {float(v):.4f}" for k, v in terms.items()))
+
+        train(recipe_cls(cfg), log=lambda s: bar.console.print(s, highlight=False), on_step=on_step)
