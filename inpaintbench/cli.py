@@ -75,19 +75,46 @@ def run(
     fid_network: str = typer.Option("inception-tf", help="inception-tf (offline, shipped) or inception-pytorch-fid."),
     vgg_weights: Optional[str] = typer.Option(None, help="VGG16 ImageNet weights for the perceptual error (default: torch cache)."),
     out: Optional[Path] = typer.Option(None, help="Run directory (default runs/DATASET/METHOD)."),
+    predictions: Optional[Path] = typer.Option(None, help="With --method predictions: folder of <key>.png outputs (see export-inputs)."),
+    allow_partial: bool = typer.Option(False, help="With --method predictions: score the pairs present, mark the run PARTIAL."),
 ):
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
     from .runner import RunConfig, run as do_run
 
+    options = {}
+    if predictions or allow_partial:
+        if method != "predictions":
+            raise InputError("--predictions and --allow-partial belong to --method predictions")
+        options = {"predictions": str(predictions.resolve()) if predictions else None, "allow_partial": allow_partial}
     cfg = RunConfig(method=method, dataset=dataset, data_root=str(data_root) if data_root else None,
                     masks=str(masks or DEFAULT_MASK_DIR), buckets=list(buckets or BUCKET_NAMES), limit=limit,
                     batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,
-                    deep_metrics=deep_metrics, fid_network=fid_network, vgg_weights=vgg_weights)
+                    deep_metrics=deep_metrics, fid_network=fid_network, vgg_weights=vgg_weights, method_options=options)
     out = out or Path("runs") / dataset / method
     with _progress() as p:
         do_run(cfg, out, progress=_Bar(p, method), log=lambda s: p.console.print(s, highlight=False))
     console.print(f"records in {out}")
+
+
+@app.command("export-inputs")
+@_guard
+def export_inputs_cmd(
+    out: Path = typer.Option(..., help="Folder to write inputs/, holes/, pairs.csv and README.txt into."),
+    dataset: str = typer.Option("demo", help="demo, folder, places2, celeba-hq or paris."),
+    data_root: Optional[Path] = typer.Option(None, help="Root folder of the dataset (not needed for demo)."),
+    masks: Optional[Path] = typer.Option(None, help="Mask set folder (default: the frozen set)."),
+    buckets: Optional[List[str]] = typer.Option(None, help="Buckets to export (default: all six)."),
+    limit: Optional[int] = typer.Option(None, help="Only the first N images."),
+    resize: str = typer.Option("resize-crop", help="resize-crop, center-crop or exact."),
+):
+    """Write the exact masked inputs and holes a run scores, so an outside method can be run on them."""
+    from .export import export_inputs
+
+    with _progress() as p:
+        n = export_inputs(out, dataset, str(data_root) if data_root else None, str(masks) if masks else None,
+                          list(buckets) if buckets else None, limit, resize, progress=_Bar(p, "export"))
+    console.print(f"wrote {n} pairs to {out} (see {out / 'README.txt'})")
 
 
 @app.command()

@@ -17,6 +17,9 @@ class InpaintingMethod(ABC):
     name: ClassVar[str] = ""
     #: how the method's result depends on its inputs; recorded in every run manifest
     kind: ClassVar[str] = "learned"
+    #: True for methods that must know which (image, mask) pair each batch item is, such as
+    #: outputs computed elsewhere; `inpaint` then receives `keys` (see `pair_key`)
+    wants_keys: ClassVar[bool] = False
 
     def __init__(self, device: str = "cpu", weights: str | None = None, **options: Any):
         self.device = torch.device(device)
@@ -28,10 +31,24 @@ class InpaintingMethod(ABC):
         """masked: (B,3,H,W) float in [0,1] with holes zeroed; hole: (B,1,H,W) float {0,1}.
         Returns (B,3,H,W) in [0,1] on any device."""
 
+    def prepare(self, keys: list[str]) -> list[str]:
+        """Called once with the key of every pair the run will score; returns the keys the
+        method cannot produce. The runner stops unless the method allows a partial run."""
+        return []
+
     def describe(self) -> dict:
         """Everything needed to know which network and weights produced a number."""
         return {"name": self.name, "class": f"{type(self).__module__}.{type(self).__qualname__}",
                 "kind": self.kind, "weights": self.weights, "options": self.options}
+
+
+def pair_key(image_id: str, mask_file: str) -> str:
+    """The name of one (image, mask) pair in files: `<image id without extension>__<mask file
+    without extension, '/' -> '_'>`, e.g. `chelsea_full__20-30_m0412`. Used for --save-images,
+    `export-inputs` and the `predictions` method alike."""
+    mask = mask_file.rsplit(".", 1)[0].replace("/", "_")
+    image = image_id.rsplit(".", 1)[0] if "." in image_id.rsplit("/", 1)[-1] else image_id
+    return f"{image}__{mask}"
 
 
 class PerImageMethod(InpaintingMethod):

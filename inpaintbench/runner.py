@@ -25,6 +25,7 @@ from PIL import Image
 from . import registry
 from .data import get_dataset
 from .errors import InputError, MethodError
+from .method import pair_key
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_bucket
 from .metrics.fid import fid_from_features, kid_from_features
 from .metrics.pixel import pixel_metrics
@@ -166,6 +167,12 @@ def _save_png(path: Path, img: torch.Tensor) -> None:
     tmp.replace(path)
 
 
+def plan(ids: list[str], buckets: list, maskset: MaskSet) -> list[tuple[int, str, object, object]]:
+    """Every (image index, image id, bucket, mask entry) a run scores, image-major, so one
+    decoded image serves all its buckets; image i gets mask i mod n of each bucket."""
+    return [(i, image_id, b, maskset.pick(b, i)) for i, image_id in enumerate(ids) for b in buckets]
+
+
 def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     out = Path(out)
     dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, PROTOCOL.eval_size, cfg.resize)
@@ -184,6 +191,11 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
             raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
                              f"use another --out or delete it")
     ids = dataset.ids()[: cfg.limit] if cfg.limit else dataset.ids()
+    pairs = plan(ids, buckets, maskset)
+    unavailable = set(method.prepare([pair_key(image_id, e.file) for _, image_id, _, e in pairs]))
+    if unavailable:
+        log(f"warning: PARTIAL RUN, {len(unavailable)} of {len(pairs)} pairs have no output from {cfg.method} and are "
+            f"not scored (listed in manifest.json under skipped_pairs); bucket tables show N")
     manifest = {
         "tool": "inpaintbench", "config": cfg.__dict__, "config_identity": cfg.identity(),
         "protocol": PROTOCOL.as_dict(), "dataset": {**dataset.describe(), "evaluated_images": len(ids)},
@@ -192,6 +204,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
         "versions": _versions(), "git_commit": _git_commit(),
         "hardware": _hardware(cfg.device), "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        **({"skipped_pairs": sorted(unavailable)} if unavailable else {}),
     }
     tmp = manifest_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, default=str))
@@ -201,41 +214,41 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
     done = {(r["image_id"], r["mask_file"]) for r in existing}
     next_row = len(existing)
-    todo = [(i, image_id, b) for i, image_id in enumerate(ids) for b in buckets
-            if (image_id, maskset.pick(b, i).file) not in done]
+    todo = [(i, image_id, b, e) for i, image_id, b, e in pairs
+            if (image_id, e.file) not in done and pair_key(image_id, e.file) not in unavailable]
     if progress:
-        progress.start(total=len(ids) * len(buckets), completed=len(ids) * len(buckets) - len(todo))
+        progress.start(total=len(pairs) - len(unavailable), completed=len(pairs) - len(unavailable) - len(todo))
     log(f"{cfg.method} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
 
-    # todo is image-major, so one decoded image serves all its buckets
     last: tuple[str | None, torch.Tensor | None] = (None, None)
     with open(records_path, "a") as f, open(features_path, "ab") as ff:
         for start in range(0, len(todo), cfg.batch_size):
             chunk = todo[start : start + cfg.batch_size]
-            images, holes, entries = [], [], []
-            for i, image_id, b in chunk:
-                entry = maskset.pick(b, i)
+            images, holes = [], []
+            for i, image_id, b, entry in chunk:
                 if last[0] != image_id:
                     last = (image_id, torch.from_numpy(np.array(dataset.load(image_id))).permute(2, 0, 1))
                 images.append(last[1])
                 holes.append(torch.from_numpy(maskset.load(entry, PROTOCOL.eval_size))[None])
-                entries.append(entry)
             device = torch.device(cfg.device)
             gt = torch.stack(images).to(device, torch.float32) / 255
             hole = torch.stack(holes).to(device, torch.float32)
             t0 = time.perf_counter()
             with torch.no_grad():
-                raw = method.inpaint(gt * (1 - hole), hole)
+                if method.wants_keys:
+                    raw = method.inpaint(gt * (1 - hole), hole, keys=[pair_key(c[1], c[3].file) for c in chunk])
+                else:
+                    raw = method.inpaint(gt * (1 - hole), hole)
             seconds = (time.perf_counter() - t0) / len(chunk)
             raw = _validate_output(raw, gt, cfg.method)
             out_q = (raw.clamp(0, 1) * 255).round() / 255
             composite = gt * (1 - hole) + out_q * hole
             if suite:
-                scores, feats = suite.score(composite, gt, hole, [image_id for _, image_id, _ in chunk])
+                scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])
             else:
                 scores, feats = pixel_metrics(composite, gt, hole), None
             lines = []
-            for k, ((i, image_id, b), entry) in enumerate(zip(chunk, entries)):
+            for k, (i, image_id, b, entry) in enumerate(chunk):
                 rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,
                        "hole_ratio": entry.ratio, "bucket": b.name, "method": cfg.method, "seconds": seconds}
                 rec.update({name: float(v[k]) for name, v in scores.items()})
@@ -243,8 +256,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
                     rec["feature_row"] = next_row + k
                 lines.append(json.dumps(rec) + "\n")
                 if cfg.save_images:
-                    stem = f"{Path(image_id).with_suffix('')}__{Path(entry.file).with_suffix('').as_posix().replace('/', '_')}"
-                    _save_png(out / "images" / (stem + ".png"), composite[k])
+                    _save_png(out / "images" / (pair_key(image_id, entry.file) + ".png"), composite[k])
             if feats is not None:
                 ff.write(feats.tobytes())
                 ff.flush()

@@ -22,12 +22,22 @@ from .trainer import Recipe
 def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) -> tuple[torch.nn.Module, dict]:
     """Rebuild the network a weights file describes; one clear error for every way a file can be wrong."""
     path, name, fmt = Path(path), recipe.name, recipe.weights_format()
-    if not path.is_file():
-        raise InputError(f"{name} weights {path} not found" + (" (the shipped weights are missing from this checkout)" if path == shipped else ""))
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:
-        raise InputError(f"{path}: not a readable {name} weights file, perhaps truncated ({type(e).__name__}: {e})") from None
+    accepted = f"a file from `python -m methods.{name}.train --export`" + (f" or {recipe.foreign_formats}" if recipe.foreign_formats else "")
+    folder = recipe.foreign_folder
+    if path.is_dir() and folder and all((path / f).is_file() for f in folder.values()):
+        files = {k: path / f for k, f in folder.items()}
+    elif not path.is_file():
+        raise InputError(f"{name} weights {path} not found; expected {accepted}"
+                         + (" (the shipped weights are missing from this checkout)" if path == shipped else ""))
+    else:
+        files = {None: path}
+    blobs = {}
+    for k, f in files.items():
+        try:
+            blobs[k] = torch.load(f, map_location="cpu", weights_only=False)
+        except Exception as e:
+            raise InputError(f"{f}: not a readable {name} weights file, perhaps truncated ({type(e).__name__}: {e})") from None
+    blob = blobs[None] if None in blobs else blobs
     if isinstance(blob, dict) and "nets" in blob and "model_config" in blob:  # a training checkpoint of ours
         blob = {"format": f"inpaintbench.{blob.get('method', 'rwconv')}.v1", "state_dict": blob["nets"]["model"],
                 **{k: v for k, v in blob.items() if k not in ("nets", "optims")}}
@@ -37,8 +47,7 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
         foreign = recipe.from_foreign(blob) if "format" not in blob else None
         if foreign is None:
             held = f"it holds {blob['format']!r}" if isinstance(blob.get("format"), str) else f"top-level keys {sorted(map(str, blob))[:6]}"
-            raise InputError(f"{path}: not {name} weights ({held}; expected format {fmt!r} from "
-                             f"`python -m methods.{name}.train --export`{recipe.foreign_formats and ' or ' + recipe.foreign_formats})")
+            raise InputError(f"{path}: not {name} weights ({held}; expected format {fmt!r}, {accepted})")
         blob = {"format": fmt, **foreign, "source": "foreign checkpoint"}
     elif not isinstance(blob, dict):
         raise InputError(f"{path}: not {name} weights (a {type(blob).__name__}, expected a dict with format {fmt!r})")

@@ -86,3 +86,12 @@ def load_loss_network(choice: str = "auto", weights: str | None = None) -> nn.Mo
         raise ValueError(f"unknown loss network {choice!r}")
     path = Path(weights) if weights and choice == "efficientnet-lite0" else locate("efficientnet-lite0")
     return freeze(EfficientNetLite0Taps(path), path)
+
+
+def scales_to_fraction(terms: dict, pixel_keys: tuple, feature_keys: tuple, fraction: float) -> dict[str, float]:
+    """Multipliers that make each feature term `fraction` of the summed pixel terms, from terms
+    computed at a reference prediction. A method's published feature-loss weights were tuned
+    for VGG activations; with another loss network this keeps the balance those weights meant
+    instead of letting one term swamp the rest."""
+    pixel = float(sum(terms[k] for k in pixel_keys))
+    return {k: fraction * pixel / float(terms[k]) for k in feature_keys}

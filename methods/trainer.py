@@ -88,6 +88,8 @@ class Recipe:
     uses_loss_network: ClassVar[bool] = True
     #: image sides must be multiples of this
     multiple_of: ClassVar[int] = 4
+    #: learning rate of a critic relative to the generator's (EdgeConnect trains D at 0.1x)
+    critic_lr_ratio: ClassVar[float] = 1.0
 
     def __init__(self, cfg: TrainConfig | None = None):
         self.cfg = cfg if cfg is not None else self.Config()
@@ -131,6 +133,8 @@ class Recipe:
 
     #: the authors' checkpoint layouts `from_foreign` accepts, said in error messages
     foreign_formats: ClassVar[str] = ""
+    #: an authors' release split over several files in one folder: {key in the blob: file name}
+    foreign_folder: ClassVar[dict] = {}
 
     @classmethod
     def from_foreign(cls, blob: dict) -> dict | None:
@@ -205,6 +209,14 @@ def validation_set(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
     return (torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).float() / 255, torch.from_numpy(np.stack(holes))[:, None].float())
 
 
+def mean_fill_reference(pool: PhotoPool, cfg: TrainConfig, n: int = 32) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(gt, hole, reference): a fixed batch and the same images with holes filled by each
+    image's mean colour, the yardstick loss weights are calibrated against when the loss
+    network is not the one a method's published weights were tuned for."""
+    gt, hole = make_batch(pool, np.random.default_rng([cfg.seed, 424242]), cfg, n, cfg.crop)
+    return gt, hole, gt * (1 - hole) + gt.mean(dim=(2, 3), keepdim=True) * hole
+
+
 def save_atomic(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(obj, tmp)
@@ -262,7 +274,8 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     nets = {"model": recipe.build_model(recipe.model_config()), **recipe.build_critics()}
     for n in nets.values():
         n.to(device).train()
-    opts = {k: torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=tuple(cfg.betas)) for k, n in nets.items()}
+    opts = {k: torch.optim.Adam(n.parameters(), lr=cfg.lr * (1 if k == "model" else recipe.critic_lr_ratio), betas=tuple(cfg.betas))
+            for k, n in nets.items()}
     if recipe.uses_loss_network:
         recipe.loss_net = load_loss_network(cfg.loss_net, cfg.loss_net_weights)
     pool = PhotoPool(cfg.data)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from inpaintbench.data import get_dataset
 
@@ -25,3 +26,15 @@ def isolated_caches(tmp_path_factory, monkeypatch):
     """No test sees the developer's torch cache or feature cache: offline paths stay offline."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
     monkeypatch.setenv("INPAINTBENCH_CACHE", str(tmp_path_factory.mktemp("ib_cache")))
+
+
+@pytest.fixture(scope="session")
+def photo_dir(tmp_path_factory):
+    """Training photos made from the demo set, so tests need no Debian wallpaper packages."""
+    from inpaintbench.data import get_dataset
+
+    d = tmp_path_factory.mktemp("photos")
+    ds = get_dataset("demo")
+    for i in ds.ids()[:6]:
+        Image.fromarray(ds.load(i)).save(d / f"{i}.png")
+    return d

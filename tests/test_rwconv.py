@@ -116,18 +116,6 @@ def test_vgg16_is_used_when_its_weights_are_in_the_torch_cache(tmp_path, monkeyp
         load_loss_network("vgg16")
 
 
-@pytest.fixture(scope="module")
-def photo_dir(tmp_path_factory):
-    """Training photos made from the demo set, so tests need no Debian wallpaper packages."""
-    from inpaintbench.data import get_dataset
-
-    d = tmp_path_factory.mktemp("photos")
-    ds = get_dataset("demo")
-    for i in ds.ids()[:6]:
-        Image.fromarray(ds.load(i)).save(d / f"{i}.png")
-    return d
-
-
 def tiny(out, photo_dir, **kw):
     base = dict(out=str(out), data=[str(photo_dir)], val_data=[str(photo_dir)], steps=4, batch_size=2, crop=128,
                 val_size=128, cnum=4, val_every=2, ckpt_every=1, threads=1)

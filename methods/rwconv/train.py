@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from methods import trainer
-from methods.trainer import PhotoPool, Recipe, TrainConfig, make_batch
+from methods.trainer import PhotoPool, Recipe, TrainConfig, mean_fill_reference
 
 from .losses import correlation_loss, reconstruction_loss, style_loss
 from .model import RegionWiseInpainter, RWConfig
@@ -46,10 +45,7 @@ class RWRecipe(Recipe):
         """lambda1, lambda2 such that at the mean-fill reference (holes filled with the image's
         mean colour) L_c = corr_fraction * L_r and L_s = style_fraction * L_r."""
         cfg = self.cfg
-        rng = np.random.default_rng([cfg.seed, 424242])
-        gt, hole = make_batch(pool, rng, cfg, 32, cfg.crop)
-        mean = gt.mean(dim=(2, 3), keepdim=True)
-        ref = gt * (1 - hole) + mean * hole
+        gt, hole, ref = mean_fill_reference(pool, cfg)
         net = self.loss_net.cpu()
         with torch.no_grad():
             fr, fg = net(ref), net(gt)

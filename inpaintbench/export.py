@@ -1,0 +1,80 @@
+"""`inpaintbench export-inputs`: the exact inputs of a run, as files an outside method can read.
+
+OUT/inputs/<key>.png   masked input, 8-bit RGB, hole pixels 0 (what every method here receives)
+OUT/holes/<key>.png    8-bit gray, 255 = hole, 0 = known
+OUT/pairs.csv          key, image_id, image_index, bucket, mask_file, mask_sha256, hole_ratio
+OUT/README.txt         these conventions and how to score the outputs
+The pairs are the ones `inpaintbench run` scores with the same dataset, masks, buckets and
+--limit (inpaintbench.runner.plan), so predictions made from them line up one to one.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .data import get_dataset
+from .masks import MaskSet, get_bucket
+from .method import pair_key
+from .protocol import PROTOCOL
+from .runner import plan
+
+README = """Inputs exported by inpaintbench {version} (protocol {protocol}, mask set {maskset}).
+
+inputs/<key>.png  masked image, 8-bit RGB {size}x{size}, hole pixels set to 0
+holes/<key>.png   8-bit gray, 255 = hole (missing), 0 = known
+pairs.csv         one row per (image, mask) pair
+
+Run your method on each pair and save its output as <key>.png (8-bit RGB, {size}x{size}) in
+one folder; only the hole pixels are scored. Then:
+
+  inpaintbench run --method predictions --predictions YOUR_FOLDER {run_args}
+"""
+
+
+def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None, masks: str | None = None,
+                  buckets: list[str] | None = None, limit: int | None = None, resize: str = "resize-crop",
+                  progress=None) -> int:
+    from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
+
+    ds = get_dataset(dataset, Path(data_root) if data_root else None, PROTOCOL.eval_size, resize)
+    maskset = MaskSet(Path(masks) if masks else DEFAULT_MASK_DIR)
+    chosen = [get_bucket(b) for b in (buckets or BUCKET_NAMES)]
+    ids = ds.ids()[:limit] if limit else ds.ids()
+    pairs = plan(ids, chosen, maskset)
+    out = Path(out)
+    if progress:
+        progress.start(total=len(pairs))
+    rows, last = [], (None, None)
+    for i, image_id, b, entry in pairs:
+        if last[0] != image_id:
+            last = (image_id, np.asarray(ds.load(image_id)))
+        hole = maskset.load(entry, PROTOCOL.eval_size).astype(bool)
+        key = pair_key(image_id, entry.file)
+        for sub, arr in (("inputs", np.where(hole[..., None], 0, last[1]).astype(np.uint8)),
+                         ("holes", (hole * 255).astype(np.uint8))):
+            path = out / sub / f"{key}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(arr).save(path)
+        rows.append({"key": key, "image_id": image_id, "image_index": i, "bucket": b.name, "mask_file": entry.file,
+                     "mask_sha256": entry.sha256, "hole_ratio": entry.ratio})
+        if progress:
+            progress.advance(1)
+    with open(out / "pairs.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["key"])
+        w.writeheader()
+        w.writerows(rows)
+    from importlib.metadata import version
+
+    args = [f"--dataset {dataset}"] + ([f"--data-root {data_root}"] if data_root else []) + \
+        ([f"--masks {masks}"] if masks else []) + [f"--buckets {b.name}" for b in chosen if buckets] + \
+        ([f"--limit {limit}"] if limit else []) + ([f"--resize {resize}"] if resize != "resize-crop" else [])
+    (out / "README.txt").write_text(README.format(version=version("inpaintbench"), protocol=PROTOCOL.id, maskset=maskset.id,
+                                                  size=PROTOCOL.eval_size, run_args=" ".join(args)))
+    (out / "export.json").write_text(json.dumps({"dataset": ds.describe(), "masks": maskset.id, "protocol": PROTOCOL.id,
+                                                 "pairs": len(rows), "limit": limit, "buckets": [b.name for b in chosen]},
+                                                indent=2, default=str))
+    return len(rows)

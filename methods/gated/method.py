@@ -1,0 +1,19 @@
+"""`gated` for the harness: DeepFill v2 (gated convolution) with shipped or user weights.
+
+The authors released TensorFlow checkpoints only, so there is no foreign format to load;
+`--weights` takes files written by `python -m methods.gated.train --export`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from methods.learned import LearnedMethod
+
+from .train import GatedRecipe
+
+
+class GatedConv(LearnedMethod):
+    """Gated convolution + contextual attention, SN-PatchGAN (Yu et al., ICCV 2019)."""
+
+    name = "gated"
+    recipe = GatedRecipe
+    shipped = Path(__file__).with_name("weights") / "gated.pt"

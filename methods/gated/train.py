@@ -1,0 +1,82 @@
+"""Training recipe of DeepFill v2 / gated convolution for the shared trainer (methods/trainer.py).
+
+As the authors' code (v2 inpaint.yml): generator loss = 1 * (|x1 - gt| + |x2 - gt|) (means
+over the whole image in [-1, 1]) + 1 * hinge GAN loss -mean(D(fake)); SN-PatchGAN loss
+0.5 mean(relu(1 - D(real))) + 0.5 mean(relu(1 + D(fake))), fake = the stage-2 composite,
+the hole concatenated to both. Adam lr 1e-4, betas (0.5, 0.999), one D step per G step.
+
+    python -m methods.gated.train --out train_runs/gated [--steps N] ...
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from methods import trainer
+from methods.trainer import Recipe, TrainConfig
+
+from .model import GatedConfig, GatedInpainter, SNPatchGAN
+
+
+@dataclass
+class GatedTrainConfig(TrainConfig):
+    cnum: int = 48
+    attention: bool = True
+    dis_cnum: int = 64
+    l1_alpha: float = 1.0
+    gan_alpha: float = 1.0
+    lr: float = 1e-4
+    betas: tuple = (0.5, 0.999)
+
+
+class GatedRecipe(Recipe):
+    name = "gated"
+    Config = GatedTrainConfig
+    uses_loss_network = False
+    multiple_of = 8
+
+    def model_config(self) -> dict:
+        return GatedConfig(self.cfg.cnum, self.cfg.attention).as_dict()
+
+    @classmethod
+    def build_model(cls, model_config: dict) -> GatedInpainter:
+        return GatedInpainter(GatedConfig(**model_config))
+
+    def build_critics(self):
+        return {"sn_patchgan": SNPatchGAN(self.cfg.dis_cnum)}
+
+    def forward(self, model, gt, hole):
+        out = model(gt, hole)
+        gt11 = gt * 2 - 1
+        return {**out, "complete": out["x2"] * hole + gt11 * (1 - hole)}
+
+    def critic_losses(self, critics, out, gt, hole):
+        d = critics["sn_patchgan"]
+        pos, neg = d(gt * 2 - 1, hole), d(out["complete"], hole)
+        hinge = 0.5 * F.relu(1 - pos).mean() + 0.5 * F.relu(1 + neg).mean()
+        return {"hinge": hinge, "total": hinge}
+
+    def generator_losses(self, out, critics, gt, hole):
+        gt11 = gt * 2 - 1
+        terms = {"l1": self.cfg.l1_alpha * ((out["x1"] - gt11).abs().mean() + (out["x2"] - gt11).abs().mean()),
+                 "gan": -self.cfg.gan_alpha * critics["sn_patchgan"](out["complete"], hole).mean()}
+        terms["total"] = terms["l1"] + terms["gan"]
+        return terms
+
+    @classmethod
+    def prediction(cls, model, image, hole):
+        return (model(image, hole)["x2"] + 1) / 2
+
+
+def train(cfg: GatedTrainConfig, log=print, on_step=None):
+    return trainer.train(GatedRecipe(cfg), log, on_step)
+
+
+def main(argv=None):
+    trainer.main(GatedRecipe, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""`predictions`: score a folder of outputs made by any tool the suite does not ship.
+
+    inpaintbench export-inputs --dataset demo --out exported/      # masked inputs + holes
+    (run your method: exported/inputs/<key>.png + exported/holes/<key>.png -> preds/<key>.png)
+    inpaintbench run --method predictions --predictions preds/ --dataset demo
+
+Every prediction is `<key>.png` (or .jpg/.jpeg/.webp/.bmp/.tif), key = inpaintbench.method.pair_key:
+`<image id without extension>__<mask file without extension, '/' -> '_'>`, an 8-bit RGB image
+of the evaluation size (256x256). Only hole pixels are used: the harness composites them into
+the ground truth like every other method's output. Before anything is scored the whole
+folder is checked against the run's pairs: missing, extra, mis-sized and wrong-mode files are
+listed. Missing files stop the run unless --allow-partial, which scores the rest and marks
+the run PARTIAL in its manifest (skipped_pairs) and in reports.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from inpaintbench.errors import InputError
+from inpaintbench.method import InpaintingMethod
+from inpaintbench.networks import sha256_of
+
+SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+SHOW = 5  # names listed per problem; the count is always given
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(names[:SHOW]) + (f", ... ({len(names)} in all)" if len(names) > SHOW else "")
+
+
+class Predictions(InpaintingMethod):
+    """Outputs computed elsewhere, read from a folder."""
+
+    name = "predictions"
+    kind = "precomputed"
+    wants_keys = True
+
+    def __init__(self, device: str = "cpu", weights: str | None = None, predictions: str | None = None,
+                 allow_partial: bool = False, size: int = 256, **options):
+        super().__init__(device, weights, **options)
+        if not predictions:
+            raise InputError("method predictions needs --predictions DIR (a folder of <key>.png outputs; "
+                             "`inpaintbench export-inputs` writes the inputs and the list of keys)")
+        self.root = Path(predictions)
+        if not self.root.is_dir():
+            raise InputError(f"--predictions {self.root}: no such folder")
+        self.allow_partial, self.size = allow_partial, size
+        self.files: dict[str, Path] = {}
+        for f in sorted(self.root.rglob("*")):
+            if f.suffix.lower() in SUFFIXES and f.is_file():
+                key = f.relative_to(self.root).with_suffix("").as_posix()
+                if key in self.files:
+                    raise InputError(f"--predictions {self.root}: two files for pair {key}: {self.files[key].name} and {f.name}")
+                self.files[key] = f
+        import hashlib
+
+        digest = hashlib.sha256()
+        for key, f in self.files.items():
+            digest.update(f"{key}\0{sha256_of(f)}\n".encode())
+        self.folder_sha256 = digest.hexdigest()
+
+    def prepare(self, keys: list[str]) -> list[str]:
+        wanted = set(keys)
+        missing = [k for k in keys if k not in self.files]
+        extra = sorted(set(self.files) - wanted)
+        bad = []
+        for k in keys:
+            if k not in self.files:
+                continue
+            try:
+                with Image.open(self.files[k]) as im:
+                    mode, size = im.mode, im.size
+            except Exception as e:
+                bad.append(f"{self.files[k].name}: unreadable ({type(e).__name__})")
+                continue
+            if size != (self.size, self.size):
+                bad.append(f"{self.files[k].name}: {size[0]}x{size[1]}, expected {self.size}x{self.size}")
+            elif mode != "RGB":
+                bad.append(f"{self.files[k].name}: mode {mode}, expected 8-bit RGB")
+        problems = []
+        if bad:
+            problems.append(f"{len(bad)} unusable: {_listing(bad)}")
+        if missing and not self.allow_partial:
+            problems.append(f"{len(missing)} of {len(keys)} pairs have no prediction: {_listing(missing)}")
+        if problems:
+            hint = (" (names must be <image id>__<bucket>_<mask stem>.png, as `inpaintbench export-inputs` lists in pairs.csv)"
+                    if missing and len(missing) == len(keys) else "")
+            raise InputError(f"--predictions {self.root}: " + "; ".join(problems) + hint
+                             + (f"; also {len(extra)} extra files matching no pair: {_listing(extra)}" if extra else ""))
+        self.extra = extra
+        if extra:
+            print(f"note: {len(extra)} files in {self.root} match no pair of this run and are ignored: {_listing(extra)}",
+                  file=sys.stderr)
+        return missing
+
+    def inpaint(self, masked: torch.Tensor, hole: torch.Tensor, keys: list[str] | None = None) -> torch.Tensor:
+        if keys is None or len(keys) != masked.shape[0]:
+            raise InputError("the predictions method needs the pair keys of every batch item")
+        outs = []
+        for k in keys:
+            with Image.open(self.files[k]) as im:
+                outs.append(np.asarray(im.convert("RGB"), dtype=np.float32) / 255)
+        return torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "predictions": str(self.root.resolve()), "files": len(self.files),
+                "folder_sha256": self.folder_sha256, "allow_partial": self.allow_partial}

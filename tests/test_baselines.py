@@ -1,0 +1,166 @@
+"""Learned baselines: each layer's maths by hand, the authors' checkpoint layouts, no peeking
+into holes, and the shared trainer's resume for a GAN-trained recipe."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from skimage.feature import canny
+
+from inpaintbench.errors import InputError
+from methods.edgeconnect.model import EdgeConnect, EdgeConnectConfig
+from methods.edgeconnect.train import EdgeConnectRecipe
+from methods.gated.model import GatedConfig, GatedConv2d, GatedInpainter, contextual_attention
+from methods.gated.train import GatedRecipe, GatedTrainConfig
+from methods.learned import load_weights
+from methods.pconv.model import PartialConv2d, PConvConfig, PConvUNet
+from methods.pconv.train import PConvRecipe
+from methods.rwconv.train import RWRecipe
+from methods.trainer import export_weights, load_checkpoint, train
+
+
+def test_partial_conv_equals_hand_computation():
+    layer = PartialConv2d(2, 1, 3, bias=True)
+    with torch.no_grad():
+        layer.input_conv.weight.fill_(1.0)
+        layer.input_conv.bias.fill_(0.5)
+    x = torch.arange(2 * 5 * 5, dtype=torch.float32).reshape(1, 2, 5, 5)
+    valid = torch.ones(1, 2, 5, 5)
+    valid[:, 0, :, :3] = 0  # channel 0: left three columns missing
+    valid[:, 1, :, :2] = 0  # channel 1: left two columns missing
+    out, new_valid = layer(x, valid)
+    # window centred at (2, 2), zero padding: channel 0 sees column 3 only (3 px), channel 1 columns 2-3 (6 px)
+    win = (x * valid)[0, :, 1:4, 1:4]
+    count = valid[0, :, 1:4, 1:4].sum()
+    assert count == 9
+    assert torch.allclose(out[0, 0, 2, 2], win.sum() * (2 * 9) / count + 0.5)
+    # window centred at (2, 0): all of channel 0 missing, channel 1 missing too -> output 0, mask 0
+    assert out[0, 0, 2, 0] == 0 and new_valid[0, 0, 2, 0] == 0
+    # at (0, 4) (corner, zero padding outside): count = valid inputs under the window only
+    win = (x * valid)[0, :, 0:2, 3:5]
+    assert torch.allclose(out[0, 0, 0, 4], win.sum() * 18 / valid[0, :, 0:2, 3:5].sum() + 0.5)
+    assert new_valid[0, 0, 2, 2] == 1
+
+
+def test_partial_conv_ignores_the_values_under_the_hole():
+    torch.manual_seed(0)
+    net = PConvUNet(PConvConfig(width=4, layers=3)).eval()
+    img = torch.rand(1, 3, 32, 32)
+    hole = torch.zeros(1, 1, 32, 32)
+    hole[..., 8:20, 10:26] = 1
+    a = net(img, hole)
+    b = net(img + hole * torch.rand(1, 3, 32, 32) * 5, hole)
+    assert torch.equal(a, b)
+
+
+def test_naoto0804_checkpoints_load_with_the_renormalisation_folded_in(tmp_path):
+    """naoto0804's layer computes W(X M) / sum(M) + b; written here by hand and compared."""
+    torch.manual_seed(0)
+    ours = PConvUNet(PConvConfig(width=4, layers=3)).eval()
+    sd = {}
+    for k, v in ours.state_dict().items():
+        if k.endswith("input_conv.weight"):
+            sd[k] = v * v.shape[1] * v.shape[2] * v.shape[3]
+            sd[k.replace("input_conv", "mask_conv")] = torch.ones_like(v)
+        else:
+            sd[k] = v
+    torch.save({"n_iter": 7, "model": sd, "optimizer": {}}, tmp_path / "naoto.pth")
+    loaded, meta = load_weights(PConvRecipe, tmp_path / "naoto.pth")
+    assert meta["model_config"] == {"width": 4, "layers": 3} and meta["step"] == 7
+    # naoto's first layer by hand on a random input
+    x, valid = torch.rand(1, 3, 32, 32), (torch.rand(1, 1, 32, 32) > 0.3).float().expand(-1, 3, -1, -1)
+    w = sd["enc_1.conv.input_conv.weight"]
+    raw = F.conv2d(x * valid, w, None, 2, 3)
+    msum = F.conv2d(valid, sd["enc_1.conv.mask_conv.weight"], None, 2, 3)
+    naoto = torch.where(msum == 0, torch.zeros_like(raw), raw / msum.clamp_min(1))
+    assert torch.allclose(loaded.enc_1.conv(x, valid)[0], naoto, atol=1e-5)
+    img, hole = torch.rand(1, 3, 128, 128), (torch.rand(1, 1, 128, 128) > 0.7).float()
+    assert torch.allclose(loaded(img, hole), ours(img, hole), atol=1e-4)
+
+
+def test_gated_layer_by_hand_and_a_closed_gate_outputs_zero():
+    layer = GatedConv2d(2, 4, k=1)
+    x = torch.randn(1, 2, 3, 3)
+    f, g = layer.conv(x).chunk(2, 1)
+    assert torch.allclose(layer(x), F.elu(f) * torch.sigmoid(g))
+    assert layer(x).shape[1] == 2  # filters/2 channels, as the authors' gen_conv
+    with torch.no_grad():
+        layer.conv.weight[2:] = 0
+        layer.conv.bias[2:] = -1e4  # gate = sigmoid(-1e4) = 0
+    assert torch.equal(layer(x * 100), torch.zeros(1, 2, 3, 3))
+
+
+def test_contextual_attention_copies_only_from_outside_the_hole():
+    torch.manual_seed(0)
+    x = F.interpolate(torch.rand(1, 4, 8, 8), size=(32, 32), mode="bilinear")
+    # no hole, sharp softmax: every position attends to itself, pasting reproduces the map
+    y = contextual_attention(x, x, torch.zeros(1, 1, 32, 32), softmax_scale=1e4)
+    assert torch.allclose(y[..., 2:-2, 2:-2], x[..., 2:-2, 2:-2], atol=1e-4)
+    # huge values inside the hole never get copied anywhere
+    hole = torch.zeros(1, 1, 32, 32)
+    hole[..., 8:24, 8:24] = 1
+    y = contextual_attention(x + hole * 1e3, x + hole * 1e3, hole)
+    assert y.abs().max() < 2
+
+
+def test_edgeconnect_edges_are_scikit_image_canny_and_holes_stay_unseen():
+    torch.manual_seed(0)
+    model = EdgeConnect(EdgeConnectConfig(width=4, blocks=1)).eval()
+    gray = torch.rand(2, 1, 32, 32)
+    expected = np.stack([canny(g, sigma=2.0) for g in gray[:, 0].numpy()])
+    assert np.array_equal(model.edges(gray)[:, 0].numpy().astype(bool), expected)
+
+
+@pytest.mark.parametrize("recipe,config", [
+    (RWRecipe, {"cnum": 4}), (PConvRecipe, {"width": 4, "layers": 3}),
+    (GatedRecipe, {"cnum": 8, "attention": True}), (EdgeConnectRecipe, {"width": 4, "blocks": 1, "sigma": 2.0})])
+def test_no_method_sees_the_pixels_under_the_hole(recipe, config):
+    torch.manual_seed(0)
+    model = recipe.build_model(config).eval()
+    img = torch.rand(2, 3, 128, 128)
+    hole = torch.zeros(2, 1, 128, 128)
+    hole[:, :, 30:80, 40:100] = 1
+    with torch.no_grad():
+        a = recipe.prediction(model, img, hole)
+        b = recipe.prediction(model, img * (1 - hole) + hole * torch.rand_like(img), hole)
+    assert a.shape == img.shape and torch.equal(a, b)
+    assert 0 <= float(a.min()) and float(a.max()) <= 1 + 1e-6
+
+
+def test_gan_recipe_resumes_exactly_with_its_critic(tmp_path, photo_dir):
+    base = dict(data=[str(photo_dir)], val_data=[str(photo_dir)], batch_size=2, crop=64, val_size=64, cnum=8,
+                dis_cnum=8, val_every=2, ckpt_every=1, threads=1)
+    train(GatedRecipe(GatedTrainConfig(out=str(tmp_path / "a"), steps=4, **base)), log=lambda s: None)
+    train(GatedRecipe(GatedTrainConfig(out=str(tmp_path / "b"), steps=2, **base)), log=lambda s: None)
+    train(GatedRecipe(GatedTrainConfig(out=str(tmp_path / "b"), steps=4, **base)), log=lambda s: None)
+    a, b = load_checkpoint(tmp_path / "a" / "last.pt"), load_checkpoint(tmp_path / "b" / "last.pt")
+    assert set(a["nets"]) == {"model", "sn_patchgan"}
+    for net in a["nets"]:
+        for k in a["nets"][net]:
+            assert torch.equal(a["nets"][net][k], b["nets"][net][k]), (net, k)
+    w = export_weights(a, tmp_path / "gated.pt", GatedRecipe.weights_format())
+    model, meta = load_weights(GatedRecipe, w)
+    assert meta["model_config"] == {"cnum": 8, "attention": True} and meta["step"] == 4
+    with pytest.raises(InputError, match="not rwconv weights .*inpaintbench.gated.v1"):
+        load_weights(RWRecipe, w)
+    with pytest.raises(ValueError, match="this run asks for pconv"):
+        from methods.pconv.train import PConvTrainConfig
+        train(PConvRecipe(PConvTrainConfig(out=str(tmp_path / "a"), steps=5, data=[str(photo_dir)], width=4, layers=3)),
+              log=lambda s: None)
+
+
+def test_edgeconnect_authors_checkpoints_load(tmp_path):
+    torch.manual_seed(0)
+    ref = EdgeConnect(EdgeConnectConfig(width=4, blocks=2)).eval()
+    edge = {"iteration": 10, "generator": ref.edge_generator.state_dict()}
+    inpaint = {"iteration": 10, "generator": ref.inpaint_generator.state_dict()}
+    (tmp_path / "release").mkdir()
+    torch.save(edge, tmp_path / "release" / "EdgeModel_gen.pth")
+    torch.save(inpaint, tmp_path / "release" / "InpaintingModel_gen.pth")
+    model, meta = load_weights(EdgeConnectRecipe, tmp_path / "release")
+    assert meta["model_config"]["width"] == 4 and meta["model_config"]["blocks"] == 2
+    img, hole = torch.rand(1, 3, 64, 64), torch.zeros(1, 1, 64, 64)
+    hole[..., 10:40, 20:50] = 1
+    with torch.no_grad():
+        assert torch.allclose(model(img, hole)["output"], ref(img, hole)["output"], atol=1e-6)
+    with pytest.raises(InputError, match="EdgeModel_gen.pth"):
+        load_weights(EdgeConnectRecipe, tmp_path / "nothing_here")

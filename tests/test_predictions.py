@@ -1,0 +1,112 @@
+"""The predictions-folder adapter: export inputs -> an outside method -> run -> same numbers."""
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from inpaintbench.cli import app
+from inpaintbench.errors import InputError
+from inpaintbench.method import pair_key
+from inpaintbench.runner import RunConfig, read_records, run
+
+BUCKETS = ["10-20", "40-50"]
+
+
+def outside_telea(exported, dest):
+    """A stand-in for any outside tool: reads only the exported files, writes <key>.png."""
+    dest.mkdir()
+    for row in csv.DictReader(open(exported / "pairs.csv")):
+        img = np.asarray(Image.open(exported / "inputs" / f"{row['key']}.png"))
+        hole = np.asarray(Image.open(exported / "holes" / f"{row['key']}.png"))
+        out = cv2.inpaint(np.ascontiguousarray(img), (hole > 127).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+        Image.fromarray(out).save(dest / f"{row['key']}.png")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    d = tmp_path_factory.mktemp("exp")
+    r = CliRunner().invoke(app, ["export-inputs", "--out", str(d / "inputs"), "--limit", "2",
+                                 *sum((["--buckets", b] for b in BUCKETS), [])])
+    assert r.exit_code == 0, r.output
+    outside_telea(d / "inputs", d / "preds")
+    return d
+
+
+def test_round_trip_gives_the_same_numbers_as_running_the_method(exported, tmp_path):
+    rows = list(csv.DictReader(open(exported / "inputs" / "pairs.csv")))
+    assert len(rows) == 2 * len(BUCKETS)
+    # the exported input is the ground truth with holes zeroed; the hole file marks 255 = missing
+    hole = np.asarray(Image.open(exported / "inputs" / "holes" / f"{rows[0]['key']}.png")) > 127
+    assert abs(hole.mean() - float(rows[0]["hole_ratio"])) < 1e-6
+    assert (np.asarray(Image.open(exported / "inputs" / "inputs" / f"{rows[0]['key']}.png"))[hole] == 0).all()
+
+    common = dict(dataset="demo", limit=2, buckets=BUCKETS, deep_metrics=False)
+    run(RunConfig(method="telea", **common), tmp_path / "direct", log=lambda s: None)
+    run(RunConfig(method="predictions", method_options={"predictions": str(exported / "preds")}, **common),
+        tmp_path / "via_files", log=lambda s: None)
+    key = lambda r: (r["image_id"], r["mask_file"])
+    direct = sorted(read_records(tmp_path / "direct" / "records.jsonl"), key=key)
+    via = sorted(read_records(tmp_path / "via_files" / "records.jsonl"), key=key)
+    assert [key(r) for r in direct] == [key(r) for r in via]
+    for a, b in zip(direct, via):
+        for m in ("l1", "l2", "psnr", "ssim"):
+            assert a[m] == b[m], (m, a, b)
+    assert {pair_key(r["image_id"], r["mask_file"]) for r in via} == {r["key"] for r in rows}
+    manifest = json.loads((tmp_path / "via_files" / "manifest.json").read_text())
+    assert manifest["method"]["kind"] == "precomputed" and len(manifest["method"]["folder_sha256"]) == 64
+
+
+def _run_preds(folder, tmp_path, **opts):
+    return run(RunConfig(method="predictions", dataset="demo", limit=2, buckets=BUCKETS, deep_metrics=False,
+                         method_options={"predictions": str(folder), **opts}), tmp_path / "run", log=lambda s: None)
+
+
+def test_missing_extra_missized_and_wrong_mode_files_are_named(exported, tmp_path):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(exported / "preds", bad)
+    files = sorted(bad.glob("*.png"))
+    files[0].unlink()
+    Image.new("RGB", (64, 64)).save(files[1])
+    Image.open(files[2]).convert("L").save(files[2])
+    Image.new("RGB", (256, 256)).save(bad / "not_a_pair.png")
+    with pytest.raises(InputError) as e:
+        _run_preds(bad, tmp_path)
+    msg = str(e.value)
+    assert files[0].stem in msg and "1 of 4 pairs have no prediction" in msg
+    assert f"{files[1].name}: 64x64, expected 256x256" in msg
+    assert f"{files[2].name}: mode L, expected 8-bit RGB" in msg
+    assert "not_a_pair" in msg and "extra" in msg
+
+
+def test_partial_runs_are_allowed_only_when_asked_and_then_marked(exported, tmp_path):
+    import shutil
+
+    part = tmp_path / "part"
+    shutil.copytree(exported / "preds", part)
+    gone = sorted(part.glob("*.png"))[0]
+    gone.unlink()
+    with pytest.raises(InputError, match="1 of 4 pairs have no prediction"):
+        _run_preds(part, tmp_path)
+    out = _run_preds(part, tmp_path, allow_partial=True)
+    assert len(read_records(out / "records.jsonl")) == 3
+    assert json.loads((out / "manifest.json").read_text())["skipped_pairs"] == [gone.stem]
+
+
+def test_wrong_names_get_one_line_with_the_naming_scheme(tmp_path):
+    d = tmp_path / "wrong"
+    d.mkdir()
+    for i in range(3):
+        Image.new("RGB", (256, 256)).save(d / f"output_{i}.png")
+    r = CliRunner().invoke(app, ["run", "--method", "predictions", "--predictions", str(d), "--limit", "1",
+                                 "--no-deep-metrics", "--out", str(tmp_path / "r")])
+    assert r.exit_code == 2
+    text = " ".join(r.output.split())  # rich wraps long lines
+    assert "6 of 6 pairs have no prediction" in text and "<image id>__<bucket>_<mask stem>.png" in text
+    r = CliRunner().invoke(app, ["run", "--method", "predictions", "--limit", "1", "--out", str(tmp_path / "r2")])
+    assert r.exit_code == 2 and "needs --predictions DIR" in " ".join(r.output.split())
