@@ -117,19 +117,42 @@ def export_inputs_cmd(
     console.print(f"wrote {n} pairs to {out} (see {out / 'README.txt'})")
 
 
+DEMO_METHODS = ("telea", "navier-stokes", "biharmonic", "patchmatch", "pconv", "gated", "edgeconnect", "rwconv")
+DEMO_RUNS = Path("reports/demo/runs")
+
+
 @app.command()
 @_guard
 def report(
-    runs: List[Path] = typer.Argument(..., help="Run directories to table side by side."),
-    format: str = typer.Option("md", "--format", "-f", help="csv, md or latex."),
-    out: Optional[Path] = typer.Option(None, help="Write here instead of stdout."),
-    metrics: Optional[List[str]] = typer.Option(None, help="Metrics to show (default psnr l1 l2 ssim)."),
+    runs: Optional[List[Path]] = typer.Argument(None, help="Run directories to table side by side (default: reports/demo/runs/*)."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help="md, csv, latex, html or all (default: md to stdout, all with --out DIR)."),
+    out: Optional[Path] = typer.Option(None, help="File for md/csv/latex; folder for html or all."),
+    metrics: Optional[List[str]] = typer.Option(None, help="Metrics to show (default: all available)."),
+    reference: Optional[str] = typer.Option(None, help="Method the paired comparisons are made against (default: last run)."),
+    grid_rows: int = typer.Option(1, help="Image-grid rows per bucket."),
+    screenshot: bool = typer.Option(False, help="With html: also render index.png in headless Chromium."),
 ):
-    """Table 1: metrics x buckets as rows, methods as columns."""
-    from .report import DEFAULT_METRICS, caption_for, load_runs, render, table1
+    """Table 1 (+ bootstrap CIs, paired tests, plots, image grids, HTML page)."""
+    from .report import DEFAULT_METRICS, caption_for, ci_halfwidths, load_runs, render, table1, write_report
+    from .stats import summary
 
+    if not runs:
+        if not DEMO_RUNS.is_dir():
+            raise InputError("no run directories given, and no reports/demo/runs here; pass RUN_DIR ...")
+        found = {d.name: d for d in DEMO_RUNS.iterdir() if (d / "manifest.json").is_file()}
+        runs = [found[m] for m in DEMO_METHODS if m in found] + [d for m, d in sorted(found.items()) if m not in DEMO_METHODS]
+        out = out or Path("reports/demo")
+    fmt = format or ("all" if out and not out.suffix else "md")
+    if fmt in ("all", "html"):
+        if out is None or out.suffix:
+            raise InputError(f"--format {fmt} writes several files: give --out a folder")
+        files = write_report(runs, out, ("md", "csv", "latex", "html") if fmt == "all" else ("html",), metrics or DEFAULT_METRICS,
+                             reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False))
+        console.print(f"wrote {len(files)} files to {out}" + (f" (open {out / 'index.html'})" if (out / "index.html").exists() else ""))
+        return
     df, manifests = load_runs(runs)
-    text = render(table1(df, metrics or DEFAULT_METRICS), format, caption_for(manifests))
+    t = table1(df, metrics or DEFAULT_METRICS)
+    text = render(t, fmt, caption_for(manifests), None if fmt == "csv" else ci_halfwidths(t, summary(df, metrics or DEFAULT_METRICS)))
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
@@ -151,7 +174,7 @@ def demo(
     from .report import caption_for, load_runs, render, table1
     from .runner import RunConfig, run as do_run
 
-    names = methods or [m for m in ("telea", "navier-stokes", "biharmonic", "patchmatch", "rwconv") if m in registry.available()]
+    names = methods or [m for m in DEMO_METHODS if m in registry.available()]
     dirs = []
     with _progress() as p:
         for name in names:

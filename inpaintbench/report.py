@@ -103,11 +103,33 @@ def _fmt(idx, v) -> str:
     return f"{v:.3f}" if idx[0].startswith("SSIM") else f"{v:.2f}"
 
 
-def render(t: pd.DataFrame, fmt: str, caption: str = "") -> str:
+def ci_halfwidths(t: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """Half-widths of the 95% bootstrap intervals, aligned with table1's cells, display units."""
+    hw = pd.DataFrame(float("nan"), index=t.index, columns=t.columns)
+    by_label = {f"{label} {ARROW[higher]}": (m, scale) for m, (higher, scale, label) in METRIC_INFO.items()}
+    for r in summary.itertuples():
+        label = f"{METRIC_INFO[r.metric][2]} {ARROW[METRIC_INFO[r.metric][0]]}"
+        idx = (label, r.bucket + "%")
+        if idx in hw.index and r.method in hw.columns:
+            hw.loc[idx, r.method] = (r.ci_high - r.ci_low) / 2 * by_label[label][1]
+    return hw
+
+
+def _cells(t: pd.DataFrame, ci: pd.DataFrame | None) -> pd.DataFrame:
+    def cell(i, c):
+        v = _fmt(i, t.loc[i, c])
+        if ci is not None and i[0] != "N" and not pd.isna(ci.loc[i, c]):
+            v += f" ±{_fmt(i, ci.loc[i, c])}"
+        return v
+    return pd.DataFrame({c: [cell(i, c) for i in t.index] for c in t.columns}, index=t.index)
+
+
+def render(t: pd.DataFrame, fmt: str, caption: str = "", ci: pd.DataFrame | None = None) -> str:
+    """ci: half-widths from ci_halfwidths, shown as "mean ±h" in md and latex (csv stays plain means)."""
     if fmt == "csv":
         return t.to_csv()
     best = _best(t)
-    cells = pd.DataFrame({c: [_fmt(i, t.loc[i, c]) for i in t.index] for c in t.columns}, index=t.index)
+    cells = _cells(t, ci)
     if fmt == "md":
         shown = cells.copy()
         for c in t.columns:
@@ -130,7 +152,77 @@ def caption_for(manifests: list[dict]) -> str:
     used = "; ".join(f"{k}: {v.get('network', v.get('backbone', ''))} sha256 {str(v.get('sha256', v.get('backbone_sha256', '')))[:12]}"
                      for k, v in nets.items())
     missing = "; ".join(f"{k} unavailable ({v})" for k, v in m.get("metrics", {}).get("unavailable", {}).items())
+    partial = "; ".join(f"{x['config']['method']} is PARTIAL ({len(x['skipped_pairs'])} pairs without output not scored)"
+                        for x in manifests if x.get("skipped_pairs"))
     return (f"Dataset {m['dataset']['name']} ({m['dataset']['evaluated_images']} images), masks {m['masks']['id']}, "
             f"protocol {m['protocol']['id']}. Methods: {methods}."
             + (f" Networks: {used}." if used else "") + (f" {missing}." if missing else "")
-            + " FID/KID per bucket compare N composites with the N ground-truth images (N in the last rows).")
+            + (f" {partial}." if partial else "")
+            + " FID/KID per bucket compare N composites with the N ground-truth images (N in the last rows);"
+            + " ± is the half-width of a seeded 95% bootstrap interval of the mean over images.")
+
+
+def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex", "html"), metrics=DEFAULT_METRICS,
+                 reference: str | None = None, grid_rows: int = 1, screenshot: bool = False, log=print) -> list[Path]:
+    """Every format into OUT: table1.{md,csv,tex}, table1_ci.csv, comparisons.csv, plots/,
+    grids/ and a self-contained index.html (+ index.png with screenshot)."""
+    from . import grids, plots, stats
+
+    unknown = set(formats) - {"md", "csv", "latex", "html"}
+    if unknown:
+        raise InputError(f"unknown report format(s) {sorted(unknown)}; expected csv, md, latex, html or all")
+    df, manifests = load_runs(run_dirs)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t = table1(df, metrics)
+    summ = stats.summary(df, metrics)
+    ci = ci_halfwidths(t, summ)
+    caption = caption_for(manifests)
+    written = []
+
+    def put(name, text):
+        (out / name).write_text(text)
+        written.append(out / name)
+
+    methods = list(dict.fromkeys(df.method))
+    reference = reference or methods[-1]
+    if reference not in methods:
+        raise InputError(f"--reference {reference!r} is not among the runs' methods: {', '.join(methods)}")
+    cmp = pd.concat([stats.paired(df, reference, m, metrics) for m in methods if m != reference] or [pd.DataFrame()],
+                    ignore_index=True)
+    if "md" in formats:
+        put("table1.md", render(t, "md", caption, ci))
+    if "latex" in formats:
+        put("table1.tex", render(t, "latex", caption, ci))
+    if "csv" in formats:
+        put("table1.csv", render(t, "csv"))
+        put("table1_ci.csv", summ.to_csv(index=False))
+        put("comparisons.csv", cmp.to_csv(index=False))
+    if "html" not in formats:
+        return written
+    from . import html as page_html
+
+    plot_files = plots.metric_plots(summ, out / "plots", df.attrs.get("set"), methods)
+    written += plot_files
+    notes, grid_files = [], []
+    runs = list(zip(run_dirs, manifests))
+    for name, pairs in (("Random pairs per bucket (seeded)", grids.choose_pairs(df, grid_rows, "random")),
+                        (f"Worst PSNR of {reference} per bucket", grids.choose_pairs(df, grid_rows, "worst", method=reference))):
+        stem = out / "grids" / ("random" if name.startswith("Random") else f"worst_{reference}")
+        try:
+            files = grids.image_grid(runs, pairs, stem, name)
+        except InputError as e:
+            notes.append(f"grid '{name}' not drawn: {e}")
+            continue
+        written += files
+        grid_files.append((name, files[0]))
+    notes += [f"{m['config']['method']}: PARTIAL run, {len(m['skipped_pairs'])} pairs not scored" for m in manifests if m.get("skipped_pairs")]
+    shown = [m for m in metrics if m in df.columns] + [m for m in ("psnr_hole", "ssim_hole", "l1_hole") if m in df.columns]
+    text = page_html.page("inpaintbench report", caption, t, _cells(t, ci), _best(t), cmp, plot_files, grid_files,
+                          df, shown, manifests, notes)
+    put("index.html", text)
+    if screenshot:
+        written.append(page_html.screenshot(out / "index.html", out / "index.png"))
+    for n in notes:
+        log(f"note: {n}")
+    return written

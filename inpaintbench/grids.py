@@ -1,0 +1,141 @@
+"""Image grids like the paper's Figures 3 and 5: rows of (masked input, each method's output,
+ground truth) with the hole outlined.
+
+Outputs come from a run's `images/` folder when it was made with --save-images; otherwise
+they are recomputed for just the chosen pairs through the registry with the run's own
+configuration, and refused if the method's weights no longer hash to what the run recorded.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+from skimage.segmentation import find_boundaries
+
+from . import registry
+from .data import get_dataset
+from .errors import InputError
+from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
+from .method import pair_key
+from .protocol import PROTOCOL
+
+OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
+
+
+def choose_pairs(df: pd.DataFrame, per_bucket: int = 1, how: str = "random", seed: int = 0,
+                 metric: str = "psnr", method: str | None = None) -> pd.DataFrame:
+    """Pairs every method scored: `random` (seeded), or `worst` by `metric` for `method`."""
+    from .stats import _plain
+
+    df = _plain(df)
+    methods = df.method.unique()
+    common = df.groupby(["image_id", "mask_file"]).method.nunique()
+    common = common[common == len(methods)].index
+    base = df.set_index(["image_id", "mask_file"]).loc[common].reset_index()
+    rows = []
+    for b in [x.name for x in BUCKETS]:
+        g = base[base.bucket == b].drop_duplicates(["image_id", "mask_file"])
+        if g.empty:
+            continue
+        if how == "random":
+            rows.append(g.sample(n=min(per_bucket, len(g)), random_state=seed + len(rows)))
+        elif how == "worst":
+            from .metrics import METRIC_INFO
+
+            s = base[(base.bucket == b) & (base.method == (method or methods[0]))]
+            s = s.sort_values(metric, ascending=METRIC_INFO[metric][0])
+            rows.append(s.head(per_bucket))
+        else:
+            raise InputError(f"unknown pair choice {how!r}; expected random or worst")
+    return pd.concat(rows)[["image_id", "image_index", "bucket", "mask_file"]].reset_index(drop=True) if rows else pd.DataFrame()
+
+
+def _maskset(manifest: dict) -> MaskSet:
+    root = Path(manifest["config"]["masks"])
+    for candidate in (root, DEFAULT_MASK_DIR):
+        if (candidate / "manifest.csv").is_file():
+            ms = MaskSet(candidate)
+            if ms.id == manifest["masks"]["id"]:
+                return ms
+    raise InputError(f"mask set {manifest['masks']['id']} of the run is not at {root} (nor is it the default set)")
+
+
+def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Composited uint8 outputs of one run for the chosen pairs, keyed by pair_key."""
+    keys = [pair_key(r.image_id, r.mask_file) for r in pairs.itertuples()]
+    saved = [Path(run_dir) / "images" / f"{k}.png" for k in keys]
+    if all(p.is_file() for p in saved):
+        return {k: np.asarray(Image.open(p).convert("RGB")) for k, p in zip(keys, saved)}
+    cfg = manifest["config"]
+    method = registry.create(cfg["method"], device="cpu", weights=cfg.get("weights"), **(cfg.get("method_options") or {}))
+    want, have = manifest["method"].get("weights_sha256"), method.describe().get("weights_sha256")
+    if want != have:
+        raise InputError(f"{run_dir}: the run used {cfg['method']} weights sha256 {str(want)[:12]}, this checkout has "
+                         f"{str(have)[:12]}; rerun it with --save-images or restore those weights")
+    if method.wants_keys:
+        method.prepare(keys)
+    ds = get_dataset(cfg["dataset"], Path(cfg["data_root"]) if cfg.get("data_root") else None, PROTOCOL.eval_size, cfg.get("resize", "resize-crop"))
+    ms = _maskset(manifest)
+    gts, holes = [], []
+    for r in pairs.itertuples():
+        gts.append(torch.from_numpy(np.array(ds.load(r.image_id))).permute(2, 0, 1).float() / 255)
+        holes.append(torch.from_numpy(ms.load(ms.pick(r.bucket, int(r.image_index)), PROTOCOL.eval_size))[None].float())
+    gt, hole = torch.stack(gts), torch.stack(holes)
+    with torch.no_grad():
+        raw = method.inpaint(gt * (1 - hole), hole, keys=keys) if method.wants_keys else method.inpaint(gt * (1 - hole), hole)
+    out = (raw.float().cpu().clamp(0, 1) * 255).round() / 255  # as the runner scores it
+    comp = gt * (1 - hole) + out * hole
+    return {k: (c.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for k, c in zip(keys, comp)}
+
+
+def outline(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The hole's border drawn 2 px wide just inside the hole, so it survives downscaling."""
+    img = img.copy()
+    img[find_boundaries(hole, mode="thick") & hole] = OUTLINE
+    return img
+
+
+def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Path, title: str = "") -> list[Path]:
+    """Write OUT_STEM.png and .pdf; columns input | methods... | ground truth, one row per pair."""
+    first = runs[0][1]
+    cfg = first["config"]
+    ds = get_dataset(cfg["dataset"], Path(cfg["data_root"]) if cfg.get("data_root") else None, PROTOCOL.eval_size, cfg.get("resize", "resize-crop"))
+    ms = _maskset(first)
+    outputs = [(m["config"]["method"], run_outputs(d, m, pairs)) for d, m in runs]
+    cols = len(outputs) + 2
+    # 2.4 in at 110 dpi keeps each 256-px panel at about native resolution
+    fig, axes = plt.subplots(len(pairs), cols, figsize=(2.4 * cols, 2.5 * len(pairs) + 0.4), dpi=110, squeeze=False)
+    for i, r in enumerate(pairs.itertuples()):
+        key = pair_key(r.image_id, r.mask_file)
+        gt = np.asarray(ds.load(r.image_id))
+        hole = ms.load(ms.pick(r.bucket, int(r.image_index)), PROTOCOL.eval_size).astype(bool)
+        masked = np.where(hole[..., None], 255, gt).astype(np.uint8)  # white holes, as the paper's figures
+        panels = [("input", outline(masked, hole))] + [(name, outline(o[key], hole)) for name, o in outputs] + [("ground truth", gt)]
+        for j, (name, img) in enumerate(panels):
+            ax = axes[i, j]
+            ax.imshow(img, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(name, fontsize=8)
+            if j == 0:
+                ax.set_ylabel(f"{r.bucket}%\n{r.image_id}", fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    out_stem = Path(out_stem)
+    out_stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ext in ("png", "pdf"):
+        p = out_stem.with_suffix(f".{ext}")
+        fig.savefig(p)
+        written.append(p)
+    plt.close(fig)
+    return written

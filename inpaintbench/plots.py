@@ -1,0 +1,60 @@
+"""Each metric against hole ratio, one line per method, 95% bootstrap bands (PNG and PDF)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .masks import BUCKETS
+from .metrics import METRIC_INFO
+
+MID = {b.name: (b.lo_pct + b.hi_pct) / 2 for b in BUCKETS}
+
+
+def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = None, methods: list[str] | None = None) -> list[Path]:
+    """summary: stats.summary() output; sets: per-bucket FID/KID rows (method, bucket, fid, kid, kid_std).
+    Each method keeps one colour and legend position across all plots (order of `methods`)."""
+    methods = methods or list(dict.fromkeys(summary.method))
+    palette = plt.get_cmap("tab10")
+    colour = {m: palette(i % 10) for i, m in enumerate(methods)}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    series = {m: g for m, g in summary.groupby("metric", sort=False)}
+    if sets is not None and len(sets):
+        s = sets[sets.bucket != "all"]
+        if "fid" in s:
+            series["fid"] = pd.DataFrame({"metric": "fid", "bucket": s.bucket, "method": s.method, "mean": s.fid,
+                                          "ci_low": float("nan"), "ci_high": float("nan")})
+        if "kid" in s:
+            series["kid"] = pd.DataFrame({"metric": "kid", "bucket": s.bucket, "method": s.method, "mean": s.kid,
+                                          "ci_low": s.kid - s.kid_std, "ci_high": s.kid + s.kid_std})
+    for metric, g in series.items():
+        higher, scale, label = METRIC_INFO[metric]
+        fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=120)
+        for method in methods:
+            h = g[g.method == method]
+            if h.empty:
+                continue
+            h = h.assign(x=h.bucket.map(MID)).sort_values("x")
+            ax.plot(h.x, h["mean"] * scale, marker="o", ms=3.5, lw=1.5, label=method, color=colour[method])
+            if h.ci_low.notna().any():
+                ax.fill_between(h.x, h.ci_low.astype(float) * scale, h.ci_high.astype(float) * scale, color=colour[method], alpha=0.18, lw=0)
+        ax.set_xlabel("hole ratio bucket (%)")
+        ax.set_xticks(sorted(MID.values()), [b.name for b in BUCKETS])
+        band = "±1 std over KID subsets" if metric == "kid" else ("no band: set-level" if metric == "fid" else "95% bootstrap CI")
+        ax.set_ylabel(f"{label} ({'higher' if higher else 'lower'} is better)")
+        ax.set_title(f"{label} by hole size; bands: {band}", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, ncol=2, frameon=False)
+        fig.tight_layout()
+        for ext in ("png", "pdf"):
+            p = out / f"{metric}.{ext}"
+            fig.savefig(p)
+            written.append(p)
+        plt.close(fig)
+    return written

@@ -1,0 +1,87 @@
+"""Uncertainty for per-image metrics: bootstrap confidence intervals and paired tests.
+
+Both come from scipy.stats (bootstrap, wilcoxon) rather than hand-written resampling. Every
+interval is seeded (PROTOCOL-independent REPORT_SEED), so a report is reproducible to the
+digit. Set-level metrics (FID, KID) have no per-image values to resample; KID's subset
+standard deviation is reported instead.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .masks import BUCKETS
+from .metrics import METRIC_INFO, SET_METRICS
+
+REPORT_SEED = 20190810  # IJCAI 2019's first day; any fixed number would do
+CONFIDENCE = 0.95
+RESAMPLES = 2000
+ALPHA = 0.05
+
+
+def bootstrap_ci(values: np.ndarray, seed: int = REPORT_SEED) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the mean; (nan, nan) below two values."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2 or np.all(values == values[0]):
+        return (float(values[0]), float(values[0])) if len(values) and np.all(values == values[0]) else (np.nan, np.nan)
+    r = stats.bootstrap((values,), np.mean, confidence_level=CONFIDENCE, n_resamples=RESAMPLES,
+                        method="percentile", rng=np.random.default_rng(seed))
+    return float(r.confidence_interval.low), float(r.confidence_interval.high)
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Without attrs: load_runs keeps set-level metrics there, and pandas compares attrs on merge."""
+    df = df.copy(deep=False)
+    df.attrs = {}
+    return df
+
+
+def _per_image_metrics(df: pd.DataFrame, metrics) -> list[str]:
+    return [m for m in metrics if m in df.columns and m not in SET_METRICS and df[m].notna().any()]
+
+
+def summary(df: pd.DataFrame, metrics) -> pd.DataFrame:
+    """Long table: metric, bucket, method, n, mean, ci_low, ci_high (raw units, not display scale)."""
+    rows, df = [], _plain(df)
+    for m in _per_image_metrics(df, metrics):
+        for (bucket, method), g in df.groupby(["bucket", "method"], sort=False):
+            v = g[m].dropna().to_numpy()
+            lo, hi = bootstrap_ci(v)
+            rows.append({"metric": m, "bucket": bucket, "method": method, "n": len(v), "mean": float(v.mean()) if len(v) else np.nan,
+                         "ci_low": lo, "ci_high": hi})
+    order = {b.name: i for i, b in enumerate(BUCKETS)}
+    out = pd.DataFrame(rows)
+    if len(out):
+        out = out.sort_values(["metric", "bucket", "method"], key=lambda s: s.map(order) if s.name == "bucket" else s,
+                              kind="stable").reset_index(drop=True)
+    return out
+
+
+def paired(df: pd.DataFrame, a: str, b: str, metrics) -> pd.DataFrame:
+    """A vs B on the (image, mask) pairs both scored, per metric and bucket: mean difference A - B
+    with its 95% paired bootstrap interval, the Wilcoxon signed-rank p-value, and the verdict
+    at alpha 0.05 in the metric's own direction ("A better", "B better", "no difference")."""
+    rows, df = [], _plain(df)
+    key = ["image_id", "mask_file"]
+    da, db = df[df.method == a], df[df.method == b]
+    if da.empty or db.empty:
+        missing = a if da.empty else b
+        raise ValueError(f"no records of method {missing!r} to compare")
+    for m in _per_image_metrics(df, metrics):
+        joined = da[key + ["bucket", m]].merge(db[key + [m]], on=key, suffixes=("_a", "_b")).dropna()
+        for bucket in [x.name for x in BUCKETS]:
+            g = joined[joined.bucket == bucket]
+            if g.empty:
+                continue
+            d = (g[f"{m}_a"] - g[f"{m}_b"]).to_numpy()
+            lo, hi = bootstrap_ci(d)
+            p = float(stats.wilcoxon(d).pvalue) if len(d) >= 2 and np.any(d != 0) else 1.0
+            higher = METRIC_INFO[m][0]
+            if p < ALPHA and d.mean() != 0:
+                verdict = f"{a} better" if (d.mean() > 0) == higher else f"{b} better"
+            else:
+                verdict = "no difference"
+            rows.append({"metric": m, "bucket": bucket, "a": a, "b": b, "n_pairs": len(d), "mean_diff": float(d.mean()),
+                         "ci_low": lo, "ci_high": hi, "wilcoxon_p": p, "verdict": verdict})
+    return pd.DataFrame(rows)

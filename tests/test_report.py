@@ -1,0 +1,133 @@
+"""Reports: bootstrap CIs and paired tests against direct scipy/numpy computations, every
+format written, the HTML self-contained (and rendered by Chromium where installed), refusals."""
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from scipy import stats as sps
+
+from inpaintbench.errors import InputError
+from inpaintbench.html import find_chromium, screenshot
+from inpaintbench.report import load_runs, write_report
+from inpaintbench.runner import RunConfig, read_records, run
+from inpaintbench.stats import bootstrap_ci, paired, summary
+
+
+def test_bootstrap_interval_matches_the_normal_approximation_and_is_seeded():
+    x = np.random.default_rng(1).normal(10, 2, size=400)
+    lo, hi = bootstrap_ci(x)
+    half = 1.96 * x.std(ddof=1) / np.sqrt(len(x))
+    assert lo < x.mean() < hi
+    assert abs((hi - lo) / 2 - half) / half < 0.1
+    assert bootstrap_ci(x) == (lo, hi)  # same seed, same digits
+    # a hand-written percentile bootstrap with the same number of resamples agrees closely
+    rng = np.random.default_rng(7)
+    means = x[rng.integers(0, len(x), size=(4000, len(x)))].mean(axis=1)
+    assert np.allclose(np.percentile(means, [2.5, 97.5]), [lo, hi], atol=0.05)
+
+
+def _frame(a_minus_b: np.ndarray, metric="psnr"):
+    n = len(a_minus_b)
+    base = np.random.default_rng(0).normal(25, 3, size=n)
+    rows = []
+    for m, v in (("A", base + a_minus_b), ("B", base)):
+        rows += [{"method": m, "image_id": f"img{i}", "mask_file": f"10-20/{i}.png", "bucket": "10-20", metric: v[i]} for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def test_paired_comparison_equals_scipy_wilcoxon_and_respects_direction():
+    d = np.random.default_rng(3).normal(0.4, 0.3, size=40)
+    r = paired(_frame(d), "A", "B", ["psnr"]).iloc[0]
+    assert r.n_pairs == 40 and np.isclose(r.mean_diff, d.mean())
+    assert np.isclose(r.wilcoxon_p, sps.wilcoxon(d).pvalue)
+    assert r.verdict == "A better" and r.ci_low > 0
+    # for a lower-is-better metric the same positive difference means B is better
+    assert paired(_frame(d, "l1"), "A", "B", ["l1"]).iloc[0].verdict == "B better"
+    noise = np.random.default_rng(4).normal(0, 0.3, size=40)
+    assert paired(_frame(noise), "A", "B", ["psnr"]).iloc[0].verdict == "no difference"
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("runs")
+    for m in ("telea", "biharmonic"):
+        run(RunConfig(method=m, limit=3, buckets=["10-20", "40-50"], deep_metrics=False), d / m, log=lambda s: None)
+    return [d / "telea", d / "biharmonic"]
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.srcs, self.rows = [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        for k in ("src", "href"):
+            if k in a:
+                self.srcs.append(a[k])
+        if tag == "tr" and "data-m" in a:
+            self.rows += 1
+
+
+def test_every_format_is_written_and_the_page_is_self_contained(two_runs, tmp_path):
+    files = write_report(two_runs, tmp_path / "rep", reference="biharmonic", log=lambda s: None)
+    names = {p.relative_to(tmp_path / "rep").as_posix() for p in files}
+    for f in ("table1.md", "table1.tex", "table1.csv", "table1_ci.csv", "comparisons.csv", "index.html",
+              "plots/psnr.png", "plots/psnr.pdf", "plots/ssim.png", "grids/random.png", "grids/random.pdf",
+              "grids/worst_biharmonic.png"):
+        assert f in names, f
+    ci = pd.read_csv(tmp_path / "rep" / "table1_ci.csv")
+    df, _ = load_runs(two_runs)
+    g = df[(df.method == "telea") & (df.bucket == "40-50")].psnr
+    row = ci[(ci.metric == "psnr") & (ci.method == "telea") & (ci.bucket == "40-50")].iloc[0]
+    assert np.isclose(row["mean"], g.mean()) and row.n == 3 and row.ci_low <= row["mean"] <= row.ci_high
+    assert "±" in (tmp_path / "rep" / "table1.md").read_text()
+    cmp = pd.read_csv(tmp_path / "rep" / "comparisons.csv")
+    assert set(cmp.a) == {"biharmonic"} and set(cmp.b) == {"telea"}
+    page = (tmp_path / "rep" / "index.html").read_text()
+    p = _Collect()
+    p.feed(page)
+    assert p.rows == len(df)  # one drill-down row per (method, image, mask)
+    assert all(s.startswith("data:image/png;base64,") for s in p.srcs), [s[:40] for s in p.srcs if not s.startswith("data:")]
+    assert len(p.srcs) >= 4 + 2  # plots + both grids
+    assert "ib1-" in page and "&quot;config&quot;" in page  # protocol and manifests (escaped JSON)
+    # a grid is (input | telea | biharmonic | ground truth) x 2 buckets, with red hole outlines
+    grid = np.asarray(Image.open(tmp_path / "rep" / "grids" / "random.png").convert("RGB"))
+    assert ((grid[..., 0] > 240) & (grid[..., 1] < 60) & (grid[..., 2] < 60)).sum() > 100
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="headless Chromium not installed (apt-get install chromium)")
+def test_the_page_renders_in_headless_chromium(two_runs, tmp_path):
+    write_report(two_runs, tmp_path / "rep", formats=("html",), log=lambda s: None)
+    png = screenshot(tmp_path / "rep" / "index.html", tmp_path / "shot.png", height=2000)
+    img = np.asarray(Image.open(png).convert("L"), dtype=float)
+    assert img.shape == (2000, 1400) and img.std() > 10  # not a blank page
+
+
+def test_refusals_name_what_differs(two_runs, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(two_runs[1], other)
+    m = json.loads((other / "manifest.json").read_text())
+    m["protocol"]["id"] = "ib1-00000000"
+    (other / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(InputError, match="protocol differs"):
+        write_report([two_runs[0], other], tmp_path / "x")
+    m = json.loads((two_runs[1] / "manifest.json").read_text())
+    m["masks"]["id"] = "elsewhere@123"
+    (other / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(InputError, match="mask set differs"):
+        write_report([two_runs[0], other], tmp_path / "x")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="not a run directory"):
+        write_report([tmp_path / "empty"], tmp_path / "x")
+    (other / "records.jsonl").write_text("")
+    with pytest.raises(InputError, match="no records yet"):
+        write_report([other], tmp_path / "x")
+    with pytest.raises(InputError, match="--reference 'nope' is not among"):
+        write_report(two_runs, tmp_path / "x", reference="nope")
