@@ -168,10 +168,11 @@ def demo(
     out: Path = typer.Option(Path("runs/demo"), help="Parent folder of the per-method runs."),
     limit: Optional[int] = typer.Option(None),
 ):
-    """The README's first command: run the default methods on the embedded demo set and print Table 1."""
+    """The README's first command: run the default methods on the embedded demo set, print Table 1 and
+    write every report format (tables, plots, grids, HTML) next to the runs."""
     from . import registry
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
-    from .report import caption_for, load_runs, render, table1
+    from .report import write_report
     from .runner import RunConfig, run as do_run
 
     names = methods or [m for m in DEMO_METHODS if m in registry.available()]
@@ -180,10 +181,9 @@ def demo(
         for name in names:
             cfg = RunConfig(method=name, masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit)
             dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False)))
-    df, manifests = load_runs(dirs)
-    text = render(table1(df), "md", caption_for(manifests))
-    (out / "table1.md").write_text(text)
-    sys.stdout.write(text)
+    write_report(dirs, out, log=lambda s: console.print(s, highlight=False))
+    sys.stdout.write((out / "table1.md").read_text())
+    console.print(f"tables, plots, grids and {out / 'index.html'} written to {out}")
 
 
 @app.command()
@@ -219,6 +219,18 @@ def bench(
         r = bench_method(target, out, weights, log=console.print)
     console.print(f"wrote {out}")
     return r
+
+
+@app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
+@_guard
+def train_cmd(ctx: typer.Context, method: str = typer.Argument(..., help="A method that declares a trainer (see `inpaintbench methods`).")):
+    """Train a learned method; every further option goes to its trainer (`inpaintbench train rwconv --help`)."""
+    from importlib.metadata import entry_points
+
+    eps = {ep.name: ep for ep in entry_points(group="inpaintbench.trainers")}
+    if method not in eps:
+        raise InputError(f"method {method!r} has no trainer; trainable: {', '.join(sorted(eps)) or 'none'}")
+    eps[method].load()(list(ctx.args))
 
 
 @app.command("check")

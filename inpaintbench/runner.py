@@ -132,6 +132,8 @@ def set_metrics(out: Path, reference: np.ndarray, ids: list[str], log=print) -> 
             continue
         fake = feats[[r["feature_row"] for r in rs]]
         real = reference[sorted({index[r["image_id"]] for r in rs})]
+        if len(real) < 2:  # one ground-truth image has no covariance: FID/KID undefined, not zero
+            continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fid = fid_from_features(fake, real)

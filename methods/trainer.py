@@ -131,6 +131,11 @@ class Recipe:
         """The network's raw output in [0, 1] for images in [0, 1] (hole pixels ignored)."""
         raise NotImplementedError
 
+    @classmethod
+    def card_rows(cls, blob: dict) -> dict[str, str]:
+        """Model-card rows particular to the method (width against the paper's, losses)."""
+        return {}
+
     #: the authors' checkpoint layouts `from_foreign` accepts, said in error messages
     foreign_formats: ClassVar[str] = ""
     #: an authors' release split over several files in one folder: {key in the blob: file name}

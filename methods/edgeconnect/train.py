@@ -111,6 +111,15 @@ class EdgeConnectRecipe(Recipe):
     def prediction(cls, model, image, hole):
         return model(image, hole)["output"]
 
+    @classmethod
+    def card_rows(cls, blob):
+        mc = blob["model_config"]
+        return {"width": f"first conv {mc['width']} channels, residual blocks {4 * mc['width']} (paper: 64 / 256), {mc['blocks']} blocks; "
+                         f"Canny sigma {mc['sigma']}",
+                "losses": "edge: BCE adversarial + 10 feature matching; inpaint: l1/mean(hole) + 0.1 adversarial + 0.1 perceptual "
+                          "+ 250 style, as the authors' config; perceptual/style multiplied by the calibration scales below; "
+                          "joint stage from step 0 (methods/edgeconnect/train.py)"}
+
     foreign_formats = ("a folder holding knazeri/edge-connect's EdgeModel_gen.pth and InpaintingModel_gen.pth, "
                        "or one file {'edge': <EdgeModel_gen.pth>, 'inpaint': <InpaintingModel_gen.pth>}")
 

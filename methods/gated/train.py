@@ -69,6 +69,13 @@ class GatedRecipe(Recipe):
     def prediction(cls, model, image, hole):
         return (model(image, hole)["x2"] + 1) / 2
 
+    @classmethod
+    def card_rows(cls, blob):
+        cfg = blob["config"]
+        return {"width": f"cnum {blob['model_config']['cnum']} (paper: 48), contextual attention "
+                         f"{'on' if blob['model_config']['attention'] else 'off'}; SN-PatchGAN cnum {cfg.get('dis_cnum')} (paper: 64)",
+                "losses": f"{cfg.get('l1_alpha')} x (l1 coarse + l1 fine) + {cfg.get('gan_alpha')} x hinge GAN, as the authors' v2 config"}
+
 
 def train(cfg: GatedTrainConfig, log=print, on_step=None):
     return trainer.train(GatedRecipe(cfg), log, on_step)

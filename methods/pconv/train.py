@@ -102,6 +102,12 @@ class PConvRecipe(Recipe):
     def prediction(cls, model, image, hole):
         return model.to_unit(model(image, hole)).clamp(0, 1)
 
+    @classmethod
+    def card_rows(cls, blob):
+        return {"width": f"first layer {blob['model_config']['width']} channels (paper: 64), {blob['model_config']['layers']} encoder layers",
+                "losses": f"1 valid + 6 hole + 0.05 perceptual + 120 style (output and composite) + 0.1 TV, as published; "
+                          f"perceptual/style multiplied by the calibration scales below (methods/pconv/train.py)"}
+
     foreign_formats = "a naoto0804/pytorch-inpainting-with-partial-conv checkpoint ({'model': state_dict, 'n_iter': ...})"
 
     @classmethod

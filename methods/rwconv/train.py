@@ -73,6 +73,14 @@ class RWRecipe(Recipe):
     def prediction(cls, model, image, hole):
         return (model(image, hole)["p2"] + 1) / 2
 
+    @classmethod
+    def card_rows(cls, blob):
+        cfg, lam = blob["config"], blob.get("lambdas") or blob.get("calibration", {}).get("lambdas")
+        return {"width": f"cnum {blob['model_config']['cnum']} (paper: 32)",
+                "losses": f"L_r + λ1 L_c (stage-1 composite, pool2-level position Gram) + λ2 L_s (stage-2 composite, 3-level "
+                          f"channel Gram); λ1 = {lam[0]:.4g}, λ2 = {lam[1]:.4g}, each term {cfg.get('corr_fraction')} / "
+                          f"{cfg.get('style_fraction')} of L_r at the mean-fill reference (methods/rwconv/losses.py)"}
+
 
 def train(cfg: RWTrainConfig, log=print, on_step=None):
     return trainer.train(RWRecipe(cfg), log, on_step)

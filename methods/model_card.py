@@ -1,0 +1,101 @@
+"""Writes <method>/weights/MODEL_CARD.md from a training run's logs and the exported weights,
+so a card's numbers are the run's numbers:
+
+    python -m methods.model_card METHOD TRAIN_DIR [--weights PATH] [--hardware TEXT]
+
+Everything below the line `<!-- notes -->` in an existing card (evidence, verdicts written by
+hand after evaluation) is kept when the card is regenerated.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import torch
+
+from inpaintbench.networks import sha256_of
+
+MARKER = "<!-- notes -->"
+HARDWARE = "2-core x86-64 CPU, no GPU, shared with development work and other training jobs"
+
+
+def photo_name(path: str) -> str:
+    p = Path(path)
+    return p.parents[2].name if "/wallpapers/" in path else p.stem  # plasma: NAME/contents/images/WxH.jpg
+
+
+def _recipe(method: str):
+    eps = {ep.name: ep for ep in entry_points(group="inpaintbench.methods")}
+    return eps[method].load().recipe
+
+
+def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) -> str:
+    recipe = _recipe(method)
+    blob = torch.load(weights, map_location="cpu", weights_only=False)
+    cfg, mc = blob["config"], blob["model_config"]
+    n_params = sum(v.numel() for k, v in blob["state_dict"].items() if not k.endswith(("weight_u", "weight_v")))
+    val = list(csv.DictReader(open(train_dir / "val.csv"))) if (train_dir / "val.csv").is_file() else []
+    log = list(csv.DictReader(open(train_dir / "train_log.csv"))) if (train_dir / "train_log.csv").is_file() else []
+    wall_h = float(log[-1]["wall_s"]) / 3600 if log else 0
+    loss_net = blob.get("loss_network") or {}
+    rows = {
+        "architecture": f"`{mc}`, {n_params:,} parameters",
+        **recipe.card_rows(blob),
+        "training step of these weights": f"{blob['step']} (best validation PSNR of the run; see the curve)",
+        "batch x crop": f"{cfg['batch_size']} x {cfg['crop']}x{cfg['crop']} random-scale crops with flips, from photos downscaled to 640 px short side",
+        "holes": f"the inpaintbench generator at 256-px stroke scale, cropped to the training crop; buckets up to {cfg['max_hole_pct']}%, 10% of strokes replaced by boxes",
+        "optimiser": f"Adam lr {cfg['lr']} betas {tuple(cfg['betas'])}" + (f", critics at {recipe.critic_lr_ratio}x" if recipe.critic_lr_ratio != 1 else ""),
+        "loss network": (f"{loss_net['name']} (sha256 {loss_net['weights_sha256'][:16]}...); VGG16 weights are not available "
+                         f"offline here, EfficientNet-Lite0 taps at strides 2/4/8 stand in for VGG pool1-3 (methods/loss_network.py). "
+                         f"Not the FID Inception.") if loss_net else "none (no feature losses)",
+        "calibration": f"{blob.get('calibration')}" if blob.get("calibration") else "none",
+        "training data": f"{len(cfg['data'])} photographs from Debian `plasma-workspace-wallpapers` and `mate-backgrounds`: "
+                         f"{', '.join(photo_name(d) for d in cfg['data'])}. None is in the demo evaluation set.",
+        "validation data": f"held-out photos {', '.join(photo_name(d) for d in cfg['val_data'])}: 4 crops each at {cfg['val_size']} px x 5 holes (buckets 10-20% ... 50-60%)",
+        "hardware": hardware,
+        "wall time": f"{wall_h:.2f} h for {log[-1]['step'] if log else 0} steps in this run",
+        "seed": str(cfg["seed"]),
+    }
+    from dataclasses import MISSING, fields
+
+    skip = {"out", "data", "val_data", "init_from", "threads", "time_limit_min", "device"}
+    flags = []
+    for f in fields(recipe.Config):
+        default = f.default if f.default is not MISSING else f.default_factory()
+        v = cfg.get(f.name, default)
+        if f.name in skip or v == default or (isinstance(default, tuple) and tuple(v) == default):
+            continue
+        name = f"--{f.name.replace('_', '-')}"
+        flags.append((name if v else f"--no-{name[2:]}") if isinstance(v, bool) else
+                     f"{name} {' '.join(map(str, v))}" if isinstance(v, (list, tuple)) else f"{name} {v}")
+    flags = " ".join(flags)
+    curve = "\n".join(f"| {r['step']} | {float(r['psnr']):.3f} | {float(r['ssim']):.4f} |" for r in val)
+    rel = weights.relative_to(Path(__file__).resolve().parent.parent) if weights.is_absolute() else weights
+    text = (f"# {method} shipped weights\n\n`{rel}`: sha256 `{sha256_of(weights)}`, {weights.stat().st_size / 1e6:.1f} MB, fp16.\n\n"
+            "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows.items()) +
+            f"\n\nReproduce: `inpaintbench train {method} --out {train_dir} {flags}`, then the same with `--export {rel}`.\n"
+            f"Continue from these weights (fresh optimiser and critics): add `--init-from {rel} --steps N`.\n\n"
+            "## Validation curve (composite, whole image, held-out photos)\n\n| step | PSNR | SSIM |\n|---|---|---|\n" + curve + "\n")
+    return text
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("method")
+    p.add_argument("train_dir", type=Path)
+    p.add_argument("--weights", type=Path)
+    p.add_argument("--hardware", default=HARDWARE)
+    a = p.parse_args(argv)
+    weights = a.weights or _recipe(a.method) and Path(__file__).resolve().parent / a.method / "weights" / f"{a.method}.pt"
+    out = weights.with_name("MODEL_CARD.md")
+    notes = ""
+    if out.is_file() and MARKER in out.read_text():
+        notes = out.read_text().split(MARKER, 1)[1]
+    out.write_text(card(a.method, a.train_dir, weights, a.hardware) + f"\n{MARKER}{notes}")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
