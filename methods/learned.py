@@ -91,3 +91,58 @@ class LearnedMethod(InpaintingMethod):
                 "model_config": self.meta.get("model_config"), "trained_steps": self.meta.get("step"),
                 "loss_network": self.meta.get("loss_network"), "source": self.meta.get("source", "inpaintbench trainer"),
                 "training": {k: cfg.get(k) for k in ("crop", "batch_size", "lr", "steps", "seed")} if cfg else None}
+
+    def benchmark_training(self, device: str = "cpu", batch: int = 8, crop: int = 256, steps: int = 2) -> dict:
+        """Seconds per training step at this width: forward, every loss (critics included), backward, Adam."""
+        import time
+
+        from .loss_network import load_loss_network
+
+        recipe = self.recipe(self.recipe.Config(crop=crop, batch_size=batch))
+        model = self.recipe.build_model(self.meta["model_config"]).to(device).train()
+        for k, v in (self.meta.get("config") or {}).items():  # the trained run's loss settings
+            if hasattr(recipe.cfg, k) and k not in ("crop", "batch_size", "device"):
+                setattr(recipe.cfg, k, v)
+        critics = {k: c.to(device).train() for k, c in recipe.build_critics().items()}
+        if recipe.uses_loss_network:
+            recipe.loss_net = load_loss_network().to(device)
+        recipe.calibration = self.meta.get("calibration") or {"lambdas": self.meta.get("lambdas") or [1.0, 1.0]}
+        opts = [torch.optim.Adam(n.parameters(), 1e-4) for n in [model, *critics.values()]]
+        x, hole = torch.rand(batch, 3, crop, crop, device=device), torch.zeros(batch, 1, crop, crop, device=device)
+        hole[..., crop // 4 : crop // 2, crop // 4 : 3 * crop // 4] = 1
+        times = []
+        for _ in range(steps + 1):
+            t0 = time.perf_counter()
+            out = recipe.forward(model, x, hole)
+            loss = recipe.generator_losses(out, critics, x, hole)["total"]
+            if critics:
+                loss = loss + recipe.critic_losses(critics, {k: v.detach() for k, v in out.items()}, x, hole)["total"]
+            for o in opts:
+                o.zero_grad()
+            loss.backward()
+            for o in opts:
+                o.step()
+            times.append(time.perf_counter() - t0)
+        s = min(times[1:])
+        return {"batch": batch, "crop": crop, "loss_network": recipe.loss_net.name if recipe.loss_net else None,
+                "critics": sorted(critics), "seconds_per_step": s, "images_per_s": batch / s}
+
+    def benchmark_gpu(self, batch: int = 64) -> dict:
+        """Inference throughput at 256x256 in bf16 with channels_last."""
+        import time
+
+        model = self.recipe.build_model(self.meta["model_config"]).cuda().eval().to(memory_format=torch.channels_last)
+        x = torch.rand(batch, 3, 256, 256, device="cuda").to(memory_format=torch.channels_last)
+        hole = torch.zeros(batch, 1, 256, 256, device="cuda")
+        hole[..., 64:160, 48:200] = 1
+        with torch.no_grad(), torch.autocast("cuda", torch.bfloat16):
+            for _ in range(3):
+                self.recipe.prediction(model, x, hole)
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for _ in range(10):
+                self.recipe.prediction(model, x, hole)
+            torch.cuda.synchronize()
+        s = (time.perf_counter() - t0) / 10
+        return {"batch": batch, "dtype": "bf16", "memory_format": "channels_last", "images_per_s": batch / s,
+                "device": torch.cuda.get_device_name()}
