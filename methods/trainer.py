@@ -430,6 +430,6 @@ def main(recipe_cls: type[Recipe], argv=None):
         task = bar.add_task("train", total=cfg.steps, losses="")
 
         def on_step(step, total, terms):
-            bar.update(task, completed=step, losses=" ".join(f"{k} {float(v):.4f}" for k, v in terms.items()))
+            bar.update(task, completed=step, losses=" ".join(f"{k} {float(v.detach()):.4f}" for k, v in terms.items()))
 
         train(recipe_cls(cfg), log=lambda s: bar.console.print(s, highlight=False), on_step=on_step)

@@ -169,14 +169,16 @@ def test_shipped_weights_fill_holes(demo):
     assert err_model < err_grey  # a trained model beats filling with grey
 
 
-def test_distributed_training_on_cpu_with_two_processes(tmp_path, photo_dir):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-           "-m", "methods.rwconv.train", "--out", str(tmp_path / "ddp"), "--data", str(photo_dir), "--steps", "2",
-           "--batch-size", "2", "--cnum", "4", "--val-every", "0", "--threads", "1"]
+@pytest.mark.parametrize("method,width", [("rwconv", ["--cnum", "4"]), ("gated", ["--cnum", "8", "--dis-cnum", "8"])])
+def test_distributed_training_on_cpu_with_two_processes(tmp_path, photo_dir, method, width):
+    """gated also checks DDP around a critic that runs twice (real, fake) before one backward."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(29517 + len(method)),
+           "-m", f"methods.{method}.train", "--out", str(tmp_path / "ddp"), "--data", str(photo_dir), "--steps", "2",
+           "--batch-size", "2", *width, "--val-every", "0", "--threads", "1"]
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-2000:]
     ck = load_checkpoint(tmp_path / "ddp" / "last.pt")
-    assert ck["step"] == 2
+    assert ck["step"] == 2 and ck["method"] == method
 
 
 def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
