@@ -103,7 +103,7 @@ def outline(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 
 def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Path, title: str = "") -> list[Path]:
-    """Write OUT_STEM.png and .pdf; columns input | methods... | ground truth, one row per pair."""
+    """Write OUT_STEM.png and .jpg; columns input | methods... | ground truth, one row per pair."""
     first = runs[0][1]
     cfg = first["config"]
     ds = get_dataset(cfg["dataset"], Path(cfg["data_root"]) if cfg.get("data_root") else None, PROTOCOL.eval_size, cfg.get("resize", "resize-crop"))
@@ -132,10 +132,10 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     fig.tight_layout()
     out_stem = Path(out_stem)
     out_stem.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for ext in ("png", "pdf"):
-        p = out_stem.with_suffix(f".{ext}")
-        fig.savefig(p)
-        written.append(p)
+    # PNG, lossless, for papers; JPEG (a tenth of the size) for the HTML page. No PDF: it would
+    # only wrap the same rasters at twice the PNG's size.
+    png, jpg = out_stem.with_suffix(".png"), out_stem.with_suffix(".jpg")
+    fig.savefig(png)
     plt.close(fig)
-    return written
+    Image.open(png).convert("RGB").save(jpg, quality=88)
+    return [png, jpg]

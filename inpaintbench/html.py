@@ -38,7 +38,8 @@ function filterRows(){const m=document.getElementById('fm').value,b=document.get
 
 def _img(path: Path) -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode()
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(Path(path).stem)}">'
+    kind = "jpeg" if Path(path).suffix == ".jpg" else "png"
+    return f'<img src="data:image/{kind};base64,{data}" alt="{html.escape(Path(path).stem)}">'
 
 
 def _table1_html(t: pd.DataFrame, cells: pd.DataFrame, best: pd.DataFrame) -> str:

@@ -215,7 +215,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
             notes.append(f"grid '{name}' not drawn: {e}")
             continue
         written += files
-        grid_files.append((name, files[0]))
+        grid_files.append((name, files[1]))
     notes += [f"{m['config']['method']}: PARTIAL run, {len(m['skipped_pairs'])} pairs not scored" for m in manifests if m.get("skipped_pairs")]
     shown = [m for m in metrics if m in df.columns] + [m for m in ("psnr_hole", "ssim_hole", "l1_hole") if m in df.columns]
     text = page_html.page("inpaintbench report", caption, t, _cells(t, ci), _best(t), cmp, plot_files, grid_files,

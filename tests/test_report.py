@@ -79,7 +79,7 @@ def test_every_format_is_written_and_the_page_is_self_contained(two_runs, tmp_pa
     files = write_report(two_runs, tmp_path / "rep", reference="biharmonic", log=lambda s: None)
     names = {p.relative_to(tmp_path / "rep").as_posix() for p in files}
     for f in ("table1.md", "table1.tex", "table1.csv", "table1_ci.csv", "comparisons.csv", "index.html",
-              "plots/psnr.png", "plots/psnr.pdf", "plots/ssim.png", "grids/random.png", "grids/random.pdf",
+              "plots/psnr.png", "plots/psnr.pdf", "plots/ssim.png", "grids/random.png", "grids/random.jpg",
               "grids/worst_biharmonic.png"):
         assert f in names, f
     ci = pd.read_csv(tmp_path / "rep" / "table1_ci.csv")
@@ -94,7 +94,8 @@ def test_every_format_is_written_and_the_page_is_self_contained(two_runs, tmp_pa
     p = _Collect()
     p.feed(page)
     assert p.rows == len(df)  # one drill-down row per (method, image, mask)
-    assert all(s.startswith("data:image/png;base64,") for s in p.srcs), [s[:40] for s in p.srcs if not s.startswith("data:")]
+    assert all(s.startswith(("data:image/png;base64,", "data:image/jpeg;base64,")) for s in p.srcs), \
+        [s[:40] for s in p.srcs if not s.startswith("data:")]
     assert len(p.srcs) >= 4 + 2  # plots + both grids
     assert "ib1-" in page and "&quot;config&quot;" in page  # protocol and manifests (escaped JSON)
     # a grid is (input | telea | biharmonic | ground truth) x 2 buckets, with red hole outlines
