@@ -164,3 +164,19 @@ def test_edgeconnect_authors_checkpoints_load(tmp_path):
         assert torch.allclose(model(img, hole)["output"], ref(img, hole)["output"], atol=1e-6)
     with pytest.raises(InputError, match="EdgeModel_gen.pth"):
         load_weights(EdgeConnectRecipe, tmp_path / "nothing_here")
+
+
+@pytest.mark.parametrize("recipe,config", [
+    (RWRecipe, {"cnum": 8}), (PConvRecipe, {"width": 8, "layers": 4}),
+    (GatedRecipe, {"cnum": 24, "attention": True}), (EdgeConnectRecipe, {"width": 8, "blocks": 2, "sigma": 2.0})])
+def test_untrained_networks_pass_the_known_pixels_through(recipe, config):
+    """At initialisation the output must depend on the input: gated's first version did not
+    (1e-9 change; its stacked half-open gates killed the signal) and learned a constant colour."""
+    torch.manual_seed(0)
+    model = recipe.build_model(config).eval()
+    hole = torch.zeros(2, 1, 128, 128)
+    hole[..., 40:80, 40:80] = 1
+    with torch.no_grad():
+        a = recipe.prediction(model, torch.rand(2, 3, 128, 128), hole)
+        b = recipe.prediction(model, torch.rand(2, 3, 128, 128), hole)
+    assert (a - b).abs().mean() > 1e-2

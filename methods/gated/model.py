@@ -170,6 +170,19 @@ class GatedInpainter(nn.Module):
         self.config = config
         self.coarse = CoarseNet(config.cnum)
         self.refine = RefineNet(config.cnum, config.attention)
+        # Initialisation is not the authors' (TF's glorot uniform, zero biases): with it, and with
+        # PyTorch's default, every gate starts half shut (sigmoid(0) = 0.5) and the signal decays
+        # through the 17 gated layers of each stage; measured at cnum 24, 128 px: the output
+        # changed by 1e-9 when the input image was replaced, and 500 training steps learned a
+        # constant colour. He-normal weights and gate biases of +2 (gates 0.88 open) keep the
+        # output sensitive to the input from step 0 (change 0.39).
+        for m in self.modules():
+            if isinstance(m, GatedConv2d):
+                nn.init.kaiming_normal_(m.conv.weight, nonlinearity="relu")
+                nn.init.zeros_(m.conv.bias)
+                if m.gated:
+                    with torch.no_grad():
+                        m.conv.bias[m.out_channels:] = 2.0
 
     def forward(self, image: torch.Tensor, hole: torch.Tensor) -> dict[str, torch.Tensor]:
         """image in [0, 1] (hole pixels ignored), hole 1 = missing -> x1 (coarse), x2 (fine) in [-1, 1]."""
