@@ -180,3 +180,15 @@ def test_untrained_networks_pass_the_known_pixels_through(recipe, config):
         a = recipe.prediction(model, torch.rand(2, 3, 128, 128), hole)
         b = recipe.prediction(model, torch.rand(2, 3, 128, 128), hole)
     assert (a - b).abs().mean() > 1e-2
+
+
+def test_shipped_weights_are_small_fp16_files():
+    from pathlib import Path
+
+    shipped = sorted((Path(__file__).resolve().parents[1] / "methods").glob("*/weights/*.pt"))
+    assert shipped, "no shipped weights found"
+    for f in shipped:
+        assert f.stat().st_size < 20e6, f"{f} is {f.stat().st_size / 1e6:.1f} MB; shipped weights stay under 20 MB"
+        sd = torch.load(f, map_location="cpu", weights_only=False)["state_dict"]
+        assert all(v.dtype == torch.float16 for v in sd.values() if v.is_floating_point()), f
+        assert (f.parent / "MODEL_CARD.md").is_file(), f"{f} has no model card"
