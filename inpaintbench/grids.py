@@ -137,5 +137,8 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     png, jpg = out_stem.with_suffix(".png"), out_stem.with_suffix(".jpg")
     fig.savefig(png)
     plt.close(fig)
-    Image.open(png).convert("RGB").save(jpg, quality=88)
+    small = Image.open(png).convert("RGB")
+    if small.width > 1600:  # a screen's width is enough for the page; the PNG keeps full resolution
+        small = small.resize((1600, round(small.height * 1600 / small.width)), Image.LANCZOS)
+    small.save(jpg, quality=85)
     return [png, jpg]
