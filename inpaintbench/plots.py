@@ -54,7 +54,7 @@ def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = N
         fig.tight_layout()
         for ext in ("png", "pdf"):
             p = out / f"{metric}.{ext}"
-            fig.savefig(p)
+            fig.savefig(p, metadata={"CreationDate": None} if ext == "pdf" else None)  # byte-identical reruns
             written.append(p)
         plt.close(fig)
     return written
