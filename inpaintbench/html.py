@@ -52,18 +52,25 @@ def _table1_html(t: pd.DataFrame, cells: pd.DataFrame, best: pd.DataFrame) -> st
 
 
 def _comparisons_html(cmp: pd.DataFrame) -> str:
+    """One collapsible block per opponent; its summary counts the verdicts."""
     if cmp.empty:
         return "<p>Only one method: nothing to compare.</p>"
-    rows = []
-    for r in cmp.itertuples():
-        scale = METRIC_INFO[r.metric][1]
-        cls = "nodiff" if r.verdict == "no difference" else ("win" if r.verdict.startswith(r.a) else "lose")
-        rows.append(f"<tr><td>{html.escape(r.b)}</td><td>{METRIC_INFO[r.metric][2]}</td><td>{r.bucket}%</td><td>{r.n_pairs}</td>"
-                    f"<td>{r.mean_diff * scale:+.3f}</td><td>[{r.ci_low * scale:+.3f}, {r.ci_high * scale:+.3f}]</td>"
-                    f"<td>{r.wilcoxon_p:.2g}</td><td class='{cls}'>{html.escape(r.verdict)}</td></tr>")
     a = cmp.a.iloc[0]
-    return (f"<table><thead><tr><th>vs</th><th>metric</th><th>mask</th><th>pairs</th><th>mean({html.escape(a)} − other)</th>"
-            f"<th>95% paired bootstrap CI</th><th>Wilcoxon p</th><th>verdict (α=0.05)</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    head = (f"<tr><th>metric</th><th>mask</th><th>pairs</th><th>mean({html.escape(a)} − other)</th>"
+            f"<th>95% paired bootstrap CI</th><th>Wilcoxon p</th><th>verdict (α=0.05)</th></tr>")
+    blocks = []
+    for b, g in cmp.groupby("b", sort=False):
+        rows = []
+        for r in g.itertuples():
+            scale = METRIC_INFO[r.metric][1]
+            cls = "nodiff" if r.verdict == "no difference" else ("win" if r.verdict.startswith(r.a) else "lose")
+            rows.append(f"<tr><td>{METRIC_INFO[r.metric][2]}</td><td>{r.bucket}%</td><td>{r.n_pairs}</td>"
+                        f"<td>{r.mean_diff * scale:+.3f}</td><td>[{r.ci_low * scale:+.3f}, {r.ci_high * scale:+.3f}]</td>"
+                        f"<td>{r.wilcoxon_p:.2g}</td><td class='{cls}'>{html.escape(r.verdict)}</td></tr>")
+        counts = ", ".join(f"{html.escape(v)}: {n}" for v, n in g.verdict.value_counts().items())
+        blocks.append(f"<details><summary><b>{html.escape(a)} vs {html.escape(b)}</b> ({len(g)} cells; {counts})</summary>"
+                      f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></details>")
+    return "".join(blocks)
 
 
 def _per_image_html(df: pd.DataFrame, metrics: list[str]) -> str:
