@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .metrics import METRIC_INFO
-from .report import load_runs
+from .report import load_runs, set_frame
 
 DEFAULT_TOLERANCE = {"psnr": 0.05, "ssim": 0.002, "l1": 2e-4, "l2": 1e-4, "psnr_hole": 0.05, "ssim_hole": 0.005,
                      "l1_hole": 1e-3, "l2_hole": 5e-4, "fid": 1.0, "kid": 2e-3, "perceptual_inception": 0.01,
@@ -22,7 +22,7 @@ def summarize(run_dir: Path) -> dict:
     df, (manifest,) = load_runs([run_dir])
     per_bucket = df.groupby("bucket")[[m for m in METRIC_INFO if m in df.columns]].mean()
     metrics = {b: {k: float(v) for k, v in row.items()} for b, row in per_bucket.iterrows()}
-    sets = df.attrs["set"]
+    sets = set_frame(df)
     for r in sets.itertuples() if len(sets) else []:
         if r.bucket in metrics:
             metrics[r.bucket].update({"fid": r.fid, "kid": r.kid})

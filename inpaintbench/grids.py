@@ -32,9 +32,6 @@ OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
 def choose_pairs(df: pd.DataFrame, per_bucket: int = 1, how: str = "random", seed: int = 0,
                  metric: str = "psnr", method: str | None = None) -> pd.DataFrame:
     """Pairs every method scored: `random` (seeded), or `worst` by `metric` for `method`."""
-    from .stats import _plain
-
-    df = _plain(df)
     methods = df.method.unique()
     common = df.groupby(["image_id", "mask_file"]).method.nunique()
     common = common[common == len(methods)].index

@@ -27,7 +27,7 @@ def _fid_network(m: dict):
 
 
 def load_runs(run_dirs: list[Path]) -> tuple[pd.DataFrame, list[dict]]:
-    """Per-record frame (set-level metrics in df.attrs['set']) and the runs' manifests."""
+    """Per-record frame (set-level metrics in df.attrs['set'], see `set_frame`) and the runs' manifests."""
     frames, manifests, sets = [], [], []
     for d in run_dirs:
         d = Path(d)
@@ -54,15 +54,22 @@ def load_runs(run_dirs: list[Path]) -> tuple[pd.DataFrame, list[dict]]:
     dup = df.duplicated(["method", "image_id", "mask_file"])
     if dup.any():
         raise InputError(f"method {df[dup].method.iloc[0]!r} appears in more than one run directory")
-    df.attrs["set"] = pd.DataFrame(sets)
+    # plain records, not a DataFrame: pandas compares attrs when merging frames, and a
+    # DataFrame there has no truth value
+    df.attrs["set"] = sets
     return df, manifests
+
+
+def set_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The set-level metrics (FID, KID per method and bucket) load_runs attached to df."""
+    return pd.DataFrame(df.attrs.get("set", []))
 
 
 def table1(df: pd.DataFrame, metrics=DEFAULT_METRICS) -> pd.DataFrame:
     """Means per (metric, bucket) x method, in display units, plus an N row per bucket."""
     methods = list(dict.fromkeys(df.method))
     order = [b.name for b in BUCKETS if b.name in set(df.bucket)]
-    sets = df.attrs.get("set", pd.DataFrame())
+    sets = set_frame(df)
     per_image = [m for m in metrics if m in df.columns]
     means = df.groupby(["bucket", "method"])[per_image].mean()
     if len(sets):
@@ -202,7 +209,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
         return written
     from . import html as page_html
 
-    plot_files = plots.metric_plots(summ, out / "plots", df.attrs.get("set"), methods)
+    plot_files = plots.metric_plots(summ, out / "plots", set_frame(df), methods)
     written += plot_files
     notes, grid_files = [], []
     runs = list(zip(run_dirs, manifests))

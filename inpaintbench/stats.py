@@ -30,20 +30,13 @@ def bootstrap_ci(values: np.ndarray, seed: int = REPORT_SEED) -> tuple[float, fl
     return float(r.confidence_interval.low), float(r.confidence_interval.high)
 
 
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """Without attrs: load_runs keeps set-level metrics there, and pandas compares attrs on merge."""
-    df = df.copy(deep=False)
-    df.attrs = {}
-    return df
-
-
 def _per_image_metrics(df: pd.DataFrame, metrics) -> list[str]:
     return [m for m in metrics if m in df.columns and m not in SET_METRICS and df[m].notna().any()]
 
 
 def summary(df: pd.DataFrame, metrics) -> pd.DataFrame:
     """Long table: metric, bucket, method, n, mean, ci_low, ci_high (raw units, not display scale)."""
-    rows, df = [], _plain(df)
+    rows = []
     for m in _per_image_metrics(df, metrics):
         for (bucket, method), g in df.groupby(["bucket", "method"], sort=False):
             v = g[m].dropna().to_numpy()
@@ -62,7 +55,7 @@ def paired(df: pd.DataFrame, a: str, b: str, metrics) -> pd.DataFrame:
     """A vs B on the (image, mask) pairs both scored, per metric and bucket: mean difference A - B
     with its 95% paired bootstrap interval, the Wilcoxon signed-rank p-value, and the verdict
     at alpha 0.05 in the metric's own direction ("A better", "B better", "no difference")."""
-    rows, df = [], _plain(df)
+    rows = []
     key = ["image_id", "mask_file"]
     da, db = df[df.method == a], df[df.method == b]
     if da.empty or db.empty:
