@@ -25,6 +25,7 @@ from .errors import InputError
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .method import pair_key
 from .protocol import PROTOCOL
+from .runner import complete
 
 OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
 
@@ -64,8 +65,9 @@ def _maskset(manifest: dict) -> MaskSet:
     raise InputError(f"mask set {manifest['masks']['id']} of the run is not at {root} (nor is it the default set)")
 
 
-def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Composited uint8 outputs of one run for the chosen pairs, keyed by pair_key."""
+def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Tensor, hole: torch.Tensor) -> dict[str, np.ndarray]:
+    """Composited uint8 outputs of one run for the chosen pairs (gt, hole: their images and
+    holes as the runner builds them), keyed by pair_key."""
     keys = [pair_key(r.image_id, r.mask_file) for r in pairs.itertuples()]
     saved = [Path(run_dir) / "images" / f"{k}.png" for k in keys]
     if all(p.is_file() for p in saved):
@@ -78,17 +80,7 @@ def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame) -> dict[str,
                          f"{str(have)[:12]}; rerun it with --save-images or restore those weights")
     if method.wants_keys:
         method.prepare(keys)
-    ds = get_dataset(cfg["dataset"], Path(cfg["data_root"]) if cfg.get("data_root") else None, PROTOCOL.eval_size, cfg.get("resize", "resize-crop"))
-    ms = _maskset(manifest)
-    gts, holes = [], []
-    for r in pairs.itertuples():
-        gts.append(torch.from_numpy(np.array(ds.load(r.image_id))).permute(2, 0, 1).float() / 255)
-        holes.append(torch.from_numpy(ms.load(ms.pick(r.bucket, int(r.image_index)), PROTOCOL.eval_size))[None].float())
-    gt, hole = torch.stack(gts), torch.stack(holes)
-    with torch.no_grad():
-        raw = method.inpaint(gt * (1 - hole), hole, keys=keys) if method.wants_keys else method.inpaint(gt * (1 - hole), hole)
-    out = (raw.float().cpu().clamp(0, 1) * 255).round() / 255  # as the runner scores it
-    comp = gt * (1 - hole) + out * hole
+    comp = complete(method, gt, hole, keys, cfg["method"])
     return {k: (c.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for k, c in zip(keys, comp)}
 
 
@@ -105,14 +97,17 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     cfg = first["config"]
     ds = get_dataset(cfg["dataset"], Path(cfg["data_root"]) if cfg.get("data_root") else None, PROTOCOL.eval_size, cfg.get("resize", "resize-crop"))
     ms = _maskset(first)
-    outputs = [(m["config"]["method"], run_outputs(d, m, pairs)) for d, m in runs]
+    gts = [np.asarray(ds.load(r.image_id)) for r in pairs.itertuples()]
+    holes = [ms.load(ms.pick(r.bucket, int(r.image_index)), PROTOCOL.eval_size) for r in pairs.itertuples()]
+    gt_t = torch.from_numpy(np.stack(gts)).permute(0, 3, 1, 2).float() / 255
+    hole_t = torch.from_numpy(np.stack(holes))[:, None].float()
+    outputs = [(m["config"]["method"], run_outputs(d, m, pairs, gt_t, hole_t)) for d, m in runs]
     cols = len(outputs) + 2
     # 2.4 in at 110 dpi keeps each 256-px panel at about native resolution
     fig, axes = plt.subplots(len(pairs), cols, figsize=(2.4 * cols, 2.5 * len(pairs) + 0.4), dpi=110, squeeze=False)
     for i, r in enumerate(pairs.itertuples()):
         key = pair_key(r.image_id, r.mask_file)
-        gt = np.asarray(ds.load(r.image_id))
-        hole = ms.load(ms.pick(r.bucket, int(r.image_index)), PROTOCOL.eval_size).astype(bool)
+        gt, hole = gts[i], holes[i].astype(bool)
         masked = np.where(hole[..., None], 255, gt).astype(np.uint8)  # white holes, as the paper's figures
         panels = [("input", outline(masked, hole))] + [(name, outline(o[key], hole)) for name, o in outputs] + [("ground truth", gt)]
         for j, (name, img) in enumerate(panels):

@@ -161,6 +161,16 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str) -> torc
     return out
 
 
+def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name: str) -> torch.Tensor:
+    """The composite that is scored: the method sees the image with holes zeroed, its output is
+    validated and quantised to 8 bits (as a saved PNG would be), known pixels are kept."""
+    masked = gt * (1 - hole)
+    with torch.no_grad():
+        raw = method.inpaint(masked, hole, keys=keys) if method.wants_keys else method.inpaint(masked, hole)
+    out_q = (_validate_output(raw, gt, name).clamp(0, 1) * 255).round() / 255
+    return gt * (1 - hole) + out_q * hole
+
+
 def _save_png(path: Path, img: torch.Tensor) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     arr = (img.permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
@@ -236,15 +246,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
             gt = torch.stack(images).to(device, torch.float32) / 255
             hole = torch.stack(holes).to(device, torch.float32)
             t0 = time.perf_counter()
-            with torch.no_grad():
-                if method.wants_keys:
-                    raw = method.inpaint(gt * (1 - hole), hole, keys=[pair_key(c[1], c[3].file) for c in chunk])
-                else:
-                    raw = method.inpaint(gt * (1 - hole), hole)
+            composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method)
             seconds = (time.perf_counter() - t0) / len(chunk)
-            raw = _validate_output(raw, gt, cfg.method)
-            out_q = (raw.clamp(0, 1) * 255).round() / 255
-            composite = gt * (1 - hole) + out_q * hole
             if suite:
                 scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])
             else:
