@@ -88,10 +88,25 @@ def load_loss_network(choice: str = "auto", weights: str | None = None) -> nn.Mo
     return freeze(EfficientNetLite0Taps(path), path)
 
 
-def scales_to_fraction(terms: dict, pixel_keys: tuple, feature_keys: tuple, fraction: float) -> dict[str, float]:
-    """Multipliers that make each feature term `fraction` of the summed pixel terms, from terms
-    computed at a reference prediction. A method's published feature-loss weights were tuned
-    for VGG activations; with another loss network this keeps the balance those weights meant
-    instead of letting one term swamp the rest."""
+
+def gram(f: torch.Tensor) -> torch.Tensor:
+    """Style Gram matrix F F^T / (C H W) of (B,C,H,W) features, as PConv and EdgeConnect define it."""
+    b, c = f.shape[:2]
+    x = f.reshape(b, c, -1)
+    return torch.bmm(x, x.transpose(1, 2)) / (c * x.shape[-1])
+
+
+def feature_scales(loss_net: nn.Module, terms_at, reference, pixel_keys: tuple, feature_keys: tuple, fraction: float) -> dict[str, float]:
+    """Multipliers for a method's published feature-loss weights. Those were tuned for VGG
+    activations, so with VGG16 they stay as published (1.0); with another loss network each
+    feature term is scaled to `fraction` of the summed pixel terms, computed by `terms_at(ref,
+    gt, hole)` at `reference` = (gt, hole, ref) from trainer.mean_fill_reference. This keeps the
+    balance the published weights meant instead of letting one term swamp the rest."""
+    if loss_net.name == "vgg16-imagenet":
+        return {k: 1.0 for k in feature_keys}
+    gt, hole, ref = reference
+    loss_net.cpu()
+    with torch.no_grad():
+        terms = terms_at(ref, gt, hole)
     pixel = float(sum(terms[k] for k in pixel_keys))
     return {k: fraction * pixel / float(terms[k]) for k in feature_keys}

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from methods import trainer
-from methods.loss_network import scales_to_fraction
+from methods.loss_network import feature_scales, gram
 from methods.trainer import Recipe, TrainConfig, mean_fill_reference
 
 from .model import GRAY, EdgeConnect, EdgeConnectConfig, PatchDiscriminator
@@ -38,12 +38,6 @@ class EdgeConnectTrainConfig(TrainConfig):
     lr: float = 1e-4
     betas: tuple = (0.0, 0.9)
     feature_fraction: float = 0.1  # used only when the loss network is not VGG
-
-
-def _gram(f):
-    b, c = f.shape[:2]
-    x = f.reshape(b, c, -1)
-    return torch.bmm(x, x.transpose(1, 2)) / (c * x.shape[-1])
 
 
 def _bce(scores, real: bool):
@@ -83,16 +77,11 @@ class EdgeConnectRecipe(Recipe):
         f_out_h, f_gt_h = self.loss_net(output * hole), self.loss_net(gt * hole)
         return {"l1": WEIGHTS["l1"] * (output - gt).abs().mean() / hole.mean().clamp_min(1e-8),
                 "content": WEIGHTS["content"] * sum((a - b).abs().mean() for a, b in zip(f_out, f_gt)),
-                "style": WEIGHTS["style"] * sum((_gram(a) - _gram(b)).abs().mean() for a, b in zip(f_out_h, f_gt_h))}
+                "style": WEIGHTS["style"] * sum((gram(a) - gram(b)).abs().mean() for a, b in zip(f_out_h, f_gt_h))}
 
     def calibrate(self, pool) -> dict:
-        if self.loss_net.name == "vgg16-imagenet":
-            return {"feature_scales": {"content": 1.0, "style": 1.0}}
-        gt, hole, ref = mean_fill_reference(pool, self.cfg)
-        self.loss_net.cpu()
-        with torch.no_grad():
-            t = self._inpaint_terms(ref, gt, hole)
-        return {"feature_scales": scales_to_fraction(t, ("l1",), ("content", "style"), self.cfg.feature_fraction)}
+        return {"feature_scales": feature_scales(self.loss_net, self._inpaint_terms, mean_fill_reference(pool, self.cfg),
+                                                 ("l1",), ("content", "style"), self.cfg.feature_fraction)}
 
     def generator_losses(self, o, critics, gt, hole):
         de, di = critics["edge_discriminator"], critics["inpaint_discriminator"]
@@ -137,10 +126,6 @@ class EdgeConnectRecipe(Recipe):
         sd = {**{f"edge_generator.{k}": v for k, v in e.items()}, **{f"inpaint_generator.{k}": v for k, v in i.items()}}
         return {"model_config": EdgeConnectConfig(w, blocks).as_dict(), "state_dict": sd,
                 "step": blob["inpaint"].get("iteration")}
-
-
-def train(cfg: EdgeConnectTrainConfig, log=print, on_step=None):
-    return trainer.train(EdgeConnectRecipe(cfg), log, on_step)
 
 
 def main(argv=None):

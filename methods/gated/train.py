@@ -77,10 +77,6 @@ class GatedRecipe(Recipe):
                 "losses": f"{cfg.get('l1_alpha')} x (l1 coarse + l1 fine) + {cfg.get('gan_alpha')} x hinge GAN, as the authors' v2 config"}
 
 
-def train(cfg: GatedTrainConfig, log=print, on_step=None):
-    return trainer.train(GatedRecipe(cfg), log, on_step)
-
-
 def main(argv=None):
     trainer.main(GatedRecipe, argv)
 

@@ -18,6 +18,14 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+def imagenet_normalize(x: torch.Tensor) -> torch.Tensor:
+    return (x - x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
+
+
+def imagenet_unnormalize(x: torch.Tensor) -> torch.Tensor:
+    return x * x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1) + x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+
+
 @dataclass(frozen=True)
 class PConvConfig:
     width: int = 64  # channels of the first layer; 64 = paper
@@ -92,17 +100,15 @@ class PConvUNet(nn.Module):
         for i in range(n, 1, -1):
             setattr(self, f"dec_{i}", PCBActiv(widths[i] + widths[i - 1], widths[i - 1], 3, activ="leaky"))
         self.dec_1 = PCBActiv(widths[1] + 3, 3, 3, bn=False, activ=None, bias=True)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         """image in [0, 1], hole (B,1,H,W) 1 = missing -> prediction in ImageNet-normalised units
-        (as the reference implementation trains it); `to_unit` maps it back to [0, 1]."""
+        (as the reference implementation trains it); `imagenet_unnormalize` maps it back to [0, 1]."""
         n = self.config.layers
         if image.shape[-1] % 2**n or image.shape[-2] % 2**n:
             raise ValueError(f"image size {tuple(image.shape[-2:])} is not divisible by {2**n}, which {n} stride-2 layers need")
         valid = (1 - hole).expand(-1, 3, -1, -1)
-        h = (image - self.mean) / self.std * valid
+        h = imagenet_normalize(image) * valid
         feats, masks = [h], [valid]
         for i in range(1, n + 1):
             h, valid = getattr(self, f"enc_{i}")(h, valid)
@@ -113,9 +119,6 @@ class PConvUNet(nn.Module):
             valid = torch.cat([F.interpolate(valid, scale_factor=2, mode="nearest"), masks[i - 1]], 1)
             h, valid = getattr(self, f"dec_{i}")(h, valid)
         return h
-
-    def to_unit(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.std + self.mean
 
     def train(self, mode: bool = True):
         super().train(mode)

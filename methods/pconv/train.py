@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import torch
 
 from methods import trainer
-from methods.loss_network import scales_to_fraction
+from methods.loss_network import feature_scales, gram
 from methods.trainer import Recipe, TrainConfig, mean_fill_reference
 
-from .model import IMAGENET_MEAN, IMAGENET_STD, PConvConfig, PConvUNet
+from .model import PConvConfig, PConvUNet, imagenet_normalize, imagenet_unnormalize
 
 WEIGHTS = {"valid": 1.0, "hole": 6.0, "perceptual": 0.05, "style": 120.0, "tv": 0.1}
 
@@ -39,12 +39,6 @@ class PConvTrainConfig(TrainConfig):
     betas: tuple = (0.9, 0.999)
     freeze_encoder_bn: bool = False  # the paper's fine-tuning phase (lr 5e-5)
     feature_fraction: float = 0.1  # used only when the loss network is not VGG16
-
-
-def gram(f: torch.Tensor) -> torch.Tensor:
-    b, c = f.shape[:2]
-    x = f.reshape(b, c, -1)
-    return torch.bmm(x, x.transpose(1, 2)) / (c * x.shape[-1])
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
@@ -67,29 +61,24 @@ class PConvRecipe(Recipe):
         net = model.module if hasattr(model, "module") else model
         net.freeze_encoder_bn = self.cfg.freeze_encoder_bn
         out = model(gt * (1 - hole), hole)
-        gt_n = (gt - net.mean) / net.std
+        gt_n = imagenet_normalize(gt)
         return {"out": out, "comp": gt_n * (1 - hole) + out * hole, "gt": gt_n}
 
     def _terms(self, o, gt, hole) -> dict:
         valid = 1 - hole
         terms = {"valid": (valid * (o["out"] - o["gt"])).abs().mean(), "hole": (hole * (o["out"] - o["gt"])).abs().mean()}
-        unit = lambda x: x * x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1) + x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        f_out, f_comp, f_gt = self.loss_net(unit(o["out"])), self.loss_net(unit(o["comp"])), self.loss_net(gt)
+        f_out, f_comp, f_gt = (self.loss_net(imagenet_unnormalize(o["out"])), self.loss_net(imagenet_unnormalize(o["comp"])),
+                               self.loss_net(gt))
         terms["perceptual"] = sum((a - g).abs().mean() + (b - g).abs().mean() for a, b, g in zip(f_out, f_comp, f_gt))
         terms["style"] = sum((gram(a) - gram(g)).abs().mean() + (gram(b) - gram(g)).abs().mean() for a, b, g in zip(f_out, f_comp, f_gt))
         terms["tv"] = total_variation(o["comp"])
         return {k: WEIGHTS[k] * v for k, v in terms.items()}
 
     def calibrate(self, pool) -> dict:
-        if self.loss_net.name == "vgg16-imagenet":
-            return {"feature_scales": {"perceptual": 1.0, "style": 1.0}}
-        gt, hole, ref = mean_fill_reference(pool, self.cfg)
-        ref_n = (ref - ref.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / ref.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
-        gt_n = (gt - gt.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / gt.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
-        self.loss_net.cpu()
-        with torch.no_grad():
-            t = self._terms({"out": ref_n, "comp": ref_n, "gt": gt_n}, gt, hole)
-        return {"feature_scales": scales_to_fraction(t, ("valid", "hole"), ("perceptual", "style"), self.cfg.feature_fraction)}
+        terms_at = lambda ref, gt, hole: self._terms({"out": imagenet_normalize(ref), "comp": imagenet_normalize(ref),
+                                                      "gt": imagenet_normalize(gt)}, gt, hole)
+        return {"feature_scales": feature_scales(self.loss_net, terms_at, mean_fill_reference(pool, self.cfg),
+                                                 ("valid", "hole"), ("perceptual", "style"), self.cfg.feature_fraction)}
 
     def generator_losses(self, o, critics, gt, hole):
         terms = self._terms(o, gt, hole)
@@ -100,7 +89,7 @@ class PConvRecipe(Recipe):
 
     @classmethod
     def prediction(cls, model, image, hole):
-        return model.to_unit(model(image, hole)).clamp(0, 1)
+        return imagenet_unnormalize(model(image, hole)).clamp(0, 1)
 
     @classmethod
     def card_rows(cls, blob):
@@ -128,10 +117,6 @@ class PConvRecipe(Recipe):
         layers = sum(1 for k in sd if k.startswith("enc_") and k.endswith("input_conv.weight"))
         width = sd["enc_1.conv.input_conv.weight"].shape[0]
         return {"model_config": PConvConfig(width, layers).as_dict(), "state_dict": out, "step": blob.get("n_iter")}
-
-
-def train(cfg: PConvTrainConfig, log=print, on_step=None):
-    return trainer.train(PConvRecipe(cfg), log, on_step)
 
 
 def main(argv=None):
