@@ -65,6 +65,12 @@ def set_frame(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(df.attrs.get("set", []))
 
 
+def row_label(metric: str) -> str:
+    """Table 1's row name of a metric: its display label and direction, e.g. "PSNR ↑"."""
+    higher, _, label = METRIC_INFO[metric]
+    return f"{label} {ARROW[higher]}"
+
+
 def table1(df: pd.DataFrame, metrics=DEFAULT_METRICS) -> pd.DataFrame:
     """Means per (metric, bucket) x method, in display units, plus an N row per bucket."""
     methods = list(dict.fromkeys(df.method))
@@ -78,9 +84,9 @@ def table1(df: pd.DataFrame, metrics=DEFAULT_METRICS) -> pd.DataFrame:
     for m in metrics:
         if m not in means.columns or means[m].isna().all():
             continue
-        higher, scale, label = METRIC_INFO[m]
+        scale = METRIC_INFO[m][1]
         for b in order:
-            rows[(f"{label} {ARROW[higher]}", b + "%")] = [means.loc[(b, meth), m] * scale if (b, meth) in means.index else float("nan")
+            rows[(row_label(m), b + "%")] = [means.loc[(b, meth), m] * scale if (b, meth) in means.index else float("nan")
                                                            for meth in methods]
     counts = df.groupby(["bucket", "method"]).size()
     for b in order:
@@ -113,12 +119,10 @@ def _fmt(idx, v) -> str:
 def ci_halfwidths(t: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """Half-widths of the 95% bootstrap intervals, aligned with table1's cells, display units."""
     hw = pd.DataFrame(float("nan"), index=t.index, columns=t.columns)
-    by_label = {f"{label} {ARROW[higher]}": (m, scale) for m, (higher, scale, label) in METRIC_INFO.items()}
     for r in summary.itertuples():
-        label = f"{METRIC_INFO[r.metric][2]} {ARROW[METRIC_INFO[r.metric][0]]}"
-        idx = (label, r.bucket + "%")
+        idx = (row_label(r.metric), r.bucket + "%")
         if idx in hw.index and r.method in hw.columns:
-            hw.loc[idx, r.method] = (r.ci_high - r.ci_low) / 2 * by_label[label][1]
+            hw.loc[idx, r.method] = (r.ci_high - r.ci_low) / 2 * METRIC_INFO[r.metric][1]
     return hw
 
 

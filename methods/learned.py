@@ -16,7 +16,7 @@ from inpaintbench.errors import InputError, MethodError
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
 
-from .trainer import Recipe
+from .trainer import Recipe, upgrade_layout
 
 
 def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) -> tuple[torch.nn.Module, dict]:
@@ -37,12 +37,10 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
             blobs[k] = torch.load(f, map_location="cpu", weights_only=False)
         except Exception as e:
             raise InputError(f"{f}: not a readable {name} weights file, perhaps truncated ({type(e).__name__}: {e})") from None
-    blob = blobs[None] if None in blobs else blobs
+    blob = upgrade_layout(blobs[None]) if None in blobs else blobs
     if isinstance(blob, dict) and "nets" in blob and "model_config" in blob:  # a training checkpoint of ours
         blob = {"format": f"inpaintbench.{blob.get('method', 'rwconv')}.v1", "state_dict": blob["nets"]["model"],
                 **{k: v for k, v in blob.items() if k not in ("nets", "optims")}}
-    elif isinstance(blob, dict) and "model" in blob and "model_config" in blob:  # rwconv checkpoint, older layout
-        blob = {"format": "inpaintbench.rwconv.v1", "state_dict": blob["model"], **{k: v for k, v in blob.items() if k != "model"}}
     if isinstance(blob, dict) and blob.get("format") != fmt:
         foreign = recipe.from_foreign(blob) if "format" not in blob else None
         if foreign is None:

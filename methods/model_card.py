@@ -88,7 +88,7 @@ def main(argv=None):
     p.add_argument("--weights", type=Path)
     p.add_argument("--hardware", default=HARDWARE)
     a = p.parse_args(argv)
-    weights = a.weights or _recipe(a.method) and Path(__file__).resolve().parent / a.method / "weights" / f"{a.method}.pt"
+    weights = a.weights or Path(__file__).resolve().parent / a.method / "weights" / f"{a.method}.pt"
     out = weights.with_name("MODEL_CARD.md")
     notes = ""
     if out.is_file() and MARKER in out.read_text():

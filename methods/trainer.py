@@ -235,8 +235,14 @@ def load_checkpoint(path: Path) -> dict:
         ck = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:  # a truncated or foreign file: say which and why, never a bare traceback
         raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if isinstance(ck, dict) and "model" in ck and "nets" not in ck:  # written before critics existed (rwconv, Nov 2026)
-        ck["nets"], ck["optims"] = {"model": ck.pop("model")}, {"model": ck.pop("optimizer")}
+    return upgrade_layout(ck)
+
+
+def upgrade_layout(ck):
+    """Checkpoints written before critics existed (rwconv, Nov 2026) held `model`/`optimizer`;
+    now `nets`/`optims`. Anything else (weights files, authors' checkpoints) passes unchanged."""
+    if isinstance(ck, dict) and "model" in ck and "model_config" in ck and "nets" not in ck:
+        ck["nets"], ck["optims"] = {"model": ck.pop("model")}, {"model": ck.pop("optimizer", None)}
     return ck
 
 
