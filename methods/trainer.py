@@ -292,26 +292,28 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     pool = PhotoPool(cfg.data)
     step, best, calibration = 0, -math.inf, None
     last = out / "last.pt"
-    if last.is_file():
-        ck = load_checkpoint(last)
-        if ck.get("method", "rwconv") != recipe.name or ck["model_config"] != recipe.model_config():
-            raise ValueError(f"{last} was trained with {ck.get('method', 'rwconv')} {ck['model_config']}, "
+
+    def restore(path: Path, verb: str) -> dict:
+        """A checkpoint or shipped weights of this very method and architecture; sets step/best/calibration."""
+        nonlocal step, best, calibration
+        ck = load_checkpoint(path)
+        if ck.get("method", "rwconv") != recipe.name or ck.get("model_config") != recipe.model_config():
+            raise ValueError(f"{path} {verb} {ck.get('method', 'rwconv')} {ck.get('model_config')}, "
                              f"this run asks for {recipe.name} {recipe.model_config()}")
+        step, best = int(ck["step"]), ck.get("best_val", {}).get("psnr", -math.inf)
+        calibration = ck.get("calibration", {"lambdas": ck.get("lambdas")})
+        return ck
+
+    if last.is_file():
+        ck = restore(last, "was trained with")
         for k, n in nets.items():
             n.load_state_dict(ck["nets"][k])
             opts[k].load_state_dict(ck["optims"][k])
-        step, best = ck["step"], ck.get("best_val", {}).get("psnr", -math.inf)
-        calibration = ck.get("calibration", {"lambdas": ck.get("lambdas")})
         torch.set_rng_state(ck["torch_rng"])
         log(f"resumed from {last} at step {step}")
     elif cfg.init_from:
-        ck = load_checkpoint(Path(cfg.init_from))
-        if ck.get("method", "rwconv") != recipe.name or ck.get("model_config") != recipe.model_config():
-            raise ValueError(f"{cfg.init_from} holds {ck.get('method', 'rwconv')} {ck.get('model_config')}, "
-                             f"this run asks for {recipe.name} {recipe.model_config()}")
+        ck = restore(Path(cfg.init_from), "holds")
         nets["model"].load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
-        step, calibration = int(ck["step"]), ck.get("calibration", {"lambdas": ck.get("lambdas")})
-        best = ck.get("best_val", {}).get("psnr", -math.inf)
         log(f"continuing from shipped weights {cfg.init_from} at step {step} (optimiser state and critics start fresh)")
     recipe.calibration = calibration if calibration is not None else recipe.calibrate(pool)
     if recipe.loss_net is not None:
