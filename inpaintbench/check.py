@@ -12,6 +12,7 @@ from pathlib import Path
 from .errors import InputError
 from .metrics import METRIC_INFO
 from .report import load_runs, set_frame
+from .runner import run_name
 
 DEFAULT_TOLERANCE = {"psnr": 0.05, "ssim": 0.002, "l1": 2e-4, "l2": 1e-4, "psnr_hole": 0.05, "ssim_hole": 0.005,
                      "l1_hole": 1e-3, "l2_hole": 5e-4, "fid": 1.0, "kid": 2e-3, "perceptual_inception": 0.01,
@@ -28,7 +29,7 @@ def summarize(run_dir: Path) -> dict:
             metrics[r.bucket].update({"fid": r.fid, "kid": r.kid})
     return {"protocol": manifest["protocol"]["id"], "dataset": manifest["dataset"]["name"],
             "evaluated_images": manifest["dataset"]["evaluated_images"], "masks": manifest["masks"]["id"],
-            "method": manifest["config"]["method"], "metrics": metrics}
+            "method": run_name(manifest), "metrics": metrics}
 
 
 def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[dict]:

@@ -77,6 +77,8 @@ def run(
     out: Optional[Path] = typer.Option(None, help="Run directory (default runs/DATASET/METHOD)."),
     predictions: Optional[Path] = typer.Option(None, help="With --method predictions: folder of <key>.png outputs (see export-inputs)."),
     allow_partial: bool = typer.Option(False, help="With --method predictions: score the pairs present, mark the run PARTIAL."),
+    label: Optional[str] = typer.Option(None, help="Name of this run in records and reports (default: the method's), "
+                                               "e.g. to table an ablation's weights beside the shipped ones."),
 ):
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
@@ -90,10 +92,11 @@ def run(
     cfg = RunConfig(method=method, dataset=dataset, data_root=str(data_root) if data_root else None,
                     masks=str(masks or DEFAULT_MASK_DIR), buckets=list(buckets or BUCKET_NAMES), limit=limit,
                     batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,
-                    deep_metrics=deep_metrics, fid_network=fid_network, vgg_weights=vgg_weights, method_options=options)
-    out = out or Path("runs") / dataset / method
+                    deep_metrics=deep_metrics, fid_network=fid_network, vgg_weights=vgg_weights, method_options=options,
+                    label=label)
+    out = out or Path("runs") / dataset / cfg.name
     with _progress() as p:
-        do_run(cfg, out, progress=_Bar(p, method), log=lambda s: p.console.print(s, highlight=False))
+        do_run(cfg, out, progress=_Bar(p, cfg.name), log=lambda s: p.console.print(s, highlight=False))
     console.print(f"records in {out}")
 
 

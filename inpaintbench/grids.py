@@ -25,7 +25,7 @@ from .errors import InputError
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .method import pair_key
 from .protocol import PROTOCOL
-from .runner import complete
+from .runner import complete, run_name
 
 OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
 
@@ -101,7 +101,7 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     holes = [ms.load(ms.pick(r.bucket, int(r.image_index)), PROTOCOL.eval_size) for r in pairs.itertuples()]
     gt_t = torch.from_numpy(np.stack(gts)).permute(0, 3, 1, 2).float() / 255
     hole_t = torch.from_numpy(np.stack(holes))[:, None].float()
-    outputs = [(m["config"]["method"], run_outputs(d, m, pairs, gt_t, hole_t)) for d, m in runs]
+    outputs = [(run_name(m), run_outputs(d, m, pairs, gt_t, hole_t)) for d, m in runs]
     cols = len(outputs) + 2
     # 2.4 in at 110 dpi keeps each 256-px panel at about native resolution
     fig, axes = plt.subplots(len(pairs), cols, figsize=(2.4 * cols, 2.5 * len(pairs) + 0.4), dpi=110, squeeze=False)

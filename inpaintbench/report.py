@@ -14,7 +14,7 @@ import pandas as pd
 from .errors import InputError
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
-from .runner import MANIFEST, RECORDS, SET_METRICS as SET_FILE, read_records
+from .runner import MANIFEST, RECORDS, SET_METRICS as SET_FILE, read_records, run_name
 
 DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16", "perceptual_inception",
                    "lpips_alex", "lpips_vgg")
@@ -40,7 +40,7 @@ def load_runs(run_dirs: list[Path]) -> tuple[pd.DataFrame, list[dict]]:
         manifests.append(json.loads(mpath.read_text()))
         frames.append(pd.DataFrame(recs))
         if (d / SET_FILE).is_file():
-            method = manifests[-1]["config"]["method"]
+            method = run_name(manifests[-1])
             for bucket, v in json.loads((d / SET_FILE).read_text()).items():
                 sets.append({"method": method, "bucket": bucket, **v})
     first = manifests[0]
@@ -156,14 +156,19 @@ def render(t: pd.DataFrame, fmt: str, caption: str = "", ci: pd.DataFrame | None
 
 def caption_for(manifests: list[dict]) -> str:
     m = manifests[0]
-    methods = "; ".join(f"{x['method']['name']} (weights: {x['method'].get('weights') or 'none'}"
-                        + (f", sha256 {x['method']['weights_sha256'][:12]}" if x["method"].get("weights_sha256") else "") + ")"
-                        for x in manifests)
+    def who(x: dict) -> str:
+        name, method = run_name(x), x["method"]
+        parts = ([f"method {method['name']}"] if name != method["name"] else []) + [f"weights: {method.get('weights') or 'none'}"]
+        if method.get("weights_sha256"):
+            parts.append(f"sha256 {method['weights_sha256'][:12]}")
+        return f"{name} ({', '.join(parts)})"
+
+    methods = "; ".join(who(x) for x in manifests)
     nets = m.get("metrics", {}).get("networks", {})
     used = "; ".join(f"{k}: {v.get('network', v.get('backbone', ''))} sha256 {str(v.get('sha256', v.get('backbone_sha256', '')))[:12]}"
                      for k, v in nets.items())
     missing = "; ".join(f"{k} unavailable ({v})" for k, v in m.get("metrics", {}).get("unavailable", {}).items())
-    partial = "; ".join(f"{x['config']['method']} is PARTIAL ({len(x['skipped_pairs'])} pairs without output not scored)"
+    partial = "; ".join(f"{run_name(x)} is PARTIAL ({len(x['skipped_pairs'])} pairs without output not scored)"
                         for x in manifests if x.get("skipped_pairs"))
     return (f"Dataset {m['dataset']['name']} ({m['dataset']['evaluated_images']} images), masks {m['masks']['id']}, "
             f"protocol {m['protocol']['id']}. Methods: {methods}."
@@ -227,7 +232,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
             continue
         written += files
         grid_files.append((name, files[1]))
-    notes += [f"{m['config']['method']}: PARTIAL run, {len(m['skipped_pairs'])} pairs not scored" for m in manifests if m.get("skipped_pairs")]
+    notes += [f"{run_name(m)}: PARTIAL run, {len(m['skipped_pairs'])} pairs not scored" for m in manifests if m.get("skipped_pairs")]
     shown = [m for m in metrics if m in df.columns] + [m for m in ("psnr_hole", "ssim_hole", "l1_hole") if m in df.columns]
     text = page_html.page("inpaintbench report", caption, t, _cells(t, ci), _best(t), cmp, plot_files, grid_files,
                           df, shown, manifests, notes)

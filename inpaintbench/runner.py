@@ -55,12 +55,26 @@ class RunConfig:
     deep_metrics: bool = True  # FID, KID, perceptual error, LPIPS (pixel metrics always)
     fid_network: str = "inception-tf"
     vgg_weights: str | None = None
+    #: the run's name in records and reports (default: the method's); two runs of one method with
+    #: different weights (an ablation, a checkpoint) need two names to share a table
+    label: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.label or self.method
 
     def identity(self) -> dict:
         """What must match for a resumed run to extend, not mix with, an earlier one."""
         return {"method": self.method, "dataset": self.dataset, "data_root": self.data_root, "weights": self.weights,
                 "resize": self.resize, "method_options": self.method_options, "deep_metrics": self.deep_metrics,
-                "fid_network": self.fid_network, "vgg_weights": self.vgg_weights}
+                "fid_network": self.fid_network, "vgg_weights": self.vgg_weights,
+                # only when set, so runs made before labels existed still resume
+                **({"label": self.label} if self.label else {})}
+
+
+def run_name(manifest: dict) -> str:
+    """The name a run's records carry: its --label, else its method."""
+    return manifest["config"].get("label") or manifest["config"]["method"]
 
 
 def _versions() -> dict:
@@ -230,7 +244,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
             if (image_id, e.file) not in done and pair_key(image_id, e.file) not in unavailable]
     if progress:
         progress.start(total=len(pairs) - len(unavailable), completed=len(pairs) - len(unavailable) - len(todo))
-    log(f"{cfg.method} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
+    log(f"{cfg.name} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
 
     last: tuple[str | None, torch.Tensor | None] = (None, None)
     with open(records_path, "a") as f, open(features_path, "ab") as ff:
@@ -255,7 +269,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
             lines = []
             for k, (i, image_id, b, entry) in enumerate(chunk):
                 rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,
-                       "hole_ratio": entry.ratio, "bucket": b.name, "method": cfg.method, "seconds": seconds}
+                       "hole_ratio": entry.ratio, "bucket": b.name, "method": cfg.name, "seconds": seconds}
                 rec.update({name: float(v[k]) for name, v in scores.items()})
                 if feats is not None:
                     rec["feature_row"] = next_row + k

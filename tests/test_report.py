@@ -13,7 +13,7 @@ from scipy import stats as sps
 
 from inpaintbench.errors import InputError
 from inpaintbench.html import find_chromium, screenshot
-from inpaintbench.report import load_runs, write_report
+from inpaintbench.report import caption_for, load_runs, table1, write_report
 from inpaintbench.runner import RunConfig, read_records, run
 from inpaintbench.stats import bootstrap_ci, paired, summary
 
@@ -132,3 +132,19 @@ def test_refusals_name_what_differs(two_runs, tmp_path):
         write_report([other], tmp_path / "x")
     with pytest.raises(InputError, match="--reference 'nope' is not among"):
         write_report(two_runs, tmp_path / "x", reference="nope")
+
+
+def test_a_label_tables_two_runs_of_one_method_side_by_side(two_runs, tmp_path):
+    with pytest.raises(InputError, match="'telea' appears in more than one run directory"):
+        write_report([two_runs[0], two_runs[0]], tmp_path / "x")
+    cfg = RunConfig(method="telea", limit=3, buckets=["10-20", "40-50"], deep_metrics=False, label="telea-again")
+    run(cfg, tmp_path / "again", log=lambda s: None)
+    df, manifests = load_runs([two_runs[0], tmp_path / "again"])
+    assert list(dict.fromkeys(df.method)) == ["telea", "telea-again"]
+    # one deterministic method twice: the labelled column repeats the first number for number
+    t = table1(df)
+    assert (t["telea"] == t["telea-again"]).all()
+    assert "telea-again (method telea, weights: none)" in caption_for(manifests)
+    cfg.label = "telea-other"
+    with pytest.raises(InputError, match="different method"):
+        run(cfg, tmp_path / "again", log=lambda s: None)
