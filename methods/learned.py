@@ -61,6 +61,9 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
     return model.eval(), blob
 
 
+_NOT_TRAINING = {"out", "data", "val_data", "loss_net_weights", "init_from", "device", "threads", "time_limit_min"}
+
+
 class LearnedMethod(InpaintingMethod):
     """A trained network behind the harness interface. Subclasses set `recipe` and `shipped`."""
 
@@ -88,7 +91,9 @@ class LearnedMethod(InpaintingMethod):
         return {**super().describe(), "weights": str(self.path), "weights_sha256": self.sha256,
                 "model_config": self.meta.get("model_config"), "trained_steps": self.meta.get("step"),
                 "loss_network": self.meta.get("loss_network"), "source": self.meta.get("source", "inpaintbench trainer"),
-                "training": {k: cfg.get(k) for k in ("crop", "batch_size", "lr", "steps", "seed")} if cfg else None}
+                # every training setting except where the files were and what ran it: a report must tell
+                # an ablation (e.g. rwconv --no-correlation) from the full model by its manifest alone
+                "training": {k: v for k, v in cfg.items() if k not in _NOT_TRAINING} if cfg else None}
 
     def benchmark_training(self, device: str = "cpu", batch: int = 8, crop: int = 256, steps: int = 2) -> dict:
         """Seconds per training step at this width: forward, every loss (critics included), backward, Adam."""

@@ -1,7 +1,7 @@
 """Writes <method>/weights/MODEL_CARD.md from a training run's logs and the exported weights,
 so a card's numbers are the run's numbers:
 
-    python -m methods.model_card METHOD TRAIN_DIR [--weights PATH] [--hardware TEXT]
+    python -m methods.model_card METHOD TRAIN_DIR [--weights PATH] [--card PATH] [--hardware TEXT]
 
 Everything below the line `<!-- notes -->` in an existing card (evidence, verdicts written by
 hand after evaluation) is kept when the card is regenerated.
@@ -73,7 +73,8 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
     flags = " ".join(flags)
     curve = "\n".join(f"| {r['step']} | {float(r['psnr']):.3f} | {float(r['ssim']):.4f} |" for r in val)
     rel = weights.relative_to(Path(__file__).resolve().parent.parent) if weights.is_absolute() else weights
-    text = (f"# {method} shipped weights\n\n`{rel}`: sha256 `{sha256_of(weights)}`, {weights.stat().st_size / 1e6:.1f} MB, fp16.\n\n"
+    variant = f" ({weights.stem})" if weights.stem != method else ""  # e.g. an ablation's weights
+    text = (f"# {method} shipped weights{variant}\n\n`{rel}`: sha256 `{sha256_of(weights)}`, {weights.stat().st_size / 1e6:.1f} MB, fp16.\n\n"
             "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows.items()) +
             f"\n\nReproduce: `inpaintbench train {method} --out {train_dir} {flags}`, then the same with `--export {rel}`.\n"
             f"Continue from these weights (fresh optimiser and critics): add `--init-from {rel} --steps N`.\n\n"
@@ -87,9 +88,10 @@ def main(argv=None):
     p.add_argument("train_dir", type=Path)
     p.add_argument("--weights", type=Path)
     p.add_argument("--hardware", default=HARDWARE)
+    p.add_argument("--card", type=Path, help="where to write the card (default: MODEL_CARD.md beside the weights)")
     a = p.parse_args(argv)
     weights = a.weights or Path(__file__).resolve().parent / a.method / "weights" / f"{a.method}.pt"
-    out = weights.with_name("MODEL_CARD.md")
+    out = a.card or weights.with_name("MODEL_CARD.md")
     notes = ""
     if out.is_file() and MARKER in out.read_text():
         notes = out.read_text().split(MARKER, 1)[1]
