@@ -26,6 +26,19 @@ def photo_name(path: str) -> str:
     return p.parents[2].name if "/wallpapers/" in path else p.stem  # plasma: NAME/contents/images/WxH.jpg
 
 
+def wall_hours(log: list[dict]) -> tuple[float, int]:
+    """Wall time of a run from its train_log rows and how many pieces it ran in: each resume
+    restarts wall_s at zero and appends, so the total is the sum of each piece's last wall_s."""
+    total, pieces, prev = 0.0, 0, None
+    for r in log:
+        w = float(r["wall_s"])
+        if prev is None or w < prev:
+            pieces += 1
+            total += prev or 0.0
+        prev = w
+    return (total + (prev or 0.0)) / 3600, pieces
+
+
 def _recipe(method: str):
     eps = {ep.name: ep for ep in entry_points(group="inpaintbench.methods")}
     return eps[method].load().recipe
@@ -38,7 +51,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
     n_params = sum(v.numel() for k, v in blob["state_dict"].items() if not k.endswith(("weight_u", "weight_v")))
     val = list(csv.DictReader(open(train_dir / "val.csv"))) if (train_dir / "val.csv").is_file() else []
     log = list(csv.DictReader(open(train_dir / "train_log.csv"))) if (train_dir / "train_log.csv").is_file() else []
-    wall_h = float(log[-1]["wall_s"]) / 3600 if log else 0
+    wall_h, pieces = wall_hours(log)
     loss_net = blob.get("loss_network") or {}
     rows = {
         "architecture": f"`{mc}`, {n_params:,} parameters",
@@ -55,7 +68,8 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
                          f"{', '.join(photo_name(d) for d in cfg['data'])}. None is in the demo evaluation set.",
         "validation data": f"held-out photos {', '.join(photo_name(d) for d in cfg['val_data'])}: 4 crops each at {cfg['val_size']} px x 5 holes (buckets 10-20% ... 50-60%)",
         "hardware": hardware,
-        "wall time": f"{wall_h:.2f} h for {log[-1]['step'] if log else 0} steps in this run",
+        "wall time": f"{wall_h:.2f} h for {log[-1]['step'] if log else 0} steps"
+                     + (f" in {pieces} resumed pieces (steps after a piece's last checkpoint were redone)" if pieces > 1 else ""),
         "seed": str(cfg["seed"]),
     }
     from dataclasses import MISSING, fields
