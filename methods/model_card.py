@@ -26,6 +26,12 @@ def photo_name(path: str) -> str:
     return p.parents[2].name if "/wallpapers/" in path else p.stem  # plasma: NAME/contents/images/WxH.jpg
 
 
+def card_path(method: str, weights: Path) -> Path:
+    """MODEL_CARD.md beside a method's own weights; STEM.MODEL_CARD.md beside other files
+    (ablations, checkpoints), so several can share a folder."""
+    return weights.with_name("MODEL_CARD.md" if weights.stem == method else f"{weights.stem}.MODEL_CARD.md")
+
+
 def wall_hours(log: list[dict]) -> tuple[float, int]:
     """Wall time of a run from its train_log rows and how many pieces it ran in: each resume
     restarts wall_s at zero and appends, so the total is the sum of each piece's last wall_s."""
@@ -102,10 +108,10 @@ def main(argv=None):
     p.add_argument("train_dir", type=Path)
     p.add_argument("--weights", type=Path)
     p.add_argument("--hardware", default=HARDWARE)
-    p.add_argument("--card", type=Path, help="where to write the card (default: MODEL_CARD.md beside the weights)")
+    p.add_argument("--card", type=Path, help="where to write the card (default: see card_path)")
     a = p.parse_args(argv)
     weights = a.weights or Path(__file__).resolve().parent / a.method / "weights" / f"{a.method}.pt"
-    out = a.card or weights.with_name("MODEL_CARD.md")
+    out = a.card or card_path(a.method, weights)
     notes = ""
     if out.is_file() and MARKER in out.read_text():
         notes = out.read_text().split(MARKER, 1)[1]

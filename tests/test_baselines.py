@@ -185,10 +185,13 @@ def test_untrained_networks_pass_the_known_pixels_through(recipe, config):
 def test_shipped_weights_are_small_fp16_files():
     from pathlib import Path
 
-    shipped = sorted((Path(__file__).resolve().parents[1] / "methods").glob("*/weights/*.pt"))
+    from methods.model_card import card_path
+
+    shipped = sorted((Path(__file__).resolve().parents[1] / "methods").glob("*/weights/**/*.pt"))
     assert shipped, "no shipped weights found"
     for f in shipped:
         assert f.stat().st_size < 20e6, f"{f} is {f.stat().st_size / 1e6:.1f} MB; shipped weights stay under 20 MB"
         sd = torch.load(f, map_location="cpu", weights_only=False)["state_dict"]
         assert all(v.dtype == torch.float16 for v in sd.values() if v.is_floating_point()), f
-        assert (f.parent / "MODEL_CARD.md").is_file(), f"{f} has no model card"
+        method = f.parts[f.parts.index("weights") - 1]  # methods/METHOD/weights/...
+        assert card_path(method, f).is_file(), f"{f} has no model card"
