@@ -61,6 +61,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
     loss_net = blob.get("loss_network") or {}
     rows = {
         "architecture": f"`{mc}`, {n_params:,} parameters",
+        **({"made from": blob["source"]} if blob.get("source") else {}),
         **recipe.card_rows(blob),
         "training step of these weights": f"{blob['step']} (best validation PSNR of the run; see the curve)",
         "batch x crop": f"{cfg['batch_size']} x {cfg['crop']}x{cfg['crop']} random-scale crops with flips, from photos downscaled to 640 px short side",
@@ -94,9 +95,12 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
     curve = "\n".join(f"| {r['step']} | {float(r['psnr']):.3f} | {float(r['ssim']):.4f} |" for r in val)
     rel = weights.relative_to(Path(__file__).resolve().parent.parent) if weights.is_absolute() else weights
     variant = f" ({weights.stem})" if weights.stem != method else ""  # e.g. an ablation's weights
+    reproduce = (f"Reproduce: `inpaintbench train {method} --out {train_dir} {flags}`, then the same with `--export {rel}`."
+                 if not blob.get("source") else
+                 "Made from other weights (see 'made from'); the rows and the curve are the training run of those.")
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows.items())
     text = (f"# {method} shipped weights{variant}\n\n`{rel}`: sha256 `{sha256_of(weights)}`, {weights.stat().st_size / 1e6:.1f} MB, fp16.\n\n"
-            "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows.items()) +
-            f"\n\nReproduce: `inpaintbench train {method} --out {train_dir} {flags}`, then the same with `--export {rel}`.\n"
+            f"| | |\n|---|---|\n{table}\n\n{reproduce}\n"
             f"Continue from these weights (fresh optimiser and critics): add `--init-from {rel} --steps N`.\n\n"
             "## Validation curve (composite, whole image, held-out photos)\n\n| step | PSNR | SSIM |\n|---|---|---|\n" + curve + "\n")
     return text

@@ -87,6 +87,23 @@ def test_ablation_variants_are_settings_of_the_same_code():
     assert out["c2"] is out["c1"]
 
 
+def test_coarse_stage_weights_reproduce_the_full_models_stage_one(tmp_path):
+    from methods.rwconv.coarse_stage import coarse_stage
+
+    torch.manual_seed(0)
+    full = RegionWiseInpainter(RWConfig(cnum=4)).eval()
+    src = export_weights({"nets": {"model": full.state_dict()}, "model_config": full.config.as_dict(), "step": 7},
+                         tmp_path / "full.pt")
+    full, _ = load_model(src)  # the fp16 round trip on both sides
+    coarse = RegionWise(weights=str(coarse_stage(src, tmp_path / "coarse.pt")))
+    assert coarse.model.gpnet is None and coarse.describe()["source"].startswith("coarse stage")
+    img, hole = torch.rand(2, 3, 128, 128), (torch.rand(2, 1, 128, 128) > 0.7).float()
+    with torch.no_grad():
+        want = full(img, hole)
+        got = coarse.model(img, hole)
+    assert torch.equal(got["c2"], want["c1"]) and not torch.equal(want["c1"], want["c2"])
+
+
 def test_gram_matrices_by_hand():
     f = torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])  # B=1, C=2, h=1, w=2
     # positions: p0 = (1,3), p1 = (2,4); f_ij = <p_i, p_j> / C
