@@ -61,6 +61,18 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
     return model.eval(), blob
 
 
+_REPO = Path(__file__).resolve().parents[1]
+
+
+def _shown(path: Path) -> str:
+    """Weights inside this checkout by their path in the repository, so a manifest and its
+    report captions read the same in every clone; others as given."""
+    try:
+        return str(path.resolve().relative_to(_REPO))
+    except ValueError:
+        return str(path)
+
+
 _NOT_TRAINING = {"out", "data", "val_data", "loss_net_weights", "init_from", "device", "threads", "time_limit_min"}
 
 
@@ -88,7 +100,7 @@ class LearnedMethod(InpaintingMethod):
 
     def describe(self) -> dict:
         cfg = self.meta.get("config") or {}
-        return {**super().describe(), "weights": str(self.path), "weights_sha256": self.sha256,
+        return {**super().describe(), "weights": _shown(self.path), "weights_sha256": self.sha256,
                 "model_config": self.meta.get("model_config"), "trained_steps": self.meta.get("step"),
                 "loss_network": self.meta.get("loss_network"), "source": self.meta.get("source", "inpaintbench trainer"),
                 # every training setting except where the files were and what ran it: a report must tell

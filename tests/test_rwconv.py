@@ -177,6 +177,7 @@ def test_weights_files_load_or_fail_clearly(tmp_path, photo_dir):
 def test_shipped_weights_fill_holes(demo):
     m = RegionWise()
     assert m.describe()["trained_steps"] > 0
+    assert m.describe()["weights"] == "methods/rwconv/weights/rwconv.pt"  # the same in every clone
     img = torch.from_numpy(np.array(demo.load("chelsea_full"))).permute(2, 0, 1)[None].float() / 255
     hole = torch.zeros(1, 1, 256, 256)
     hole[..., 100:140, 60:200] = 1
