@@ -182,7 +182,7 @@ def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name
     with torch.no_grad():
         raw = method.inpaint(masked, hole, keys=keys) if method.wants_keys else method.inpaint(masked, hole)
     out_q = (_validate_output(raw, gt, name).clamp(0, 1) * 255).round() / 255
-    return gt * (1 - hole) + out_q * hole
+    return masked + out_q * hole
 
 
 def _save_png(path: Path, img: torch.Tensor) -> None:
