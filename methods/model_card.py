@@ -66,7 +66,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
         "training step of these weights": f"{blob['step']} (best validation PSNR of the run; see the curve)",
         "batch x crop": f"{cfg['batch_size']} x {cfg['crop']}x{cfg['crop']} random-scale crops with flips, from photos downscaled to 640 px short side",
         "holes": f"the inpaintbench generator at 256-px stroke scale, cropped to the training crop; buckets up to {cfg['max_hole_pct']}%, 10% of strokes replaced by boxes",
-        "optimiser": f"Adam lr {cfg['lr']} betas {tuple(cfg['betas'])}" + (f", critics at {recipe.critic_lr_ratio}x" if recipe.critic_lr_ratio != 1 else ""),
+        "optimiser": f"Adam lr {cfg['lr']}" + (f" ({cfg['lr_schedule']} schedule to step {cfg['steps']})" if cfg.get("lr_schedule", "constant") != "constant" else "") + f" betas {tuple(cfg['betas'])}" + (f", critics at {recipe.critic_lr_ratio}x" if recipe.critic_lr_ratio != 1 else ""),
         "loss network": (f"{loss_net['name']} (sha256 {loss_net['weights_sha256'][:16]}...); VGG16 weights are not available "
                          f"offline here, EfficientNet-Lite0 taps at strides 2/4/8 stand in for VGG pool1-3 (methods/loss_network.py). "
                          f"Not the FID Inception.") if loss_net else "none (no feature losses)",

@@ -63,6 +63,10 @@ class TrainConfig:
     crop: int = 128
     val_size: int = 256
     lr: float = 1e-4
+    #: "constant" (the paper) or "cosine": lr * (1 + cos(pi * step / steps)) / 2, a function of the
+    #: step (not of the optimiser state) so a resumed run follows the curve it would have uninterrupted;
+    #: raising --steps on resume stretches what is left of the curve
+    lr_schedule: str = "constant"
     betas: tuple = (0.5, 0.9)
     max_hole_pct: int = 40  # holes of 0-40%, as the paper trains
     seed: int = 0
@@ -270,6 +274,18 @@ def export_weights(ckpt: dict, path: Path, fmt: str | None = None) -> Path:
     return Path(path)
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def lr_factor(cfg: TrainConfig, step: int) -> float:
+    """Multiplier of cfg.lr for the optimiser step that follows `step` completed steps."""
+    if cfg.lr_schedule == "constant":
+        return 1.0
+    if cfg.lr_schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * min(step, cfg.steps) / cfg.steps))
+    raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose from {LR_SCHEDULES}")
+
+
 def train(recipe: Recipe, log=print, on_step=None) -> Path:
     """on_step(step, total, loss terms) is called on rank 0 after every optimiser step."""
     cfg = recipe.cfg
@@ -340,7 +356,11 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     t_start, t_last, seen = time.time(), time.time(), 0
     logf = open(out / "train_log.csv", "a", newline="") if rank == 0 else None
     valf = open(out / "val.csv", "a", newline="") if rank == 0 else None
+    lr_factor(cfg, step)  # an unknown schedule fails before the first step, not after it
     while step < cfg.steps:
+        for k, o in opts.items():
+            for g in o.param_groups:
+                g["lr"] = cfg.lr * (1 if k == "model" else recipe.critic_lr_ratio) * lr_factor(cfg, step)
         rng = np.random.default_rng([cfg.seed, rank, step])
         gt, hole = make_batch(pool, rng, cfg, per_rank, cfg.crop)
         gt, hole = gt.to(device), hole.to(device)

@@ -15,7 +15,7 @@ from methods.rwconv.losses import gram_channels, gram_positions
 from methods.rwconv.method import SHIPPED, RegionWise, load_model
 from methods.rwconv.model import RegionWiseConv, RegionWiseInpainter, RWConfig
 from methods.rwconv.train import RWTrainConfig, train
-from methods.trainer import export_weights, load_checkpoint
+from methods.trainer import export_weights, load_checkpoint, lr_factor
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -141,17 +141,35 @@ def tiny(out, photo_dir, **kw):
 
 
 def test_training_resumes_exactly(tmp_path, photo_dir):
-    train(tiny(tmp_path / "straight", photo_dir), log=lambda s: None)
-    train(tiny(tmp_path / "split", photo_dir, steps=2), log=lambda s: None)
-    train(tiny(tmp_path / "split", photo_dir), log=lambda s: None)
+    """Killed during step 3 (after step 2's checkpoint), resumed; with a cosine schedule, so the
+    learning rate after the resume must also be the uninterrupted one."""
+    train(tiny(tmp_path / "straight", photo_dir, lr_schedule="cosine"), log=lambda s: None)
+
+    def kill(step, total, terms):
+        if step == 3:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny(tmp_path / "split", photo_dir, lr_schedule="cosine"), log=lambda s: None, on_step=kill)
+    assert load_checkpoint(tmp_path / "split" / "last.pt")["step"] == 2
+    train(tiny(tmp_path / "split", photo_dir, lr_schedule="cosine"), log=lambda s: None)
     a, b = load_checkpoint(tmp_path / "straight" / "last.pt"), load_checkpoint(tmp_path / "split" / "last.pt")
     assert a["step"] == b["step"] == 4
+    # the 4th step ran after 3 of 4 steps: lr * (1 + cos(3 pi / 4)) / 2
+    assert a["optims"]["model"]["param_groups"][0]["lr"] == pytest.approx(a["config"]["lr"] * (1 - 0.5**0.5) / 2)
     for k in a["nets"]["model"]:
         assert torch.equal(a["nets"]["model"][k], b["nets"]["model"][k]), k
     assert a["loss_network"]["name"] == "efficientnet-lite0-imagenet"
     assert (tmp_path / "straight" / "val.csv").read_text().count("\n") == 3  # header + steps 2, 4
     with pytest.raises(ValueError, match="trained with"):
         train(tiny(tmp_path / "split", photo_dir, cnum=8, steps=5), log=lambda s: None)
+
+
+def test_lr_schedules_by_hand():
+    cfg = RWTrainConfig(steps=100, lr_schedule="cosine")
+    assert [lr_factor(cfg, s) for s in (0, 50, 100, 150)] == pytest.approx([1, 0.5, 0, 0])
+    assert lr_factor(RWTrainConfig(steps=100), 70) == 1
+    with pytest.raises(ValueError, match="unknown lr_schedule 'step'"):
+        lr_factor(RWTrainConfig(lr_schedule="step"), 0)
 
 
 def test_weights_files_load_or_fail_clearly(tmp_path, photo_dir):
