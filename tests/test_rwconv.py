@@ -102,6 +102,8 @@ def test_coarse_stage_weights_reproduce_the_full_models_stage_one(tmp_path):
         want = full(img, hole)
         got = coarse.model(img, hole)
     assert torch.equal(got["c2"], want["c1"]) and not torch.equal(want["c1"], want["c2"])
+    with pytest.raises(InputError, match="already holds a coarse-only model"):
+        coarse_stage(tmp_path / "coarse.pt", tmp_path / "again.pt")
 
 
 def test_gram_matrices_by_hand():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from inpaintbench.errors import InputError
 from inpaintbench.networks import sha256_of
 from methods.trainer import save_atomic
 
@@ -21,7 +22,7 @@ from .method import SHIPPED, load_model
 def coarse_stage(src: Path, dst: Path) -> Path:
     _, blob = load_model(src)  # any accepted weights file, checked as rwconv would check it
     if blob["model_config"].get("coarse_only"):
-        raise SystemExit(f"{src} already holds a coarse-only model")
+        raise InputError(f"{src} already holds a coarse-only model; its coarse stage is the model itself")
     state = {k: v.half() if v.is_floating_point() else v for k, v in blob["state_dict"].items() if k.startswith("sinet.")}
     out = {**blob, "state_dict": state, "model_config": {**blob["model_config"], "coarse_only": True},
            "source": f"coarse stage (SINet) of rwconv weights sha256 {sha256_of(src)}; GPNet dropped, not retrained"}
@@ -34,7 +35,10 @@ def main(argv=None):
     p.add_argument("out", type=Path)
     p.add_argument("--weights", type=Path, default=SHIPPED)
     a = p.parse_args(argv)
-    print(f"wrote {coarse_stage(a.weights, a.out)}")
+    try:
+        print(f"wrote {coarse_stage(a.weights, a.out)}")
+    except InputError as e:
+        raise SystemExit(f"error: {e}") from None
 
 
 if __name__ == "__main__":
