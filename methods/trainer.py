@@ -69,6 +69,10 @@ class TrainConfig:
     lr_schedule: str = "constant"
     betas: tuple = (0.5, 0.9)
     max_hole_pct: int = 40  # holes of 0-40%, as the paper trains
+    #: permute each crop's RGB channels at random: a few photos of one palette (the wallpapers are
+    #: mostly green and warm) otherwise teach a colour prior the model fills holes with instead of
+    #: the colours around them; under the 6 permutations every channel has the same mean
+    shuffle_channels: bool = False
     seed: int = 0
     device: str = "cpu"
     amp: bool = True  # bf16 autocast on CUDA only
@@ -202,6 +206,8 @@ def training_hole(rng: np.random.Generator, size: int, max_pct: int) -> np.ndarr
 def make_batch(pool: PhotoPool, rng, cfg: TrainConfig, n: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     imgs = np.stack([pool.crop(rng, size) for _ in range(n)])
     holes = np.stack([training_hole(rng, size, cfg.max_hole_pct) for _ in range(n)])
+    if cfg.shuffle_channels:  # drawn last, so crops and holes are the ones an unshuffled run gets
+        imgs = np.stack([img[..., rng.permutation(3)] for img in imgs])
     return (torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 255, torch.from_numpy(holes)[:, None].float())
 
 

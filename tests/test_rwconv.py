@@ -166,6 +166,21 @@ def test_training_resumes_exactly(tmp_path, photo_dir):
         train(tiny(tmp_path / "split", photo_dir, cnum=8, steps=5), log=lambda s: None)
 
 
+def test_channel_shuffle_permutes_colours_of_the_same_crops_and_holes(photo_dir):
+    from methods.trainer import PhotoPool, make_batch
+
+    pool = PhotoPool([str(photo_dir)])
+    plain, plain_hole = make_batch(pool, np.random.default_rng(5), RWTrainConfig(), 24, 64)
+    shuf, shuf_hole = make_batch(pool, np.random.default_rng(5), RWTrainConfig(shuffle_channels=True), 24, 64)
+    assert torch.equal(plain_hole, shuf_hole)
+    perms = []
+    for a, b in zip(plain, shuf):
+        match = [p for p in ([0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]) if torch.equal(a[p], b)]
+        assert match, "a shuffled crop is not a channel permutation of the plain one"
+        perms.append(tuple(match[0]))
+    assert len(set(perms)) > 3  # 24 draws of 6 permutations
+
+
 def test_lr_schedules_by_hand():
     cfg = RWTrainConfig(steps=100, lr_schedule="cosine")
     assert [lr_factor(cfg, s) for s in (0, 50, 100, 150)] == pytest.approx([1, 0.5, 0, 0])
