@@ -1,0 +1,72 @@
+"""How much of a method's error is the wrong colour in the hole, on the trainers' held-out crops.
+
+A learned model trained on a few photos of one palette learns that palette as a prior and fills
+holes with it; a diffusion method copies the colours around the hole. This splits the error:
+
+- `bias RGB`: signed mean error over all hole pixels, per channel (a prior shows here);
+- `hole colour error`: per image and channel, the mean signed error over the hole, then the mean
+  of its absolute value (what a per-hole colour correction could remove);
+- `PSNR` of the composite, and `PSNR, colour oracle`: the same after subtracting each image's
+  hole colour error inside its hole, an upper bound on what fixing colour alone gains.
+
+    python -m methods.colour_bias rwconv biharmonic rwconv=methods/rwconv/weights/ablations/X.pt
+
+Each argument is a method name, or NAME=WEIGHTS for a learned method with other weights.
+Written here rather than in inpaintbench/metrics: it is a diagnosis for training methods, on the
+trainers' validation crops, not a benchmark number.
+"""
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from inpaintbench.metrics.pixel import pixel_metrics
+from inpaintbench.registry import create
+from methods.trainer import DEFAULT_VAL_PHOTOS, TrainConfig, validation_set
+
+
+def hole_colour_error(output: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """(B,3): mean signed error of each image's hole pixels, per channel."""
+    return ((output - target) * hole).sum(dim=(2, 3)) / hole.sum(dim=(2, 3)).clamp(min=1)
+
+
+def colour_oracle(output: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    return (output - hole_colour_error(output, target, hole)[..., None, None] * hole).clamp(0, 1)
+
+
+def measure(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) -> dict[str, float]:
+    """Composite of `method` (anything with .inpaint) on gt/hole, split as the module says."""
+    outs = []
+    with torch.no_grad():
+        for i in range(0, len(gt), batch):
+            g, h = gt[i : i + batch], hole[i : i + batch]
+            outs.append(method.inpaint(g * (1 - h), h).float().cpu().clamp(0, 1))
+    out = torch.cat(outs) * hole + gt * (1 - hole)
+    err = hole_colour_error(out, gt, hole)
+    bias = ((out - gt) * hole).sum(dim=(0, 2, 3)) / hole.sum()
+    return {"bias_r": float(bias[0]), "bias_g": float(bias[1]), "bias_b": float(bias[2]),
+            "hole_colour_error": float(err.abs().mean()),
+            "psnr": float(pixel_metrics(out, gt, hole)["psnr"].mean()),
+            "psnr_colour_oracle": float(pixel_metrics(colour_oracle(out, gt, hole), gt, hole)["psnr"].mean())}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m methods.colour_bias", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("methods", nargs="+", help="NAME or NAME=WEIGHTS")
+    p.add_argument("--val-data", nargs="+", default=list(DEFAULT_VAL_PHOTOS))
+    a = p.parse_args(argv)
+    gt, hole = validation_set(TrainConfig(val_data=a.val_data))
+    print(f"{len(gt)} held-out crops ({', '.join(a.val_data)}), holes 10-60%\n")
+    print("| method | bias R | bias G | bias B | hole colour error | PSNR | PSNR, colour oracle |")
+    print("|---|---|---|---|---|---|---|")
+    for spec in a.methods:
+        name, _, weights = spec.partition("=")
+        r = measure(create(name, **({"weights": weights} if weights else {})), gt, hole)
+        print(f"| {spec} | {r['bias_r']:+.4f} | {r['bias_g']:+.4f} | {r['bias_b']:+.4f} | {r['hole_colour_error']:.4f} "
+              f"| {r['psnr']:.2f} | {r['psnr_colour_oracle']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
