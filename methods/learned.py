@@ -64,7 +64,7 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
 _REPO = Path(__file__).resolve().parents[1]
 
 
-def _shown(path: Path) -> str:
+def repo_path(path: Path) -> str:
     """Weights inside this checkout by their path in the repository, so a manifest and its
     report captions read the same in every clone; others as given."""
     try:
@@ -100,12 +100,14 @@ class LearnedMethod(InpaintingMethod):
 
     def describe(self) -> dict:
         cfg = self.meta.get("config") or {}
-        return {**super().describe(), "weights": _shown(self.path), "weights_sha256": self.sha256,
+        return {**super().describe(), "weights": repo_path(self.path), "weights_sha256": self.sha256,
                 "model_config": self.meta.get("model_config"), "trained_steps": self.meta.get("step"),
                 "loss_network": self.meta.get("loss_network"), "source": self.meta.get("source", "inpaintbench trainer"),
                 # every training setting except where the files were and what ran it: a report must tell
                 # an ablation (e.g. rwconv --no-correlation) from the full model by its manifest alone
-                "training": {k: v for k, v in cfg.items() if k not in _NOT_TRAINING} if cfg else None}
+                "training": {k: v for k, v in cfg.items() if k not in _NOT_TRAINING} if cfg else None,
+                # weights continued from others say which, by sha256 (the path may since hold another file)
+                **({"continued_from": self.meta["init_from"]} if self.meta.get("init_from") else {})}
 
     def benchmark_training(self, device: str = "cpu", batch: int = 8, crop: int = 256, steps: int = 2) -> dict:
         """Seconds per training step at this width: forward, every loss (critics included), backward, Adam."""

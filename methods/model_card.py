@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from inpaintbench.networks import sha256_of
+from methods.learned import repo_path
 
 MARKER = "<!-- notes -->"
 HARDWARE = "2-core x86-64 CPU, no GPU, shared with development work and other training jobs"
@@ -45,6 +46,20 @@ def wall_hours(log: list[dict]) -> tuple[float, int]:
     return (total + (prev or 0.0)) / 3600, pieces
 
 
+def continued_from(init: dict) -> str:
+    """The weights a run started from, by content: their path may hold another file by now."""
+    best = init.get("best_val") or {}
+    return (f"`{init['path']}` as it was then (sha256 `{init['sha256'][:16]}...`), trained {init['step']:,} steps"
+            + (f", validation PSNR {best['psnr']:.3f}" if "psnr" in best else "")
+            + "; step numbers count on from there, the wall time and curve below are this run's alone")
+
+
+def steps_run(log: list[dict], blob: dict) -> str:
+    last = int(log[-1]["step"]) if log else int(blob["step"])
+    start = (blob.get("init_from") or {}).get("step", 0)
+    return f"steps {start + 1:,}-{last:,}" if start else f"{last} steps"
+
+
 def _recipe(method: str):
     eps = {ep.name: ep for ep in entry_points(group="inpaintbench.methods")}
     return eps[method].load().recipe
@@ -62,6 +77,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
     rows = {
         "architecture": f"`{mc}`, {n_params:,} parameters",
         **({"made from": blob["source"]} if blob.get("source") else {}),
+        **({"continued from": continued_from(blob["init_from"])} if blob.get("init_from") else {}),
         **recipe.card_rows(blob),
         "training step of these weights": f"{blob['step']} (best validation PSNR of the run; see the curve)",
         "batch x crop": f"{cfg['batch_size']} x {cfg['crop']}x{cfg['crop']} random-scale crops with flips, from photos downscaled to 640 px short side",
@@ -75,7 +91,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
                          f"{', '.join(photo_name(d) for d in cfg['data'])}. None is in the demo evaluation set.",
         "validation data": f"held-out photos {', '.join(photo_name(d) for d in cfg['val_data'])}: 4 crops each at {cfg['val_size']} px x 5 holes (buckets 10-20% ... 50-60%)",
         "hardware": hardware,
-        "wall time": f"{wall_h:.2f} h for {log[-1]['step'] if log else 0} steps"
+        "wall time": f"{wall_h:.2f} h for {steps_run(log, blob)}"
                      + (f" in {pieces} resumed pieces (steps after a piece's last checkpoint were redone)" if pieces > 1 else ""),
         "seed": str(cfg["seed"]),
     }
@@ -93,8 +109,10 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
                      f"{name} {' '.join(map(str, v))}" if isinstance(v, (list, tuple)) else f"{name} {v}")
     flags = " ".join(flags)
     curve = "\n".join(f"| {r['step']} | {float(r['psnr']):.3f} | {float(r['ssim']):.4f} |" for r in val)
-    rel = weights.relative_to(Path(__file__).resolve().parent.parent) if weights.is_absolute() else weights
+    rel = repo_path(weights)
     variant = f" ({weights.stem})" if weights.stem != method else ""  # e.g. an ablation's weights
+    if blob.get("init_from"):  # the flag that makes this run a continuation; its file is named by sha256 above
+        flags += f" --init-from {blob['init_from']['path']}"
     reproduce = (f"Reproduce: `inpaintbench train {method} --out {train_dir} {flags}`, then the same with `--export {rel}`."
                  if not blob.get("source") else
                  "Made from other weights (see 'made from'); the rows and the curve are the training run of those.")

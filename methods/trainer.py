@@ -35,6 +35,7 @@ from PIL import Image
 from inpaintbench.data.image_io import decode_rgb, list_images
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
+from inpaintbench.networks import sha256_of
 
 from .loss_network import load_loss_network
 
@@ -275,7 +276,7 @@ def export_weights(ckpt: dict, path: Path, fmt: str | None = None) -> Path:
     """fp16 state dict of the inference network + everything needed to rebuild and describe it."""
     state = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["nets"]["model"].items()}
     fmt = fmt or f"inpaintbench.{ckpt.get('method', 'rwconv')}.v1"
-    keep = ("method", "config", "model_config", "step", "loss_network", "best_val", "calibration", "lambdas")
+    keep = ("method", "config", "model_config", "step", "loss_network", "best_val", "calibration", "lambdas", "init_from")
     save_atomic({"format": fmt, "state_dict": state, **{k: ckpt[k] for k in keep if k in ckpt}}, Path(path))
     return Path(path)
 
@@ -313,6 +314,9 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         recipe.loss_net = load_loss_network(cfg.loss_net, cfg.loss_net_weights)
     pool = PhotoPool(cfg.data)
     step, best, calibration = 0, -math.inf, None
+    #: the weights a run continued from, by content: the file at that path may be replaced later
+    #: (continued weights are often shipped under the same name), the record must still say what it was
+    init_from = None
     last = out / "last.pt"
 
     def restore(path: Path, verb: str) -> dict:
@@ -332,9 +336,12 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
             n.load_state_dict(ck["nets"][k])
             opts[k].load_state_dict(ck["optims"][k])
         torch.set_rng_state(ck["torch_rng"])
+        init_from = ck.get("init_from")
         log(f"resumed from {last} at step {step}")
     elif cfg.init_from:
         ck = restore(Path(cfg.init_from), "holds")
+        init_from = {"path": cfg.init_from, "sha256": sha256_of(Path(cfg.init_from)), "step": step,
+                     **({"best_val": ck["best_val"]} if "best_val" in ck else {})}
         nets["model"].load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
         log(f"continuing from shipped weights {cfg.init_from} at step {step} (optimiser state and critics start fresh)")
     recipe.calibration = calibration if calibration is not None else recipe.calibrate(pool)
@@ -355,7 +362,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
               "config": asdict(cfg), "model_config": recipe.model_config(), "calibration": recipe.calibration,
               **({"lambdas": recipe.calibration["lambdas"]} if "lambdas" in recipe.calibration else {}),
               "loss_network": recipe.loss_net and {"name": recipe.loss_net.name, "weights_sha256": recipe.loss_net.weights_sha256},
-              "best_val": best_val or {"psnr": best}}
+              "best_val": best_val or {"psnr": best}, **({"init_from": init_from} if init_from else {})}
         save_atomic(ck, last)
         return ck
 

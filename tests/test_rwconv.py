@@ -246,6 +246,34 @@ def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
         train(tiny(tmp_path / "c", photo_dir, steps=3, cnum=8, init_from=str(w)), log=lambda s: None)
 
 
+def test_continued_weights_name_their_origin_by_content(tmp_path, photo_dir):
+    """Continued weights are usually shipped under the name of the ones they started from, so the
+    file at --init-from changes; the run, its resumes, its export, a run manifest and the model
+    card must still say what it started from, by sha256."""
+    import hashlib
+
+    from methods.model_card import card
+    from methods.rwconv.method import RegionWise
+
+    train(tiny(tmp_path / "a", photo_dir, steps=2, val_every=0), log=lambda s: None)
+    w = export_weights(load_checkpoint(tmp_path / "a" / "last.pt"), tmp_path / "w.pt")
+    sha = hashlib.sha256(w.read_bytes()).hexdigest()
+    train(tiny(tmp_path / "b", photo_dir, steps=3, val_every=0, init_from=str(w)), log=lambda s: None)
+    w.write_bytes(b"replaced since")  # the origin's path now holds another file
+    train(tiny(tmp_path / "b", photo_dir, steps=4, val_every=0, init_from=str(w)), log=lambda s: None)  # a resume
+    ck = load_checkpoint(tmp_path / "b" / "last.pt")
+    assert ck["step"] == 4 and ck["init_from"] == {"path": str(w), "sha256": sha, "step": 2, "best_val": {"psnr": float("-inf")}}
+    out = export_weights(ck, tmp_path / "continued.pt")
+    assert RegionWise(weights=str(out)).describe()["continued_from"]["sha256"] == sha
+    text = card("rwconv", tmp_path / "b", out)
+    assert f"sha256 `{sha[:16]}...`), trained 2 steps" in text
+    assert f"--init-from {w}" in text and "steps 3-4" in text
+    # weights trained from scratch say nothing of the kind
+    scratch = export_weights(load_checkpoint(tmp_path / "a" / "last.pt"), tmp_path / "scratch.pt")
+    assert "continued_from" not in RegionWise(weights=str(scratch)).describe()
+    assert "continued from" not in card("rwconv", tmp_path / "a", scratch)
+
+
 def test_forward_flops_match_the_paper_scale():
     from torch.utils.flop_counter import FlopCounterMode
 
