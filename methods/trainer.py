@@ -317,6 +317,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     #: the weights a run continued from, by content: the file at that path may be replaced later
     #: (continued weights are often shipped under the same name), the record must still say what it was
     init_from = None
+    val_step = None  # the step last validated
     last = out / "last.pt"
 
     def restore(path: Path, verb: str) -> dict:
@@ -336,7 +337,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
             n.load_state_dict(ck["nets"][k])
             opts[k].load_state_dict(ck["optims"][k])
         torch.set_rng_state(ck["torch_rng"])
-        init_from = ck.get("init_from")
+        init_from, val_step = ck.get("init_from"), ck.get("val_step")
         log(f"resumed from {last} at step {step}")
     elif cfg.init_from:
         ck = restore(Path(cfg.init_from), "holds")
@@ -362,9 +363,24 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
               "config": asdict(cfg), "model_config": recipe.model_config(), "calibration": recipe.calibration,
               **({"lambdas": recipe.calibration["lambdas"]} if "lambdas" in recipe.calibration else {}),
               "loss_network": recipe.loss_net and {"name": recipe.loss_net.name, "weights_sha256": recipe.loss_net.weights_sha256},
-              "best_val": best_val or {"psnr": best}, **({"init_from": init_from} if init_from else {})}
+              "best_val": best_val or {"psnr": best}, "val_step": val_step, **({"init_from": init_from} if init_from else {})}
         save_atomic(ck, last)
         return ck
+
+    def validation():
+        nonlocal best, val_step
+        v = validate(recipe, nets["model"], val, device)
+        if valf.tell() == 0:
+            csv.writer(valf).writerow(["step", "psnr", "ssim"])
+        csv.writer(valf).writerow([step, round(v["psnr"], 4), round(v["ssim"], 5)])
+        valf.flush()
+        val_step = step
+        ck = checkpoint(v if v["psnr"] > best else None)
+        if v["psnr"] > best:
+            best = v["psnr"]
+            ck["best_val"] = {**v, "step": step}
+            save_atomic(ck, out / "best.pt")
+        log(f"validation step {step}: psnr {v['psnr']:.3f} ssim {v['ssim']:.4f} (best {best:.3f})")
 
     t_start, t_last, seen = time.time(), time.time(), 0
     logf = open(out / "train_log.csv", "a", newline="") if rank == 0 else None
@@ -414,22 +430,17 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
                 logf.flush()
                 log(" ".join(f"{k}={v}" for k, v in row.items()))
             if val is not None and step % cfg.val_every == 0:
-                v = validate(recipe, nets["model"], val, device)
-                if valf.tell() == 0:
-                    csv.writer(valf).writerow(["step", "psnr", "ssim"])
-                csv.writer(valf).writerow([step, round(v["psnr"], 4), round(v["ssim"], 5)])
-                valf.flush()
-                ck = checkpoint(v if v["psnr"] > best else None)
-                if v["psnr"] > best:
-                    best = v["psnr"]
-                    ck["best_val"] = {**v, "step": step}
-                    save_atomic(ck, out / "best.pt")
-                log(f"validation step {step}: psnr {v['psnr']:.3f} ssim {v['ssim']:.4f} (best {best:.3f})")
+                validation()
             elif step % cfg.ckpt_every == 0:
                 checkpoint()
         if cfg.time_limit_min and time.time() - t_start > cfg.time_limit_min * 60:
             break
-    checkpoint()
+    if val is not None and step >= cfg.steps and val_step != step:
+        # the last step, where a decaying schedule ends, is always a candidate for best.pt, also when
+        # --steps is no multiple of --val-every (and once, if a finished run is started again)
+        validation()
+    else:
+        checkpoint()
     if dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()

@@ -246,6 +246,21 @@ def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
         train(tiny(tmp_path / "c", photo_dir, steps=3, cnum=8, init_from=str(w)), log=lambda s: None)
 
 
+def test_the_last_step_is_always_validated(tmp_path, photo_dir):
+    """A cosine schedule ends at --steps; were that no multiple of --val-every, the weights it ends
+    on would never be a candidate for best.pt. Starting a finished run again validates nothing twice."""
+    import csv
+
+    cfg = tiny(tmp_path / "r", photo_dir, steps=3, val_every=2)
+    train(cfg, log=lambda s: None)
+    rows = lambda: [int(r["step"]) for r in csv.DictReader(open(tmp_path / "r" / "val.csv"))]
+    assert rows() == [2, 3]
+    best = load_checkpoint(tmp_path / "r" / "best.pt")
+    assert best["best_val"]["step"] in (2, 3) and load_checkpoint(tmp_path / "r" / "last.pt")["val_step"] == 3
+    train(cfg, log=lambda s: None)
+    assert rows() == [2, 3]
+
+
 def test_continued_weights_name_their_origin_by_content(tmp_path, photo_dir):
     """Continued weights are usually shipped under the name of the ones they started from, so the
     file at --init-from changes; the run, its resumes, its export, a run manifest and the model
