@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def continued_from(init: dict) -> str:
     """The weights a run started from, by content: their path may hold another file by now."""
     best = init.get("best_val") or {}
     return (f"`{init['path']}` as it was then (sha256 `{init['sha256'][:16]}...`), trained {init['step']:,} steps"
-            + (f", validation PSNR {best['psnr']:.3f}" if "psnr" in best else "")
+            + (f", validation PSNR {best['psnr']:.3f}" if math.isfinite(best.get("psnr", math.nan)) else "")
             + "; step numbers count on from there, the wall time and curve below are this run's alone")
 
 
