@@ -24,6 +24,7 @@ from .data import get_dataset
 from .errors import InputError
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .method import pair_key
+from .paths import from_repo_path
 from .protocol import PROTOCOL
 from .runner import complete, run_name
 
@@ -56,7 +57,7 @@ def choose_pairs(df: pd.DataFrame, per_bucket: int = 1, how: str = "random", see
 
 
 def _maskset(manifest: dict) -> MaskSet:
-    root = Path(manifest["config"]["masks"])
+    root = from_repo_path(manifest["config"]["masks"])
     for candidate in (root, DEFAULT_MASK_DIR):
         if (candidate / "manifest.csv").is_file():
             ms = MaskSet(candidate)

@@ -26,6 +26,7 @@ from . import registry
 from .data import get_dataset
 from .errors import InputError, MethodError
 from .method import pair_key
+from .paths import repo_path
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_bucket
 from .metrics.fid import fid_from_features, kid_from_features
 from .metrics.pixel import pixel_metrics
@@ -223,9 +224,9 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
         log(f"warning: PARTIAL RUN, {len(unavailable)} of {len(pairs)} pairs have no output from {cfg.method} and are "
             f"not scored (listed in manifest.json under skipped_pairs); bucket tables show N")
     manifest = {
-        "tool": "inpaintbench", "config": cfg.__dict__, "config_identity": cfg.identity(),
+        "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
         "protocol": PROTOCOL.as_dict(), "dataset": {**dataset.describe(), "evaluated_images": len(ids)},
-        "masks": {"id": maskset.id, "root": str(maskset.root), "manifest_sha256": maskset.manifest_sha256},
+        "masks": {"id": maskset.id, "root": repo_path(maskset.root), "manifest_sha256": maskset.manifest_sha256},
         "method": method.describe(), "metrics": suite.describe() if suite else {"deep_metrics": "off"},
         "versions": _versions(), "git_commit": _git_commit(),
         "hardware": _hardware(cfg.device), "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)",

@@ -15,6 +15,7 @@ import torch
 from inpaintbench.errors import InputError, MethodError
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
+from inpaintbench.paths import repo_path
 
 from .trainer import Recipe, upgrade_layout
 
@@ -61,16 +62,6 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
     return model.eval(), blob
 
 
-_REPO = Path(__file__).resolve().parents[1]
-
-
-def repo_path(path: Path) -> str:
-    """Weights inside this checkout by their path in the repository, so a manifest and its
-    report captions read the same in every clone; others as given."""
-    try:
-        return str(path.resolve().relative_to(_REPO))
-    except ValueError:
-        return str(path)
 
 
 _NOT_TRAINING = {"out", "data", "val_data", "loss_net_weights", "init_from", "device", "threads", "time_limit_min"}

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from inpaintbench.networks import sha256_of
-from methods.learned import repo_path
+from inpaintbench.paths import repo_path
 
 MARKER = "<!-- notes -->"
 HARDWARE = "2-core x86-64 CPU, no GPU, shared with development work and other training jobs"

@@ -1,0 +1,27 @@
+"""Paths as a run's records write them.
+
+A manifest, a report caption or a model card names files inside this checkout by their path in
+the repository, so the same run reads the same in every clone (and a committed report does not
+carry the machine it was made on); files elsewhere keep the path given.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def repo_path(path: str | Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def from_repo_path(text: str) -> Path:
+    """Inverse of repo_path: a relative path is read against the repository when it exists there
+    (it was written by repo_path), else against the working directory."""
+    p = Path(text)
+    if not p.is_absolute() and (REPO_ROOT / p).exists():
+        return REPO_ROOT / p
+    return p
