@@ -35,14 +35,25 @@ def colour_oracle(output: torch.Tensor, target: torch.Tensor, hole: torch.Tensor
     return (output - hole_colour_error(output, target, hole)[..., None, None] * hole).clamp(0, 1)
 
 
-def measure(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) -> dict[str, float]:
-    """Composite of `method` (anything with .inpaint) on gt/hole, split as the module says."""
+def composites(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) -> torch.Tensor:
+    """`method` (anything with .inpaint) on gt/hole, composited, not quantised."""
     outs = []
     with torch.no_grad():
         for i in range(0, len(gt), batch):
             g, h = gt[i : i + batch], hole[i : i + batch]
             outs.append(method.inpaint(g * (1 - h), h).float().cpu().clamp(0, 1))
-    out = torch.cat(outs) * hole + gt * (1 - hole)
+    return torch.cat(outs) * hole + gt * (1 - hole)
+
+
+def create_spec(spec: str):
+    """A method from NAME or NAME=WEIGHTS."""
+    name, _, weights = spec.partition("=")
+    return create(name, **({"weights": weights} if weights else {}))
+
+
+def measure(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) -> dict[str, float]:
+    """Composite of `method` on gt/hole, split as the module says."""
+    out = composites(method, gt, hole, batch)
     err = hole_colour_error(out, gt, hole)
     bias = ((out - gt) * hole).sum(dim=(0, 2, 3)) / hole.sum()
     return {"bias_r": float(bias[0]), "bias_g": float(bias[1]), "bias_b": float(bias[2]),
@@ -62,8 +73,7 @@ def main(argv=None):
     print("| method | bias R | bias G | bias B | hole colour error | PSNR | PSNR, colour oracle |")
     print("|---|---|---|---|---|---|---|")
     for spec in a.methods:
-        name, _, weights = spec.partition("=")
-        r = measure(create(name, **({"weights": weights} if weights else {})), gt, hole)
+        r = measure(create_spec(spec), gt, hole)
         print(f"| {spec} | {r['bias_r']:+.4f} | {r['bias_g']:+.4f} | {r['bias_b']:+.4f} | {r['hole_colour_error']:.4f} "
               f"| {r['psnr']:.2f} | {r['psnr_colour_oracle']:.2f} |")
 

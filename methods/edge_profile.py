@@ -1,0 +1,74 @@
+"""Where in the hole a method's error is: by distance from the nearest known pixel, on the
+trainers' held-out crops.
+
+Small holes are mostly edge: in the validation holes (10-60%) about 12% of hole pixels touch a
+known pixel and 29% lie within 3 px of one. A diffusion method continues the border exactly and
+is best there; a network that must also reproduce the known region (the paper's L_r is over the
+whole image) can leave a seam. This table says which part of the hole a PSNR gap comes from:
+
+    python -m methods.edge_profile rwconv biharmonic navier-stokes rwconv=OTHER.pt
+
+Bands are Euclidean distance to the nearest known pixel (scipy's distance transform of the hole),
+PSNR per band pools the squared error of all its pixels x channels (composite, not quantised).
+Written here beside methods/colour_bias.py, for the same reason: a diagnosis for training, not a
+benchmark number.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+
+import numpy as np
+import torch
+from scipy.ndimage import distance_transform_edt
+
+from methods.colour_bias import composites, create_spec
+from methods.trainer import DEFAULT_VAL_PHOTOS, TrainConfig, validation_set
+
+#: (low, high] in pixels; 1 = touching a known pixel (4- or 8-neighbour: 1 or 1.41)
+BANDS = ((0.0, 1.5), (1.5, 3.5), (3.5, 7.5), (7.5, 15.5), (15.5, math.inf))
+
+
+def band_label(lo: float, hi: float) -> str:
+    return f"> {math.ceil(lo)} px" if hi == math.inf else f"{math.ceil(lo)}-{math.floor(hi)} px"
+
+
+def distance_to_known(hole: torch.Tensor) -> torch.Tensor:
+    """(B,1,H,W): per hole pixel its distance to the nearest known pixel, 0 on known pixels."""
+    return torch.from_numpy(np.stack([distance_transform_edt(h[0].numpy() > 0.5) for h in hole]))[:, None].float()
+
+
+def profile(out: torch.Tensor, gt: torch.Tensor, hole: torch.Tensor, bands=BANDS) -> list[dict]:
+    """Per band: share of hole pixels, mse and PSNR over its pixels x channels."""
+    dist = distance_to_known(hole)
+    se = ((out - gt) ** 2).mean(1, keepdim=True)
+    rows = []
+    for lo, hi in bands:
+        sel = (dist > lo) & (dist <= hi)
+        mse = float(se[sel].mean()) if sel.any() else float("nan")
+        rows.append({"band": band_label(lo, hi), "share": float(sel.sum() / (hole > 0.5).sum()), "mse": mse,
+                     "psnr": 10 * math.log10(1 / mse) if mse > 0 else math.inf})
+    return rows
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m methods.edge_profile", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("methods", nargs="+", help="NAME or NAME=WEIGHTS")
+    p.add_argument("--val-data", nargs="+", default=list(DEFAULT_VAL_PHOTOS))
+    a = p.parse_args(argv)
+    gt, hole = validation_set(TrainConfig(val_data=a.val_data))
+    shares = profile(gt, gt, hole)
+    print(f"{len(gt)} held-out crops ({', '.join(a.val_data)}), holes 10-60%; PSNR of hole pixels by distance to the "
+          f"nearest known pixel\n")
+    print("| method | " + " | ".join(f"{r['band']} ({r['share']:.0%})" for r in shares) + " | whole hole |")
+    print("|---|" + "---|" * (len(shares) + 1))
+    for spec in a.methods:
+        out = composites(create_spec(spec), gt, hole)
+        rows = profile(out, gt, hole)
+        whole = profile(out, gt, hole, ((0.0, math.inf),))[0]
+        print(f"| {spec} | " + " | ".join(f"{r['psnr']:.2f}" for r in rows) + f" | {whole['psnr']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

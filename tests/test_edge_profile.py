@@ -1,0 +1,30 @@
+import math
+
+import pytest
+import torch
+
+from methods.edge_profile import BANDS, distance_to_known, profile
+
+
+def square_hole():
+    hole = torch.zeros(1, 1, 32, 32)
+    hole[..., 8:18, 8:18] = 1  # 10 x 10: rings at distance 1, 2, 3, 4, 5 of 36, 28, 20, 12, 4 pixels
+    return hole
+
+
+def test_distance_rings_by_hand():
+    d = distance_to_known(square_hole())
+    assert [int((d == k).sum()) for k in range(1, 6)] == [36, 28, 20, 12, 4]
+    assert d[0, 0, 0, 0] == 0 and d[0, 0, 8, 8] == 1 and d[0, 0, 12, 12] == 5
+
+
+def test_error_lands_in_its_band():
+    hole, gt = square_hole(), torch.full((1, 3, 32, 32), 0.5)
+    d = distance_to_known(hole)
+    out = gt + 0.1 * (d == 1) + 0.01 * (d >= 4)  # a seam one pixel wide, small error deep inside
+    rows = profile(out, gt, hole)
+    assert [r["share"] for r in rows] == pytest.approx([0.36, 0.48, 0.16, 0, 0])
+    assert rows[0]["psnr"] == pytest.approx(20.0)  # mse 0.01
+    assert rows[1]["mse"] == 0 and rows[1]["psnr"] == math.inf  # rings 2 and 3 are exact
+    assert rows[2]["psnr"] == pytest.approx(40.0) and math.isnan(rows[3]["mse"])
+    assert len(rows) == len(BANDS)
