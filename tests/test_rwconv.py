@@ -11,7 +11,7 @@ from PIL import Image
 
 from inpaintbench.errors import InputError
 from methods.loss_network import EfficientNetLite0Taps, VGG16Pools, load_loss_network
-from methods.rwconv.losses import gram_channels, gram_positions
+from methods.rwconv.losses import gram_channels, gram_positions, reconstruction_loss
 from methods.rwconv.method import SHIPPED, RegionWise, load_model
 from methods.rwconv.model import RegionWiseConv, RegionWiseInpainter, RWConfig
 from methods.rwconv.train import RWTrainConfig, train
@@ -112,6 +112,16 @@ def test_gram_matrices_by_hand():
     assert torch.allclose(gram_positions(f)[0], torch.tensor([[10.0, 14.0], [14.0, 20.0]]) / 2)
     # channels: c0 = (1,2), c1 = (3,4); G = <c_a, c_b> / (h w)
     assert torch.allclose(gram_channels(f)[0], torch.tensor([[5.0, 11.0], [11.0, 25.0]]) / 2)
+
+
+def test_reconstruction_loss_by_hand():
+    gt = torch.zeros(1, 3, 2, 2)
+    hole = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]]])
+    out = {"p1": torch.full((1, 3, 2, 2), 0.5), "p2": torch.full((1, 3, 2, 2), 0.25)}
+    assert reconstruction_loss(out, gt).item() == pytest.approx(0.75)  # the paper: plain means
+    assert reconstruction_loss(out, gt, two_stage=False).item() == pytest.approx(0.5)
+    # hole pixel counted 6 times, still divided by 4 pixels: (6 + 3) / 4 of each stage's error
+    assert reconstruction_loss(out, gt, True, hole, 6.0).item() == pytest.approx(0.75 * 9 / 4)
 
 
 def test_vgg16_is_used_when_its_weights_are_in_the_torch_cache(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ for caffe-VGG16 activations (0-255 BGR input). Those sums make the effective wei
 with batch size and image size, and torchvision's VGG16 or EfficientNet-Lite0 give
 activations of a different magnitude, so the numbers cannot carry over. Here every term is a
 mean:
-  L_r = mean|I_p1 - I_g| + mean|I_p2 - I_g|                (images in [-1, 1])
+  L_r = mean|I_p1 - I_g| + mean|I_p2 - I_g|                (images in [-1, 1]; hole_weight below)
   L_c = mean_ij |f_ij(I_c1) - f_ij(I_g)|,  f = F F^T / C    (pool2-level features, n x n)
   L_s = sum_p mean |G_p(I_c2) - G_p(I_g)|, G_p = F^T F / (h w)  (pool1-3, c x c)
 and lambda1, lambda2 are set (see `calibrate` in train.py and the model card) so that, for
@@ -33,10 +33,16 @@ def gram_channels(f: torch.Tensor) -> torch.Tensor:
     return torch.bmm(x, x.transpose(1, 2)) / x.shape[-1]
 
 
-def reconstruction_loss(out: dict, gt11: torch.Tensor, two_stage: bool = True) -> torch.Tensor:
-    loss = (out["p1"] - gt11).abs().mean()
+def reconstruction_loss(out: dict, gt11: torch.Tensor, two_stage: bool = True, hole: torch.Tensor | None = None,
+                        hole_weight: float = 1.0) -> torch.Tensor:
+    """Eq. (3) over the whole image, as the paper. hole_weight > 1 (not the paper) counts each hole
+    pixel that many times and is still divided by the pixel count: the paper's L_r spends most of
+    its gradient on known pixels the composite throws away (60-90% of a 10-40% hole image), and
+    methods.edge_profile shows the cost at the hole's edge."""
+    w = 1.0 if hole_weight == 1 else 1 + (hole_weight - 1) * hole
+    loss = ((out["p1"] - gt11).abs() * w).mean()
     if two_stage:
-        loss = loss + (out["p2"] - gt11).abs().mean()
+        loss = loss + ((out["p2"] - gt11).abs() * w).mean()
     return loss
 
 

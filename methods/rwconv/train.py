@@ -25,6 +25,9 @@ class RWTrainConfig(TrainConfig):
     same_stage: bool = False  # True: ablation (d), correlation and style both on the fine composite
     corr_fraction: float = 0.1  # lambda1 makes L_c this fraction of L_r at the mean-fill reference
     style_fraction: float = 0.1
+    #: 1 = the paper's L_r; w > 1 weighs hole pixels w times (see losses.reconstruction_loss). λ1, λ2
+    #: stay calibrated against the paper's L_r, so only the hole part of L_r grows
+    hole_weight: float = 1.0
 
     def model_config(self) -> RWConfig:
         return RWConfig(self.cnum, self.region_wise, self.coarse_only)
@@ -59,7 +62,7 @@ class RWRecipe(Recipe):
     def generator_losses(self, out, critics, gt, hole):
         cfg, net = self.cfg, self.loss_net
         lambdas = self.calibration["lambdas"]
-        terms = {"rec": reconstruction_loss(out, gt * 2 - 1, two_stage=not cfg.coarse_only)}
+        terms = {"rec": reconstruction_loss(out, gt * 2 - 1, not cfg.coarse_only, hole, cfg.hole_weight)}
         f_gt = net(gt)
         f_c1 = net((out["c1"] + 1) / 2)
         f_c2 = f_c1 if cfg.coarse_only else net((out["c2"] + 1) / 2)
@@ -79,7 +82,8 @@ class RWRecipe(Recipe):
         return {"width": f"cnum {blob['model_config']['cnum']} (paper: 32)",
                 "losses": f"L_r + λ1 L_c (stage-1 composite, pool2-level position Gram) + λ2 L_s (stage-2 composite, 3-level "
                           f"channel Gram); λ1 = {lam[0]:.4g}, λ2 = {lam[1]:.4g}, each term {cfg.get('corr_fraction')} / "
-                          f"{cfg.get('style_fraction')} of L_r at the mean-fill reference (methods/rwconv/losses.py)"}
+                          f"{cfg.get('style_fraction')} of L_r at the mean-fill reference (methods/rwconv/losses.py)"
+                          + (f"; hole pixels weighted {cfg['hole_weight']:g}x in L_r (not the paper)" if cfg.get("hole_weight", 1) != 1 else "")}
 
 
 def train(cfg: RWTrainConfig, log=print, on_step=None):
