@@ -30,7 +30,11 @@ BANDS = ((0.0, 1.5), (1.5, 3.5), (3.5, 7.5), (7.5, 15.5), (15.5, math.inf))
 
 
 def band_label(lo: float, hi: float) -> str:
-    return f"> {math.ceil(lo)} px" if hi == math.inf else f"{math.ceil(lo)}-{math.floor(hi)} px"
+    """In whole pixels: the nearest integer distance a band holds is floor(lo) + 1 (1.41 counts as 1)."""
+    first = math.floor(lo) + 1
+    if hi == math.inf:
+        return f"{first}+ px"
+    return f"{first} px" if first == math.floor(hi) else f"{first}-{math.floor(hi)} px"
 
 
 def distance_to_known(hole: torch.Tensor) -> torch.Tensor:

@@ -28,3 +28,4 @@ def test_error_lands_in_its_band():
     assert rows[1]["mse"] == 0 and rows[1]["psnr"] == math.inf  # rings 2 and 3 are exact
     assert rows[2]["psnr"] == pytest.approx(40.0) and math.isnan(rows[3]["mse"])
     assert len(rows) == len(BANDS)
+    assert [r["band"] for r in rows] == ["1 px", "2-3 px", "4-7 px", "8-15 px", "16+ px"]
