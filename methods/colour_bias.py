@@ -62,13 +62,19 @@ def measure(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) -> di
             "psnr_colour_oracle": float(pixel_metrics(colour_oracle(out, gt, hole), gt, hole)["psnr"].mean())}
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m methods.colour_bias", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_diagnosis_args(prog: str, doc: str, argv=None) -> tuple[argparse.Namespace, torch.Tensor, torch.Tensor]:
+    """The command line every diagnosis here shares: methods as NAME or NAME=WEIGHTS, and the
+    trainers' held-out crops (gt, hole) they are measured on."""
+    p = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("methods", nargs="+", help="NAME or NAME=WEIGHTS")
     p.add_argument("--val-data", nargs="+", default=list(DEFAULT_VAL_PHOTOS))
     a = p.parse_args(argv)
     gt, hole = validation_set(TrainConfig(val_data=a.val_data))
+    return a, gt, hole
+
+
+def main(argv=None):
+    a, gt, hole = parse_diagnosis_args("python -m methods.colour_bias", __doc__, argv)
     print(f"{len(gt)} held-out crops ({', '.join(a.val_data)}), holes 10-60%\n")
     print("| method | bias R | bias G | bias B | hole colour error | PSNR | PSNR, colour oracle |")
     print("|---|---|---|---|---|---|---|")

@@ -15,15 +15,13 @@ benchmark number.
 """
 from __future__ import annotations
 
-import argparse
 import math
 
 import numpy as np
 import torch
 from scipy.ndimage import distance_transform_edt
 
-from methods.colour_bias import composites, create_spec
-from methods.trainer import DEFAULT_VAL_PHOTOS, TrainConfig, validation_set
+from methods.colour_bias import composites, create_spec, parse_diagnosis_args
 
 #: (low, high] in pixels; 1 = touching a known pixel (4- or 8-neighbour: 1 or 1.41)
 BANDS = ((0.0, 1.5), (1.5, 3.5), (3.5, 7.5), (7.5, 15.5), (15.5, math.inf))
@@ -42,9 +40,11 @@ def distance_to_known(hole: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.stack([distance_transform_edt(h[0].numpy() > 0.5) for h in hole]))[:, None].float()
 
 
-def profile(out: torch.Tensor, gt: torch.Tensor, hole: torch.Tensor, bands=BANDS) -> list[dict]:
-    """Per band: share of hole pixels, mse and PSNR over its pixels x channels."""
-    dist = distance_to_known(hole)
+def profile(out: torch.Tensor, gt: torch.Tensor, hole: torch.Tensor, bands=BANDS,
+            dist: torch.Tensor | None = None) -> list[dict]:
+    """Per band: share of hole pixels, mse and PSNR over its pixels x channels. `dist`:
+    distance_to_known(hole), when several outputs are profiled on the same holes."""
+    dist = distance_to_known(hole) if dist is None else dist
     se = ((out - gt) ** 2).mean(1, keepdim=True)
     rows = []
     for lo, hi in bands:
@@ -56,22 +56,17 @@ def profile(out: torch.Tensor, gt: torch.Tensor, hole: torch.Tensor, bands=BANDS
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m methods.edge_profile", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("methods", nargs="+", help="NAME or NAME=WEIGHTS")
-    p.add_argument("--val-data", nargs="+", default=list(DEFAULT_VAL_PHOTOS))
-    a = p.parse_args(argv)
-    gt, hole = validation_set(TrainConfig(val_data=a.val_data))
-    shares = profile(gt, gt, hole)
+    a, gt, hole = parse_diagnosis_args("python -m methods.edge_profile", __doc__, argv)
+    dist = distance_to_known(hole)
+    shares = profile(gt, gt, hole, BANDS, dist)
     print(f"{len(gt)} held-out crops ({', '.join(a.val_data)}), holes 10-60%; PSNR of hole pixels by distance to the "
           f"nearest known pixel\n")
     print("| method | " + " | ".join(f"{r['band']} ({r['share']:.0%})" for r in shares) + " | whole hole |")
     print("|---|" + "---|" * (len(shares) + 1))
     for spec in a.methods:
-        out = composites(create_spec(spec), gt, hole)
-        rows = profile(out, gt, hole)
-        whole = profile(out, gt, hole, ((0.0, math.inf),))[0]
-        print(f"| {spec} | " + " | ".join(f"{r['psnr']:.2f}" for r in rows) + f" | {whole['psnr']:.2f} |")
+        # the last band, (0, inf], is the whole hole
+        rows = profile(composites(create_spec(spec), gt, hole), gt, hole, BANDS + ((0.0, math.inf),), dist)
+        print(f"| {spec} | " + " | ".join(f"{r['psnr']:.2f}" for r in rows) + " |")
 
 
 if __name__ == "__main__":

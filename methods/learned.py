@@ -62,8 +62,6 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
     return model.eval(), blob
 
 
-
-
 _NOT_TRAINING = {"out", "data", "val_data", "loss_net_weights", "init_from", "device", "threads", "time_limit_min"}
 
 
