@@ -61,6 +61,15 @@ def steps_run(log: list[dict], blob: dict) -> str:
     return f"steps {start + 1:,}-{last:,}" if start else f"{last} steps"
 
 
+def arithmetic(cfg: dict) -> str:
+    """What --precision meant for the run; configs from before that setting carry `amp` and meant "auto"."""
+    from methods.trainer import autocast_enabled
+
+    precision = cfg.get("precision", "auto" if cfg.get("amp", True) else "fp32")
+    bf16 = autocast_enabled(precision, torch.device("cuda" if str(cfg.get("device", "cpu")).startswith("cuda") else "cpu"))
+    return "bf16 autocast (weights, optimiser state and validation fp32)" if bf16 else "fp32"
+
+
 def _recipe(method: str):
     eps = {ep.name: ep for ep in entry_points(group="inpaintbench.methods")}
     return eps[method].load().recipe
@@ -92,6 +101,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
                          f"{', '.join(photo_name(d) for d in cfg['data'])}. None is in the demo evaluation set.",
         "validation data": f"held-out photos {', '.join(photo_name(d) for d in cfg['val_data'])}: 4 crops each at {cfg['val_size']} px x 5 holes (buckets 10-20% ... 50-60%)",
         "hardware": hardware,
+        "arithmetic": arithmetic(cfg),
         "wall time": f"{wall_h:.2f} h for {steps_run(log, blob)}"
                      + (f" in {pieces} resumed pieces (steps after a piece's last checkpoint were redone)" if pieces > 1 else ""),
         "seed": str(cfg["seed"]),

@@ -1,4 +1,4 @@
-from methods.model_card import wall_hours
+from methods.model_card import arithmetic, wall_hours
 
 
 def test_wall_time_adds_the_pieces_of_a_resumed_run():
@@ -8,3 +8,12 @@ def test_wall_time_adds_the_pieces_of_a_resumed_run():
     assert pieces == 3
     assert abs(hours * 3600 - 52) < 1e-9
     assert wall_hours([]) == (0.0, 0)
+
+
+def test_arithmetic_row_reads_precision_and_older_configs():
+    assert arithmetic({"precision": "bf16", "device": "cpu"}).startswith("bf16 autocast")
+    assert arithmetic({"precision": "fp32", "device": "cuda"}) == "fp32"
+    # configs written before --precision existed: bf16 autocast ran on CUDA only
+    assert arithmetic({"amp": True, "device": "cuda"}).startswith("bf16 autocast")
+    assert arithmetic({"amp": True, "device": "cpu"}) == "fp32"
+    assert arithmetic({"amp": False, "device": "cuda"}) == "fp32"

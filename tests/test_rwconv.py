@@ -176,6 +176,25 @@ def test_training_resumes_exactly(tmp_path, photo_dir):
         train(tiny(tmp_path / "split", photo_dir, cnum=8, steps=5), log=lambda s: None)
 
 
+def test_bf16_precision_autocasts_on_cpu_and_keeps_fp32_weights(tmp_path, photo_dir):
+    """--precision bf16 must really autocast on a CPU (the weights then differ from an fp32 run of
+    the same crops, by little), while the weights and optimiser state stay fp32."""
+    runs = {}
+    for p in ("fp32", "bf16"):
+        train(tiny(tmp_path / p, photo_dir, steps=2, val_every=0, precision=p), log=lambda s: None)
+        runs[p] = load_checkpoint(tmp_path / p / "last.pt")
+    a, b = runs["fp32"]["nets"]["model"], runs["bf16"]["nets"]["model"]
+    assert all(v.dtype == torch.float32 for v in b.values())
+    assert runs["bf16"]["optims"]["model"]["state"][0]["exp_avg"].dtype == torch.float32
+    torch.manual_seed(0)  # the trainer seeds, then builds the model: this is both runs' start
+    init = RegionWiseInpainter(RWConfig(cnum=4)).state_dict()
+    moved = sum(float((a[k] - init[k]).abs().sum()) for k in a)
+    diff = sum(float((a[k] - b[k]).abs().sum()) for k in a)
+    assert 0 < diff < 0.5 * moved, (diff, moved)
+    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
+        train(tiny(tmp_path / "bad", photo_dir, precision="fp8"), log=lambda s: None)
+
+
 def test_channel_shuffle_permutes_colours_of_the_same_crops_and_holes(photo_dir):
     from methods.trainer import PhotoPool, make_batch
 
