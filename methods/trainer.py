@@ -56,35 +56,35 @@ class TrainConfig:
     """Settings every method shares: data, budget, optimiser, hardware. A method subclasses it
     with its own model and loss settings."""
 
-    out: str = ""
-    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))
-    val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))
-    steps: int = 20000
-    batch_size: int = 8
-    crop: int = 128
-    val_size: int = 256
-    lr: float = 1e-4
+    out: str = ""  # run folder (checkpoints, logs); default train_runs/<method>
+    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files or folders
+    val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))  # held-out photos for validation
+    steps: int = 20000  # total optimiser steps, counted from 0 also after --init-from
+    batch_size: int = 8  # images per step, over all processes
+    crop: int = 128  # training crop side in pixels
+    val_size: int = 256  # validation crop side in pixels
+    lr: float = 1e-4  # Adam learning rate (the peak, with a schedule)
     #: "constant" (the paper) or "cosine": lr * (1 + cos(pi * step / steps)) / 2, a function of the
     #: step (not of the optimiser state) so a resumed run follows the curve it would have uninterrupted;
     #: raising --steps on resume stretches what is left of the curve
     lr_schedule: str = "constant"
-    betas: tuple = (0.5, 0.9)
-    max_hole_pct: int = 40  # holes of 0-40%, as the paper trains
+    betas: tuple = (0.5, 0.9)  # Adam betas
+    max_hole_pct: int = 40  # holes drawn from the buckets up to this percentage (40: 0-40%, as the paper trains)
     #: permute each crop's RGB channels at random: a few photos of one palette (the wallpapers are
     #: mostly green and warm) otherwise teach a colour prior the model fills holes with instead of
     #: the colours around them; under the 6 permutations every channel has the same mean
     shuffle_channels: bool = False
-    seed: int = 0
-    device: str = "cpu"
+    seed: int = 0  # crops, holes and initial weights follow from it
+    device: str = "cpu"  # cpu, cuda or cuda:N
     #: "auto": bf16 autocast on CUDA, fp32 on CPU; "bf16": bf16 autocast on any device (a CPU with
     #: native bf16 instructions, e.g. avx512_bf16 or AMX, trains ~1.5x faster); "fp32": no autocast.
     #: Weights, optimiser state and validation stay fp32 in every case
     precision: str = "auto"
-    loss_net: str = "auto"
-    loss_net_weights: str | None = None
-    val_every: int = 250
-    ckpt_every: int = 100
-    threads: int = 0
+    loss_net: str = "auto"  # feature network of the losses: auto (VGG16 if cached, else EfficientNet-Lite0), vgg16, efficientnet-lite0
+    loss_net_weights: str | None = None  # a file with the loss network's weights instead of the cache
+    val_every: int = 250  # validate (and keep best.pt) every N steps; 0 = never
+    ckpt_every: int = 100  # write last.pt every N steps
+    threads: int = 0  # torch CPU threads; 0 = torch's default
     time_limit_min: float = 0.0  # stop (with a checkpoint) after this long; 0 = no limit
     init_from: str | None = None  # shipped fp16 weights to continue from when OUT has no last.pt (fresh optimiser state)
 
@@ -457,19 +457,48 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     return last
 
 
+def field_help(config_cls: type) -> dict[str, str]:
+    """Each setting's comment in its dataclass (a trailing `# ...` or the `#:` lines above it), so
+    --help says what the source says without a second copy to keep in step."""
+    import inspect
+    import re
+
+    docs: dict[str, str] = {}
+    for cls in reversed(config_cls.__mro__):
+        if cls is object or not hasattr(cls, "__dataclass_fields__"):
+            continue
+        above: list[str] = []
+        for line in inspect.getsource(cls).splitlines():
+            text = line.strip()
+            if text.startswith("#:"):
+                above.append(text[2:].strip())
+                continue
+            m = re.match(r"(\w+): [^=]+=.*?(?:  # (.*))?$", text)
+            if m:
+                doc = " ".join(above + ([m.group(2)] if m.group(2) else []))
+                if doc:
+                    docs[m.group(1)] = doc
+            above = []
+    return docs
+
+
 def main(recipe_cls: type[Recipe], argv=None):
     """Command line for a recipe: every field of its Config becomes an option."""
     p = argparse.ArgumentParser(prog=f"python -m methods.{recipe_cls.name}.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    docs = field_help(recipe_cls.Config)
     for f in fields(recipe_cls.Config):
         default = f.default if f.default_factory is field().default_factory else f.default_factory()
         name = "--" + f.name.replace("_", "-")
+        doc = docs.get(f.name, "").replace("%", "%%")
         if isinstance(default, bool):
-            p.add_argument(name, action=argparse.BooleanOptionalAction, default=default)
+            p.add_argument(name, action=argparse.BooleanOptionalAction, default=default, help=doc)
         elif isinstance(default, (list, tuple)):
-            p.add_argument(name, nargs="+", type=type(default[0]) if default else str, default=default)
+            p.add_argument(name, nargs="+", type=type(default[0]) if default else str, default=default,
+                           help=doc + (f" (default: {' '.join(map(str, default))})" if len(default) < 4 else " (default: Debian wallpaper photos)"))
         else:
-            p.add_argument(name, type=type(default) if default is not None else str, default=default)
+            p.add_argument(name, type=type(default) if default is not None else str, default=default,
+                           help=doc + (" (default: %(default)s)" if default not in (None, "") else ""))
     p.add_argument("--export", help="write the best checkpoint as fp16 shipping weights to this path and exit")
     a = vars(p.parse_args(argv))
     export = a.pop("export")

@@ -328,3 +328,19 @@ def test_forward_flops_match_the_paper_scale():
             model(x, hole)
     # REFERENCE.md: SINet 47.7 GMAC + GPNet 14.1 GMAC = about 124 GFLOP per 256x256 image
     assert fc.get_total_flops() / 1e9 == pytest.approx(123.6, rel=0.01)
+
+
+def test_trainer_help_shows_each_settings_comment(capsys):
+    from methods.gated.train import GatedRecipe
+    from methods.trainer import field_help, main
+
+    docs = field_help(RWTrainConfig)
+    assert docs["crop"] == "training crop side in pixels"
+    assert docs["lr_schedule"].startswith('"constant" (the paper) or "cosine"')  # `#:` lines above the field
+    assert docs["cnum"].startswith("channel width")  # the subclass's own settings too
+    assert "lr" in field_help(GatedRecipe.Config)  # a subclass that overrides lr keeps the base comment
+    with pytest.raises(SystemExit):
+        main(GatedRecipe, ["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--crop CROP training crop side in pixels (default: 128)" in out
+    assert "SN-PatchGAN width (default: 64)" in out

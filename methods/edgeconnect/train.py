@@ -32,9 +32,9 @@ WEIGHTS = {"l1": 1.0, "adv": 0.1, "content": 0.1, "style": 250.0, "fm": 10.0}
 
 @dataclass
 class EdgeConnectTrainConfig(TrainConfig):
-    width: int = 64
-    blocks: int = 8
-    sigma: float = 2.0
+    width: int = 64  # channels of the first conv; 64 = the paper
+    blocks: int = 8  # residual blocks of each generator
+    sigma: float = 2.0  # Canny's Gaussian for the edge maps
     lr: float = 1e-4
     betas: tuple = (0.0, 0.9)
     feature_fraction: float = 0.1  # used only when the loss network is not VGG

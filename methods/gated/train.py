@@ -22,11 +22,11 @@ from .model import GatedConfig, GatedInpainter, SNPatchGAN
 
 @dataclass
 class GatedTrainConfig(TrainConfig):
-    cnum: int = 48
-    attention: bool = True
-    dis_cnum: int = 64
-    l1_alpha: float = 1.0
-    gan_alpha: float = 1.0
+    cnum: int = 48  # generator width; 48 = the paper
+    attention: bool = True  # the contextual attention branch of the fine stage
+    dis_cnum: int = 64  # SN-PatchGAN width
+    l1_alpha: float = 1.0  # weight of the l1 term of both stages
+    gan_alpha: float = 1.0  # weight of the generator's hinge GAN term
     lr: float = 1e-4
     betas: tuple = (0.5, 0.999)
 

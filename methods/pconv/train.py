@@ -33,8 +33,8 @@ WEIGHTS = {"valid": 1.0, "hole": 6.0, "perceptual": 0.05, "style": 120.0, "tv": 
 
 @dataclass
 class PConvTrainConfig(TrainConfig):
-    width: int = 64
-    layers: int = 7
+    width: int = 64  # channels of the first layer; 64 = the paper
+    layers: int = 7  # encoder depth; crops must be multiples of 2**layers
     lr: float = 2e-4
     betas: tuple = (0.9, 0.999)
     freeze_encoder_bn: bool = False  # the paper's fine-tuning phase (lr 5e-5)

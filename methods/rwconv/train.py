@@ -18,13 +18,13 @@ from .model import RegionWiseInpainter, RWConfig
 
 @dataclass
 class RWTrainConfig(TrainConfig):
-    cnum: int = 32
-    region_wise: bool = True  # False: ablation (b)
-    coarse_only: bool = False  # True: ablation (e)
-    correlation: bool = True  # False: ablation (c)
-    same_stage: bool = False  # True: ablation (d), correlation and style both on the fine composite
+    cnum: int = 32  # channel width of both stages; 32 = the paper
+    region_wise: bool = True  # region-wise convolutions in SINet's decoder; off = ablation (b), standard convolutions
+    coarse_only: bool = False  # ablation (e): SINet alone, no fine stage
+    correlation: bool = True  # the non-local correlation loss; off = ablation (c)
+    same_stage: bool = False  # ablation (d): correlation and style loss both on the fine composite
     corr_fraction: float = 0.1  # lambda1 makes L_c this fraction of L_r at the mean-fill reference
-    style_fraction: float = 0.1
+    style_fraction: float = 0.1  # lambda2 makes L_s this fraction of L_r at the mean-fill reference
     #: 1 = the paper's L_r; w > 1 weighs hole pixels w times (see losses.reconstruction_loss). λ1, λ2
     #: stay calibrated against the paper's L_r, so only the hole part of L_r grows
     hole_weight: float = 1.0
