@@ -98,9 +98,12 @@ class LearnedMethod(InpaintingMethod):
                 # weights continued from others say which, by sha256 (the path may since hold another file)
                 **({"continued_from": self.meta["init_from"]} if self.meta.get("init_from") else {})}
 
-    def benchmark_training(self, device: str = "cpu", batch: int = 8, crop: int = 256, steps: int = 2) -> dict:
-        """Seconds per training step at this width: forward, every loss (critics included), backward, Adam."""
+    def benchmark_training(self, device: str = "cpu", batch: int = 8, crop: int = 256, steps: int = 2, precision: str = "fp32") -> dict:
+        """Seconds per training step at this width: forward, every loss (critics included), backward, Adam;
+        `precision` as the trainer's (bf16: autocast, fp32 weights)."""
         import time
+
+        from .trainer import autocast_enabled
 
         from .loss_network import load_loss_network
 
@@ -116,21 +119,24 @@ class LearnedMethod(InpaintingMethod):
         opts = [torch.optim.Adam(n.parameters(), 1e-4) for n in [model, *critics.values()]]
         x, hole = torch.rand(batch, 3, crop, crop, device=device), torch.zeros(batch, 1, crop, crop, device=device)
         hole[..., crop // 4 : crop // 2, crop // 4 : 3 * crop // 4] = 1
-        times = []
+        times, amp = [], autocast_enabled(precision, torch.device(device))
         for _ in range(steps + 1):
             t0 = time.perf_counter()
-            out = recipe.forward(model, x, hole)
-            loss = recipe.generator_losses(out, critics, x, hole)["total"]
-            if critics:
-                loss = loss + recipe.critic_losses(critics, {k: v.detach() for k, v in out.items()}, x, hole)["total"]
+            with torch.autocast(torch.device(device).type, torch.bfloat16, enabled=amp):
+                out = recipe.forward(model, x, hole)
+                loss = recipe.generator_losses(out, critics, x, hole)["total"]
+                if critics:
+                    loss = loss + recipe.critic_losses(critics, {k: v.detach() for k, v in out.items()}, x, hole)["total"]
             for o in opts:
                 o.zero_grad()
             loss.backward()
             for o in opts:
                 o.step()
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
             times.append(time.perf_counter() - t0)
         s = min(times[1:])
-        return {"batch": batch, "crop": crop, "loss_network": recipe.loss_net.name if recipe.loss_net else None,
+        return {"batch": batch, "crop": crop, "precision": "bf16 autocast" if amp else "fp32", "loss_network": recipe.loss_net.name if recipe.loss_net else None,
                 "critics": sorted(critics), "seconds_per_step": s, "images_per_s": batch / s}
 
     def benchmark_gpu(self, batch: int = 64) -> dict:
