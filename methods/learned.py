@@ -103,9 +103,8 @@ class LearnedMethod(InpaintingMethod):
         `precision` as the trainer's (bf16: autocast, fp32 weights)."""
         import time
 
-        from .trainer import autocast_enabled
-
         from .loss_network import load_loss_network
+        from .trainer import autocast_enabled
 
         recipe = self.recipe(self.recipe.Config(crop=crop, batch_size=batch))
         model = self.recipe.build_model(self.meta["model_config"]).to(device).train()
@@ -119,10 +118,11 @@ class LearnedMethod(InpaintingMethod):
         opts = [torch.optim.Adam(n.parameters(), 1e-4) for n in [model, *critics.values()]]
         x, hole = torch.rand(batch, 3, crop, crop, device=device), torch.zeros(batch, 1, crop, crop, device=device)
         hole[..., crop // 4 : crop // 2, crop // 4 : 3 * crop // 4] = 1
-        times, amp = [], autocast_enabled(precision, torch.device(device))
+        dev = torch.device(device)
+        times, amp = [], autocast_enabled(precision, dev)
         for _ in range(steps + 1):
             t0 = time.perf_counter()
-            with torch.autocast(torch.device(device).type, torch.bfloat16, enabled=amp):
+            with torch.autocast(dev.type, torch.bfloat16, enabled=amp):
                 out = recipe.forward(model, x, hole)
                 loss = recipe.generator_losses(out, critics, x, hole)["total"]
                 if critics:
@@ -132,7 +132,7 @@ class LearnedMethod(InpaintingMethod):
             loss.backward()
             for o in opts:
                 o.step()
-            if device.startswith("cuda"):
+            if dev.type == "cuda":
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - t0)
         s = min(times[1:])

@@ -18,6 +18,7 @@ import torch
 
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
+from methods.trainer import autocast_enabled
 
 MARKER = "<!-- notes -->"
 HARDWARE = "2-core x86-64 CPU, no GPU, shared with development work and other training jobs"
@@ -63,10 +64,8 @@ def steps_run(log: list[dict], blob: dict) -> str:
 
 def arithmetic(cfg: dict) -> str:
     """What --precision meant for the run; configs from before that setting carry `amp` and meant "auto"."""
-    from methods.trainer import autocast_enabled
-
     precision = cfg.get("precision", "auto" if cfg.get("amp", True) else "fp32")
-    bf16 = autocast_enabled(precision, torch.device("cuda" if str(cfg.get("device", "cpu")).startswith("cuda") else "cpu"))
+    bf16 = autocast_enabled(precision, torch.device(cfg.get("device", "cpu")))
     return "bf16 autocast (weights, optimiser state and validation fp32)" if bf16 else "fp32"
 
 

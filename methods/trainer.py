@@ -57,8 +57,8 @@ class TrainConfig:
     with its own model and loss settings."""
 
     out: str = ""  # run folder (checkpoints, logs); default train_runs/<method>
-    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files or folders
-    val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))  # held-out photos for validation
+    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files or folders (default: 18 Debian wallpaper photos, listed in methods/trainer.py)
+    val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))  # held-out photos for validation (default: 3 other Debian wallpaper photos, listed in methods/trainer.py)
     steps: int = 20000  # total optimiser steps, counted from 0 also after --init-from
     batch_size: int = 8  # images per step, over all processes
     crop: int = 128  # training crop side in pixels
@@ -493,9 +493,9 @@ def main(recipe_cls: type[Recipe], argv=None):
         doc = docs.get(f.name, "").replace("%", "%%")
         if isinstance(default, bool):
             p.add_argument(name, action=argparse.BooleanOptionalAction, default=default, help=doc)
-        elif isinstance(default, (list, tuple)):
+        elif isinstance(default, (list, tuple)):  # a list default (photo paths) is described in its comment
             p.add_argument(name, nargs="+", type=type(default[0]) if default else str, default=default,
-                           help=doc + (f" (default: {' '.join(map(str, default))})" if len(default) < 4 else " (default: Debian wallpaper photos)"))
+                           help=doc + (f" (default: {' '.join(map(str, default))})" if isinstance(default, tuple) else ""))
         else:
             p.add_argument(name, type=type(default) if default is not None else str, default=default,
                            help=doc + (" (default: %(default)s)" if default not in (None, "") else ""))
