@@ -142,17 +142,8 @@ def bench_metrics(out: Path, n: int = 96, memory_sizes=(100, 1000), workdir: Pat
     return result
 
 
-def bench_method(name: str, out: Path, weights: str | None = None, repeats: int = 3, log=print) -> dict:
-    from torch.utils.flop_counter import FlopCounterMode
-
-    method = registry.create(name, device="cpu", weights=weights)
-    result = {"method": method.describe(), "environment": _env(), "cpu": {}}
-    x, hole = torch.rand(8, 3, 256, 256), torch.zeros(8, 1, 256, 256)
-    hole[..., 64:160, 48:200] = 1
-    with torch.no_grad(), FlopCounterMode(display=False) as fc:
-        method.inpaint(x[:1] * (1 - hole[:1]), hole[:1])
-    flops = fc.get_total_flops()
-    result["flops_per_image_forward"] = flops
+def _bench_cpu(name, method, x, hole, flops, repeats, log) -> dict:
+    r = {}
     for b in (1, 8):
         method.inpaint(x[:b] * (1 - hole[:b]), hole[:b])  # warm-up
         times = []
@@ -161,26 +152,42 @@ def bench_method(name: str, out: Path, weights: str | None = None, repeats: int 
             method.inpaint(x[:b] * (1 - hole[:b]), hole[:b])
             times.append(time.perf_counter() - t0)
         per_image = min(times) / b
-        result["cpu"][f"batch{b}"] = {"seconds_per_image": per_image, "images_per_s": 1 / per_image,
-                                     "achieved_gflop_per_s": flops / per_image / 1e9 if flops else None}
+        r[f"batch{b}"] = {"seconds_per_image": per_image, "images_per_s": 1 / per_image,
+                          "achieved_gflop_per_s": flops / per_image / 1e9 if flops else None}
         log(f"{name} cpu batch {b}: {per_image * 1000:.1f} ms/image")
-    result["cpu"]["note"] = CPU_PEAK_NOTE
+    r["note"] = CPU_PEAK_NOTE
     if hasattr(method, "benchmark_training"):
-        result["cpu"]["training"] = method.benchmark_training("cpu")
+        r["training"] = method.benchmark_training("cpu")
         # what `inpaintbench train --precision bf16` gains on a CPU with native bf16 (the numbers say if it does)
-        result["cpu"]["training_bf16"] = method.benchmark_training("cpu", precision="bf16")
-        log(f"{name} cpu training at 256 px, batch 8: {result['cpu']['training']['images_per_s']:.2f} images/s fp32, "
-            f"{result['cpu']['training_bf16']['images_per_s']:.2f} bf16 autocast")
+        r["training_bf16"] = method.benchmark_training("cpu", precision="bf16")
+        log(f"{name} cpu training at 256 px, batch 8: {r['training']['images_per_s']:.2f} images/s fp32, "
+            f"{r['training_bf16']['images_per_s']:.2f} bf16 autocast")
+    return r
+
+
+def bench_method(name: str, out: Path, weights: str | None = None, repeats: int = 3, cpu: bool = True, log=print) -> dict:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    method = registry.create(name, device="cpu", weights=weights)
+    result = {"method": method.describe(), "environment": _env()}
+    x, hole = torch.rand(8, 3, 256, 256), torch.zeros(8, 1, 256, 256)
+    hole[..., 64:160, 48:200] = 1
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        method.inpaint(x[:1] * (1 - hole[:1]), hole[:1])
+    flops = fc.get_total_flops()
+    result["flops_per_image_forward"] = flops
+    if cpu:
+        result["cpu"] = _bench_cpu(name, method, x, hole, flops, repeats, log)
     if torch.cuda.is_available() and hasattr(method, "benchmark_gpu"):
         g = method.benchmark_gpu(batch=64)
         peak = next((v for k, v in GPU_PEAK_BF16.items() if k in torch.cuda.get_device_name()), None)
         if peak and flops:
             g["fraction_of_bf16_peak"] = flops * g["images_per_s"] / peak
+        log(f"{name} gpu inference, batch 64 bf16 channels_last: {g['images_per_s']:.0f} images/s")
         if hasattr(method, "benchmark_training"):
             g["training"] = method.benchmark_training("cuda", batch=32, precision="bf16", steps=5)
+            log(f"{name} gpu training at 256 px, batch 32 bf16: {g['training']['images_per_s']:.0f} images/s")
         result["gpu"] = g
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str))
     return result
-
-

@@ -211,6 +211,7 @@ def bench(
     pairs: int = typer.Option(96, help="metrics: (image, mask) pairs for the speed comparison."),
     memory_sizes: List[int] = typer.Option([100, 1000], help="metrics: pair counts for the peak-memory runs."),
     weights: Optional[str] = typer.Option(None, help="method: weights file."),
+    cpu: bool = typer.Option(True, help="method: also time the CPU (--no-cpu on a GPU machine times the GPU alone)."),
 ):
     """Speed/memory benchmarks written as JSON under reports/bench/ (not tests)."""
     from .bench import bench_method, bench_metrics
@@ -219,7 +220,7 @@ def bench(
     if target == "metrics":
         r = bench_metrics(out, pairs, tuple(memory_sizes), log=console.print)
     else:
-        r = bench_method(target, out, weights, log=console.print)
+        r = bench_method(target, out, weights, cpu=cpu, log=console.print)
     console.print(f"wrote {out}")
     return r
 

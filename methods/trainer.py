@@ -85,6 +85,9 @@ class TrainConfig:
     val_every: int = 250  # validate (and keep best.pt) every N steps; 0 = never
     ckpt_every: int = 100  # write last.pt every N steps
     threads: int = 0  # torch CPU threads; 0 = torch's default
+    #: processes that cut crops and draw holes ahead of the step (0: in the training process). Each
+    #: step's batch follows from (seed, rank, step) alone, so any number gives the same batches
+    workers: int = 0
     time_limit_min: float = 0.0  # stop (with a checkpoint) after this long; 0 = no limit
     init_from: str | None = None  # shipped fp16 weights to continue from when OUT has no last.pt (fresh optimiser state)
 
@@ -213,6 +216,26 @@ def make_batch(pool: PhotoPool, rng, cfg: TrainConfig, n: int, size: int) -> tup
     if cfg.shuffle_channels:  # drawn last, so crops and holes are the ones an unshuffled run gets
         imgs = np.stack([img[..., rng.permutation(3)] for img in imgs])
     return (torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 255, torch.from_numpy(holes)[:, None].float())
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """The batch of optimiser step `i`, indexed by step so that a DataLoader's worker processes
+    can build batches ahead in any order and a resumed run picks up at its own step."""
+
+    def __init__(self, pool: PhotoPool, cfg: TrainConfig, rank: int, n: int):
+        self.pool, self.cfg, self.rank, self.n = pool, cfg, rank, n
+
+    def __len__(self):
+        return self.cfg.steps
+
+    def __getitem__(self, step: int):
+        return make_batch(self.pool, np.random.default_rng([self.cfg.seed, self.rank, step]), self.cfg, self.n, self.cfg.crop)
+
+
+def step_batches(pool: PhotoPool, cfg: TrainConfig, rank: int, n: int, first_step: int, pin: bool = False):
+    """Batches for steps first_step, first_step + 1, ... up to cfg.steps."""
+    return iter(torch.utils.data.DataLoader(StepBatches(pool, cfg, rank, n), batch_size=None, sampler=range(first_step, cfg.steps),
+                                            num_workers=cfg.workers, pin_memory=pin, prefetch_factor=4 if cfg.workers else None))
 
 
 def validation_set(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
@@ -396,13 +419,13 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     logf = open(out / "train_log.csv", "a", newline="") if rank == 0 else None
     valf = open(out / "val.csv", "a", newline="") if rank == 0 else None
     lr_factor(cfg, step)  # an unknown schedule fails before the first step, not after it
+    batches = step_batches(pool, cfg, rank, per_rank, step, pin=device.type == "cuda")
     while step < cfg.steps:
         for k, o in opts.items():
             for g in o.param_groups:
                 g["lr"] = cfg.lr * (1 if k == "model" else recipe.critic_lr_ratio) * lr_factor(cfg, step)
-        rng = np.random.default_rng([cfg.seed, rank, step])
-        gt, hole = make_batch(pool, rng, cfg, per_rank, cfg.crop)
-        gt, hole = gt.to(device), hole.to(device)
+        gt, hole = next(batches)
+        gt, hole = gt.to(device, non_blocking=True), hole.to(device, non_blocking=True)
         with torch.autocast(device.type, torch.bfloat16, enabled=amp):
             outputs = recipe.forward(wrapped["model"], gt, hole)
         terms = {}

@@ -154,7 +154,8 @@ def tiny(out, photo_dir, **kw):
 
 def test_training_resumes_exactly(tmp_path, photo_dir):
     """Killed during step 3 (after step 2's checkpoint), resumed; with a cosine schedule, so the
-    learning rate after the resume must also be the uninterrupted one."""
+    learning rate after the resume must also be the uninterrupted one. The resumed half builds its
+    batches in 2 worker processes, the straight run in-process: the weights must still be equal."""
     train(tiny(tmp_path / "straight", photo_dir, lr_schedule="cosine"), log=lambda s: None)
 
     def kill(step, total, terms):
@@ -163,7 +164,7 @@ def test_training_resumes_exactly(tmp_path, photo_dir):
     with pytest.raises(KeyboardInterrupt):
         train(tiny(tmp_path / "split", photo_dir, lr_schedule="cosine"), log=lambda s: None, on_step=kill)
     assert load_checkpoint(tmp_path / "split" / "last.pt")["step"] == 2
-    train(tiny(tmp_path / "split", photo_dir, lr_schedule="cosine"), log=lambda s: None)
+    train(tiny(tmp_path / "split", photo_dir, lr_schedule="cosine", workers=2), log=lambda s: None)
     a, b = load_checkpoint(tmp_path / "straight" / "last.pt"), load_checkpoint(tmp_path / "split" / "last.pt")
     assert a["step"] == b["step"] == 4
     # the 4th step ran after 3 of 4 steps: lr * (1 + cos(3 pi / 4)) / 2
@@ -208,6 +209,19 @@ def test_channel_shuffle_permutes_colours_of_the_same_crops_and_holes(photo_dir)
         assert match, "a shuffled crop is not a channel permutation of the plain one"
         perms.append(tuple(match[0]))
     assert len(set(perms)) > 3  # 24 draws of 6 permutations
+
+
+def test_worker_processes_build_the_same_batches_as_the_training_process(photo_dir):
+    from methods.trainer import PhotoPool, make_batch, step_batches
+
+    pool = PhotoPool([str(photo_dir)])
+    cfg = RWTrainConfig(steps=9, crop=64, workers=2, shuffle_channels=True)
+    got = list(step_batches(pool, cfg, rank=1, n=3, first_step=5))
+    assert len(got) == 4  # steps 5-8
+    for step, (gt, hole) in zip(range(5, 9), got):
+        ref_gt, ref_hole = make_batch(pool, np.random.default_rng([cfg.seed, 1, step]), cfg, 3, 64)
+        assert torch.equal(gt, ref_gt) and torch.equal(hole, ref_hole), step
+    assert not torch.equal(got[0][0], got[1][0])
 
 
 def test_lr_schedules_by_hand():
