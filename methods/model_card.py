@@ -35,17 +35,20 @@ def card_path(method: str, weights: Path) -> Path:
     return weights.with_name("MODEL_CARD.md" if weights.stem == method else f"{weights.stem}.MODEL_CARD.md")
 
 
-def wall_hours(log: list[dict]) -> tuple[float, int]:
-    """Wall time of a run from its train_log rows and how many pieces it ran in: each resume
-    restarts wall_s at zero and appends, so the total is the sum of each piece's last wall_s."""
-    total, pieces, prev = 0.0, 0, None
+def wall_hours(log: list[dict]) -> tuple[float, int, bool]:
+    """Wall time of a run from its train_log rows, how many pieces it ran in, and whether a piece
+    redid steps (a killed piece restarts at its last checkpoint; one stopped by its time limit
+    checkpoints where it stops): each resume restarts wall_s at zero and appends, so the total is
+    the sum of each piece's last wall_s."""
+    total, pieces, prev, prev_step, redone = 0.0, 0, None, None, False
     for r in log:
-        w = float(r["wall_s"])
+        w, step = float(r["wall_s"]), int(r["step"])
         if prev is None or w < prev:
             pieces += 1
             total += prev or 0.0
-        prev = w
-    return (total + (prev or 0.0)) / 3600, pieces
+            redone |= prev_step is not None and step <= prev_step
+        prev, prev_step = w, step
+    return (total + (prev or 0.0)) / 3600, pieces, redone
 
 
 def continued_from(init: dict) -> str:
@@ -69,6 +72,28 @@ def arithmetic(cfg: dict) -> str:
     return "bf16 autocast (weights, optimiser state and validation fp32)" if bf16 else "fp32"
 
 
+def _flag(name: str, v) -> str:
+    flag = f"--{name.replace('_', '-')}"
+    if isinstance(v, bool):
+        return flag if v else f"--no-{flag[2:]}"
+    return f"{flag} {' '.join(map(str, v))}" if isinstance(v, (list, tuple)) else f"{flag} {v}"
+
+
+def _flags(recipe, cfg: dict) -> str:
+    """The command-line flags that set `cfg` where it differs from the recipe's defaults."""
+    from dataclasses import MISSING, fields
+
+    skip = {"out", "data", "val_data", "init_from", "threads", "time_limit_min", "device"}
+    flags = []
+    for f in fields(recipe.Config):
+        default = f.default if f.default is not MISSING else f.default_factory()
+        v = cfg.get(f.name, default)
+        if f.name in skip or v == default or (isinstance(default, tuple) and tuple(v) == default):
+            continue
+        flags.append(_flag(f.name, v))
+    return " ".join(flags)
+
+
 def _recipe(method: str):
     eps = {ep.name: ep for ep in entry_points(group="inpaintbench.methods")}
     return eps[method].load().recipe
@@ -81,7 +106,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
     n_params = sum(v.numel() for k, v in blob["state_dict"].items() if not k.endswith(("weight_u", "weight_v")))
     val = list(csv.DictReader(open(train_dir / "val.csv"))) if (train_dir / "val.csv").is_file() else []
     log = list(csv.DictReader(open(train_dir / "train_log.csv"))) if (train_dir / "train_log.csv").is_file() else []
-    wall_h, pieces = wall_hours(log)
+    wall_h, pieces, redone = wall_hours(log)
     loss_net = blob.get("loss_network") or {}
     rows = {
         "architecture": f"`{mc}`, {n_params:,} parameters",
@@ -91,7 +116,8 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
         "training step of these weights": f"{blob['step']} (best validation PSNR of the run; see the curve)",
         "batch x crop": f"{cfg['batch_size']} x {cfg['crop']}x{cfg['crop']} random-scale crops with flips, from photos downscaled to 640 px short side",
         "holes": f"the inpaintbench generator at 256-px stroke scale, cropped to the training crop; buckets up to {cfg['max_hole_pct']}%, 10% of strokes replaced by boxes",
-        "optimiser": f"Adam lr {cfg['lr']}" + (f" ({cfg['lr_schedule']} schedule to step {cfg['steps']})" if cfg.get("lr_schedule", "constant") != "constant" else "") + f" betas {tuple(cfg['betas'])}" + (f", critics at {recipe.critic_lr_ratio}x" if recipe.critic_lr_ratio != 1 else ""),
+        "optimiser": f"Adam lr {cfg['lr']}" + (f" ({cfg['lr_schedule']} schedule to step {cfg['steps']})" if cfg.get("lr_schedule", "constant") != "constant" else "") + f" betas {tuple(cfg['betas'])}" + (f", critics at {recipe.critic_lr_ratio}x" if recipe.critic_lr_ratio != 1 else "")
+                     + "".join(f"; before step {c['step']:,}: " + ", ".join(f"{k} {b}" for k, (b, a) in c["changed"].items()) for c in blob.get("setting_changes", [])),
         "loss network": (f"{loss_net['name']} (sha256 {loss_net['weights_sha256'][:16]}...); VGG16 weights are not available "
                          f"offline here, EfficientNet-Lite0 taps at strides 2/4/8 stand in for VGG pool1-3 (methods/loss_network.py). "
                          f"Not the FID Inception.") if loss_net else "none (no feature losses)",
@@ -102,28 +128,25 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
         "hardware": hardware,
         "arithmetic": arithmetic(cfg),
         "wall time": f"{wall_h:.2f} h for {steps_run(log, blob)}"
-                     + (f" in {pieces} resumed pieces (steps after a piece's last checkpoint were redone)" if pieces > 1 else ""),
+                     + (f" in {pieces} resumed pieces" if pieces > 1 else "")
+                     + (" (steps after a killed piece's last checkpoint were redone)" if redone else ""),
         "seed": str(cfg["seed"]),
     }
     from dataclasses import MISSING, fields
 
-    skip = {"out", "data", "val_data", "init_from", "threads", "time_limit_min", "device"}
-    flags = []
-    for f in fields(recipe.Config):
-        default = f.default if f.default is not MISSING else f.default_factory()
-        v = cfg.get(f.name, default)
-        if f.name in skip or v == default or (isinstance(default, tuple) and tuple(v) == default):
-            continue
-        name = f"--{f.name.replace('_', '-')}"
-        flags.append((name if v else f"--no-{name[2:]}") if isinstance(v, bool) else
-                     f"{name} {' '.join(map(str, v))}" if isinstance(v, (list, tuple)) else f"{name} {v}")
-    flags = " ".join(flags)
+    changes = blob.get("setting_changes", [])
+    first = dict(cfg)  # the settings the run started with: the final ones with each change undone
+    for c in reversed(changes):
+        first.update({k: before for k, (before, after) in c["changed"].items()})
+    flags = _flags(recipe, first)
+    then = "".join(f", then from its `last.pt` at step {c['step']:,} the same with "
+                   f"`{' '.join(_flag(k, after) for k, (before, after) in c['changed'].items())}`" for c in changes)
     curve = "\n".join(f"| {r['step']} | {float(r['psnr']):.3f} | {float(r['ssim']):.4f} |" for r in val)
     rel = repo_path(weights)
     variant = f" ({weights.stem})" if weights.stem != method else ""  # e.g. an ablation's weights
     if blob.get("init_from"):  # the flag that makes this run a continuation; its file is named by sha256 above
         flags += f" --init-from {blob['init_from']['path']}"
-    reproduce = (f"Reproduce: `inpaintbench train {method} --out {train_dir} {flags}`, then the same with `--export {rel}`."
+    reproduce = (f"Reproduce: `inpaintbench train {method} --out {train_dir} {flags}`{then}; then the last command with `--export {rel}`."
                  if not blob.get("source") else
                  "Made from other weights (see 'made from'); the rows and the curve are the training run of those.")
     table = "\n".join(f"| {k} | {v} |" for k, v in rows.items())

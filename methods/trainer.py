@@ -259,6 +259,14 @@ def mean_fill_reference(pool: PhotoPool, cfg: TrainConfig, n: int = 32) -> tuple
     return gt, hole, gt * (1 - hole) + gt.mean(dim=(2, 3), keepdim=True) * hole
 
 
+#: settings that may differ between the pieces of a resumed run without changing what it computes
+RESUME_FREE = {"out", "time_limit_min", "threads", "workers", "device", "init_from", "val_every", "ckpt_every"}
+
+
+def _norm(v):
+    return list(v) if isinstance(v, tuple) else v
+
+
 def save_atomic(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(obj, tmp)
@@ -302,7 +310,7 @@ def export_weights(ckpt: dict, path: Path, fmt: str | None = None) -> Path:
     """fp16 state dict of the inference network + everything needed to rebuild and describe it."""
     state = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["nets"]["model"].items()}
     fmt = fmt or f"inpaintbench.{ckpt.get('method', 'rwconv')}.v1"
-    keep = ("method", "config", "model_config", "step", "loss_network", "best_val", "calibration", "lambdas", "init_from")
+    keep = ("method", "config", "model_config", "step", "loss_network", "best_val", "calibration", "lambdas", "init_from", "setting_changes")
     save_atomic({"format": fmt, "state_dict": state, **{k: ckpt[k] for k in keep if k in ckpt}}, Path(path))
     return Path(path)
 
@@ -364,8 +372,15 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         calibration = ck.get("calibration", {"lambdas": ck.get("lambdas")})
         return ck
 
+    setting_changes = []  # [{step, changed: {setting: [before, after]}}]: how a resumed run's recipe changed
     if last.is_file():
         ck = restore(last, "was trained with")
+        setting_changes = ck.get("setting_changes", [])
+        before = {**asdict(type(cfg)()), **ck["config"]}  # a setting newer than the checkpoint had its default
+        changed = {k: [before[k], v] for k, v in asdict(cfg).items() if k not in RESUME_FREE and _norm(before[k]) != _norm(v)}
+        if changed:
+            setting_changes = [*setting_changes, {"step": step, "changed": changed}]
+            log(f"resumed with other settings from step {step}: " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()))
         for k, n in nets.items():
             n.load_state_dict(ck["nets"][k])
             opts[k].load_state_dict(ck["optims"][k])
@@ -396,7 +411,8 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
               "config": asdict(cfg), "model_config": recipe.model_config(), "calibration": recipe.calibration,
               **({"lambdas": recipe.calibration["lambdas"]} if "lambdas" in recipe.calibration else {}),
               "loss_network": recipe.loss_net and {"name": recipe.loss_net.name, "weights_sha256": recipe.loss_net.weights_sha256},
-              "best_val": best_val or {"psnr": best}, "val_step": val_step, **({"init_from": init_from} if init_from else {})}
+              "best_val": best_val or {"psnr": best}, "val_step": val_step, **({"init_from": init_from} if init_from else {}),
+              **({"setting_changes": setting_changes} if setting_changes else {})}
         save_atomic(ck, last)
         return ck
 

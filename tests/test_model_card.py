@@ -3,11 +3,14 @@ from methods.model_card import arithmetic, wall_hours
 
 def test_wall_time_adds_the_pieces_of_a_resumed_run():
     # two resumes: wall_s restarts at 0 each time; pieces end at 30 s, 15 s and 7 s
-    rows = [{"wall_s": w} for w in (10, 20, 30, 5, 15, 7)]
-    hours, pieces = wall_hours(rows)
-    assert pieces == 3
+    rows = [{"wall_s": w, "step": s} for w, s in ((10, 10), (20, 20), (30, 30), (5, 40), (15, 50), (7, 60))]
+    hours, pieces, redone = wall_hours(rows)
+    assert pieces == 3 and not redone
     assert abs(hours * 3600 - 52) < 1e-9
-    assert wall_hours([]) == (0.0, 0)
+    assert wall_hours([]) == (0.0, 0, False)
+    # the third piece starts again at step 50: the second was killed after its step-40 checkpoint
+    rows[-1]["step"] = 50
+    assert wall_hours(rows)[2]
 
 
 def test_arithmetic_row_reads_precision_and_older_configs():

@@ -171,6 +171,7 @@ def test_training_resumes_exactly(tmp_path, photo_dir):
     assert a["optims"]["model"]["param_groups"][0]["lr"] == pytest.approx(a["config"]["lr"] * (1 - 0.5**0.5) / 2)
     for k in a["nets"]["model"]:
         assert torch.equal(a["nets"]["model"][k], b["nets"]["model"][k]), k
+    assert "setting_changes" not in b  # more workers change nothing that is computed
     assert a["loss_network"]["name"] == "efficientnet-lite0-imagenet"
     assert (tmp_path / "straight" / "val.csv").read_text().count("\n") == 3  # header + steps 2, 4
     with pytest.raises(ValueError, match="trained with"):
@@ -326,6 +327,12 @@ def test_continued_weights_name_their_origin_by_content(tmp_path, photo_dir):
     text = card("rwconv", tmp_path / "b", out)
     assert f"sha256 `{sha[:16]}...`), trained 2 steps;" in text  # never validated: no PSNR, not "-inf"
     assert f"--init-from {w}" in text and "steps 3-4" in text
+    # the resume raised --steps: the record and the card say from which step, so the card's
+    # command line reproduces both pieces, not the final settings alone
+    assert ck["setting_changes"] == [{"step": 3, "changed": {"steps": [3, 4]}}]
+    assert torch.load(out, weights_only=False)["setting_changes"] == ck["setting_changes"]
+    assert "--steps 3 " in text and "then from its `last.pt` at step 3 the same with `--steps 4`" in text
+    assert "before step 3: steps 3" in text
     # weights trained from scratch say nothing of the kind
     scratch = export_weights(load_checkpoint(tmp_path / "a" / "last.pt"), tmp_path / "scratch.pt")
     assert "continued_from" not in RegionWise(weights=str(scratch)).describe()
