@@ -99,12 +99,12 @@ class LearnedMethod(InpaintingMethod):
                 **({"continued_from": self.meta["init_from"]} if self.meta.get("init_from") else {})}
 
     def benchmark_training(self, device: str = "cpu", batch: int = 8, crop: int = 256, steps: int = 2, precision: str = "fp32") -> dict:
-        """Seconds per training step at this width: forward, every loss (critics included), backward, Adam;
-        `precision` as the trainer's (bf16: autocast, fp32 weights)."""
+        """Seconds per training step at this width: the trainer's own step (forward, every loss,
+        critics first, backward, Adam); `precision` as the trainer's (bf16: autocast, fp32 weights)."""
         import time
 
         from .loss_network import load_loss_network
-        from .trainer import autocast_enabled
+        from .trainer import autocast_enabled, train_step
 
         recipe = self.recipe(self.recipe.Config(crop=crop, batch_size=batch))
         model = self.recipe.build_model(self.meta["model_config"]).to(device).train()
@@ -115,28 +115,19 @@ class LearnedMethod(InpaintingMethod):
         if recipe.uses_loss_network:
             recipe.loss_net = load_loss_network().to(device)
         recipe.calibration = self.meta.get("calibration") or {"lambdas": self.meta.get("lambdas") or [1.0, 1.0]}
-        opts = [torch.optim.Adam(n.parameters(), 1e-4) for n in [model, *critics.values()]]
+        opts = {k: torch.optim.Adam(n.parameters(), 1e-4) for k, n in {"model": model, **critics}.items()}
         x, hole = torch.rand(batch, 3, crop, crop, device=device), torch.zeros(batch, 1, crop, crop, device=device)
         hole[..., crop // 4 : crop // 2, crop // 4 : 3 * crop // 4] = 1
         dev = torch.device(device)
-        times, amp = [], autocast_enabled(precision, dev)
+        times, bf16 = [], autocast_enabled(precision, dev)
         for _ in range(steps + 1):
             t0 = time.perf_counter()
-            with torch.autocast(dev.type, torch.bfloat16, enabled=amp):
-                out = recipe.forward(model, x, hole)
-                loss = recipe.generator_losses(out, critics, x, hole)["total"]
-                if critics:
-                    loss = loss + recipe.critic_losses(critics, {k: v.detach() for k, v in out.items()}, x, hole)["total"]
-            for o in opts:
-                o.zero_grad()
-            loss.backward()
-            for o in opts:
-                o.step()
+            train_step(recipe, model, critics, opts, x, hole, bf16)
             if dev.type == "cuda":
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - t0)
         s = min(times[1:])
-        return {"batch": batch, "crop": crop, "precision": "bf16 autocast" if amp else "fp32", "loss_network": recipe.loss_net.name if recipe.loss_net else None,
+        return {"batch": batch, "crop": crop, "precision": "bf16 autocast" if bf16 else "fp32", "loss_network": recipe.loss_net.name if recipe.loss_net else None,
                 "critics": sorted(critics), "seconds_per_step": s, "images_per_s": batch / s}
 
     def benchmark_gpu(self, batch: int = 64) -> dict:

@@ -334,6 +334,36 @@ def lr_factor(cfg: TrainConfig, step: int) -> float:
     raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose from {LR_SCHEDULES}")
 
 
+def train_step(recipe: Recipe, model: nn.Module, critics: dict, opts: dict, gt: torch.Tensor, hole: torch.Tensor,
+               bf16: bool) -> dict[str, torch.Tensor]:
+    """One optimiser step of every network (the trainer's and `inpaintbench bench`'s): the critics
+    on the detached outputs first, then the generator against the updated critics. Returns the
+    loss terms, the critics' prefixed `d_`."""
+    def autocast():
+        return torch.autocast(gt.device.type, torch.bfloat16, enabled=bf16)
+
+    with autocast():
+        outputs = recipe.forward(model, gt, hole)
+    terms = {}
+    if critics:
+        with autocast():
+            d_terms = recipe.critic_losses(critics, {k: v.detach() for k, v in outputs.items()}, gt, hole)
+        for k in critics:
+            opts[k].zero_grad(set_to_none=True)
+        d_terms["total"].backward()
+        for k in critics:
+            opts[k].step()
+        terms = {f"d_{k}": v for k, v in d_terms.items()}
+    with autocast():
+        g_terms = recipe.generator_losses(outputs, critics, gt, hole)
+    opts["model"].zero_grad(set_to_none=True)
+    for k in critics:  # the generator's adversarial term must not leave gradients in the critics
+        opts[k].zero_grad(set_to_none=True)
+    g_terms["total"].backward()
+    opts["model"].step()
+    return {**g_terms, **terms}
+
+
 def train(recipe: Recipe, log=print, on_step=None) -> Path:
     """on_step(step, total, loss terms) is called on rank 0 after every optimiser step."""
     cfg = recipe.cfg
@@ -401,7 +431,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     critics = {k: n for k, n in wrapped.items() if k != "model"}
     val = validation_set(cfg) if rank == 0 and cfg.val_every else None
     per_rank = max(1, cfg.batch_size // world)
-    amp = autocast_enabled(cfg.precision, device)
+    bf16 = autocast_enabled(cfg.precision, device)
 
     def checkpoint(best_val=None):
         if rank != 0:
@@ -442,26 +472,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
                 g["lr"] = cfg.lr * (1 if k == "model" else recipe.critic_lr_ratio) * lr_factor(cfg, step)
         gt, hole = next(batches)
         gt, hole = gt.to(device, non_blocking=True), hole.to(device, non_blocking=True)
-        with torch.autocast(device.type, torch.bfloat16, enabled=amp):
-            outputs = recipe.forward(wrapped["model"], gt, hole)
-        terms = {}
-        if critics:
-            with torch.autocast(device.type, torch.bfloat16, enabled=amp):
-                d_terms = recipe.critic_losses(critics, {k: v.detach() for k, v in outputs.items()}, gt, hole)
-            for k in critics:
-                opts[k].zero_grad(set_to_none=True)
-            d_terms["total"].backward()
-            for k in critics:
-                opts[k].step()
-            terms.update({f"d_{k}": v for k, v in d_terms.items()})
-        with torch.autocast(device.type, torch.bfloat16, enabled=amp):
-            g_terms = recipe.generator_losses(outputs, critics, gt, hole)
-        opts["model"].zero_grad(set_to_none=True)
-        for k in critics:  # the generator's adversarial term must not leave gradients in the critics
-            opts[k].zero_grad(set_to_none=True)
-        g_terms["total"].backward()
-        opts["model"].step()
-        terms = {**g_terms, **terms}
+        terms = train_step(recipe, wrapped["model"], critics, opts, gt, hole, bf16)
         step += 1
         seen += per_rank * world
         if rank == 0 and on_step:

@@ -195,3 +195,25 @@ def test_shipped_weights_are_small_fp16_files():
         assert all(v.dtype == torch.float16 for v in sd.values() if v.is_floating_point()), f
         method = f.parts[f.parts.index("weights") - 1]  # methods/METHOD/weights/...
         assert card_path(method, f).is_file(), f"{f} has no model card"
+
+
+def test_bench_times_the_trainers_own_step(monkeypatch):
+    """`inpaintbench bench` must time the step the trainer takes (critic first, then generator),
+    not a copy of it that can drift: every timed step goes through trainer.train_step, and the
+    critic's weights move."""
+    import methods.trainer as trainer
+    from inpaintbench import registry
+
+    calls = []
+    real = trainer.train_step
+
+    def counted(recipe, model, critics, opts, gt, hole, bf16):
+        calls.append({k: [p.detach().clone() for p in c.parameters()][0] for k, c in critics.items()})
+        return real(recipe, model, critics, opts, gt, hole, bf16)
+
+    monkeypatch.setattr(trainer, "train_step", counted)
+    r = registry.create("gated", device="cpu").benchmark_training("cpu", batch=1, crop=64, steps=2)
+    assert len(calls) == 3 and r["critics"] == sorted(calls[0]) and r["critics"]
+    k = r["critics"][0]
+    assert not torch.equal(calls[0][k], calls[2][k])  # the critic was stepped between timed steps
+    assert r["images_per_s"] > 0 and r["precision"] == "fp32"
