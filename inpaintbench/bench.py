@@ -30,6 +30,33 @@ from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 
 CPU_PEAK_NOTE = "CPU peak FLOP/s is not measured; the fraction of peak is reported for GPUs only"
 GPU_PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 tensor-core peaks
+GPU_BANDWIDTH = {"H100": 3.35e12, "H200": 4.8e12, "A100": 2.0e12}  # HBM bytes/s, datasheets (SXM)
+
+
+def eager_bytes(fn, *args) -> int:
+    """Bytes an eager run of fn(*args) reads and writes through memory if every op streams its
+    tensor inputs and outputs once (no cache reuse, no fusion): the traffic a GPU pays without a
+    compiler, so images/s x this over the bandwidth says how near the memory floor a run is.
+    Counted per aten op with a dispatch mode; a storage read twice by one op counts once."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_leaves
+
+    total = 0
+
+    class Count(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            nonlocal total
+            out = func(*args, **(kwargs or {}))
+            seen = {}
+            for t in tree_leaves((args, kwargs, out)):
+                if isinstance(t, torch.Tensor) and t.device.type != "meta":
+                    seen[(t.untyped_storage().data_ptr(), t.storage_offset(), t.dtype, tuple(t.shape))] = t.numel() * t.element_size()
+            total += sum(seen.values())
+            return out
+
+    with torch.no_grad(), Count():
+        fn(*args)
+    return total
 
 
 def _env() -> dict:
@@ -176,6 +203,9 @@ def bench_method(name: str, out: Path, weights: str | None = None, repeats: int 
         method.inpaint(x[:1] * (1 - hole[:1]), hole[:1])
     flops = fc.get_total_flops()
     result["flops_per_image_forward"] = flops
+    # fp32 here; the GPU section counts its own bf16 run (CPU autocast keeps ops such as reflection
+    # padding in fp32 and adds casts that CUDA's does not, so a CPU count would misstate a GPU's)
+    result["bytes_per_image_forward_eager_fp32"] = eager_bytes(method.inpaint, x[:1] * (1 - hole[:1]), hole[:1])
     if cpu:
         result["cpu"] = _bench_cpu(name, method, x, hole, flops, repeats, log)
     if torch.cuda.is_available() and hasattr(method, "benchmark_gpu"):
@@ -183,6 +213,11 @@ def bench_method(name: str, out: Path, weights: str | None = None, repeats: int 
         peak = next((v for k, v in GPU_PEAK_BF16.items() if k in torch.cuda.get_device_name()), None)
         if peak and flops:
             g["fraction_of_bf16_peak"] = flops * g["images_per_s"] / peak
+        bandwidth = next((v for k, v in GPU_BANDWIDTH.items() if k in torch.cuda.get_device_name()), None)
+        if bandwidth and g.get("bytes_per_image_forward_eager"):
+            # near 1: memory-bound as written, only fusion (a compiler) goes faster; far below 1
+            # with a small FLOP fraction too: launches and small-channel kernels are the cost
+            g["fraction_of_eager_memory_floor"] = g["bytes_per_image_forward_eager"] * g["images_per_s"] / bandwidth
         log(f"{name} gpu inference, batch 64 bf16 channels_last: {g['images_per_s']:.0f} images/s")
         if hasattr(method, "benchmark_training"):
             g["training"] = method.benchmark_training("cuda", batch=32, precision="bf16", steps=5)

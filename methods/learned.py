@@ -147,5 +147,9 @@ class LearnedMethod(InpaintingMethod):
                 self.recipe.prediction(model, x, hole)
             torch.cuda.synchronize()
         s = (time.perf_counter() - t0) / 10
+        from inpaintbench.bench import eager_bytes
+
+        with torch.autocast("cuda", torch.bfloat16):
+            moved = eager_bytes(self.recipe.prediction, model, x[:1], hole[:1])
         return {"batch": batch, "dtype": "bf16", "memory_format": "channels_last", "images_per_s": batch / s,
-                "device": torch.cuda.get_device_name()}
+                "bytes_per_image_forward_eager": moved, "device": torch.cuda.get_device_name()}

@@ -1,0 +1,20 @@
+"""The benchmark's own arithmetic (its timings are not tests)."""
+import torch
+import torch.nn.functional as F
+
+from inpaintbench.bench import eager_bytes
+
+
+def test_eager_bytes_counts_each_ops_inputs_and_outputs_once():
+    conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+    x = torch.rand(1, 3, 8, 8)
+    # input 3x8x8, weight 4x3x3x3, bias 4, output 4x8x8; fp32
+    assert eager_bytes(conv, x) == 4 * (3 * 64 + 108 + 4 + 4 * 64)
+
+    def pad_elu_add(t):
+        p = F.pad(t, (1, 1, 1, 1), mode="reflect")  # reads 1x3x8x8, writes 1x3x10x10
+        e = F.elu(p)  # reads and writes 1x3x10x10
+        return e + e  # one storage read twice counts once, plus the output
+
+    assert eager_bytes(pad_elu_add, x) == 4 * ((192 + 300) + (300 + 300) + (300 + 300))
+    assert eager_bytes(pad_elu_add, x.half()) == 2 * ((192 + 300) + (300 + 300) + (300 + 300))
