@@ -6,7 +6,7 @@ known pixel and 29% lie within 3 px of one. A diffusion method continues the bor
 is best there; a network that must also reproduce the known region (the paper's L_r is over the
 whole image) can leave a seam. This table says which part of the hole a PSNR gap comes from:
 
-    python -m methods.edge_profile rwconv biharmonic navier-stokes rwconv=OTHER.pt
+    python -m methods.edge_profile rwconv biharmonic navier-stokes rwconv=OTHER.pt   # PSNR, then SSIM, per band
 
 Bands are Euclidean distance to the nearest known pixel (scipy's distance transform of the hole),
 PSNR per band pools the squared error of all its pixels x channels (composite, not quantised).
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from scipy.ndimage import distance_transform_edt
 
+from inpaintbench.metrics.pixel import ssim_map
 from methods.colour_bias import composites, create_spec, parse_diagnosis_args
 
 #: (low, high] in pixels; 1 = touching a known pixel (4- or 8-neighbour: 1 or 1.41)
@@ -42,16 +43,19 @@ def distance_to_known(hole: torch.Tensor) -> torch.Tensor:
 
 def profile(out: torch.Tensor, gt: torch.Tensor, hole: torch.Tensor, bands=BANDS,
             dist: torch.Tensor | None = None) -> list[dict]:
-    """Per band: share of hole pixels, mse and PSNR over its pixels x channels. `dist`:
+    """Per band: share of hole pixels, mse and PSNR over its pixels x channels, and the mean of the
+    suite's SSIM map (channel-averaged, as `ssim_hole` is) over its pixels. `dist`:
     distance_to_known(hole), when several outputs are profiled on the same holes."""
     dist = distance_to_known(hole) if dist is None else dist
     se = ((out - gt) ** 2).mean(1, keepdim=True)
+    smap = ssim_map(out.double(), gt.double()).mean(1, keepdim=True)
     rows = []
     for lo, hi in bands:
         sel = (dist > lo) & (dist <= hi)
         mse = float(se[sel].mean()) if sel.any() else float("nan")
         rows.append({"band": band_label(lo, hi), "share": float(sel.sum() / (hole > 0.5).sum()), "mse": mse,
-                     "psnr": 10 * math.log10(1 / mse) if mse > 0 else math.inf})
+                     "psnr": 10 * math.log10(1 / mse) if mse > 0 else math.inf,
+                     "ssim": float(smap[sel].mean()) if sel.any() else float("nan")})
     return rows
 
 
@@ -61,12 +65,19 @@ def main(argv=None):
     shares = profile(gt, gt, hole, BANDS, dist)
     print(f"{len(gt)} held-out crops ({', '.join(a.val_data)}), holes 10-60%; PSNR of hole pixels by distance to the "
           f"nearest known pixel\n")
-    print("| method | " + " | ".join(f"{r['band']} ({r['share']:.0%})" for r in shares) + " | whole hole |")
-    print("|---|" + "---|" * (len(shares) + 1))
-    for spec in a.methods:
-        # the last band, (0, inf], is the whole hole
-        rows = profile(composites(create_spec(spec), gt, hole), gt, hole, BANDS + ((0.0, math.inf),), dist)
+    header = ("| method | " + " | ".join(f"{r['band']} ({r['share']:.0%})" for r in shares) + " | whole hole |\n"
+              + "|---|" + "---|" * (len(shares) + 1))
+    # the last band, (0, inf], is the whole hole
+    profiles = {spec: profile(composites(create_spec(spec), gt, hole), gt, hole, BANDS + ((0.0, math.inf),), dist)
+                for spec in a.methods}
+    print(header)
+    for spec, rows in profiles.items():
         print(f"| {spec} | " + " | ".join(f"{r['psnr']:.2f}" for r in rows) + " |")
+    print("\nSSIM of the same pixels (the suite's SSIM map, 7x7 Gaussian windows, so a band's value also "
+          "sees its neighbours)\n")
+    print(header)
+    for spec, rows in profiles.items():
+        print(f"| {spec} | " + " | ".join(f"{r['ssim']:.4f}" for r in rows) + " |")
 
 
 if __name__ == "__main__":

@@ -29,3 +29,18 @@ def test_error_lands_in_its_band():
     assert rows[2]["psnr"] == pytest.approx(40.0) and math.isnan(rows[3]["mse"])
     assert len(rows) == len(BANDS)
     assert [r["band"] for r in rows] == ["1 px", "2-3 px", "4-7 px", "8-15 px", "16+ px"]
+
+
+def test_ssim_by_band_agrees_with_the_suites_hole_ssim():
+    """The whole-hole band's SSIM is the suite's ssim_hole (same map, same pixels); a seam lowers
+    the SSIM of the rings near it more than of the centre, and an exact copy scores 1 everywhere."""
+    from inpaintbench.metrics.pixel import pixel_metrics
+
+    hole = square_hole()
+    gt = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    d = distance_to_known(hole)
+    out = (gt + 0.2 * (d == 1)).clamp(0, 1)
+    rows = profile(out, gt, hole, BANDS + ((0.0, math.inf),))
+    assert rows[-1]["ssim"] == pytest.approx(float(pixel_metrics(out, gt, hole)["ssim_hole"][0]), abs=1e-9)
+    assert rows[0]["ssim"] < rows[2]["ssim"] < 1
+    assert all(r["ssim"] == pytest.approx(1.0) for r in profile(gt, gt, hole)[:3])
