@@ -216,13 +216,17 @@ def test_worker_processes_build_the_same_batches_as_the_training_process(photo_d
     from methods.trainer import PhotoPool, make_batch, step_batches
 
     pool = PhotoPool([str(photo_dir)])
-    cfg = RWTrainConfig(steps=9, crop=64, workers=2, shuffle_channels=True)
-    got = list(step_batches(pool, cfg, rank=1, n=3, first_step=5))
+    cfg = RWTrainConfig(steps=9, crop=64, shuffle_channels=True)
+    got = list(step_batches(pool, cfg, rank=1, n=3, first_step=5, workers=2))
     assert len(got) == 4  # steps 5-8
     for step, (gt, hole) in zip(range(5, 9), got):
         ref_gt, ref_hole = make_batch(pool, np.random.default_rng([cfg.seed, 1, step]), cfg, 3, 64)
         assert torch.equal(gt, ref_gt) and torch.equal(hole, ref_hole), step
     assert not torch.equal(got[0][0], got[1][0])
+    # auto (-1): none on a CPU, which has no cores to spare; some on CUDA; an explicit number stands
+    from methods.trainer import data_workers
+    assert data_workers(cfg, torch.device("cpu")) == 0 and data_workers(cfg, torch.device("cuda")) >= 1
+    assert data_workers(RWTrainConfig(workers=3), torch.device("cpu")) == 3
 
 
 def test_lr_schedules_by_hand():
