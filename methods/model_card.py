@@ -83,7 +83,8 @@ def _flags(recipe, cfg: dict) -> str:
     """The command-line flags that set `cfg` where it differs from the recipe's defaults."""
     from dataclasses import MISSING, fields
 
-    skip = {"out", "data", "val_data", "init_from", "threads", "time_limit_min"}  # these change nothing computed
+    # the photos and the origin are rows of their own; threads and a time limit change nothing computed
+    skip = {"out", "data", "val_data", "init_from", "threads", "time_limit_min"}
     flags = []
     for f in fields(recipe.Config):
         default = f.default if f.default is not MISSING else f.default_factory()
