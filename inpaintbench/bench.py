@@ -33,6 +33,11 @@ GPU_PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 t
 GPU_BANDWIDTH = {"H100": 3.35e12, "H200": 4.8e12, "A100": 2.0e12}  # HBM bytes/s, datasheets (SXM)
 
 
+def _gpu_figure(table: dict[str, float]) -> float | None:
+    """The datasheet figure of this machine's GPU model, or None for a model not in the table."""
+    return next((v for k, v in table.items() if k in torch.cuda.get_device_name()), None)
+
+
 def eager_bytes(fn, *args) -> int:
     """Bytes an eager run of fn(*args) reads and writes through memory if every op streams its
     tensor inputs and outputs once (no cache reuse, no fusion): the traffic a GPU pays without a
@@ -210,10 +215,10 @@ def bench_method(name: str, out: Path, weights: str | None = None, repeats: int 
         result["cpu"] = _bench_cpu(name, method, x, hole, flops, repeats, log)
     if torch.cuda.is_available() and hasattr(method, "benchmark_gpu"):
         g = method.benchmark_gpu(batch=64)
-        peak = next((v for k, v in GPU_PEAK_BF16.items() if k in torch.cuda.get_device_name()), None)
+        peak = _gpu_figure(GPU_PEAK_BF16)
         if peak and flops:
             g["fraction_of_bf16_peak"] = flops * g["images_per_s"] / peak
-        bandwidth = next((v for k, v in GPU_BANDWIDTH.items() if k in torch.cuda.get_device_name()), None)
+        bandwidth = _gpu_figure(GPU_BANDWIDTH)
         if bandwidth and g.get("bytes_per_image_forward_eager"):
             # near 1: memory-bound as written, only fusion (a compiler) goes faster; far below 1
             # with a small FLOP fraction too: launches and small-channel kernels are the cost

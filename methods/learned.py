@@ -134,6 +134,8 @@ class LearnedMethod(InpaintingMethod):
         """Inference throughput at 256x256 in bf16 with channels_last."""
         import time
 
+        from inpaintbench.bench import eager_bytes
+
         model = self.recipe.build_model(self.meta["model_config"]).cuda().eval().to(memory_format=torch.channels_last)
         x = torch.rand(batch, 3, 256, 256, device="cuda").to(memory_format=torch.channels_last)
         hole = torch.zeros(batch, 1, 256, 256, device="cuda")
@@ -147,8 +149,6 @@ class LearnedMethod(InpaintingMethod):
                 self.recipe.prediction(model, x, hole)
             torch.cuda.synchronize()
         s = (time.perf_counter() - t0) / 10
-        from inpaintbench.bench import eager_bytes
-
         with torch.autocast("cuda", torch.bfloat16):
             moved = eager_bytes(self.recipe.prediction, model, x[:1], hole[:1])
         return {"batch": batch, "dtype": "bf16", "memory_format": "channels_last", "images_per_s": batch / s,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+from dataclasses import asdict
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import torch
 
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
-from methods.trainer import autocast_enabled
+from methods.trainer import autocast_enabled, same_setting
 
 MARKER = "<!-- notes -->"
 HARDWARE = "2-core x86-64 CPU, no GPU, shared with development work and other training jobs"
@@ -81,18 +82,10 @@ def _flag(name: str, v) -> str:
 
 def _flags(recipe, cfg: dict) -> str:
     """The command-line flags that set `cfg` where it differs from the recipe's defaults."""
-    from dataclasses import MISSING, fields
-
     # the photos and the origin are rows of their own; threads and a time limit change nothing computed
     skip = {"out", "data", "val_data", "init_from", "threads", "time_limit_min"}
-    flags = []
-    for f in fields(recipe.Config):
-        default = f.default if f.default is not MISSING else f.default_factory()
-        v = cfg.get(f.name, default)
-        if f.name in skip or v == default or (isinstance(default, tuple) and tuple(v) == default):
-            continue
-        flags.append(_flag(f.name, v))
-    return " ".join(flags)
+    return " ".join(_flag(k, cfg.get(k, default)) for k, default in asdict(recipe.Config()).items()
+                    if k not in skip and not same_setting(cfg.get(k, default), default))
 
 
 def _recipe(method: str):
@@ -133,8 +126,6 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
                      + (" (steps after a killed piece's last checkpoint were redone)" if redone else ""),
         "seed": str(cfg["seed"]),
     }
-    from dataclasses import MISSING, fields
-
     changes = blob.get("setting_changes", [])
     first = dict(cfg)  # the settings the run started with: the final ones with each change undone
     for c in reversed(changes):

@@ -271,8 +271,11 @@ def mean_fill_reference(pool: PhotoPool, cfg: TrainConfig, n: int = 32) -> tuple
 RESUME_FREE = {"out", "time_limit_min", "threads", "workers", "device", "init_from", "val_every", "ckpt_every"}
 
 
-def _norm(v):
-    return list(v) if isinstance(v, tuple) else v
+def same_setting(a, b) -> bool:
+    """A setting's value compared across a dataclass (tuples) and a checkpoint's config (lists)."""
+    def plain(v):
+        return list(v) if isinstance(v, tuple) else v
+    return plain(a) == plain(b)
 
 
 def save_atomic(obj, path: Path) -> None:
@@ -415,7 +418,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         ck = restore(last, "was trained with")
         setting_changes = ck.get("setting_changes", [])
         before = {**asdict(type(cfg)()), **ck["config"]}  # a setting newer than the checkpoint had its default
-        changed = {k: [before[k], v] for k, v in asdict(cfg).items() if k not in RESUME_FREE and _norm(before[k]) != _norm(v)}
+        changed = {k: [before[k], v] for k, v in asdict(cfg).items() if k not in RESUME_FREE and not same_setting(before[k], v)}
         if changed:
             setting_changes = [*setting_changes, {"step": step, "changed": changed}]
             log(f"resumed with other settings from step {step}: " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()))
