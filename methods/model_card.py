@@ -57,6 +57,7 @@ def continued_from(init: dict) -> str:
     best = init.get("best_val") or {}
     return (f"`{init['path']}` as it was then (sha256 `{init['sha256'][:16]}...`), trained {init['step']:,} steps"
             + (f", validation PSNR {best['psnr']:.3f}" if math.isfinite(best.get("psnr", math.nan)) else "")
+            + (f", {init['adapted']['how']}" if init.get("adapted") else "")
             + "; step numbers count on from there, the wall time and curve below are this run's alone")
 
 

@@ -148,6 +148,11 @@ class Recipe:
         """The network's raw output in [0, 1] for images in [0, 1] (hole pixels ignored)."""
         raise NotImplementedError
 
+    def adapt_init(self, ck: dict, model: nn.Module) -> tuple[dict, dict] | None:
+        """For --init-from weights of this method but another model config: (a state dict for
+        `model`, a record of what was done), or None where the weights cannot start this model."""
+        return None
+
     @classmethod
     def card_rows(cls, blob: dict) -> dict[str, str]:
         """Model-card rows particular to the method (width against the paper's, losses)."""
@@ -402,13 +407,18 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     val_step = None  # the step last validated
     last = out / "last.pt"
 
-    def restore(path: Path, verb: str) -> dict:
-        """A checkpoint or shipped weights of this very method and architecture; sets step/best/calibration."""
+    def restore(path: Path, verb: str, adapt: bool = False) -> dict:
+        """A checkpoint or shipped weights of this very method and architecture (or, with `adapt`,
+        one the recipe can turn into it: ck["adapted"]); sets step/best/calibration."""
         nonlocal step, best, calibration
         ck = load_checkpoint(path)
-        if ck.get("method", "rwconv") != recipe.name or ck.get("model_config") != recipe.model_config():
-            raise ValueError(f"{path} {verb} {ck.get('method', 'rwconv')} {ck.get('model_config')}, "
-                             f"this run asks for {recipe.name} {recipe.model_config()}")
+        same_method = ck.get("method", "rwconv") == recipe.name
+        if not same_method or ck.get("model_config") != recipe.model_config():
+            adapted = recipe.adapt_init(ck, nets["model"]) if adapt and same_method else None
+            if adapted is None:
+                raise ValueError(f"{path} {verb} {ck.get('method', 'rwconv')} {ck.get('model_config')}, "
+                                 f"this run asks for {recipe.name} {recipe.model_config()}")
+            ck["adapted"] = adapted
         step, best = int(ck["step"]), ck.get("best_val", {}).get("psnr", -math.inf)
         calibration = ck.get("calibration", {"lambdas": ck.get("lambdas")})
         return ck
@@ -429,11 +439,13 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         init_from, val_step = ck.get("init_from"), ck.get("val_step")
         log(f"resumed from {last} at step {step}")
     elif cfg.init_from:
-        ck = restore(Path(cfg.init_from), "holds")
+        ck = restore(Path(cfg.init_from), "holds", adapt=True)
+        state, adapted = ck.get("adapted") or (ck["state_dict"], None)
         init_from = {"path": cfg.init_from, "sha256": sha256_of(Path(cfg.init_from)), "step": step,
-                     **({"best_val": ck["best_val"]} if "best_val" in ck else {})}
-        nets["model"].load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
-        log(f"continuing from shipped weights {cfg.init_from} at step {step} (optimiser state and critics start fresh)")
+                     **({"best_val": ck["best_val"]} if "best_val" in ck else {}), **({"adapted": adapted} if adapted else {})}
+        nets["model"].load_state_dict({k: v.float() for k, v in state.items()})
+        log(f"continuing from shipped weights {cfg.init_from} at step {step}" + (f", {adapted['how']}" if adapted else "")
+            + " (optimiser state and critics start fresh)")
     recipe.calibration = calibration if calibration is not None else recipe.calibrate(pool)
     if recipe.loss_net is not None:
         recipe.loss_net.to(device)

@@ -290,8 +290,56 @@ def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
     assert any("continuing from shipped weights" in s and "step 2" in s for s in logs)
     ck = load_checkpoint(tmp_path / "b" / "last.pt")
     assert ck["step"] == 3 and ck["lambdas"] == load_checkpoint(tmp_path / "a" / "last.pt")["lambdas"]
-    with pytest.raises(ValueError, match="holds"):
-        train(tiny(tmp_path / "c", photo_dir, steps=3, cnum=8, init_from=str(w)), log=lambda s: None)
+    # narrower weights are widened (below); anything else of another design is refused
+    for other in (dict(cnum=2), dict(cnum=6), dict(cnum=8, region_wise=False)):
+        with pytest.raises(ValueError, match="holds"):
+            train(tiny(tmp_path / "c", photo_dir, steps=3, init_from=str(w), **other), log=lambda s: None)
+
+
+@pytest.mark.parametrize("config", [RWConfig(4), RWConfig(4, region_wise=False), RWConfig(4, coarse_only=True)])
+@pytest.mark.parametrize("r", [2, 3])
+def test_widening_keeps_the_function_and_breaks_the_copies_symmetry(config, r):
+    """Net2WiderNet: the wide network computes what the narrow one did (to float rounding), and
+    the copies of one channel do not get equal gradients, or they would never grow apart."""
+    from dataclasses import replace
+
+    from methods.rwconv.widen import widen_state_dict
+
+    torch.manual_seed(0)
+    narrow = RegionWiseInpainter(config)
+    with torch.no_grad():  # non-zero biases, so their copying is checked too
+        for p in narrow.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    wide = RegionWiseInpainter(replace(config, cnum=4 * r))
+    wide.load_state_dict(widen_state_dict(narrow, wide, torch.Generator().manual_seed(1)))
+    img, hole = torch.rand(2, 3, 96, 96), (torch.rand(2, 1, 96, 96) > 0.7).float()
+    with torch.no_grad():
+        a, b = narrow(img, hole), wide(img, hole)
+    for k in ("p1", "p2"):
+        assert (a[k] - b[k]).abs().max() < 1e-5
+    wide(img, hole)["p2"].square().mean().backward()
+    g = wide.sinet.encoder.conv3.conv.weight.grad  # output channels 0..r-1 are copies of one old channel
+    assert not torch.allclose(g[0], g[1], rtol=1e-3, atol=0)
+    with pytest.raises(ValueError, match="whole multiple"):
+        widen_state_dict(narrow, RegionWiseInpainter(replace(config, cnum=6)))
+
+
+def test_training_widens_narrower_weights(tmp_path, photo_dir):
+    """--init-from cnum-4 weights into a cnum-8 run: the run counts on from their step, and the
+    record, the export and the model card say they were widened."""
+    from methods.model_card import card
+
+    train(tiny(tmp_path / "a", photo_dir, steps=2, val_every=2), log=lambda s: None)
+    narrow = load_checkpoint(tmp_path / "a" / "last.pt")
+    w = export_weights(narrow, tmp_path / "w.pt")
+    logs = []
+    train(tiny(tmp_path / "b", photo_dir, steps=3, cnum=8, val_every=0, init_from=str(w)), log=logs.append)
+    assert any("at step 2, widened from cnum 4 to 8" in s for s in logs)
+    ck = load_checkpoint(tmp_path / "b" / "last.pt")
+    assert ck["model_config"]["cnum"] == 8 and ck["init_from"]["adapted"]["from_model_config"]["cnum"] == 4
+    model, _ = load_model(export_weights(ck, tmp_path / "wide.pt"))
+    assert model.config.cnum == 8
+    assert "widened from cnum 4 to 8" in card("rwconv", tmp_path / "b", tmp_path / "wide.pt")
 
 
 def test_the_last_step_is_always_validated(tmp_path, photo_dir):

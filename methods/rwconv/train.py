@@ -14,6 +14,7 @@ from methods.trainer import PhotoPool, Recipe, TrainConfig, mean_fill_reference
 
 from .losses import correlation_loss, reconstruction_loss, style_loss
 from .model import RegionWiseInpainter, RWConfig
+from .widen import widen_state_dict
 
 
 @dataclass
@@ -55,6 +56,20 @@ class RWRecipe(Recipe):
             lr_ = (ref - gt).abs().mean() * 2  # in [-1, 1] units, like L_r
             lc, ls = correlation_loss(fr, fg), style_loss(fr, fg)
         return {"lambdas": [float(cfg.corr_fraction * lr_ / lc), float(cfg.style_fraction * lr_ / ls)]}
+
+    def adapt_init(self, ck, model):
+        """Narrower weights of the same design start a wider run through function-preserving
+        widening (widen.py): the paper's cnum 32 from the shipped cnum 16, say."""
+        theirs, ours = dict(ck.get("model_config") or {}), self.model_config()
+        if {k: v for k, v in theirs.items() if k != "cnum"} != {k: v for k, v in ours.items() if k != "cnum"} \
+                or ours["cnum"] <= theirs.get("cnum", ours["cnum"]) or ours["cnum"] % theirs["cnum"]:
+            return None
+        narrow = self.build_model(theirs)
+        narrow.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
+        generator = torch.Generator().manual_seed(self.cfg.seed)
+        return widen_state_dict(narrow, model, generator), {
+            "how": f"widened from cnum {theirs['cnum']} to {ours['cnum']} (function-preserving, methods/rwconv/widen.py)",
+            "from_model_config": theirs}
 
     def forward(self, model, gt, hole):
         return model(gt, hole)
