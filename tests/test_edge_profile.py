@@ -44,3 +44,15 @@ def test_ssim_by_band_agrees_with_the_suites_hole_ssim():
     assert rows[-1]["ssim"] == pytest.approx(float(pixel_metrics(out, gt, hole)["ssim_hole"][0]), abs=1e-9)
     assert rows[0]["ssim"] < rows[2]["ssim"] < 1
     assert all(r["ssim"] == pytest.approx(1.0) for r in profile(gt, gt, hole)[:3])
+
+
+def test_grain_by_hand():
+    """A checkerboard of +-a has a 4-neighbour Laplacian of -+8a at every pixel whose neighbours
+    all carry it: rings 2-3 of a 10 x 10 hole; a flat fill has none."""
+    hole, gt = square_hole(), torch.full((1, 3, 32, 32), 0.5)
+    y, x = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
+    out = gt + 0.01 * (-1.0) ** (x + y) * hole
+    rows = profile(out, gt, hole)
+    assert rows[1]["grain"] == pytest.approx(0.08) and rows[2]["grain"] == pytest.approx(0.08)
+    assert 0 < rows[0]["grain"] < 0.08  # ring 1 also has known (flat) neighbours
+    assert all(r["grain"] == 0 for r in profile(gt, gt, hole)[:3])
