@@ -61,6 +61,14 @@ def continued_from(init: dict) -> str:
             + "; step numbers count on from there, the wall time and curve below are this run's alone")
 
 
+def schedule(cfg: dict, blob: dict) -> str:
+    name = cfg.get("lr_schedule", "constant")
+    if name == "constant":
+        return ""
+    start = (blob.get("init_from") or {}).get("step", 0) if name == "cosine-restart" else 0
+    return f" ({name} schedule" + (f" from step {start:,}" if start else "") + f" to step {cfg['steps']})"
+
+
 def steps_run(log: list[dict], blob: dict) -> str:
     last = int(log[-1]["step"]) if log else int(blob["step"])
     start = (blob.get("init_from") or {}).get("step", 0)
@@ -111,7 +119,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
         "training step of these weights": f"{blob['step']} (best validation PSNR of the run; see the curve)",
         "batch x crop": f"{cfg['batch_size']} x {cfg['crop']}x{cfg['crop']} random-scale crops with flips, from photos downscaled to 640 px short side",
         "holes": f"the inpaintbench generator at 256-px stroke scale, cropped to the training crop; buckets up to {cfg['max_hole_pct']}%, 10% of strokes replaced by boxes",
-        "optimiser": f"Adam lr {cfg['lr']}" + (f" ({cfg['lr_schedule']} schedule to step {cfg['steps']})" if cfg.get("lr_schedule", "constant") != "constant" else "") + f" betas {tuple(cfg['betas'])}" + (f", critics at {recipe.critic_lr_ratio}x" if recipe.critic_lr_ratio != 1 else "")
+        "optimiser": f"Adam lr {cfg['lr']}" + schedule(cfg, blob) + f" betas {tuple(cfg['betas'])}" + (f", critics at {recipe.critic_lr_ratio}x" if recipe.critic_lr_ratio != 1 else "")
                      + "".join(f"; before step {c['step']:,}: " + ", ".join(f"{k} {b}" for k, (b, a) in c["changed"].items()) for c in blob.get("setting_changes", [])),
         "loss network": (f"{loss_net['name']} (sha256 {loss_net['weights_sha256'][:16]}...); VGG16 weights are not available "
                          f"offline here, EfficientNet-Lite0 taps at strides 2/4/8 stand in for VGG pool1-3 (methods/loss_network.py). "

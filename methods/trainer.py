@@ -66,7 +66,9 @@ class TrainConfig:
     lr: float = 1e-4  # Adam learning rate (the peak, with a schedule)
     #: "constant" (the paper) or "cosine": lr * (1 + cos(pi * step / steps)) / 2, a function of the
     #: step (not of the optimiser state) so a resumed run follows the curve it would have uninterrupted;
-    #: raising --steps on resume stretches what is left of the curve
+    #: raising --steps on resume stretches what is left of the curve. "cosine-restart": the same curve
+    #: over this run's own steps, from the step of its --init-from weights (a warm restart: continuing
+    #: weights at step 17,500 for 3,000 steps starts at lr, not at the tail of a curve begun at 0)
     lr_schedule: str = "constant"
     betas: tuple = (0.5, 0.9)  # Adam betas
     max_hole_pct: int = 40  # holes drawn from the buckets up to this percentage (40: 0-40%, as the paper trains)
@@ -331,7 +333,7 @@ def export_weights(ckpt: dict, path: Path, fmt: str | None = None) -> Path:
     return Path(path)
 
 
-LR_SCHEDULES = ("constant", "cosine")
+LR_SCHEDULES = ("constant", "cosine", "cosine-restart")
 PRECISIONS = ("auto", "bf16", "fp32")
 
 
@@ -341,12 +343,14 @@ def autocast_enabled(precision: str, device: torch.device) -> bool:
     return precision == "bf16" or (precision == "auto" and device.type == "cuda")
 
 
-def lr_factor(cfg: TrainConfig, step: int) -> float:
-    """Multiplier of cfg.lr for the optimiser step that follows `step` completed steps."""
+def lr_factor(cfg: TrainConfig, step: int, start: int = 0) -> float:
+    """Multiplier of cfg.lr for the optimiser step that follows `step` completed steps; `start`:
+    the step the run's --init-from weights had (0 without), where "cosine-restart" begins."""
     if cfg.lr_schedule == "constant":
         return 1.0
-    if cfg.lr_schedule == "cosine":
-        return 0.5 * (1 + math.cos(math.pi * min(step, cfg.steps) / cfg.steps))
+    if cfg.lr_schedule in ("cosine", "cosine-restart"):
+        start = start if cfg.lr_schedule == "cosine-restart" else 0
+        return 0.5 * (1 + math.cos(math.pi * max(0, min(step, cfg.steps) - start) / max(1, cfg.steps - start)))
     raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose from {LR_SCHEDULES}")
 
 
@@ -487,12 +491,13 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     t_start, t_last, seen = time.time(), time.time(), 0
     logf = open(out / "train_log.csv", "a", newline="") if rank == 0 else None
     valf = open(out / "val.csv", "a", newline="") if rank == 0 else None
-    lr_factor(cfg, step)  # an unknown schedule fails before the first step, not after it
+    start = init_from["step"] if init_from else 0  # a resume finds it in its checkpoint, so the curve is the same
+    lr_factor(cfg, step, start)  # an unknown schedule fails before the first step, not after it
     batches = step_batches(pool, cfg, rank, per_rank, step, data_workers(cfg, device, world), pin=device.type == "cuda")
     while step < cfg.steps:
         for k, o in opts.items():
             for g in o.param_groups:
-                g["lr"] = cfg.lr * (1 if k == "model" else recipe.critic_lr_ratio) * lr_factor(cfg, step)
+                g["lr"] = cfg.lr * (1 if k == "model" else recipe.critic_lr_ratio) * lr_factor(cfg, step, start)
         gt, hole = next(batches)
         gt, hole = gt.to(device, non_blocking=True), hole.to(device, non_blocking=True)
         terms = train_step(recipe, wrapped["model"], critics, opts, gt, hole, bf16)
@@ -505,7 +510,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
                 now = time.time()
                 rate = seen / (now - t_last)
                 t_last, seen = now, 0
-                row = {"step": step, **{k: round(float(v.detach()), 6) for k, v in terms.items()}, "images_per_s": round(rate, 3),
+                row = {"step": step, **{k: round(float(v.detach()), 6) for k, v in terms.items()}, "lr": float(f"{opts['model'].param_groups[0]['lr']:.4g}"), "images_per_s": round(rate, 3),
                        "wall_s": round(now - t_start, 1)}
                 if logf.tell() == 0:
                     csv.writer(logf).writerow(row.keys())

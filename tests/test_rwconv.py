@@ -233,6 +233,10 @@ def test_lr_schedules_by_hand():
     cfg = RWTrainConfig(steps=100, lr_schedule="cosine")
     assert [lr_factor(cfg, s) for s in (0, 50, 100, 150)] == pytest.approx([1, 0.5, 0, 0])
     assert lr_factor(RWTrainConfig(steps=100), 70) == 1
+    restart = RWTrainConfig(steps=100, lr_schedule="cosine-restart")
+    assert [lr_factor(restart, s, start=60) for s in (60, 80, 100, 120)] == pytest.approx([1, 0.5, 0, 0])
+    assert lr_factor(cfg, 80, start=60) == pytest.approx(lr_factor(cfg, 80))  # plain cosine ignores the start
+    assert lr_factor(restart, 50) == pytest.approx(0.5)  # from scratch it is the plain cosine
     with pytest.raises(ValueError, match="unknown lr_schedule 'step'"):
         lr_factor(RWTrainConfig(lr_schedule="step"), 0)
 
@@ -333,13 +337,17 @@ def test_training_widens_narrower_weights(tmp_path, photo_dir):
     narrow = load_checkpoint(tmp_path / "a" / "last.pt")
     w = export_weights(narrow, tmp_path / "w.pt")
     logs = []
-    train(tiny(tmp_path / "b", photo_dir, steps=3, cnum=8, val_every=0, init_from=str(w)), log=logs.append)
+    train(tiny(tmp_path / "b", photo_dir, steps=3, cnum=8, val_every=0, init_from=str(w), lr_schedule="cosine-restart"),
+          log=logs.append)
     assert any("at step 2, widened from cnum 4 to 8" in s for s in logs)
     ck = load_checkpoint(tmp_path / "b" / "last.pt")
     assert ck["model_config"]["cnum"] == 8 and ck["init_from"]["adapted"]["from_model_config"]["cnum"] == 4
+    # the restart's one step ran at the full lr; the plain cosine would have had lr/4 at step 2 of 3
+    assert ck["optims"]["model"]["param_groups"][0]["lr"] == pytest.approx(ck["config"]["lr"])
     model, _ = load_model(export_weights(ck, tmp_path / "wide.pt"))
     assert model.config.cnum == 8
-    assert "widened from cnum 4 to 8" in card("rwconv", tmp_path / "b", tmp_path / "wide.pt")
+    text = card("rwconv", tmp_path / "b", tmp_path / "wide.pt")
+    assert "widened from cnum 4 to 8" in text and "(cosine-restart schedule from step 2 to step 3)" in text
 
 
 def test_the_last_step_is_always_validated(tmp_path, photo_dir):
