@@ -4,8 +4,8 @@
 # scikit-image, pandas, matplotlib, typer, rich) and copies of the default training and validation
 # photos at their /usr/share paths, so run configs stay the defaults. Run here, in the repo root,
 # after `apt-get install plasma-workspace-wallpapers mate-backgrounds`. Then name ".gpu" in the
-# device call's `carry`. The whole working tree that travels must stay under 64 MiB: move
-# reports/, masks/ and the weights the job does not need out of the tree during the call.
+# device call's `carry`. The whole working tree that travels must stay under 64 MiB: `bash
+# .device/stash.sh` before the call moves what a training job does not need out, `restore` after.
 set -euo pipefail
 mkdir -p .gpu/whl .gpu/photos
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
