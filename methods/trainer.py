@@ -510,7 +510,8 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
                 now = time.time()
                 rate = seen / (now - t_last)
                 t_last, seen = now, 0
-                row = {"step": step, **{k: round(float(v.detach()), 6) for k, v in terms.items()}, "lr": float(f"{opts['model'].param_groups[0]['lr']:.4g}"), "images_per_s": round(rate, 3),
+                row = {"step": step, **{k: round(float(v.detach()), 6) for k, v in terms.items()},
+                       "lr": float(f"{opts['model'].param_groups[0]['lr']:.4g}"), "images_per_s": round(rate, 3),
                        "wall_s": round(now - t_start, 1)}
                 if logf.tell() == 0:
                     csv.writer(logf).writerow(row.keys())
