@@ -585,8 +585,12 @@ def main(recipe_cls: type[Recipe], argv=None):
     cfg.out = cfg.out or f"train_runs/{recipe_cls.name}"
     if export:
         src = Path(cfg.out) / "best.pt"
-        export_weights(load_checkpoint(src if src.is_file() else Path(cfg.out) / "last.pt"), Path(export), recipe_cls.weights_format())
-        print(f"wrote {export}")
+        # a continued run writes best.pt only once it beats the weights it started from
+        src = src if src.is_file() else Path(cfg.out) / "last.pt"
+        ck = load_checkpoint(src)
+        export_weights(ck, Path(export), recipe_cls.weights_format())
+        psnr = (ck.get("best_val") or {}).get("psnr") if src.name == "best.pt" else None
+        print(f"wrote {export} from {src.name}, step {ck['step']}" + (f", validation PSNR {psnr:.3f}" if psnr is not None else ""))
         return
     if int(os.environ.get("RANK", 0)) != 0:  # one progress bar per job, on rank 0
         train(recipe_cls(cfg), log=lambda s: None)

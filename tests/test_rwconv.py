@@ -328,6 +328,21 @@ def test_widening_keeps_the_function_and_breaks_the_copies_symmetry(config, r):
         widen_state_dict(narrow, RegionWiseInpainter(replace(config, cnum=6)))
 
 
+def test_export_says_which_checkpoint_it_exported(tmp_path, photo_dir, capsys):
+    """--export takes best.pt, or last.pt where no step was ever the best (a continued run that never
+    beat its start); the line it prints says which, so a job's log tells the two apart."""
+    from methods.rwconv.train import main
+
+    train(tiny(tmp_path / "a", photo_dir, steps=2, val_every=2), log=lambda s: None)
+    main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "a.pt")])
+    best = load_checkpoint(tmp_path / "a" / "best.pt")["best_val"]["psnr"]
+    assert f"from best.pt, step 2, validation PSNR {best:.3f}" in capsys.readouterr().out
+    (tmp_path / "a" / "best.pt").unlink()
+    main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "b.pt")])
+    assert "from last.pt, step 2\n" in capsys.readouterr().out
+    assert load_model(tmp_path / "b.pt")[1]["step"] == 2
+
+
 def test_training_widens_narrower_weights(tmp_path, photo_dir):
     """--init-from cnum-4 weights into a cnum-8 run: the run counts on from their step, and the
     record, the export and the model card say they were widened."""
