@@ -89,8 +89,9 @@ def main(argv=None):
     for spec, rows in profiles.items():
         print(f"| {spec} | " + " | ".join(f"{r['ssim']:.4f}" for r in rows) + " |")
     print("\nGrain: rms 4-neighbour Laplacian of the composite over the same pixels, in 1/255 (the ground truth's "
-          "first). Detail the ground truth has but no method can know (sensor grain, fine texture) costs PSNR and SSIM "
-          "when a method invents its own: a fill with less grain than the truth can still score better\n")
+          "first). Near the known region, more than a smooth fill has is a step where the fill meets it; further in, "
+          "detail no method can know (sensor grain, fine texture) costs PSNR and SSIM when a method invents its own, "
+          "so a fill with less grain than the truth can still score better\n")
     print(header)
     for spec, rows in {"ground truth": profile(gt, gt, hole, BANDS + ((0.0, math.inf),), dist), **profiles}.items():
         print(f"| {spec} | " + " | ".join(f"{r['grain'] * 255:.2f}" for r in rows) + " |")
