@@ -61,17 +61,22 @@ def continued_from(init: dict) -> str:
             + "; step numbers count on from there, the wall time and curve below are this run's alone")
 
 
+def init_step(blob: dict) -> int:
+    """The step of the weights a run continued from (0 for a run from scratch)."""
+    return (blob.get("init_from") or {}).get("step", 0)
+
+
 def schedule(cfg: dict, blob: dict) -> str:
     name = cfg.get("lr_schedule", "constant")
     if name == "constant":
         return ""
-    start = (blob.get("init_from") or {}).get("step", 0) if name == "cosine-restart" else 0
+    start = init_step(blob) if name == "cosine-restart" else 0
     return f" ({name} schedule" + (f" from step {start:,}" if start else "") + f" to step {cfg['steps']})"
 
 
 def steps_run(log: list[dict], blob: dict) -> str:
     last = int(log[-1]["step"]) if log else int(blob["step"])
-    start = (blob.get("init_from") or {}).get("step", 0)
+    start = init_step(blob)
     return f"steps {start + 1:,}-{last:,}" if start else f"{last} steps"
 
 

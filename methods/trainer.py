@@ -413,7 +413,8 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
 
     def restore(path: Path, verb: str, adapt: bool = False) -> dict:
         """A checkpoint or shipped weights of this very method and architecture (or, with `adapt`,
-        one the recipe can turn into it: ck["adapted"]); sets step/best/calibration."""
+        weights the recipe can turn into it: their state_dict replaced, the record under "adapted");
+        sets step/best/calibration."""
         nonlocal step, best, calibration
         ck = load_checkpoint(path)
         same_method = ck.get("method", "rwconv") == recipe.name
@@ -422,7 +423,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
             if adapted is None:
                 raise ValueError(f"{path} {verb} {ck.get('method', 'rwconv')} {ck.get('model_config')}, "
                                  f"this run asks for {recipe.name} {recipe.model_config()}")
-            ck["adapted"] = adapted
+            ck = {**ck, "state_dict": adapted[0], "adapted": adapted[1]}
         step, best = int(ck["step"]), ck.get("best_val", {}).get("psnr", -math.inf)
         calibration = ck.get("calibration", {"lambdas": ck.get("lambdas")})
         return ck
@@ -444,10 +445,10 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         log(f"resumed from {last} at step {step}")
     elif cfg.init_from:
         ck = restore(Path(cfg.init_from), "holds", adapt=True)
-        state, adapted = ck.get("adapted") or (ck["state_dict"], None)
+        adapted = ck.get("adapted")
         init_from = {"path": cfg.init_from, "sha256": sha256_of(Path(cfg.init_from)), "step": step,
                      **({"best_val": ck["best_val"]} if "best_val" in ck else {}), **({"adapted": adapted} if adapted else {})}
-        nets["model"].load_state_dict({k: v.float() for k, v in state.items()})
+        nets["model"].load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
         log(f"continuing from shipped weights {cfg.init_from} at step {step}" + (f", {adapted['how']}" if adapted else "")
             + " (optimiser state and critics start fresh)")
     recipe.calibration = calibration if calibration is not None else recipe.calibrate(pool)

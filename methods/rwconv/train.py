@@ -61,8 +61,8 @@ class RWRecipe(Recipe):
         """Narrower weights of the same design start a wider run through function-preserving
         widening (widen.py): the paper's cnum 32 from the shipped cnum 16, say."""
         theirs, ours = dict(ck.get("model_config") or {}), self.model_config()
-        if {k: v for k, v in theirs.items() if k != "cnum"} != {k: v for k, v in ours.items() if k != "cnum"} \
-                or ours["cnum"] <= theirs.get("cnum", ours["cnum"]) or ours["cnum"] % theirs["cnum"]:
+        if "cnum" not in theirs or {k: v for k, v in theirs.items() if k != "cnum"} != {k: v for k, v in ours.items() if k != "cnum"} \
+                or ours["cnum"] <= theirs["cnum"] or ours["cnum"] % theirs["cnum"]:
             return None
         narrow = self.build_model(theirs)
         narrow.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
