@@ -79,6 +79,8 @@ def run(
     allow_partial: bool = typer.Option(False, help="With --method predictions: score the pairs present, mark the run PARTIAL."),
     label: Optional[str] = typer.Option(None, help="Name of this run in records and reports (default: the method's), "
                                                "e.g. to table an ablation's weights beside the shipped ones."),
+    blend: str = typer.Option("none", help="none, or poisson: blend the method's fill into the known pixels "
+                                          "(Pérez et al. 2003) before scoring; the run is named METHOD+poisson."),
 ):
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
@@ -93,7 +95,7 @@ def run(
                     masks=str(masks or DEFAULT_MASK_DIR), buckets=list(buckets or BUCKET_NAMES), limit=limit,
                     batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,
                     deep_metrics=deep_metrics, fid_network=fid_network, vgg_weights=vgg_weights, method_options=options,
-                    label=label)
+                    label=label, blend=blend)
     out = out or Path("runs") / dataset / cfg.name
     with _progress() as p:
         do_run(cfg, out, progress=_Bar(p, cfg.name), log=lambda s: p.console.print(s, highlight=False))
@@ -120,7 +122,10 @@ def export_inputs_cmd(
     console.print(f"wrote {n} pairs to {out} (see {out / 'README.txt'})")
 
 
-DEMO_METHODS = ("telea", "navier-stokes", "biharmonic", "patchmatch", "pconv", "gated", "edgeconnect", "rwconv")
+DEMO_METHODS = ("telea", "navier-stokes", "biharmonic", "patchmatch", "pconv", "gated", "edgeconnect", "rwconv",
+                "rwconv+poisson")
+#: the paired comparisons and worst-case grids of the demo report are made against the paper's method
+DEMO_REFERENCE = "rwconv"
 DEMO_RUNS = Path("reports/demo/runs")
 
 
@@ -145,6 +150,7 @@ def report(
         found = {d.name: d for d in DEMO_RUNS.iterdir() if (d / "manifest.json").is_file()}
         runs = [found[m] for m in DEMO_METHODS if m in found] + [d for m, d in sorted(found.items()) if m not in DEMO_METHODS]
         out = out or Path("reports/demo")
+        reference = reference or (DEMO_REFERENCE if DEMO_REFERENCE in found else None)
     fmt = format or ("all" if out and not out.suffix else "md")
     if fmt in ("all", "html"):
         if out is None or out.suffix:
@@ -167,7 +173,7 @@ def report(
 @app.command()
 @_guard
 def demo(
-    methods: Optional[List[str]] = typer.Option(None, "--method", help="Methods to run (default: every classical method and rwconv)."),
+    methods: Optional[List[str]] = typer.Option(None, "--method", help="Methods to run, METHOD or METHOD+poisson (default: every shipped method and rwconv+poisson)."),
     out: Path = typer.Option(Path("runs/demo"), help="Parent folder of the per-method runs."),
     limit: Optional[int] = typer.Option(None),
 ):
@@ -176,15 +182,17 @@ def demo(
     from . import registry
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
     from .report import write_report
-    from .runner import RunConfig, run as do_run
+    from .runner import RunConfig, run as do_run, split_name
 
-    names = methods or [m for m in DEMO_METHODS if m in registry.available()]
+    names = methods or [m for m in DEMO_METHODS if split_name(m)[0] in registry.available()]
     dirs = []
     with _progress() as p:
         for name in names:
-            cfg = RunConfig(method=name, masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit)
+            method, blend = split_name(name)
+            cfg = RunConfig(method=method, blend=blend, masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit)
             dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False)))
-    write_report(dirs, out, log=lambda s: console.print(s, highlight=False))
+    write_report(dirs, out, reference=DEMO_REFERENCE if DEMO_REFERENCE in names else None,
+                 log=lambda s: console.print(s, highlight=False))
     sys.stdout.write((out / "table1.md").read_text())
     console.print(f"tables, plots, grids and {out / 'index.html'} written to {out}")
 

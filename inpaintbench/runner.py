@@ -23,6 +23,7 @@ import torch
 from PIL import Image
 
 from . import registry
+from .blend import BLENDS, blend
 from .data import get_dataset
 from .errors import InputError, MethodError
 from .method import pair_key
@@ -59,10 +60,13 @@ class RunConfig:
     #: the run's name in records and reports (default: the method's); two runs of one method with
     #: different weights (an ablation, a checkpoint) need two names to share a table
     label: str | None = None
+    #: post-process of the method's fill before it is scored (inpaintbench/blend.py); not a
+    #: method's own output, so a blended run is named METHOD+poisson unless labelled
+    blend: str = "none"
 
     @property
     def name(self) -> str:
-        return self.label or self.method
+        return _name(self.__dict__)
 
     def identity(self) -> dict:
         """What must match for a resumed run to extend, not mix with, an earlier one."""
@@ -70,12 +74,24 @@ class RunConfig:
                 "resize": self.resize, "method_options": self.method_options, "deep_metrics": self.deep_metrics,
                 "fid_network": self.fid_network, "vgg_weights": self.vgg_weights,
                 # only when set, so runs made before labels existed still resume
-                **({"label": self.label} if self.label else {})}
+                **({"label": self.label} if self.label else {}), **({"blend": self.blend} if self.blend != "none" else {})}
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """A run's name back into method and blend: 'rwconv+poisson' -> ('rwconv', 'poisson');
+    a plain method name -> (name, 'none'). The demo's method list is written this way."""
+    method, sep, post = name.rpartition("+")
+    return (method, post) if sep and post in BLENDS and post != "none" else (name, "none")
+
+
+def _name(config: dict) -> str:
+    blend = config.get("blend", "none")
+    return config.get("label") or (config["method"] if blend == "none" else f"{config['method']}+{blend}")
 
 
 def run_name(manifest: dict) -> str:
-    """The name a run's records carry: its --label, else its method."""
-    return manifest["config"].get("label") or manifest["config"]["method"]
+    """The name a run's records carry: its --label, else its method (+ its blend, if any)."""
+    return _name(manifest["config"])
 
 
 def _versions() -> dict:
@@ -179,13 +195,15 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str) -> torc
     return out
 
 
-def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name: str) -> torch.Tensor:
+def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name: str, post: str = "none") -> torch.Tensor:
     """The composite that is scored: the method sees the image with holes zeroed, its output is
-    validated and quantised to 8 bits (as a saved PNG would be), known pixels are kept."""
+    validated, blended if asked (`post`), quantised to 8 bits (as a saved PNG would be), known
+    pixels are kept."""
     masked = gt * (1 - hole)
     with torch.no_grad():
         raw = method.inpaint(masked, hole, keys=keys) if method.wants_keys else method.inpaint(masked, hole)
-    out_q = (_validate_output(raw, gt, name).clamp(0, 1) * 255).round() / 255
+    out = blend(post, _validate_output(raw, gt, name).clamp(0, 1), masked, hole)
+    out_q = (out * 255).round() / 255
     return masked + out_q * hole
 
 
@@ -210,6 +228,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     buckets = [get_bucket(b) for b in cfg.buckets]
     if cfg.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {cfg.batch_size}")
+    if cfg.blend not in BLENDS:
+        raise InputError(f"--blend must be one of {', '.join(BLENDS)}, got {cfg.blend!r}")
     method = registry.create(cfg.method, device=cfg.device, weights=cfg.weights, **cfg.method_options)
     suite = MetricSuite(cfg.device, cfg.fid_network, vgg_weights=cfg.vgg_weights) if cfg.deep_metrics else None
 
@@ -264,7 +284,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
             gt = torch.stack(images).to(device, torch.float32) / 255
             hole = torch.stack(holes).to(device, torch.float32)
             t0 = time.perf_counter()
-            composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method)
+            composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend)
             seconds = (time.perf_counter() - t0) / len(chunk)
             if suite:
                 scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])

@@ -1,0 +1,116 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from inpaintbench.blend import blend, poisson_fill
+from inpaintbench.errors import InputError
+from inpaintbench.report import caption_for, load_runs
+from inpaintbench.cli import app
+from inpaintbench.runner import RECORDS, read_records, run, split_name
+from tests.test_runner import cfg
+
+
+def _holes(rng, h=40, w=48):
+    """An irregular hole that touches the image border, as the mask set's strokes do."""
+    hole = np.zeros((h, w), bool)
+    hole[5:30, 0:20] = True
+    hole[12:14, :] = True
+    hole[rng.random((h, w)) < 0.08] = True
+    return hole
+
+
+def test_fill_with_the_ground_truths_gradients_gives_the_ground_truth():
+    # a fill off by a constant level everywhere has the right gradients: blending must remove the step
+    rng = np.random.default_rng(0)
+    gt = rng.random((3, 40, 48))
+    hole = _holes(rng)
+    out = poisson_fill(gt + 0.2, gt * ~hole, hole)
+    np.testing.assert_allclose(out, gt, atol=1e-9)
+
+
+def test_constant_fill_between_two_known_rows_is_the_straight_line():
+    # hand-computed: rows 1..5 unknown across the whole width, a above and b below; a flat fill has
+    # no gradients and the side borders add no terms, so every column is a + (b - a) * i / 6
+    a, b = 0.2, 0.8
+    known = np.zeros((1, 7, 5))
+    known[0, 0], known[0, 6] = a, b
+    hole = np.zeros((7, 5), bool)
+    hole[1:6] = True
+    out = poisson_fill(np.full((1, 7, 5), 0.5), known, hole)
+    np.testing.assert_allclose(out[0, :, 2], a + (b - a) * np.arange(7) / 6, atol=1e-12)
+    assert np.ptp(out[0], axis=1).max() < 1e-12
+
+
+def test_solution_is_the_minimum_of_the_poisson_energy():
+    # independent of how the system is assembled: the gradient of
+    # E(x) = sum over 4-neighbour pairs touching the hole of ((x_p - x_q) - (f_p - f_q))^2
+    # with respect to the hole pixels must vanish at the returned image
+    rng = np.random.default_rng(1)
+    fill, known = rng.random((2, 40, 48)), rng.random((2, 40, 48))
+    hole = _holes(rng)
+    out = poisson_fill(fill, known * ~hole, hole)
+    np.testing.assert_array_equal(out[:, ~hole], (known * ~hole)[:, ~hole])
+    x = torch.tensor(out, requires_grad=True)
+    f, m = torch.tensor(fill), torch.tensor(hole)
+    energy = 0
+    for axis in (1, 2):
+        dx, df = torch.diff(x, dim=axis), torch.diff(f, dim=axis)
+        touch = (m[1:] | m[:-1]) if axis == 1 else (m[:, 1:] | m[:, :-1])
+        energy = energy + (((dx - df) ** 2) * touch).sum()
+    energy.backward()
+    assert x.grad[:, m].abs().max() < 1e-9
+    assert x.grad[:, ~m].abs().max() > 1e-3  # known pixels are held, not solved for
+
+
+def test_batch_blend_keeps_known_pixels_and_clips():
+    rng = np.random.default_rng(2)
+    gt = torch.tensor(rng.random((2, 3, 40, 48)), dtype=torch.float32)
+    hole = torch.tensor(np.stack([_holes(rng), np.zeros((40, 48), bool)]))[:, None].float()
+    masked = gt * (1 - hole)
+    fill = (gt * 4 - 1.5).clamp(0, 1)  # steep gradients: the solution overshoots [0, 1] unless clipped
+    out = blend("poisson", fill, masked, hole)
+    assert out.shape == gt.shape and out.dtype == torch.float32
+    assert 0 <= float(out.min()) and float(out.max()) <= 1
+    known = hole == 0
+    assert torch.equal(out[known.expand_as(out)], masked[known.expand_as(out)])  # the method's known pixels are dropped
+    assert not torch.equal(out[0], fill[0])
+    assert torch.equal(blend("none", fill, masked, hole), fill)
+    with pytest.raises(InputError, match="unknown blend"):
+        blend("laplace", fill, masked, hole)
+
+
+def test_blended_run_is_its_own_named_row(tmp_path):
+    plain, blended = tmp_path / "plain", tmp_path / "blended"
+    run(cfg(), plain, log=lambda s: None)
+    run(cfg(blend="poisson"), blended, log=lambda s: None)
+    a, b = read_records(plain / RECORDS), read_records(blended / RECORDS)
+    assert {r["method"] for r in b} == {"meanfill+poisson"}
+    # a flat fill blended is a membrane over the hole's border: far better than the flat colour
+    assert all(rb["psnr"] > ra["psnr"] for ra, rb in zip(a, b))
+    manifest = json.loads((blended / "manifest.json").read_text())
+    assert manifest["config"]["blend"] == "poisson" and manifest["config_identity"]["blend"] == "poisson"
+    assert "meanfill+poisson (method meanfill, weights: none, fill blended: poisson)" in caption_for(load_runs([blended])[1])
+    with pytest.raises(InputError, match="different method"):
+        run(cfg(), blended, log=lambda s: None)
+    with pytest.raises(InputError, match="--blend must be one of"):
+        run(cfg(blend="laplace"), tmp_path / "bad", log=lambda s: None)
+
+
+def test_run_names_split_back_into_method_and_blend():
+    assert split_name("rwconv+poisson") == ("rwconv", "poisson")
+    assert split_name("rwconv") == ("rwconv", "none")
+    assert split_name("a+b") == ("a+b", "none")  # only a known blend is split off
+    assert split_name("x+none") == ("x+none", "none")
+
+
+def test_demo_runs_blended_entries_as_their_own_runs(tmp_path):
+    res = CliRunner().invoke(app, ["demo", "--method", "meanfill", "--method", "meanfill+poisson", "--limit", "1",
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "meanfill+poisson" / "manifest.json").read_text())
+    assert (manifest["config"]["method"], manifest["config"]["blend"]) == ("meanfill", "poisson")
+    header = (tmp_path / "table1.md").read_text().splitlines()[2]
+    assert "| meanfill " in header and "| meanfill+poisson " in header
