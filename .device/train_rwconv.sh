@@ -11,13 +11,8 @@
 # train_runs/c32/ here and carry it too: the job then starts from that export (fresh Adam state).
 # Tested here on the CPU: DEVICE=cpu WORKERS=0 BATCH=2 DEMO_LIMIT=1 OUT=/tmp/o bash .device/train_rwconv.sh 0.3 17502
 set -x
-export PYTHONUNBUFFERED=1
 MIN=$1; STEPS=$2; shift 2
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .gpu/whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site:$PWD
-python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . || exit 1
-[ -d /usr/share/wallpapers/Path ] || cp -r .gpu/photos/usr / || exit 1
-[ "${DEVICE:-cuda}" = cuda ] && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+source .device/setup.sh
 INIT=methods/rwconv/weights/rwconv.pt
 [ -f train_runs/c${CNUM:-32}/rwconv-c${CNUM:-32}.pt ] && INIT=train_runs/c${CNUM:-32}/rwconv-c${CNUM:-32}.pt
 RUN=/tmp/run

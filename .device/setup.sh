@@ -1,0 +1,9 @@
+#!/bin/bash
+# Sourced by the device jobs: the wheels a bare GPU machine lacks and the default photos at their
+# /usr/share paths, both from .gpu/ (made here by pack.sh; name ".gpu" in the call's carry).
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .gpu/whl/*.whl || exit 1
+export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
+python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . || exit 1
+[ -d /usr/share/wallpapers/Path ] || cp -r .gpu/photos/usr / || exit 1
+[ "${DEVICE:-cuda}" = cuda ] && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+true
