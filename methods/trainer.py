@@ -130,6 +130,10 @@ class Recipe:
     def build_critics(self) -> dict[str, nn.Module]:
         return {}
 
+    #: the settings `calibrate` reads: weights continued under other values of these (or under
+    #: another loss network) are recalibrated rather than keep constants made for the old ones
+    calibrated_by: ClassVar[tuple[str, ...]] = ()
+
     def calibrate(self, pool: "PhotoPool") -> dict:
         """Constants derived from data before step 0 (stored in checkpoints)."""
         return {}
@@ -426,6 +430,14 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
             ck = {**ck, "state_dict": adapted[0], "adapted": adapted[1]}
         step, best = int(ck["step"]), ck.get("best_val", {}).get("psnr", -math.inf)
         calibration = ck.get("calibration", {"lambdas": ck.get("lambdas")})
+        theirs = {**asdict(type(cfg)()), **(ck.get("config") or {})}
+        stale = [f"{k} {theirs[k]} -> {getattr(cfg, k)}" for k in recipe.calibrated_by if not same_setting(theirs[k], getattr(cfg, k))]
+        net_name = (ck.get("loss_network") or {}).get("name")
+        if recipe.loss_net is not None and net_name and net_name != recipe.loss_net.name:
+            stale.append(f"loss network {net_name} -> {recipe.loss_net.name}")
+        if stale:
+            log(f"recalibrating (calibrated under other settings: {', '.join(stale)})")
+            calibration = None
         return ck
 
     setting_changes = []  # [{step, changed: {setting: [before, after]}}]: how a resumed run's recipe changed

@@ -293,7 +293,14 @@ def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
     train(tiny(tmp_path / "b", photo_dir, steps=3, val_every=0, init_from=str(w)), log=logs.append)
     assert any("continuing from shipped weights" in s and "step 2" in s for s in logs)
     ck = load_checkpoint(tmp_path / "b" / "last.pt")
-    assert ck["step"] == 3 and ck["lambdas"] == load_checkpoint(tmp_path / "a" / "last.pt")["lambdas"]
+    first = load_checkpoint(tmp_path / "a" / "last.pt")["lambdas"]
+    assert ck["step"] == 3 and ck["lambdas"] == first
+    # other loss fractions: λ are made anew for them, not kept from the weights (the record would lie)
+    logs = []
+    train(tiny(tmp_path / "d", photo_dir, steps=3, val_every=0, init_from=str(w), style_fraction=0.0), log=logs.append)
+    lam = load_checkpoint(tmp_path / "d" / "last.pt")["lambdas"]
+    assert lam[1] == 0 and lam[0] == pytest.approx(first[0], rel=1e-6)
+    assert any("recalibrating" in s and "style_fraction 0.1 -> 0.0" in s for s in logs)
     # narrower weights are widened (below); anything else of another design is refused
     for other in (dict(cnum=2), dict(cnum=6), dict(cnum=8, region_wise=False)):
         with pytest.raises(ValueError, match="holds"):

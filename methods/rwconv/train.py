@@ -37,6 +37,7 @@ class RWTrainConfig(TrainConfig):
 class RWRecipe(Recipe):
     name = "rwconv"
     Config = RWTrainConfig
+    calibrated_by = ("corr_fraction", "style_fraction")
 
     def model_config(self) -> dict:
         return self.cfg.model_config().as_dict()
