@@ -11,7 +11,8 @@ holes with it; a diffusion method copies the colours around the hole. This split
 
     python -m methods.colour_bias rwconv biharmonic rwconv=methods/rwconv/weights/ablations/X.pt
 
-Each argument is a method name, or NAME=WEIGHTS for a learned method with other weights.
+Each argument is a method name, or NAME=WEIGHTS for a learned method with other weights; NAME+poisson
+(also with =WEIGHTS) is that method's fill Poisson-blended, as `inpaintbench run --blend poisson`.
 Written here rather than in inpaintbench/metrics: it is a diagnosis for training methods, on the
 trainers' validation crops, not a benchmark number.
 """
@@ -21,8 +22,10 @@ import argparse
 
 import torch
 
+from inpaintbench.blend import blend
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.registry import create
+from inpaintbench.runner import split_name
 from methods.trainer import DEFAULT_VAL_PHOTOS, TrainConfig, validation_set
 
 
@@ -45,10 +48,22 @@ def composites(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) ->
     return torch.cat(outs) * hole + gt * (1 - hole)
 
 
+class Blended:
+    """A method whose fill goes through inpaintbench.blend, as `inpaintbench run --blend` does."""
+
+    def __init__(self, method, kind: str):
+        self.method, self.kind = method, kind
+
+    def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        return blend(self.kind, self.method.inpaint(masked, hole).float().clamp(0, 1), masked, hole)
+
+
 def create_spec(spec: str):
-    """A method from NAME or NAME=WEIGHTS."""
+    """A method from NAME, NAME=WEIGHTS, NAME+poisson or NAME+poisson=WEIGHTS."""
     name, _, weights = spec.partition("=")
-    return create(name, **({"weights": weights} if weights else {}))
+    method, kind = split_name(name)
+    made = create(method, **({"weights": weights} if weights else {}))
+    return made if kind == "none" else Blended(made, kind)
 
 
 def measure(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) -> dict[str, float]:

@@ -29,3 +29,19 @@ def test_colour_split_by_hand():
     assert r["hole_colour_error"] == pytest.approx(0.05, abs=2e-3)  # mean |.| of (0.1, 0, 0.05)
     # composite error is noise + shift in 39% of the pixels; the oracle leaves the 0.01 noise alone
     assert r["psnr"] == pytest.approx(-10 * torch.log10(torch.tensor((0.01 + 0.0025 + 3e-4) / 3 * 312 / 1024)).item(), abs=0.3) and r["psnr_colour_oracle"] == pytest.approx(-10 * torch.log10(torch.tensor(1e-4 * 312 / 1024)).item(), abs=0.3)
+
+
+def test_blended_spec_is_the_methods_fill_through_the_blend():
+    from inpaintbench.blend import blend
+    from methods.colour_bias import Blended, composites, create_spec
+
+    torch.manual_seed(0)
+    gt = torch.rand(2, 3, 32, 32)
+    hole = torch.zeros(2, 1, 32, 32)
+    hole[:, :, 8:20, 4:28] = 1
+    plain, blended = create_spec("telea"), create_spec("telea+poisson")
+    assert isinstance(blended, Blended) and not isinstance(plain, Blended)
+    masked = gt * (1 - hole)
+    want = blend("poisson", plain.inpaint(masked, hole).float(), masked, hole)
+    assert torch.allclose(composites(blended, gt, hole), want * hole + gt * (1 - hole))
+    assert not torch.allclose(composites(blended, gt, hole), composites(plain, gt, hole), atol=1e-3)
