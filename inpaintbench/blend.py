@@ -59,7 +59,7 @@ def poisson_fill(fill: np.ndarray, known: np.ndarray, hole: np.ndarray) -> np.nd
     return out
 
 
-def blend(kind: str, fill: torch.Tensor, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+def blend_fill(kind: str, fill: torch.Tensor, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
     """(B,C,H,W) fill in [0, 1], the masked input and (B,1,H,W) hole -> the blended fill, clipped
     to [0, 1] (a Poisson solution can overshoot where the fill's gradients are steep)."""
     if kind == "none":

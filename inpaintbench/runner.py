@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 
 from . import registry
-from .blend import BLENDS, blend
+from .blend import BLENDS, blend_fill
 from .data import get_dataset
 from .errors import InputError, MethodError
 from .method import pair_key
@@ -195,14 +195,14 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str) -> torc
     return out
 
 
-def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name: str, post: str = "none") -> torch.Tensor:
+def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name: str, blend: str = "none") -> torch.Tensor:
     """The composite that is scored: the method sees the image with holes zeroed, its output is
-    validated, blended if asked (`post`), quantised to 8 bits (as a saved PNG would be), known
+    validated, blended if asked (`blend`, see blend.py), quantised to 8 bits (as a saved PNG would be), known
     pixels are kept."""
     masked = gt * (1 - hole)
     with torch.no_grad():
         raw = method.inpaint(masked, hole, keys=keys) if method.wants_keys else method.inpaint(masked, hole)
-    out = blend(post, _validate_output(raw, gt, name).clamp(0, 1), masked, hole)
+    out = blend_fill(blend, _validate_output(raw, gt, name).clamp(0, 1), masked, hole)
     out_q = (out * 255).round() / 255
     return masked + out_q * hole
 

@@ -22,7 +22,7 @@ import argparse
 
 import torch
 
-from inpaintbench.blend import blend
+from inpaintbench.blend import blend_fill
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.registry import create
 from inpaintbench.runner import split_name
@@ -49,13 +49,13 @@ def composites(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) ->
 
 
 class Blended:
-    """A method whose fill goes through inpaintbench.blend, as `inpaintbench run --blend` does."""
+    """A method whose fill goes through inpaintbench.blend.blend_fill, as `inpaintbench run --blend` does."""
 
     def __init__(self, method, kind: str):
         self.method, self.kind = method, kind
 
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-        return blend(self.kind, self.method.inpaint(masked, hole).float().clamp(0, 1), masked, hole)
+        return blend_fill(self.kind, self.method.inpaint(masked, hole).float().clamp(0, 1), masked, hole)
 
 
 def create_spec(spec: str):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from inpaintbench.blend import blend, poisson_fill
+from inpaintbench.blend import blend_fill, poisson_fill
 from inpaintbench.errors import InputError
 from inpaintbench.report import caption_for, load_runs
 from inpaintbench.cli import app
@@ -71,15 +71,15 @@ def test_batch_blend_keeps_known_pixels_and_clips():
     hole = torch.tensor(np.stack([_holes(rng), np.zeros((40, 48), bool)]))[:, None].float()
     masked = gt * (1 - hole)
     fill = (gt * 4 - 1.5).clamp(0, 1)  # steep gradients: the solution overshoots [0, 1] unless clipped
-    out = blend("poisson", fill, masked, hole)
+    out = blend_fill("poisson", fill, masked, hole)
     assert out.shape == gt.shape and out.dtype == torch.float32
     assert 0 <= float(out.min()) and float(out.max()) <= 1
     known = hole == 0
     assert torch.equal(out[known.expand_as(out)], masked[known.expand_as(out)])  # the method's known pixels are dropped
     assert not torch.equal(out[0], fill[0])
-    assert torch.equal(blend("none", fill, masked, hole), fill)
+    assert torch.equal(blend_fill("none", fill, masked, hole), fill)
     with pytest.raises(InputError, match="unknown blend"):
-        blend("laplace", fill, masked, hole)
+        blend_fill("laplace", fill, masked, hole)
 
 
 def test_blended_run_is_its_own_named_row(tmp_path):

@@ -32,7 +32,7 @@ def test_colour_split_by_hand():
 
 
 def test_blended_spec_is_the_methods_fill_through_the_blend():
-    from inpaintbench.blend import blend
+    from inpaintbench.blend import blend_fill
     from methods.colour_bias import Blended, composites, create_spec
 
     torch.manual_seed(0)
@@ -42,6 +42,6 @@ def test_blended_spec_is_the_methods_fill_through_the_blend():
     plain, blended = create_spec("telea"), create_spec("telea+poisson")
     assert isinstance(blended, Blended) and not isinstance(plain, Blended)
     masked = gt * (1 - hole)
-    want = blend("poisson", plain.inpaint(masked, hole).float(), masked, hole)
+    want = blend_fill("poisson", plain.inpaint(masked, hole).float(), masked, hole)
     assert torch.allclose(composites(blended, gt, hole), want * hole + gt * (1 - hole))
     assert not torch.allclose(composites(blended, gt, hole), composites(plain, gt, hole), atol=1e-3)
