@@ -503,6 +503,12 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
 
     t_start, t_last, seen = time.time(), time.time(), 0
     logf = open(out / "train_log.csv", "a", newline="") if rank == 0 else None
+    # a resumed run appends under the header its file already has: a loss term that a changed
+    # setting adds or removes must not shift the columns under it
+    log_header = None
+    if logf is not None and (out / "train_log.csv").stat().st_size:
+        with open(out / "train_log.csv", newline="") as f:
+            log_header = next(csv.reader(f), None)
     valf = open(out / "val.csv", "a", newline="") if rank == 0 else None
     start = init_from["step"] if init_from else 0  # a resume finds it in its checkpoint, so the curve is the same
     lr_factor(cfg, step, start)  # an unknown schedule fails before the first step, not after it
@@ -526,9 +532,10 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
                 row = {"step": step, **{k: round(float(v.detach()), 6) for k, v in terms.items()},
                        "lr": float(f"{opts['model'].param_groups[0]['lr']:.4g}"), "images_per_s": round(rate, 3),
                        "wall_s": round(now - t_start, 1)}
-                if logf.tell() == 0:
-                    csv.writer(logf).writerow(row.keys())
-                csv.writer(logf).writerow(row.values())
+                if log_header is None:
+                    log_header = list(row)
+                    csv.writer(logf).writerow(log_header)
+                csv.DictWriter(logf, log_header, restval="", extrasaction="ignore").writerow(row)
                 logf.flush()
                 log(" ".join(f"{k}={v}" for k, v in row.items()))
             if val is not None and step % cfg.val_every == 0:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from inpaintbench.errors import InputError
 from methods.loss_network import EfficientNetLite0Taps, VGG16Pools, load_loss_network
-from methods.rwconv.losses import gram_channels, gram_positions, reconstruction_loss
+from methods.rwconv.losses import gram_channels, gram_positions, reconstruction_loss, seam_loss
 from methods.rwconv.method import SHIPPED, RegionWise, load_model
 from methods.rwconv.model import RegionWiseConv, RegionWiseInpainter, RWConfig
 from methods.rwconv.train import RWTrainConfig, train
@@ -122,6 +122,38 @@ def test_reconstruction_loss_by_hand():
     assert reconstruction_loss(out, gt, two_stage=False).item() == pytest.approx(0.5)
     # hole pixel counted 6 times, still divided by 4 pixels: (6 + 3) / 4 of each stage's error
     assert reconstruction_loss(out, gt, True, hole, 6.0).item() == pytest.approx(0.75 * 9 / 4)
+
+
+def test_seam_loss_by_hand():
+    gt = torch.zeros(1, 2, 3, 4)
+    hole = torch.zeros(1, 1, 3, 4)
+    hole[..., 1, 1] = 1
+    comp = gt.clone()
+    comp[..., 1, 1] = 0.3
+    # one hole pixel: its 4 pairs each differ by 0.3, in both channels
+    assert seam_loss(comp, gt, hole).item() == pytest.approx(0.3)
+    hole[..., 1, 2] = 1
+    comp[..., 1, 2] = 0.3
+    # a 1x2 hole filled 0.3 too high: the pair inside it agrees, the 6 across its border do not
+    assert seam_loss(comp, gt, hole).item() == pytest.approx(0.3 * 6 / 7)
+    # the truth's own gradients cost nothing; a shift of the whole image neither
+    gt2 = torch.rand(2, 3, 16, 16)
+    hole2 = (torch.rand(2, 1, 16, 16) > 0.7).float()
+    assert seam_loss(gt2 + 0.5, gt2, hole2).item() == pytest.approx(0, abs=1e-6)
+
+
+def test_training_logs_a_seam_term_and_a_resume_keeps_the_log_columns(tmp_path, photo_dir):
+    import csv
+
+    train(tiny(tmp_path / "a", photo_dir, steps=10, val_every=0), log=lambda s: None)
+    logs = []
+    train(tiny(tmp_path / "a", photo_dir, steps=20, val_every=0, seam_weight=2.0), log=logs.append)
+    assert any("seam=" in s for s in logs) and any("seam_weight 0.0 -> 2.0" in s for s in logs)
+    rows = list(csv.DictReader(open(tmp_path / "a" / "train_log.csv")))
+    assert [r["step"] for r in rows] == ["10", "20"] and all(None not in r for r in rows)  # no value without a column
+    assert float(rows[1]["total"]) > float(rows[1]["rec"]) and 0 < float(rows[1]["lr"]) < 1  # not shifted
+    ck = load_checkpoint(tmp_path / "a" / "last.pt")
+    assert ck["config"]["seam_weight"] == 2.0
 
 
 def test_vgg16_is_used_when_its_weights_are_in_the_torch_cache(tmp_path, monkeypatch):

@@ -46,6 +46,24 @@ def reconstruction_loss(out: dict, gt11: torch.Tensor, two_stage: bool = True, h
     return loss
 
 
+def seam_loss(composite: torch.Tensor, gt11: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Not the paper (trainer setting `seam_weight`, default 0): mean over the 4-neighbour pixel
+    pairs with at least one pixel in the hole of |(C_p - C_q) - (G_p - G_q)|, C the composite, G the
+    ground truth, both in [-1, 1]. A pair across the hole's border compares the fill with the known
+    pixel next to it, which L_r never does (it scores the raw output, whose known half the
+    composite throws away): that is where methods.edge_profile finds the gap to a diffusion fill.
+    Pairs inside the hole score the fill's own gradients, so detail it invents where the truth's
+    cannot be known costs here as it does in PSNR and SSIM. Divided by the number of such pairs,
+    so it does not depend on batch size, image size or hole ratio."""
+    total, pairs = composite.new_zeros(()), composite.new_zeros(())
+    for dim in (2, 3):
+        dc, dg = torch.diff(composite, dim=dim), torch.diff(gt11, dim=dim)
+        touch = (hole.narrow(dim, 1, hole.shape[dim] - 1) + hole.narrow(dim, 0, hole.shape[dim] - 1)).clamp(max=1)
+        total = total + ((dc - dg).abs() * touch).sum()
+        pairs = pairs + touch.sum() * composite.shape[1]
+    return total / pairs.clamp(min=1)
+
+
 def correlation_loss(feats_c: list[torch.Tensor], feats_gt: list[torch.Tensor]) -> torch.Tensor:
     return (gram_positions(feats_c[1]) - gram_positions(feats_gt[1])).abs().mean()
 

@@ -12,7 +12,7 @@ import torch
 from methods import trainer
 from methods.trainer import PhotoPool, Recipe, TrainConfig, mean_fill_reference
 
-from .losses import correlation_loss, reconstruction_loss, style_loss
+from .losses import correlation_loss, reconstruction_loss, seam_loss, style_loss
 from .model import RegionWiseInpainter, RWConfig
 from .widen import widen_state_dict
 
@@ -29,6 +29,9 @@ class RWTrainConfig(TrainConfig):
     #: 1 = the paper's L_r; w > 1 weighs hole pixels w times (see losses.reconstruction_loss). λ1, λ2
     #: stay calibrated against the paper's L_r, so only the hole part of L_r grows
     hole_weight: float = 1.0
+    #: w > 0 (not the paper) adds w x losses.seam_loss of the final composite: its gradients against
+    #: the truth's over the pixel pairs touching the hole, the border step included
+    seam_weight: float = 0.0
 
     def model_config(self) -> RWConfig:
         return RWConfig(self.cnum, self.region_wise, self.coarse_only)
@@ -85,6 +88,8 @@ class RWRecipe(Recipe):
         if cfg.correlation:
             terms["corr"] = lambdas[0] * correlation_loss(f_c2 if cfg.same_stage else f_c1, f_gt)
         terms["style"] = lambdas[1] * style_loss(f_c2, f_gt)
+        if cfg.seam_weight:
+            terms["seam"] = cfg.seam_weight * seam_loss(out["c2"], gt * 2 - 1, hole)  # c2 is c1 when coarse_only
         terms["total"] = sum(terms.values())
         return terms
 
@@ -99,7 +104,8 @@ class RWRecipe(Recipe):
                 "losses": f"L_r + λ1 L_c (stage-1 composite, pool2-level position Gram) + λ2 L_s (stage-2 composite, 3-level "
                           f"channel Gram); λ1 = {lam[0]:.4g}, λ2 = {lam[1]:.4g}, each term {cfg.get('corr_fraction')} / "
                           f"{cfg.get('style_fraction')} of L_r at the mean-fill reference (methods/rwconv/losses.py)"
-                          + (f"; hole pixels weighted {cfg['hole_weight']:g}x in L_r (not the paper)" if cfg.get("hole_weight", 1) != 1 else "")}
+                          + (f"; hole pixels weighted {cfg['hole_weight']:g}x in L_r (not the paper)" if cfg.get("hole_weight", 1) != 1 else "")
+                          + (f"; + {cfg['seam_weight']:g} x seam loss of the composite's gradients (not the paper)" if cfg.get("seam_weight", 0) else "")}
 
 
 def train(cfg: RWTrainConfig, log=print, on_step=None):
