@@ -131,12 +131,17 @@ class Recipe:
         return {}
 
     #: the settings `calibrate` reads: weights continued under other values of these (or under
-    #: another loss network) are recalibrated rather than keep constants made for the old ones
+    #: another loss network) do not keep constants made for the old ones
     calibrated_by: ClassVar[tuple[str, ...]] = ()
 
     def calibrate(self, pool: "PhotoPool") -> dict:
         """Constants derived from data before step 0 (stored in checkpoints)."""
         return {}
+
+    def recalibrate(self, calibration: dict, before: dict) -> dict | None:
+        """The constants for this run's `calibrated_by` settings from those made under `before`
+        (the continued weights' config), the loss network unchanged; None: calibrate anew."""
+        return None
 
     def forward(self, model: nn.Module, gt: torch.Tensor, hole: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError
@@ -433,11 +438,13 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         theirs = {**asdict(type(cfg)()), **(ck.get("config") or {})}
         stale = [f"{k} {theirs[k]} -> {getattr(cfg, k)}" for k in recipe.calibrated_by if not same_setting(theirs[k], getattr(cfg, k))]
         net_name = (ck.get("loss_network") or {}).get("name")
-        if recipe.loss_net is not None and net_name and net_name != recipe.loss_net.name:
+        net_changed = recipe.loss_net is not None and net_name is not None and net_name != recipe.loss_net.name
+        if net_changed:
             stale.append(f"loss network {net_name} -> {recipe.loss_net.name}")
         if stale:
-            log(f"recalibrating (calibrated under other settings: {', '.join(stale)})")
-            calibration = None
+            rescaled = None if net_changed else recipe.recalibrate(calibration, theirs)
+            log(f"{'rescaling' if rescaled else 'recalibrating'} (calibrated under other settings: {', '.join(stale)})")
+            calibration = rescaled
         return ck
 
     setting_changes = []  # [{step, changed: {setting: [before, after]}}]: how a resumed run's recipe changed

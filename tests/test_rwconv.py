@@ -327,12 +327,21 @@ def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
     ck = load_checkpoint(tmp_path / "b" / "last.pt")
     first = load_checkpoint(tmp_path / "a" / "last.pt")["lambdas"]
     assert ck["step"] == 3 and ck["lambdas"] == first
-    # other loss fractions: λ are made anew for them, not kept from the weights (the record would lie)
+    # other loss fractions: each changed λ scales with its fraction, the other is kept (the record
+    # would lie if both were kept; calibrating anew would move both with this run's crops)
     logs = []
     train(tiny(tmp_path / "d", photo_dir, steps=3, val_every=0, init_from=str(w), style_fraction=0.0), log=logs.append)
     lam = load_checkpoint(tmp_path / "d" / "last.pt")["lambdas"]
-    assert lam[1] == 0 and lam[0] == pytest.approx(first[0], rel=1e-6)
-    assert any("recalibrating" in s and "style_fraction 0.1 -> 0.0" in s for s in logs)
+    assert lam == [first[0], 0.0]
+    assert any("rescaling" in s and "style_fraction 0.1 -> 0.0" in s for s in logs)
+    train(tiny(tmp_path / "e", photo_dir, steps=3, val_every=0, init_from=str(w), corr_fraction=0.05), log=lambda s: None)
+    assert load_checkpoint(tmp_path / "e" / "last.pt")["lambdas"] == pytest.approx([first[0] / 2, first[1]], rel=1e-9)
+    # from a fraction of 0 there is nothing to scale: calibrated anew, as a run from scratch
+    w0 = export_weights(load_checkpoint(tmp_path / "d" / "last.pt"), tmp_path / "w0.pt")
+    logs = []
+    train(tiny(tmp_path / "f", photo_dir, steps=4, val_every=0, init_from=str(w0)), log=logs.append)
+    assert any("recalibrating" in s for s in logs)
+    assert load_checkpoint(tmp_path / "f" / "last.pt")["lambdas"] == pytest.approx(first, rel=1e-6)
     # narrower weights are widened (below); anything else of another design is refused
     for other in (dict(cnum=2), dict(cnum=6), dict(cnum=8, region_wise=False)):
         with pytest.raises(ValueError, match="holds"):

@@ -61,6 +61,19 @@ class RWRecipe(Recipe):
             lc, ls = correlation_loss(fr, fg), style_loss(fr, fg)
         return {"lambdas": [float(cfg.corr_fraction * lr_ / lc), float(cfg.style_fraction * lr_ / ls)]}
 
+    def recalibrate(self, calibration: dict, before: dict) -> dict | None:
+        """Each λ is its fraction times a ratio measured on the reference batch, so a changed fraction
+        rescales its own λ and leaves the other as it was (calibrating anew would also move the
+        other with the crop size and photos of this run). A fraction that was 0 has no ratio left."""
+        lam, fractions = list(calibration["lambdas"]), ("corr_fraction", "style_fraction")
+        for i, k in enumerate(fractions):
+            new, old = getattr(self.cfg, k), before[k]
+            if new != old:
+                if not old:
+                    return None
+                lam[i] = lam[i] * new / old
+        return {**calibration, "lambdas": lam}
+
     def adapt_init(self, ck, model):
         """Narrower weights of the same design start a wider run through function-preserving
         widening (widen.py): the paper's cnum 32 from the shipped cnum 16, say."""
