@@ -420,6 +420,10 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     val_step = None  # the step last validated
     last = out / "last.pt"
 
+    def settings_of(ck: dict) -> dict:
+        """The settings a checkpoint was made under; one newer than the checkpoint had its default."""
+        return {**asdict(type(cfg)()), **(ck.get("config") or {})}
+
     def restore(path: Path, verb: str, adapt: bool = False) -> dict:
         """A checkpoint or shipped weights of this very method and architecture (or, with `adapt`,
         weights the recipe can turn into it: their state_dict replaced, the record under "adapted");
@@ -435,7 +439,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
             ck = {**ck, "state_dict": adapted[0], "adapted": adapted[1]}
         step, best = int(ck["step"]), ck.get("best_val", {}).get("psnr", -math.inf)
         calibration = ck.get("calibration", {"lambdas": ck.get("lambdas")})
-        theirs = {**asdict(type(cfg)()), **(ck.get("config") or {})}
+        theirs = settings_of(ck)
         stale = [f"{k} {theirs[k]} -> {getattr(cfg, k)}" for k in recipe.calibrated_by if not same_setting(theirs[k], getattr(cfg, k))]
         net_name = (ck.get("loss_network") or {}).get("name")
         net_changed = recipe.loss_net is not None and net_name is not None and net_name != recipe.loss_net.name
@@ -451,7 +455,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     if last.is_file():
         ck = restore(last, "was trained with")
         setting_changes = ck.get("setting_changes", [])
-        before = {**asdict(type(cfg)()), **ck["config"]}  # a setting newer than the checkpoint had its default
+        before = settings_of(ck)
         changed = {k: [before[k], v] for k, v in asdict(cfg).items() if k not in RESUME_FREE and not same_setting(before[k], v)}
         if changed:
             setting_changes = [*setting_changes, {"step": step, "changed": changed}]

@@ -40,7 +40,7 @@ class RWTrainConfig(TrainConfig):
 class RWRecipe(Recipe):
     name = "rwconv"
     Config = RWTrainConfig
-    calibrated_by = ("corr_fraction", "style_fraction")
+    calibrated_by = ("corr_fraction", "style_fraction")  # in the order of calibrate()'s lambdas
 
     def model_config(self) -> dict:
         return self.cfg.model_config().as_dict()
@@ -65,8 +65,8 @@ class RWRecipe(Recipe):
         """Each λ is its fraction times a ratio measured on the reference batch, so a changed fraction
         rescales its own λ and leaves the other as it was (calibrating anew would also move the
         other with the crop size and photos of this run). A fraction that was 0 has no ratio left."""
-        lam, fractions = list(calibration["lambdas"]), ("corr_fraction", "style_fraction")
-        for i, k in enumerate(fractions):
+        lam = list(calibration["lambdas"])
+        for i, k in enumerate(self.calibrated_by):
             new, old = getattr(self.cfg, k), before[k]
             if new != old:
                 if not old:
