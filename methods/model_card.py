@@ -19,7 +19,7 @@ import torch
 
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
-from methods.trainer import autocast_enabled, same_setting
+from methods.trainer import PHOTO_SETS, autocast_enabled, same_setting
 
 MARKER = "<!-- notes -->"
 HARDWARE = "2-core x86-64 CPU, no GPU, shared with development work and other training jobs"
@@ -28,6 +28,17 @@ HARDWARE = "2-core x86-64 CPU, no GPU, shared with development work and other tr
 def photo_name(path: str) -> str:
     p = Path(path)
     return p.parents[2].name if "/wallpapers/" in path else p.stem  # plasma: NAME/contents/images/WxH.jpg
+
+
+def photo_sources(files: list[str]) -> str:
+    """'18 photographs from Debian `a` and `b`: names. ...', the packages in PHOTO_SETS order."""
+    sets = [k for k, v in PHOTO_SETS.items() if any(f in v for f in files)]
+    other = [f for f in files if not any(f in v for v in PHOTO_SETS.values())]
+    named = ", ".join(f"`{k}`" for k in sets[:-1]) + (" and " if len(sets) > 1 else "") + (f"`{sets[-1]}`" if sets else "")
+    names = ", ".join(photo_name(d) for d in files)
+    if not other:
+        return f"{len(files)} photographs from Debian {named}: {names}. None is in the demo evaluation set."
+    return f"{len(files)} images" + (f" ({len(files) - len(other)} from Debian {named})" if sets else "") + f": {names}."
 
 
 def card_path(method: str, weights: Path) -> Path:
@@ -130,8 +141,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
                          f"offline here, EfficientNet-Lite0 taps at strides 2/4/8 stand in for VGG pool1-3 (methods/loss_network.py). "
                          f"Not the FID Inception.") if loss_net else "none (no feature losses)",
         "calibration": f"{blob.get('calibration')}" if blob.get("calibration") else "none",
-        "training data": f"{len(cfg['data'])} photographs from Debian `plasma-workspace-wallpapers` and `mate-backgrounds`: "
-                         f"{', '.join(photo_name(d) for d in cfg['data'])}. None is in the demo evaluation set.",
+        "training data": photo_sources(cfg["data"]),
         "validation data": f"held-out photos {', '.join(photo_name(d) for d in cfg['val_data'])}: 4 crops each at {cfg['val_size']} px x 5 holes (buckets 10-20% ... 50-60%)",
         "hardware": hardware,
         "arithmetic": arithmetic(cfg),

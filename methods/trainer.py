@@ -39,13 +39,22 @@ from inpaintbench.networks import sha256_of
 
 from .loss_network import load_loss_network
 
-# Photographs from Debian wallpaper packages; none is in the demo evaluation set.
-DEFAULT_TRAIN_PHOTOS = [
-    *(f"/usr/share/wallpapers/{n}/contents/images/2560x1600.jpg"
-      for n in ("BytheWater", "ColdRipple", "DarkestHour", "EveningGlow", "FallenLeaf", "OneStandsOut", "summer_1am", "Grey")),
-    *(f"/usr/share/backgrounds/mate/nature/{n}.jpg"
-      for n in ("Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "TwoWings", "Wood")),
-]
+# Photographs from Debian wallpaper packages, by package; none is in the demo evaluation set.
+# `--data PACKAGE` names a whole set. lomiri-wallpapers-16.04 holds the Ubuntu 16.04 contest
+# photos (umang_by_Abhishek_Mudgal, a drawing, is left out); it is not in the default set, which
+# every shipped model was trained on, so that learned methods stay comparable.
+PHOTO_SETS = {
+    "plasma-workspace-wallpapers": [f"/usr/share/wallpapers/{n}/contents/images/2560x1600.jpg" for n in (
+        "BytheWater", "ColdRipple", "DarkestHour", "EveningGlow", "FallenLeaf", "OneStandsOut", "summer_1am", "Grey")],
+    "mate-backgrounds": [f"/usr/share/backgrounds/mate/nature/{n}.jpg" for n in (
+        "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "TwoWings", "Wood")],
+    "lomiri-wallpapers-16.04": [f"/usr/share/backgrounds/{n}.jpg" for n in (
+        "Bridge_by_Sander_Klootwijk", "Dragonfly_by_Bolly", "Picture_0B_by_freespace", "Picture_1A_by_freespace",
+        "Wine_by_Jakkub_Mede", "aitzgorri_by_Aitzol_Berasategi", "analogpattern_by_Peter_Nerlich", "free_by_Peter_Nerlich",
+        "friends_by_Aitzol_Berasategi", "greentock_by_Peter_Nerlich", "life_by_Aitzol_Berasategi",
+        "picosdeeuropa_by_Aitzol_Berasategi", "seeding_by_Clements_Engelhardt", "sunset_by_Aitzol_Berasategi")],
+}
+DEFAULT_TRAIN_PHOTOS = PHOTO_SETS["plasma-workspace-wallpapers"] + PHOTO_SETS["mate-backgrounds"]
 DEFAULT_VAL_PHOTOS = ["/usr/share/wallpapers/Path/contents/images/2560x1600.jpg",
                       "/usr/share/backgrounds/mate/nature/Storm.jpg", "/usr/share/backgrounds/mate/nature/YellowFlower.jpg"]
 MAX_SHORT_SIDE = 640  # photos are downscaled once at load; random-scale crops come from this
@@ -57,7 +66,7 @@ class TrainConfig:
     with its own model and loss settings."""
 
     out: str = ""  # run folder (checkpoints, logs); default train_runs/<method>
-    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files or folders (default: 18 Debian wallpaper photos, listed in methods/trainer.py)
+    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files, folders or a photo set's name, e.g. lomiri-wallpapers-16.04 (default: 18 Debian wallpaper photos; the sets are listed in methods/trainer.py)
     val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))  # held-out photos for validation (default: 3 other Debian wallpaper photos, listed in methods/trainer.py)
     steps: int = 20000  # total optimiser steps, counted from 0 also after --init-from
     batch_size: int = 8  # images per step, over all processes
@@ -94,6 +103,11 @@ class TrainConfig:
     workers: int = -1
     time_limit_min: float = 0.0  # stop (with a checkpoint) after this long; 0 = no limit
     init_from: str | None = None  # shipped fp16 weights to continue from when OUT has no last.pt (fresh optimiser state)
+
+    def __post_init__(self):
+        # a set's name becomes its files here, so the config (and every checkpoint and card) lists them
+        for key in ("data", "val_data"):
+            setattr(self, key, [f for s in getattr(self, key) for f in PHOTO_SETS.get(str(s), [s])])
 
 
 class Recipe:
@@ -194,8 +208,9 @@ class PhotoPool:
             files += list_images(p) if p.is_dir() else [p]
         missing = [str(f) for f in files if not f.is_file()]
         if missing or not files:
+            packages = [k for k, v in PHOTO_SETS.items() if set(missing) & set(v)]
             raise FileNotFoundError(f"training photos not found: {missing[:3] or sources} "
-                                    f"(Debian packages plasma-workspace-wallpapers and mate-backgrounds, or pass --data DIR)")
+                                    f"({'install Debian ' + ' '.join(packages) + ', ' if packages else ''}or pass --data DIR)")
         self.files = files
         self.photos = []
         for f in files:

@@ -1,4 +1,5 @@
-from methods.model_card import arithmetic, wall_hours
+from methods.model_card import arithmetic, photo_sources, wall_hours
+from methods.trainer import DEFAULT_TRAIN_PHOTOS, PHOTO_SETS
 
 
 def test_wall_time_adds_the_pieces_of_a_resumed_run():
@@ -20,3 +21,13 @@ def test_arithmetic_row_reads_precision_and_older_configs():
     assert arithmetic({"amp": True, "device": "cuda"}).startswith("bf16 autocast")
     assert arithmetic({"amp": True, "device": "cpu"}) == "fp32"
     assert arithmetic({"amp": False, "device": "cuda"}) == "fp32"
+
+
+def test_training_data_row_names_the_packages_the_photos_came_from():
+    plain = photo_sources(DEFAULT_TRAIN_PHOTOS)
+    assert plain.startswith("18 photographs from Debian `plasma-workspace-wallpapers` and `mate-backgrounds`: BytheWater,")
+    assert plain.endswith("Wood. None is in the demo evaluation set.")
+    more = photo_sources(DEFAULT_TRAIN_PHOTOS + PHOTO_SETS["lomiri-wallpapers-16.04"])
+    assert more.startswith("32 photographs from Debian `plasma-workspace-wallpapers`, `mate-backgrounds` and `lomiri-wallpapers-16.04`: ")
+    # files of no known set: no claim about the demo set
+    assert photo_sources(["/data/a.png", PHOTO_SETS["mate-backgrounds"][0]]) == "2 images (1 from Debian `mate-backgrounds`): a, Aqua."

@@ -244,6 +244,26 @@ def test_channel_shuffle_permutes_colours_of_the_same_crops_and_holes(photo_dir)
     assert len(set(perms)) > 3  # 24 draws of 6 permutations
 
 
+def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(tmp_path):
+    from methods.trainer import DEFAULT_TRAIN_PHOTOS, PHOTO_SETS, PhotoPool
+
+    lomiri = PHOTO_SETS["lomiri-wallpapers-16.04"]
+    cfg = RWTrainConfig(data=["mate-backgrounds", "lomiri-wallpapers-16.04", str(tmp_path)])
+    assert cfg.data == PHOTO_SETS["mate-backgrounds"] + lomiri + [str(tmp_path)]
+    assert RWTrainConfig().data == DEFAULT_TRAIN_PHOTOS and not set(lomiri) & set(DEFAULT_TRAIN_PHOTOS)
+    assert len(lomiri) == 14 and all("umang" not in f for f in lomiri)  # the drawing is left out
+    missing = [str(tmp_path / "nope.jpg"), lomiri[0].replace(".jpg", "_gone.jpg")]
+    with pytest.raises(FileNotFoundError, match="or pass --data DIR") as e:
+        PhotoPool(missing)
+    assert "install Debian" not in str(e.value)  # neither file belongs to a set
+    PHOTO_SETS["test-set"] = missing
+    try:
+        with pytest.raises(FileNotFoundError, match="install Debian test-set, or pass --data DIR"):
+            PhotoPool(RWTrainConfig(data=["test-set"]).data)
+    finally:
+        del PHOTO_SETS["test-set"]
+
+
 def test_worker_processes_build_the_same_batches_as_the_training_process(photo_dir):
     from methods.trainer import PhotoPool, make_batch, step_batches
 
