@@ -81,6 +81,9 @@ def run(
                                                "e.g. to table an ablation's weights beside the shipped ones."),
     blend: str = typer.Option("none", help="none, or poisson: blend the method's fill into the known pixels "
                                           "(Pérez et al. 2003) before scoring; the run is named METHOD+poisson."),
+    self_ensemble: str = typer.Option("none", help="none, or hflip: average the method's output with its output on the "
+                                                  "mirrored input, mirrored back (test-time self-ensemble; 2x the time); "
+                                                  "the run is named METHOD+hflip."),
 ):
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
@@ -95,7 +98,7 @@ def run(
                     masks=str(masks or DEFAULT_MASK_DIR), buckets=list(buckets or BUCKET_NAMES), limit=limit,
                     batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,
                     deep_metrics=deep_metrics, fid_network=fid_network, vgg_weights=vgg_weights, method_options=options,
-                    label=label, blend=blend)
+                    label=label, blend=blend, self_ensemble=self_ensemble)
     out = out or Path("runs") / dataset / cfg.name
     with _progress() as p:
         do_run(cfg, out, progress=_Bar(p, cfg.name), log=lambda s: p.console.print(s, highlight=False))
@@ -123,7 +126,7 @@ def export_inputs_cmd(
 
 
 DEMO_METHODS = ("telea", "navier-stokes", "biharmonic", "patchmatch", "pconv", "gated", "edgeconnect", "rwconv",
-                "rwconv+poisson")
+                "rwconv+poisson", "rwconv+hflip+poisson")
 #: the paired comparisons and worst-case grids of the demo report are made against the paper's method
 DEMO_REFERENCE = "rwconv"
 DEMO_RUNS = Path("reports/demo/runs")
@@ -184,12 +187,11 @@ def demo(
     from .report import write_report
     from .runner import RunConfig, run as do_run, split_name
 
-    names = methods or [m for m in DEMO_METHODS if split_name(m)[0] in registry.available()]
+    names = methods or [m for m in DEMO_METHODS if split_name(m)["method"] in registry.available()]
     dirs = []
     with _progress() as p:
         for name in names:
-            method, blend = split_name(name)
-            cfg = RunConfig(method=method, blend=blend, masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit)
+            cfg = RunConfig(**split_name(name), masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit)
             dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False)))
     write_report(dirs, out, reference=DEMO_REFERENCE if DEMO_REFERENCE in names else None,
                  log=lambda s: console.print(s, highlight=False))

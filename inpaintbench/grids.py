@@ -81,7 +81,7 @@ def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Te
                          f"{str(have)[:12]}; rerun it with --save-images or restore those weights")
     if method.wants_keys:
         method.prepare(keys)
-    comp = complete(method, gt, hole, keys, cfg["method"], cfg.get("blend", "none"))
+    comp = complete(method, gt, hole, keys, cfg["method"], cfg.get("blend", "none"), cfg.get("self_ensemble", "none"))
     return {k: (c.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for k, c in zip(keys, comp)}
 
 

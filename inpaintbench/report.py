@@ -159,6 +159,8 @@ def caption_for(manifests: list[dict]) -> str:
     def who(x: dict) -> str:
         name, method = run_name(x), x["method"]
         parts = ([f"method {method['name']}"] if name != method["name"] else []) + [f"weights: {method.get('weights') or 'none'}"]
+        if x["config"].get("self_ensemble", "none") != "none":
+            parts.append(f"self-ensemble: {x['config']['self_ensemble']}")
         if x["config"].get("blend", "none") != "none":
             parts.append(f"fill blended: {x['config']['blend']}")
         if method.get("weights_sha256"):

@@ -24,6 +24,7 @@ from PIL import Image
 
 from . import registry
 from .blend import BLENDS, blend_fill
+from .ensemble import ENSEMBLES, self_ensemble
 from .data import get_dataset
 from .errors import InputError, MethodError
 from .method import pair_key
@@ -63,6 +64,9 @@ class RunConfig:
     #: post-process of the method's fill before it is scored (inpaintbench/blend.py); not a
     #: method's own output, so a blended run is named METHOD+poisson unless labelled
     blend: str = "none"
+    #: the method's outputs averaged over flipped copies of its input (inpaintbench/ensemble.py),
+    #: before any blend; named METHOD+hflip (METHOD+hflip+poisson with a blend) unless labelled
+    self_ensemble: str = "none"
 
     @property
     def name(self) -> str:
@@ -74,23 +78,29 @@ class RunConfig:
                 "resize": self.resize, "method_options": self.method_options, "deep_metrics": self.deep_metrics,
                 "fid_network": self.fid_network, "vgg_weights": self.vgg_weights,
                 # only when set, so runs made before labels existed still resume
-                **({"label": self.label} if self.label else {}), **({"blend": self.blend} if self.blend != "none" else {})}
+                **({"label": self.label} if self.label else {}),
+                **{k: v for k in ("blend", "self_ensemble") if (v := getattr(self, k)) != "none"}}
 
 
-def split_name(name: str) -> tuple[str, str]:
-    """A run's name back into method and blend: 'rwconv+poisson' -> ('rwconv', 'poisson');
-    a plain method name -> (name, 'none'). The demo's method list is written this way."""
-    method, sep, post = name.rpartition("+")
-    return (method, post) if sep and post in BLENDS and post != "none" else (name, "none")
+def split_name(name: str) -> dict:
+    """A run's name back into its RunConfig fields: 'rwconv+hflip+poisson' -> method rwconv,
+    self_ensemble hflip, blend poisson; a plain method name -> the method, both 'none'. The
+    demo's method list and the diagnoses' specs are written this way."""
+    out = {"method": name, "self_ensemble": "none", "blend": "none"}
+    for key, known in (("blend", BLENDS), ("self_ensemble", ENSEMBLES)):  # the order the suffixes are written in, reversed
+        method, sep, suffix = out["method"].rpartition("+")
+        if sep and method and suffix in known and suffix != "none":
+            out.update({"method": method, key: suffix})
+    return out
 
 
 def _name(config: dict) -> str:
-    blend = config.get("blend", "none")
-    return config.get("label") or (config["method"] if blend == "none" else f"{config['method']}+{blend}")
+    suffixes = [v for k in ("self_ensemble", "blend") if (v := config.get(k, "none")) != "none"]
+    return config.get("label") or "+".join([config["method"], *suffixes])
 
 
 def run_name(manifest: dict) -> str:
-    """The name a run's records carry: its --label, else its method (+ its blend, if any)."""
+    """The name a run's records carry: its --label, else its method (+ its self-ensemble and blend, if any)."""
     return _name(manifest["config"])
 
 
@@ -195,15 +205,25 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str) -> torc
     return out
 
 
-def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name: str, blend: str = "none") -> torch.Tensor:
+def finished_fill(method, masked: torch.Tensor, hole: torch.Tensor, keys: list[str] | None, name: str,
+                  blend: str = "none", ensemble: str = "none") -> torch.Tensor:
+    """The method's output on the masked images, each call's output validated and clipped,
+    self-ensembled and blended if asked (ensemble.py, blend.py); not quantised, not composited."""
+    def call(m: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            raw = method.inpaint(m, h, keys=keys) if method.wants_keys else method.inpaint(m, h)
+        return _validate_output(raw, m, name).clamp(0, 1)
+
+    return blend_fill(blend, self_ensemble(ensemble, call, masked, hole), masked, hole)
+
+
+def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name: str, blend: str = "none",
+             ensemble: str = "none") -> torch.Tensor:
     """The composite that is scored: the method sees the image with holes zeroed, its output is
-    validated, blended if asked (`blend`, see blend.py), quantised to 8 bits (as a saved PNG would be), known
-    pixels are kept."""
+    validated (self-ensembled and blended if asked: `finished_fill`), quantised to 8 bits (as a
+    saved PNG would be), known pixels are kept."""
     masked = gt * (1 - hole)
-    with torch.no_grad():
-        raw = method.inpaint(masked, hole, keys=keys) if method.wants_keys else method.inpaint(masked, hole)
-    out = blend_fill(blend, _validate_output(raw, gt, name).clamp(0, 1), masked, hole)
-    out_q = (out * 255).round() / 255
+    out_q = (finished_fill(method, masked, hole, keys, name, blend, ensemble) * 255).round() / 255
     return masked + out_q * hole
 
 
@@ -230,7 +250,12 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
         raise InputError(f"--batch-size must be at least 1, got {cfg.batch_size}")
     if cfg.blend not in BLENDS:
         raise InputError(f"--blend must be one of {', '.join(BLENDS)}, got {cfg.blend!r}")
+    if cfg.self_ensemble not in ENSEMBLES:
+        raise InputError(f"--self-ensemble must be one of {', '.join(ENSEMBLES)}, got {cfg.self_ensemble!r}")
     method = registry.create(cfg.method, device=cfg.device, weights=cfg.weights, **cfg.method_options)
+    if cfg.self_ensemble != "none" and method.wants_keys:
+        raise InputError(f"--self-ensemble runs the method again on flipped inputs; {cfg.method} returns stored "
+                         f"outputs for each pair, so it cannot be self-ensembled")
     suite = MetricSuite(cfg.device, cfg.fid_network, vgg_weights=cfg.vgg_weights) if cfg.deep_metrics else None
 
     out.mkdir(parents=True, exist_ok=True)
@@ -284,7 +309,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
             gt = torch.stack(images).to(device, torch.float32) / 255
             hole = torch.stack(holes).to(device, torch.float32)
             t0 = time.perf_counter()
-            composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend)
+            composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend,
+                                 cfg.self_ensemble)
             seconds = (time.perf_counter() - t0) / len(chunk)
             if suite:
                 scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])

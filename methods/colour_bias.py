@@ -12,7 +12,8 @@ holes with it; a diffusion method copies the colours around the hole. This split
     python -m methods.colour_bias rwconv biharmonic rwconv=methods/rwconv/weights/ablations/X.pt
 
 Each argument is a method name, or NAME=WEIGHTS for a learned method with other weights; NAME+poisson
-(also with =WEIGHTS) is that method's fill Poisson-blended, as `inpaintbench run --blend poisson`.
+(also with =WEIGHTS) is that method's fill Poisson-blended, as `inpaintbench run --blend poisson`,
+NAME+hflip its self-ensemble (`--self-ensemble hflip`), NAME+hflip+poisson both.
 Written here rather than in inpaintbench/metrics: it is a diagnosis for training methods, on the
 trainers' validation crops, not a benchmark number.
 """
@@ -22,10 +23,9 @@ import argparse
 
 import torch
 
-from inpaintbench.blend import blend_fill
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.registry import create
-from inpaintbench.runner import split_name
+from inpaintbench.runner import finished_fill, split_name
 from methods.trainer import DEFAULT_VAL_PHOTOS, TrainConfig, validation_set
 
 
@@ -48,22 +48,24 @@ def composites(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) ->
     return torch.cat(outs) * hole + gt * (1 - hole)
 
 
-class Blended:
-    """A method whose fill goes through inpaintbench.blend.blend_fill, as `inpaintbench run --blend` does."""
+class Finished:
+    """A method run as `inpaintbench run --self-ensemble/--blend` runs it (runner.finished_fill)."""
 
-    def __init__(self, method, kind: str):
-        self.method, self.kind = method, kind
+    def __init__(self, method, name: str, blend: str, self_ensemble: str):
+        self.method, self.name, self.blend, self.self_ensemble = method, name, blend, self_ensemble
 
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-        return blend_fill(self.kind, self.method.inpaint(masked, hole).float().clamp(0, 1), masked, hole)
+        return finished_fill(self.method, masked, hole, None, self.name, self.blend, self.self_ensemble)
 
 
 def create_spec(spec: str):
-    """A method from NAME, NAME=WEIGHTS, NAME+poisson or NAME+poisson=WEIGHTS."""
+    """A method from NAME or NAME=WEIGHTS, where NAME may end in +hflip and/or +poisson."""
     name, _, weights = spec.partition("=")
-    method, kind = split_name(name)
-    made = create(method, **({"weights": weights} if weights else {}))
-    return made if kind == "none" else Blended(made, kind)
+    parts = split_name(name)
+    made = create(parts["method"], **({"weights": weights} if weights else {}))
+    if parts["blend"] == parts["self_ensemble"] == "none":
+        return made
+    return Finished(made, parts["method"], parts["blend"], parts["self_ensemble"])
 
 
 def measure(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) -> dict[str, float]:

@@ -9,7 +9,7 @@ from inpaintbench.blend import blend_fill, poisson_fill
 from inpaintbench.errors import InputError
 from inpaintbench.report import caption_for, load_runs
 from inpaintbench.cli import app
-from inpaintbench.runner import RECORDS, read_records, run, split_name
+from inpaintbench.runner import RECORDS, read_records, run
 from tests.test_runner import cfg
 
 
@@ -97,13 +97,6 @@ def test_blended_run_is_its_own_named_row(tmp_path):
         run(cfg(), blended, log=lambda s: None)
     with pytest.raises(InputError, match="--blend must be one of"):
         run(cfg(blend="laplace"), tmp_path / "bad", log=lambda s: None)
-
-
-def test_run_names_split_back_into_method_and_blend():
-    assert split_name("rwconv+poisson") == ("rwconv", "poisson")
-    assert split_name("rwconv") == ("rwconv", "none")
-    assert split_name("a+b") == ("a+b", "none")  # only a known blend is split off
-    assert split_name("x+none") == ("x+none", "none")
 
 
 def test_demo_runs_blended_entries_as_their_own_runs(tmp_path):

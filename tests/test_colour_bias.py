@@ -33,14 +33,14 @@ def test_colour_split_by_hand():
 
 def test_blended_spec_is_the_methods_fill_through_the_blend():
     from inpaintbench.blend import blend_fill
-    from methods.colour_bias import Blended, composites, create_spec
+    from methods.colour_bias import Finished, composites, create_spec
 
     torch.manual_seed(0)
     gt = torch.rand(2, 3, 32, 32)
     hole = torch.zeros(2, 1, 32, 32)
     hole[:, :, 8:20, 4:28] = 1
     plain, blended = create_spec("telea"), create_spec("telea+poisson")
-    assert isinstance(blended, Blended) and not isinstance(plain, Blended)
+    assert isinstance(blended, Finished) and not isinstance(plain, Finished)
     masked = gt * (1 - hole)
     want = blend_fill("poisson", plain.inpaint(masked, hole).float(), masked, hole)
     assert torch.allclose(composites(blended, gt, hole), want * hole + gt * (1 - hole))
