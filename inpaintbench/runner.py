@@ -24,7 +24,7 @@ from PIL import Image
 
 from . import registry
 from .blend import BLENDS, blend_fill
-from .ensemble import ENSEMBLES, self_ensemble
+from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
 from .errors import InputError, MethodError
 from .method import pair_key
@@ -206,7 +206,7 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str) -> torc
 
 
 def finished_fill(method, masked: torch.Tensor, hole: torch.Tensor, keys: list[str] | None, name: str,
-                  blend: str = "none", ensemble: str = "none") -> torch.Tensor:
+                  blend: str = "none", self_ensemble: str = "none") -> torch.Tensor:
     """The method's output on the masked images, each call's output validated and clipped,
     self-ensembled and blended if asked (ensemble.py, blend.py); not quantised, not composited."""
     def call(m: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -214,16 +214,16 @@ def finished_fill(method, masked: torch.Tensor, hole: torch.Tensor, keys: list[s
             raw = method.inpaint(m, h, keys=keys) if method.wants_keys else method.inpaint(m, h)
         return _validate_output(raw, m, name).clamp(0, 1)
 
-    return blend_fill(blend, self_ensemble(ensemble, call, masked, hole), masked, hole)
+    return blend_fill(blend, ensemble_of(self_ensemble, call, masked, hole), masked, hole)
 
 
 def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name: str, blend: str = "none",
-             ensemble: str = "none") -> torch.Tensor:
+             self_ensemble: str = "none") -> torch.Tensor:
     """The composite that is scored: the method sees the image with holes zeroed, its output is
     validated (self-ensembled and blended if asked: `finished_fill`), quantised to 8 bits (as a
     saved PNG would be), known pixels are kept."""
     masked = gt * (1 - hole)
-    out_q = (finished_fill(method, masked, hole, keys, name, blend, ensemble) * 255).round() / 255
+    out_q = (finished_fill(method, masked, hole, keys, name, blend, self_ensemble) * 255).round() / 255
     return masked + out_q * hole
 
 
