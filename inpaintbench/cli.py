@@ -247,6 +247,49 @@ def train_cmd(ctx: typer.Context, method: str = typer.Argument(..., help="A meth
     eps[method].load()(list(ctx.args))
 
 
+@app.command()
+@_guard
+def compare(
+    run_a: Path = typer.Argument(..., help="Run directory A."),
+    run_b: Path = typer.Argument(..., help="Run directory B (e.g. the same method with other weights)."),
+    metrics: Optional[List[str]] = typer.Option(None, help="Metrics to compare (default: every per-image metric both have)."),
+    out: Optional[Path] = typer.Option(None, help="Also write the comparison as CSV to this file."),
+):
+    """A against B on the (image, mask) pairs both scored: per metric, over all pairs and per bucket,
+    the mean difference A - B (95% paired bootstrap CI), pairs each is better on, Wilcoxon p, verdict."""
+    import json
+
+    from .report import DEFAULT_METRICS, load_runs
+    from .runner import MANIFEST, run_name
+    from .stats import paired
+
+    names = []
+    for d in (run_a, run_b):
+        if not (d / MANIFEST).is_file():
+            raise InputError(f"{d}: not a run directory (no {MANIFEST}); make one with `inpaintbench run`")
+        names.append(run_name(json.loads((d / MANIFEST).read_text())))
+    if names[0] == names[1]:  # one method twice (two weights files): tell them apart by folder
+        names = [str(run_a), str(run_b)]
+    df, _ = load_runs([run_a, run_b], names=names)
+    cmp = paired(df, names[0], names[1], metrics or DEFAULT_METRICS, pooled=True)
+    if cmp.empty:
+        raise InputError(f"{run_a} and {run_b} share no scored (image, mask) pair")
+    t = Table(title=f"A = {names[0]}, B = {names[1]}: A - B on the pairs both scored")
+    for c in ("metric", "bucket", "pairs", "mean A - B", "95% CI", "A better", "B better", "Wilcoxon p", "verdict"):
+        t.add_column(c)
+    for metric, rows in cmp.groupby("metric", sort=False):
+        ordered = [*rows[rows.bucket == "all"].itertuples(), *rows[rows.bucket != "all"].itertuples()]  # pooled first
+        for i, r in enumerate(ordered):
+            t.add_row(metric if i == 0 else "", r.bucket, str(r.n_pairs), f"{r.mean_diff:+.4g}",
+                      f"[{r.ci_low:+.3g}, {r.ci_high:+.3g}]", str(r.n_a_better), str(r.n_b_better), f"{r.wilcoxon_p:.2g}",
+                      r.verdict, end_section=i == len(ordered) - 1)
+    Console(width=160).print(t)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cmp.to_csv(out, index=False)
+        console.print(f"wrote {out}")
+
+
 @app.command("check")
 @_guard
 def check_cmd(

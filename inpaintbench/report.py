@@ -26,10 +26,11 @@ def _fid_network(m: dict):
     return nets.get("fid", {}).get("sha256")
 
 
-def load_runs(run_dirs: list[Path]) -> tuple[pd.DataFrame, list[dict]]:
-    """Per-record frame (set-level metrics in df.attrs['set'], see `set_frame`) and the runs' manifests."""
+def load_runs(run_dirs: list[Path], names: list[str] | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """Per-record frame (set-level metrics in df.attrs['set'], see `set_frame`) and the runs' manifests.
+    `names` replaces the runs' own names (their --label or method), e.g. for two runs of one method."""
     frames, manifests, sets = [], [], []
-    for d in run_dirs:
+    for i, d in enumerate(run_dirs):
         d = Path(d)
         mpath, rpath = d / MANIFEST, d / RECORDS
         if not mpath.is_file():
@@ -39,8 +40,10 @@ def load_runs(run_dirs: list[Path]) -> tuple[pd.DataFrame, list[dict]]:
             raise InputError(f"{d}: the run has no records yet")
         manifests.append(json.loads(mpath.read_text()))
         frames.append(pd.DataFrame(recs))
+        if names:
+            frames[-1]["method"] = names[i]
         if (d / SET_FILE).is_file():
-            method = run_name(manifests[-1])
+            method = names[i] if names else run_name(manifests[-1])
             for bucket, v in json.loads((d / SET_FILE).read_text()).items():
                 sets.append({"method": method, "bucket": bucket, **v})
     first = manifests[0]
@@ -48,6 +51,8 @@ def load_runs(run_dirs: list[Path]) -> tuple[pd.DataFrame, list[dict]]:
         for what, key in (("protocol", lambda m: m["protocol"]["id"]), ("mask set", lambda m: m["masks"]["id"]),
                           ("dataset", lambda m: (m["dataset"]["name"], m["dataset"].get("root"), m["dataset"]["evaluated_images"])),
                           ("FID network weights", _fid_network)):
+            if what == "FID network weights" and None in (key(m), key(first)):
+                continue  # a run without deep metrics has no network-made number to disagree with
             if key(m) != key(first):
                 raise InputError(f"cannot table {d} with {run_dirs[0]}: {what} differs ({key(m)} vs {key(first)})")
     df = pd.concat(frames, ignore_index=True)

@@ -51,9 +51,10 @@ def summary(df: pd.DataFrame, metrics) -> pd.DataFrame:
     return out
 
 
-def paired(df: pd.DataFrame, a: str, b: str, metrics) -> pd.DataFrame:
-    """A vs B on the (image, mask) pairs both scored, per metric and bucket: mean difference A - B
-    with its 95% paired bootstrap interval, the Wilcoxon signed-rank p-value, and the verdict
+def paired(df: pd.DataFrame, a: str, b: str, metrics, pooled: bool = False) -> pd.DataFrame:
+    """A vs B on the (image, mask) pairs both scored, per metric and bucket (and with `pooled`,
+    over every pair as bucket "all"): mean difference A - B with its 95% paired bootstrap
+    interval, how many pairs each is better on, the Wilcoxon signed-rank p-value, and the verdict
     at alpha 0.05 in the metric's own direction ("A better", "B better", "no difference")."""
     rows = []
     key = ["image_id", "mask_file"]
@@ -63,18 +64,20 @@ def paired(df: pd.DataFrame, a: str, b: str, metrics) -> pd.DataFrame:
         raise ValueError(f"no records of method {missing!r} to compare")
     for m in _per_image_metrics(df, metrics):
         joined = da[key + ["bucket", m]].merge(db[key + [m]], on=key, suffixes=("_a", "_b")).dropna()
-        for bucket in [x.name for x in BUCKETS]:
-            g = joined[joined.bucket == bucket]
+        groups = [(x.name, joined[joined.bucket == x.name]) for x in BUCKETS] + ([("all", joined)] if pooled else [])
+        for bucket, g in groups:
             if g.empty:
                 continue
             d = (g[f"{m}_a"] - g[f"{m}_b"]).to_numpy()
             lo, hi = bootstrap_ci(d)
             p = float(stats.wilcoxon(d).pvalue) if len(d) >= 2 and np.any(d != 0) else 1.0
             higher = METRIC_INFO[m][0]
+            a_wins = d > 0 if higher else d < 0
             if p < ALPHA and d.mean() != 0:
                 verdict = f"{a} better" if (d.mean() > 0) == higher else f"{b} better"
             else:
                 verdict = "no difference"
             rows.append({"metric": m, "bucket": bucket, "a": a, "b": b, "n_pairs": len(d), "mean_diff": float(d.mean()),
-                         "ci_low": lo, "ci_high": hi, "wilcoxon_p": p, "verdict": verdict})
+                         "ci_low": lo, "ci_high": hi, "n_a_better": int(a_wins.sum()), "n_b_better": int(((d != 0) & ~a_wins).sum()),
+                         "wilcoxon_p": p, "verdict": verdict})
     return pd.DataFrame(rows)

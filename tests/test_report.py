@@ -50,6 +50,45 @@ def test_paired_comparison_equals_scipy_wilcoxon_and_respects_direction():
     assert paired(_frame(d, "l1"), "A", "B", ["l1"]).iloc[0].verdict == "B better"
     noise = np.random.default_rng(4).normal(0, 0.3, size=40)
     assert paired(_frame(noise), "A", "B", ["psnr"]).iloc[0].verdict == "no difference"
+    # pairs won, counted in the metric's direction; ties go to neither
+    d[:3] = [-0.1, 0.0, -0.2]
+    r = paired(_frame(d), "A", "B", ["psnr"]).iloc[0]
+    assert (r.n_a_better, r.n_b_better) == ((d > 0).sum(), (d < 0).sum()) and r.n_a_better + r.n_b_better == 39
+    r = paired(_frame(d, "l1"), "A", "B", ["l1"]).iloc[0]
+    assert (r.n_a_better, r.n_b_better) == ((d < 0).sum(), (d > 0).sum())
+
+
+def test_pooled_comparison_is_over_every_pair_of_every_bucket():
+    d = np.random.default_rng(5).normal(0.1, 0.3, size=30)
+    f = _frame(d)
+    f.loc[f.image_id.isin([f"img{i}" for i in range(12)]), "bucket"] = "40-50"
+    cmp = paired(f, "A", "B", ["psnr"], pooled=True).set_index("bucket")
+    assert list(cmp.index) == ["10-20", "40-50", "all"] and list(cmp.n_pairs) == [18, 12, 30]
+    assert np.isclose(cmp.loc["all", "mean_diff"], d.mean()) and np.isclose(cmp.loc["all", "wilcoxon_p"], sps.wilcoxon(d).pvalue)
+    assert np.isclose(cmp.loc["40-50", "wilcoxon_p"], sps.wilcoxon(d[:12]).pvalue)
+    assert "all" not in set(paired(f, "A", "B", ["psnr"]).bucket)
+
+
+def test_compare_command_on_two_runs_of_one_method(two_runs, tmp_path):
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    other = tmp_path / "again"
+    shutil.copytree(two_runs[0], other)  # the same method twice: named by folder in the comparison
+    recs = read_records(other / "records.jsonl")
+    for r in recs[:2]:
+        r["psnr"] += 1.0
+    (other / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    res = CliRunner().invoke(app, ["compare", str(other), str(two_runs[0]), "--metrics", "psnr", "--out", str(tmp_path / "c.csv")])
+    assert res.exit_code == 0, res.output
+    cmp = pd.read_csv(tmp_path / "c.csv")
+    assert set(cmp.a) == {str(other)} and set(cmp.b) == {str(two_runs[0])}
+    pooled = cmp[cmp.bucket == "all"].iloc[0]
+    assert (pooled.n_pairs, pooled.n_a_better, pooled.n_b_better) == (len(recs), 2, 0)
+    assert np.isclose(pooled.mean_diff, 2.0 / len(recs))
+    res = CliRunner().invoke(app, ["compare", str(two_runs[0]), str(tmp_path)])
+    assert res.exit_code == 2 and "not a run" in res.output
 
 
 @pytest.fixture(scope="module")
