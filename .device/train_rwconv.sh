@@ -7,7 +7,7 @@
 # widened, against 0.2-0.3 dB after 5-10 steps at 2e-5), BATCH (32), DEVICE (cuda), WORKERS (12).
 # A cnum-32 checkpoint with Adam state is ~57 MB, over the 16 MiB a returned file may be, so the run
 # folder stays on the machine; the fp16 export (best step), val.csv, train_log.csv, the log and a
-# demo-set run of the export come back under $OUT (7 files). To go on in a later call, put them in
+# demo-set run of the export come back under $OUT (7 files; the run in $OUT/demo). To go on in a later call, put them in
 # train_runs/c32/ here and carry it too: the job then starts from that export (fresh Adam state).
 # Tested here on the CPU: DEVICE=cpu WORKERS=0 BATCH=2 DEMO_LIMIT=1 OUT=/tmp/o bash .device/train_rwconv.sh 0.3 17502
 set -x
@@ -23,9 +23,10 @@ inpaintbench train rwconv --out $RUN --device ${DEVICE:-cuda} --precision bf16 -
   --val-every 250 --time-limit-min $MIN --init-from $INIT "$@" > $OUT/train.out 2>&1
 python3 -m methods.rwconv.train --out $RUN --export $OUT/rwconv-c${CNUM:-32}.pt
 cp $RUN/val.csv $RUN/train_log.csv $OUT/
-# the exported weights over the demo set on the GPU (pixel metrics; seconds there), to compare per
-# image with the committed reports/demo/runs/rwconv/records.jsonl; DEMO_LIMIT=N for a short test
+# the exported weights over the demo set on the GPU (pixel metrics; seconds there); $OUT/demo comes
+# back as a run folder: `inpaintbench compare FILES_AT/demo reports/demo/runs/rwconv` says per pair
+# whether to ship (then rescore on the CPU here); DEMO_LIMIT=N for a short test
 inpaintbench run --method rwconv --weights $OUT/rwconv-c${CNUM:-32}.pt --label rwconv-c${CNUM:-32} --dataset demo \
   --device ${DEVICE:-cuda} --no-deep-metrics ${DEMO_LIMIT:+--limit $DEMO_LIMIT} --out /tmp/demo_run > $OUT/demo.out 2>&1 \
-  && cp /tmp/demo_run/records.jsonl $OUT/demo_records.jsonl && cp /tmp/demo_run/manifest.json $OUT/demo_manifest.json
+  && mkdir -p $OUT/demo && cp /tmp/demo_run/records.jsonl /tmp/demo_run/manifest.json $OUT/demo/
 tail -20 $OUT/train.out; cat $OUT/val.csv; ls -la $OUT
