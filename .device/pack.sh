@@ -3,7 +3,8 @@
 # of the dependencies its Python does not have (it has torch, torchvision, numpy, scipy, pillow,
 # scikit-image, pandas, matplotlib, typer, rich) and copies of the default training and validation
 # photos (every set in PHOTO_SETS) at their /usr/share paths, so run configs stay the defaults. Run here, in the repo root,
-# after `apt-get install plasma-workspace-wallpapers mate-backgrounds lomiri-wallpapers-16.04`. Then name ".gpu" in the
+# after `apt-get install plasma-workspace-wallpapers mate-backgrounds lomiri-wallpapers-16.04
+# opencv-doc`. Then name ".gpu" in the
 # device call's `carry`. The whole working tree that travels must stay under 64 MiB: `bash
 # .device/stash.sh` before the call moves what a training job does not need out, `restore` after.
 set -euo pipefail

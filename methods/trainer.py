@@ -41,8 +41,8 @@ from .loss_network import load_loss_network
 
 # Photographs from Debian wallpaper packages, by package; none is in the demo evaluation set.
 # `--data PACKAGE` names a whole set. lomiri-wallpapers-16.04 holds the Ubuntu 16.04 contest
-# photos (umang_by_Abhishek_Mudgal, a drawing, is left out); it is not in the default set, which
-# every shipped model was trained on, so that learned methods stay comparable.
+# photos (umang_by_Abhishek_Mudgal, a drawing, is left out). The extra sets are not in the default,
+# which every learned baseline was trained on; rwconv's last runs added them (its model card).
 PHOTO_SETS = {
     "plasma-workspace-wallpapers": [f"/usr/share/wallpapers/{n}/contents/images/2560x1600.jpg" for n in (
         "BytheWater", "ColdRipple", "DarkestHour", "EveningGlow", "FallenLeaf", "OneStandsOut", "summer_1am", "Grey")],
@@ -53,6 +53,14 @@ PHOTO_SETS = {
         "Wine_by_Jakkub_Mede", "aitzgorri_by_Aitzol_Berasategi", "analogpattern_by_Peter_Nerlich", "free_by_Peter_Nerlich",
         "friends_by_Aitzol_Berasategi", "greentock_by_Peter_Nerlich", "life_by_Aitzol_Berasategi",
         "picosdeeuropa_by_Aitzol_Berasategi", "seeding_by_Clements_Engelhardt", "sunset_by_Aitzol_Berasategi")],
+    # OpenCV's sample photos (342-1110 px short side): one of each stereo or near-duplicate pair;
+    # renders, drawings, the painting (starry_night), charts, text pages and word crops left out
+    "opencv-doc": ["/usr/share/doc/opencv-doc/examples/alphamat/input_images/plant.jpg"]
+    + [f"/usr/share/doc/opencv-doc/examples/data/{n}" for n in (
+        "aero1.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg", "board.jpg", "building.jpg", "butterfly.jpg",
+        "chicky_512.png", "ela_original.jpg", "fruits.jpg", "graf1.png", "home.jpg", "left.jpg", "leuvenA.jpg",
+        "messi5.jpg", "orange.jpg", "rubberwhale1.png", "squirrel_cls.jpg", "stuff.jpg")]
+    + [f"/usr/share/doc/opencv-doc/examples/text/scenetext0{i}.jpg" for i in range(1, 7)],
 }
 DEFAULT_TRAIN_PHOTOS = PHOTO_SETS["plasma-workspace-wallpapers"] + PHOTO_SETS["mate-backgrounds"]
 DEFAULT_VAL_PHOTOS = ["/usr/share/wallpapers/Path/contents/images/2560x1600.jpg",

@@ -252,6 +252,10 @@ def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(
     assert cfg.data == PHOTO_SETS["mate-backgrounds"] + lomiri + [str(tmp_path)]
     assert RWTrainConfig().data == DEFAULT_TRAIN_PHOTOS and not set(lomiri) & set(DEFAULT_TRAIN_PHOTOS)
     assert len(lomiri) == 14 and all("umang" not in f for f in lomiri)  # the drawing is left out
+    opencv = PHOTO_SETS["opencv-doc"]
+    assert len(opencv) == 26 and not any(n in f for f in opencv for n in ("starry_night", "aloeR", "leuvenB", "right.jpg"))
+    every = sum(PHOTO_SETS.values(), [])
+    assert len(every) == len(set(every)) == 58  # no photo in two sets, so a card's count is the photos'
     missing = [str(tmp_path / "nope.jpg"), lomiri[0].replace(".jpg", "_gone.jpg")]
     with pytest.raises(FileNotFoundError, match="or pass --data DIR") as e:
         PhotoPool(missing)
