@@ -105,11 +105,24 @@ def _flag(name: str, v) -> str:
     return f"{flag} {' '.join(map(str, v))}" if isinstance(v, (list, tuple)) else f"{flag} {v}"
 
 
+def photo_words(files: list[str]) -> list[str]:
+    """`files` as `--data` takes them: each whole photo set, in its order, by its name (the
+    config expands the names back to these files in this order)."""
+    words, i = [], 0
+    while i < len(files):
+        name = next((k for k, v in PHOTO_SETS.items() if files[i : i + len(v)] == v), None)
+        words.append(name or files[i])
+        i += len(PHOTO_SETS[name]) if name else 1
+    return words
+
+
 def _flags(recipe, cfg: dict) -> str:
     """The command-line flags that set `cfg` where it differs from the recipe's defaults."""
-    # the photos and the origin are rows of their own; threads and a time limit change nothing computed
-    skip = {"out", "data", "val_data", "init_from", "threads", "time_limit_min"}
-    return " ".join(_flag(k, cfg.get(k, default)) for k, default in asdict(recipe.Config()).items()
+    # the origin is a row of its own; threads and a time limit change nothing computed
+    skip = {"out", "init_from", "threads", "time_limit_min"}
+    defaults = asdict(recipe.Config())
+    return " ".join(_flag(k, photo_words(cfg.get(k, default)) if k in ("data", "val_data") else cfg.get(k, default))
+                    for k, default in defaults.items()
                     if k not in skip and not same_setting(cfg.get(k, default), default))
 
 

@@ -31,3 +31,23 @@ def test_training_data_row_names_the_packages_the_photos_came_from():
     assert more.startswith("32 photographs from Debian `plasma-workspace-wallpapers`, `mate-backgrounds` and `lomiri-wallpapers-16.04`: ")
     # files of no known set: no claim about the demo set
     assert photo_sources(["/data/a.png", PHOTO_SETS["mate-backgrounds"][0]]) == "2 images (1 from Debian `mate-backgrounds`): a, Aqua."
+
+
+def test_reproduce_flags_name_the_photo_sets_the_config_expands_back():
+    """The card's command line must train on the photos the weights saw: each whole set by its
+    name, in order, other files as themselves, nothing for the defaults."""
+    from methods.model_card import _flags, _recipe, photo_words
+    from methods.trainer import DEFAULT_VAL_PHOTOS
+
+    recipe = _recipe("rwconv")
+    four = ["plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04", "opencv-doc"]
+    files = recipe.Config(data=four + ["/data/x.png"]).data
+    assert len(files) == 59 and photo_words(files) == four + ["/data/x.png"]
+    assert recipe.Config(data=photo_words(files)).data == files
+    # a set's files out of order or incomplete are listed one by one
+    part = PHOTO_SETS["mate-backgrounds"][1:] + PHOTO_SETS["mate-backgrounds"][:1]
+    assert photo_words(part) == part
+    base = {k: v for k, v in recipe.Config().__dict__.items()}
+    assert "--data" not in _flags(recipe, base) and "--val-data" not in _flags(recipe, base)
+    assert f"--data {' '.join(four)} /data/x.png" in _flags(recipe, {**base, "data": files})
+    assert _flags(recipe, {**base, "val_data": DEFAULT_VAL_PHOTOS[:1]}) == f"--val-data {DEFAULT_VAL_PHOTOS[0]}"
