@@ -4,7 +4,7 @@
 # scikit-image, pandas, matplotlib, typer, rich) and copies of the default training and validation
 # photos (every set in PHOTO_SETS) at their /usr/share paths, so run configs stay the defaults. Run here, in the repo root,
 # after `apt-get install plasma-workspace-wallpapers mate-backgrounds lomiri-wallpapers-16.04
-# opencv-doc`. Then name ".gpu" in the
+# opencv-doc kphotoalbum lomiri-wallpapers-20.04` (the PHOTO_SETS packages). Then name ".gpu" in the
 # device call's `carry`. The whole working tree that travels must stay under 64 MiB: `bash
 # .device/stash.sh` before the call moves what a training job does not need out, `restore` after.
 set -euo pipefail

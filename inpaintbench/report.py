@@ -170,6 +170,10 @@ def caption_for(manifests: list[dict]) -> str:
             parts.append(f"fill blended: {x['config']['blend']}")
         if method.get("weights_sha256"):
             parts.append(f"sha256 {method['weights_sha256'][:12]}")
+        if method.get("training_photos"):
+            photos = method["training_photos"]
+            sets = photos["sets"] + ([f"{photos['other_files']} other files"] if photos["other_files"] else [])
+            parts.append(f"trained on {photos['count']} photos: {' + '.join(sets)}")
         return f"{name} ({', '.join(parts)})"
 
     methods = "; ".join(who(x) for x in manifests)

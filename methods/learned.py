@@ -17,7 +17,7 @@ from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
 
-from .trainer import Recipe, upgrade_layout
+from .trainer import Recipe, photo_summary, upgrade_layout
 
 
 def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) -> tuple[torch.nn.Module, dict]:
@@ -95,6 +95,8 @@ class LearnedMethod(InpaintingMethod):
                 # every training setting except where the files were and what ran it: a report must tell
                 # an ablation (e.g. rwconv --no-correlation) from the full model by its manifest alone
                 "training": {k: v for k, v in cfg.items() if k not in _NOT_TRAINING} if cfg else None,
+                # methods compared in one table may have seen different photos; the caption says so
+                **({"training_photos": photo_summary(cfg["data"])} if cfg.get("data") else {}),
                 # weights continued from others say which, by sha256 (the path may since hold another file)
                 **({"continued_from": self.meta["init_from"]} if self.meta.get("init_from") else {})}
 

@@ -19,7 +19,7 @@ import torch
 
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
-from methods.trainer import PHOTO_SETS, autocast_enabled, same_setting
+from methods.trainer import PHOTO_SETS, autocast_enabled, photo_words, same_setting
 
 MARKER = "<!-- notes -->"
 HARDWARE = "2-core x86-64 CPU, no GPU, shared with development work and other training jobs"
@@ -103,17 +103,6 @@ def _flag(name: str, v) -> str:
     if isinstance(v, bool):
         return flag if v else f"--no-{flag[2:]}"
     return f"{flag} {' '.join(map(str, v))}" if isinstance(v, (list, tuple)) else f"{flag} {v}"
-
-
-def photo_words(files: list[str]) -> list[str]:
-    """`files` as `--data` takes them: each whole photo set, in its order, by its name (the
-    config expands the names back to these files in this order)."""
-    words, i = [], 0
-    while i < len(files):
-        name = next((k for k, v in PHOTO_SETS.items() if files[i : i + len(v)] == v), None)
-        words.append(name or files[i])
-        i += len(PHOTO_SETS[name]) if name else 1
-    return words
 
 
 def _flags(recipe, cfg: dict) -> str:

@@ -61,8 +61,35 @@ PHOTO_SETS = {
         "chicky_512.png", "ela_original.jpg", "fruits.jpg", "graf1.png", "home.jpg", "left.jpg", "leuvenA.jpg",
         "messi5.jpg", "orange.jpg", "rubberwhale1.png", "squirrel_cls.jpg", "stuff.jpg")]
     + [f"/usr/share/doc/opencv-doc/examples/text/scenetext0{i}.jpg" for i in range(1, 7)],
+    # KPhotoAlbum's demo album: snapshots of people, pets, bars, coasts; the four its index.xml
+    # shows rotated (grand_canyon_1, new_wave_1, pool_2, wayne: stored sideways or upside down) left out
+    "kphotoalbum": [f"/usr/share/kphotoalbum/demo/{n}.jpg" for n in (
+        "anne_helene", "bar55", "bar55_2", "blackie", "cold_water", "donna", "donna_2", "grand_canyon_2",
+        "grand_canyon_3", "jesper", "jesper_2", "new_wave_2", "pool", "qt-logo", "skagen", "skagen_2", "snow",
+        "spiff", "spiff_2", "sunset")],
+    # the Ubuntu Touch 20.04 set's one photograph (Fossa and Painting-Colors are drawings, Infinite-Sea a composite)
+    "lomiri-wallpapers-20.04": ["/usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg"],
 }
 DEFAULT_TRAIN_PHOTOS = PHOTO_SETS["plasma-workspace-wallpapers"] + PHOTO_SETS["mate-backgrounds"]
+
+
+def photo_words(files: list[str]) -> list[str]:
+    """`files` as `--data` takes them: each whole photo set, in its order, by its name (the
+    config expands the names back to these files in this order)."""
+    words, i = [], 0
+    while i < len(files):
+        name = next((k for k, v in PHOTO_SETS.items() if files[i : i + len(v)] == v), None)
+        words.append(name or files[i])
+        i += len(PHOTO_SETS[name]) if name else 1
+    return words
+
+
+def photo_summary(files: list[str]) -> dict:
+    """What a run manifest says of a model's training photos: how many, and the sets by name
+    (paths of other files are where they were on one machine, so only counted)."""
+    words = photo_words(files)
+    return {"count": len(files), "sets": [w for w in words if w in PHOTO_SETS],
+            "other_files": sum(w not in PHOTO_SETS for w in words)}
 DEFAULT_VAL_PHOTOS = ["/usr/share/wallpapers/Path/contents/images/2560x1600.jpg",
                       "/usr/share/backgrounds/mate/nature/Storm.jpg", "/usr/share/backgrounds/mate/nature/YellowFlower.jpg"]
 MAX_SHORT_SIDE = 640  # photos are downscaled once at load; random-scale crops come from this

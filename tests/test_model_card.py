@@ -36,7 +36,8 @@ def test_training_data_row_names_the_packages_the_photos_came_from():
 def test_reproduce_flags_name_the_photo_sets_the_config_expands_back():
     """The card's command line must train on the photos the weights saw: each whole set by its
     name, in order, other files as themselves, nothing for the defaults."""
-    from methods.model_card import _flags, _recipe, photo_words
+    from methods.model_card import _flags, _recipe
+    from methods.trainer import photo_words
     from methods.trainer import DEFAULT_VAL_PHOTOS
 
     recipe = _recipe("rwconv")
@@ -51,3 +52,16 @@ def test_reproduce_flags_name_the_photo_sets_the_config_expands_back():
     assert "--data" not in _flags(recipe, base) and "--val-data" not in _flags(recipe, base)
     assert f"--data {' '.join(four)} /data/x.png" in _flags(recipe, {**base, "data": files})
     assert _flags(recipe, {**base, "val_data": DEFAULT_VAL_PHOTOS[:1]}) == f"--val-data {DEFAULT_VAL_PHOTOS[0]}"
+
+
+def test_a_report_caption_says_what_photos_a_learned_method_saw():
+    from inpaintbench.report import caption_for
+    from methods.trainer import photo_summary
+
+    files = PHOTO_SETS["mate-backgrounds"] + ["/data/x.png", "/data/y.png"]
+    assert photo_summary(files) == {"count": 12, "sets": ["mate-backgrounds"], "other_files": 2}
+    manifest = {"dataset": {"name": "d", "evaluated_images": 1}, "masks": {"id": "m"}, "protocol": {"id": "p"},
+                "config": {"method": "x"}, "method": {"name": "x", "weights": "w.pt", "training_photos": photo_summary(files)}}
+    assert "x (weights: w.pt, trained on 12 photos: mate-backgrounds + 2 other files)" in caption_for([manifest])
+    del manifest["method"]["training_photos"]  # runs made before the record: nothing claimed
+    assert "x (weights: w.pt)" in caption_for([manifest])
