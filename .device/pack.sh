@@ -4,7 +4,8 @@
 # scikit-image, pandas, matplotlib, typer, rich) and copies of the default training and validation
 # photos (every set in PHOTO_SETS) at their /usr/share paths, so run configs stay the defaults. Run here, in the repo root,
 # after `apt-get install plasma-workspace-wallpapers mate-backgrounds lomiri-wallpapers-16.04
-# opencv-doc kphotoalbum lomiri-wallpapers-20.04` (the PHOTO_SETS packages). Then name ".gpu" in the
+# opencv-doc kphotoalbum gcompris-qt-data` (the PHOTO_SETS packages). A photo inside a Qt resource
+# bundle (BUNDLE#MEMBER) is copied alone, to a folder named like the bundle (methods/qt_resource.py reads both). Then name ".gpu" in the
 # device call's `carry`. The whole working tree that travels must stay under 64 MiB: `bash
 # .device/stash.sh` before the call moves what a training job does not need out, `restore` after.
 set -euo pipefail
@@ -15,9 +16,14 @@ python3 - <<'PY'
 import shutil
 from pathlib import Path
 from methods.trainer import DEFAULT_VAL_PHOTOS, PHOTO_SETS
-for p in map(Path, sum(PHOTO_SETS.values(), DEFAULT_VAL_PHOTOS)):
-    dst = Path(".gpu/photos") / p.relative_to("/")
+from methods.qt_resource import read_member
+for f in sum(PHOTO_SETS.values(), DEFAULT_VAL_PHOTOS):
+    bundle, _, member = f.partition("#")
+    dst = Path(".gpu/photos") / Path(bundle).relative_to("/") / member
     dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(p, dst)
+    if member:
+        dst.write_bytes(read_member(bundle, member))
+    else:
+        shutil.copy2(bundle, dst)
 PY
 du -sh .gpu/whl .gpu/photos

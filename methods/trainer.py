@@ -37,6 +37,7 @@ from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.networks import sha256_of
 
+from . import qt_resource
 from .loss_network import load_loss_network
 
 # Photographs from Debian wallpaper packages, by package; none is in the demo evaluation set.
@@ -67,8 +68,29 @@ PHOTO_SETS = {
         "anne_helene", "bar55", "bar55_2", "blackie", "cold_water", "donna", "donna_2", "grand_canyon_2",
         "grand_canyon_3", "jesper", "jesper_2", "new_wave_2", "pool", "qt-logo", "skagen", "skagen_2", "snow",
         "spiff", "spiff_2", "sunset")],
-    # the Ubuntu Touch 20.04 set's one photograph (Fossa and Painting-Colors are drawings, Infinite-Sea a composite)
-    "lomiri-wallpapers-20.04": ["/usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg"],
+    # GCompris's photographs of animals and monuments (webp, 1024 px long side), inside its Qt
+    # resource bundles (read by methods/qt_resource.py); the objects cut out on white, the
+    # paintings and the `details` activity's copies of the same monuments left out
+    "gcompris-qt-data": [f"/usr/share/gcompris-qt/rcc/{a}.rcc#gcompris/src/activities/{a}/resource/{n}.webp"
+                         for a, names in (
+        ("explore_farm_animals", ["animals/" + n for n in (
+            "cat", "chicken", "cow", "dog", "duck", "horse", "owl", "pig", "sheep")]),
+        ("explore_monuments", [f"{country}/{n}" for country, ns in (
+            ("egypt", ("bentPyramid", "greatPyramidOfGiza", "meidumPyramid", "redPyramid")),
+            ("france", ("arlesAmphitheater", "chateaudeChambord", "chateaudeChenonceau", "citedeCarcassonne",
+                        "eiffelTower", "montStMichel", "palaisdesPapes", "pontduGard", "reimsCathedral", "rocamadour")),
+            ("germany", ("aulaPalatina", "berlinCathedral", "brandenburgGate", "neuschwansteinCastle", "schwerinPalace",
+                         "trierImperialBaths", "wormsCathedral")),
+            ("india", ("ajantaCave", "charminar", "gatewayofIndia", "goldenTemple", "greatStupa", "hawaMahal",
+                       "konarkSunTemple", "mysorePalace", "qutubMinar", "rangGhar", "victoriaMemorial")),
+            ("usa", ("cabrillo", "canyondeChelly", "castillodeSanMarcos", "castleClinton", "fortSumter",
+                     "georgeWashingtonBirthplace", "lincolnMemorial", "mountRushmore", "navajo", "statueofLiberty")),
+            ("wonders", ("chichenItza", "christTheRedeemer", "colosseum", "greatWallofChina", "machuPicchu", "petra",
+                         "tajMahal"))) for n in ns]),
+        ("explore_world_animals", ["animals/" + n for n in (
+            "bison", "chameleon", "crocodile", "dragon", "giraffe", "hedgehog", "jaguar", "kangaroo", "koala", "lemur",
+            "moose", "narwhal", "panda", "polar_bear", "scarlet_macaw")]))
+                         for n in names],
 }
 DEFAULT_TRAIN_PHOTOS = PHOTO_SETS["plasma-workspace-wallpapers"] + PHOTO_SETS["mate-backgrounds"]
 
@@ -233,6 +255,22 @@ def _rank() -> tuple[int, int]:
     return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
 
 
+def _bundle_member(f: Path) -> tuple[str, str] | None:
+    """(bundle, member) for a photo named BUNDLE#MEMBER that is not itself a file."""
+    s = str(f)
+    return tuple(s.split("#", 1)) if "#" in s and not f.exists() else None
+
+
+def _photo_exists(f: Path) -> bool:
+    bm = _bundle_member(f)
+    return qt_resource.exists(*bm) if bm else f.is_file()
+
+
+def _decode_photo(f: Path) -> np.ndarray:
+    bm = _bundle_member(f)
+    return decode_rgb(f, data=qt_resource.read_member(*bm)) if bm else decode_rgb(f)
+
+
 class PhotoPool:
     """Training photos decoded once, downscaled to MAX_SHORT_SIDE; random-scale crops + flips."""
 
@@ -241,7 +279,7 @@ class PhotoPool:
         for s in sources:
             p = Path(s)
             files += list_images(p) if p.is_dir() else [p]
-        missing = [str(f) for f in files if not f.is_file()]
+        missing = [str(f) for f in files if not _photo_exists(f)]
         if missing or not files:
             packages = [k for k, v in PHOTO_SETS.items() if set(missing) & set(v)]
             raise FileNotFoundError(f"training photos not found: {missing[:3] or sources} "
@@ -249,7 +287,7 @@ class PhotoPool:
         self.files = files
         self.photos = []
         for f in files:
-            img = decode_rgb(f)
+            img = _decode_photo(f)
             s = MAX_SHORT_SIDE / min(img.shape[:2])
             if s < 1:
                 img = np.asarray(Image.fromarray(img).resize((round(img.shape[1] * s), round(img.shape[0] * s)), Image.BICUBIC))

@@ -9,6 +9,7 @@ to be evaluated at 256 as EdgeConnect and the paper did.
 """
 from __future__ import annotations
 
+import io
 import logging
 import warnings
 from pathlib import Path
@@ -23,12 +24,13 @@ RESIZE_POLICIES = ("resize-crop", "center-crop", "exact")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
-def decode_rgb(path: Path) -> np.ndarray:
-    """HxWx3 uint8 from any image PIL reads; raises InputError naming the file otherwise."""
+def decode_rgb(path: Path, data: bytes | None = None) -> np.ndarray:
+    """HxWx3 uint8 from any image PIL reads; raises InputError naming the file otherwise.
+    `data`: the file's bytes, read from elsewhere (an archive member); `path` then only names it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(io.BytesIO(data) if data is not None else path) as im:
                 im.load()
                 mode = im.mode
                 if mode in ("I;16", "I;16B", "I;16L", "I"):
