@@ -40,8 +40,8 @@ from inpaintbench.networks import sha256_of
 from . import qt_resource
 from .loss_network import load_loss_network
 
-# Photographs from Debian wallpaper packages, by package; none is in the demo evaluation set.
-# `--data PACKAGE` names a whole set. lomiri-wallpapers-16.04 holds the Ubuntu 16.04 contest
+# Photographs inside Debian packages (wallpapers, sample and demo data), by package, each picked by
+# eye from a contact sheet; none is in the demo evaluation set. `--data PACKAGE` names a whole set. lomiri-wallpapers-16.04 holds the Ubuntu 16.04 contest
 # photos (umang_by_Abhishek_Mudgal, a drawing, is left out). The extra sets are not in the default,
 # which every learned baseline was trained on; rwconv's last runs added them (its model card).
 PHOTO_SETS = {
