@@ -4,6 +4,8 @@
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .gpu/whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
 python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . || exit 1
-cp -rn .gpu/photos/usr / || exit 1  # -n: a photo already there stays; a set added since is copied
+# -n: a photo already there stays, a set added since is copied; where a package is installed (a
+# bundle file where .gpu has its folder) cp complains and the installed file is used
+cp -rn .gpu/photos/usr / 2>/dev/null || echo "setup: some photos were already installed here; those are used"
 [ "${DEVICE:-cuda}" = cuda ] && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 true
