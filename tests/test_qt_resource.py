@@ -88,6 +88,10 @@ def test_the_trainer_reads_photos_inside_a_bundle_and_names_a_missing_one(tmp_pa
     assert [p[0, 0].tolist() for p in pool.photos] == [[200, 0, 0], [0, 0, 200]]
     with pytest.raises(FileNotFoundError, match="p.rcc#img/green.png"):
         PhotoPool([f"{tmp_path}/p.rcc#img/green.png"])
+    # the same names on a machine that has the members as files in a folder named like the bundle
+    (tmp_path / "copy" / "p.rcc" / "img").mkdir(parents=True)
+    (tmp_path / "copy" / "p.rcc" / "img" / "red.png").write_bytes(qt_resource.read_member(tmp_path / "p.rcc", "img/red.png"))
+    assert np.array_equal(PhotoPool([f"{tmp_path}/copy/p.rcc#img/red.png"]).photos[0], pool.photos[0])
     # a real file whose name holds '#' is a file, not a member
     (tmp_path / "a#b.png").write_bytes(_png((0, 90, 0)))
     assert PhotoPool([str(tmp_path / "a#b.png")]).photos[0][0, 0].tolist() == [0, 90, 0]
