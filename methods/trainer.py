@@ -41,9 +41,10 @@ from . import qt_resource
 from .loss_network import load_loss_network
 
 # Photographs inside Debian packages (wallpapers, sample and demo data), by package, each picked by
-# eye from a contact sheet; none is in the demo evaluation set. `--data PACKAGE` names a whole set. lomiri-wallpapers-16.04 holds the Ubuntu 16.04 contest
-# photos (umang_by_Abhishek_Mudgal, a drawing, is left out). The extra sets are not in the default,
-# which every learned baseline was trained on; rwconv's last runs added them (its model card).
+# eye from a contact sheet; none is in the demo evaluation set. `--data PACKAGE` names a whole set.
+# lomiri-wallpapers-16.04 holds the Ubuntu 16.04 contest photos (umang_by_Abhishek_Mudgal, a
+# drawing, is left out). The extra sets are not in the default, which every learned baseline was
+# trained on; rwconv's last runs added them (its model card).
 PHOTO_SETS = {
     "plasma-workspace-wallpapers": [f"/usr/share/wallpapers/{n}/contents/images/2560x1600.jpg" for n in (
         "BytheWater", "ColdRipple", "DarkestHour", "EveningGlow", "FallenLeaf", "OneStandsOut", "summer_1am", "Grey")],
@@ -93,6 +94,8 @@ PHOTO_SETS = {
                          for n in names],
 }
 DEFAULT_TRAIN_PHOTOS = PHOTO_SETS["plasma-workspace-wallpapers"] + PHOTO_SETS["mate-backgrounds"]
+DEFAULT_VAL_PHOTOS = ["/usr/share/wallpapers/Path/contents/images/2560x1600.jpg",
+                      "/usr/share/backgrounds/mate/nature/Storm.jpg", "/usr/share/backgrounds/mate/nature/YellowFlower.jpg"]
 
 
 def photo_words(files: list[str]) -> list[str]:
@@ -112,8 +115,8 @@ def photo_summary(files: list[str]) -> dict:
     words = photo_words(files)
     return {"count": len(files), "sets": [w for w in words if w in PHOTO_SETS],
             "other_files": sum(w not in PHOTO_SETS for w in words)}
-DEFAULT_VAL_PHOTOS = ["/usr/share/wallpapers/Path/contents/images/2560x1600.jpg",
-                      "/usr/share/backgrounds/mate/nature/Storm.jpg", "/usr/share/backgrounds/mate/nature/YellowFlower.jpg"]
+
+
 MAX_SHORT_SIDE = 640  # photos are downscaled once at load; random-scale crops come from this
 
 
