@@ -126,7 +126,7 @@ class TrainConfig:
     with its own model and loss settings."""
 
     out: str = ""  # run folder (checkpoints, logs); default train_runs/<method>
-    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files, folders or a photo set's name, e.g. lomiri-wallpapers-16.04 (default: 18 Debian wallpaper photos; the sets are listed in methods/trainer.py)
+    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files, folders or photo sets by package name: plasma-workspace-wallpapers, mate-backgrounds (these two: the default, 18 photos), lomiri-wallpapers-16.04, opencv-doc, kphotoalbum, gcompris-qt-data (methods/trainer.py PHOTO_SETS)
     val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))  # held-out photos for validation (default: 3 other Debian wallpaper photos, listed in methods/trainer.py)
     steps: int = 20000  # total optimiser steps, counted from 0 also after --init-from
     batch_size: int = 8  # images per step, over all processes

@@ -255,6 +255,8 @@ def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(
     opencv = PHOTO_SETS["opencv-doc"]
     assert len(opencv) == 26 and not any(n in f for f in opencv for n in ("starry_night", "aloeR", "leuvenB", "right.jpg"))
     every = sum(PHOTO_SETS.values(), [])
+    from methods.trainer import field_help
+    assert all(k in field_help(RWTrainConfig)["data"] for k in PHOTO_SETS)  # --help names every set
     assert len(every) == len(set(every)) == 151  # no photo in two sets, so a card's count is the photos'
     assert len(PHOTO_SETS["kphotoalbum"]) == 20 and not any(n in f for f in every for n in ("wayne", "pool_2", "_1.jpg"))
     missing = [str(tmp_path / "nope.jpg"), lomiri[0].replace(".jpg", "_gone.jpg")]
