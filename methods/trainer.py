@@ -69,9 +69,9 @@ PHOTO_SETS = {
         "anne_helene", "bar55", "bar55_2", "blackie", "cold_water", "donna", "donna_2", "grand_canyon_2",
         "grand_canyon_3", "jesper", "jesper_2", "new_wave_2", "pool", "qt-logo", "skagen", "skagen_2", "snow",
         "spiff", "spiff_2", "sunset")],
-    # GCompris's photographs of animals and monuments (webp, 1024 px long side), inside its Qt
-    # resource bundles (read by methods/qt_resource.py); the objects cut out on white, the
-    # paintings and the `details` activity's copies of the same monuments left out
+    # GCompris's photographs of animals, monuments and musicians (webp), inside its Qt resource
+    # bundles (read by methods/qt_resource.py); the drawings (lang), the objects cut out on white
+    # (categorization, middleeast), the paintings and `details`' copies of monuments above left out
     "gcompris-qt-data": [f"/usr/share/gcompris-qt/rcc/{a}.rcc#gcompris/src/activities/{a}/resource/{n}.webp"
                          for a, names in (
         ("explore_farm_animals", ["animals/" + n for n in (
@@ -90,7 +90,17 @@ PHOTO_SETS = {
                          "tajMahal"))) for n in ns]),
         ("explore_world_animals", ["animals/" + n for n in (
             "bison", "chameleon", "crocodile", "dragon", "giraffe", "hedgehog", "jaguar", "kangaroo", "koala", "lemur",
-            "moose", "narwhal", "panda", "polar_bear", "scarlet_macaw")]))
+            "moose", "narwhal", "panda", "polar_bear", "scarlet_macaw")]),
+        ("erase", [n for n in (
+            "alpaca", "bee", "butterfly", "calf", "camels", "caterpillar", "chamaeleon", "cheetah", "crab", "dolphin",
+            "flying_fox", "gibbon", "giraffe", "goat", "gorilla", "gosling", "heron", "horse", "kingfisher", "kitten",
+            "long_nosed_monkey", "macaque", "meerkats", "northern_harrier", "nubian_ibex", "penguin", "pika",
+            "red_panda", "rhinoceros", "spoonbills", "squirrel", "swans", "toucan")]),
+        ("explore_world_music", ["music/" + n for n in (
+            "africa", "america", "australia", "ireland", "italy", "japan", "mexico", "orchestra")]),
+        ("details", [f"image/{n}_background" for n in (
+            "EgeskovSlotSpejling", "EilanDonanCastle", "FanoeWindmill", "Louvre_2007_02_24_c", "NDP", "Nagoya",
+            "OperaSidney", "TowerBridgeLondon")]))
                          for n in names],
 }
 DEFAULT_TRAIN_PHOTOS = PHOTO_SETS["plasma-workspace-wallpapers"] + PHOTO_SETS["mate-backgrounds"]
@@ -274,6 +284,16 @@ def _decode_photo(f: Path) -> np.ndarray:
     return decode_rgb(f, data=qt_resource.read_member(*bm)) if bm else decode_rgb(f)
 
 
+def load_photo(f: Path) -> np.ndarray:
+    """A training photo as the trainer uses it: decoded, downscaled once to MAX_SHORT_SIDE (never
+    enlarged). A photo already at that size comes back unchanged, which .device/pack.sh relies on."""
+    img = _decode_photo(f)
+    s = MAX_SHORT_SIDE / min(img.shape[:2])
+    if s < 1:
+        img = np.asarray(Image.fromarray(img).resize((round(img.shape[1] * s), round(img.shape[0] * s)), Image.BICUBIC))
+    return img
+
+
 class PhotoPool:
     """Training photos decoded once, downscaled to MAX_SHORT_SIDE; random-scale crops + flips."""
 
@@ -288,13 +308,7 @@ class PhotoPool:
             raise FileNotFoundError(f"training photos not found: {missing[:3] or sources} "
                                     f"({'install Debian ' + ' '.join(packages) + ', ' if packages else ''}or pass --data DIR)")
         self.files = files
-        self.photos = []
-        for f in files:
-            img = _decode_photo(f)
-            s = MAX_SHORT_SIDE / min(img.shape[:2])
-            if s < 1:
-                img = np.asarray(Image.fromarray(img).resize((round(img.shape[1] * s), round(img.shape[0] * s)), Image.BICUBIC))
-            self.photos.append(img)
+        self.photos = [load_photo(f) for f in files]
 
     def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
         img = self.photos[int(rng.integers(len(self.photos)))]

@@ -257,7 +257,7 @@ def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(
     every = sum(PHOTO_SETS.values(), [])
     from methods.trainer import field_help
     assert all(k in field_help(RWTrainConfig)["data"] for k in PHOTO_SETS)  # --help names every set
-    assert len(every) == len(set(every)) == 151  # no photo in two sets, so a card's count is the photos'
+    assert len(every) == len(set(every)) == 200  # no photo in two sets, so a card's count is the photos'
     assert len(PHOTO_SETS["kphotoalbum"]) == 20 and not any(n in f for f in every for n in ("wayne", "pool_2", "_1.jpg"))
     missing = [str(tmp_path / "nope.jpg"), lomiri[0].replace(".jpg", "_gone.jpg")]
     with pytest.raises(FileNotFoundError, match="or pass --data DIR") as e:
