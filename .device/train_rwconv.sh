@@ -25,7 +25,8 @@ python3 -m methods.rwconv.train --out $RUN --export $OUT/rwconv-c${CNUM:-32}.pt
 cp $RUN/val.csv $RUN/train_log.csv $OUT/
 # the exported weights over the demo set on the GPU (pixel metrics; seconds there); $OUT/demo comes
 # back as a run folder: `inpaintbench compare FILES_AT/demo reports/demo/runs/rwconv` says per pair
-# whether to ship (then rescore on the CPU here); DEMO_LIMIT=N for a short test
+# whether to ship (then `bash .device/ship_rwconv.sh DIR HARDWARE` rescores it on the CPU here and
+# redoes report, gate and card); DEMO_LIMIT=N for a short test
 inpaintbench run --method rwconv --weights $OUT/rwconv-c${CNUM:-32}.pt --label rwconv-c${CNUM:-32} --dataset demo \
   --device ${DEVICE:-cuda} --no-deep-metrics ${DEMO_LIMIT:+--limit $DEMO_LIMIT} --out /tmp/demo_run > $OUT/demo.out 2>&1 \
   && mkdir -p $OUT/demo && cp /tmp/demo_run/records.jsonl /tmp/demo_run/manifest.json $OUT/demo/
