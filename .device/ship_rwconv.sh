@@ -1,6 +1,6 @@
 #!/bin/bash
 # Ship rwconv weights that a device job brought back, here on the CPU, the way each shipping so far
-# was done by hand (about 20 minutes, most of it the three demo runs):
+# was done by hand (8 minutes on this CPU, most of it the three demo runs):
 #   bash .device/ship_rwconv.sh TRAIN_DIR "HARDWARE LINE FOR THE CARD"
 # TRAIN_DIR holds the job's files (rwconv-c16.pt or rwconv-c32.pt, val.csv, train_log.csv, demo/),
 # copied from the call's files_at, e.g. train_runs/gpu-h200-d. Decide first that they are better:
