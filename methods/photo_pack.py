@@ -19,18 +19,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from . import qt_resource
-from .trainer import DEFAULT_VAL_PHOTOS, PHOTO_SETS, load_photo
+from .trainer import DEFAULT_VAL_PHOTOS, PHOTO_SETS, bundle_member, load_photo, photo_bytes
 
 
-def original_bytes(f: str) -> bytes:
-    bundle, _, member = f.partition("#")
-    return qt_resource.read_member(bundle, member) if member and not Path(f).exists() else Path(f).read_bytes()
-
-
-def packed_bytes(f: str) -> bytes:
-    """The bytes to carry for photo `f`: its file, or the trainer's pixels as lossless WebP when smaller."""
-    raw = original_bytes(f)
+def packed_bytes(f: str, raw: bytes | None = None) -> bytes:
+    """The bytes to carry for photo `f` (stored as `raw`, read if not given): its file, or the
+    trainer's pixels as lossless WebP when smaller."""
+    raw = photo_bytes(Path(f)) if raw is None else raw
     pixels = load_photo(Path(f))
     if min(Image.open(io.BytesIO(raw)).size) <= min(pixels.shape[:2]):
         return raw  # the trainer does not downscale it
@@ -45,8 +40,9 @@ def packed_bytes(f: str) -> bytes:
 
 
 def destination(dest: Path, f: str) -> Path:
-    bundle, _, member = f.partition("#")
-    return dest / Path(bundle).relative_to("/") / member
+    """Where under `dest` photo `f` goes: its own path, a bundle member's inside a folder named like the bundle."""
+    bm = bundle_member(Path(f))
+    return dest / (Path(bm[0]).relative_to("/") / bm[1] if bm else Path(f).relative_to("/"))
 
 
 def main(argv=None) -> None:
@@ -54,11 +50,12 @@ def main(argv=None) -> None:
     photos = sum(PHOTO_SETS.values(), list(DEFAULT_VAL_PHOTOS))
     before = after = 0
     for f in photos:
-        data = packed_bytes(f)
+        raw = photo_bytes(Path(f))
+        data = packed_bytes(f, raw)
         out = destination(dest, f)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
-        before += len(original_bytes(f))
+        before += len(raw)
         after += len(data)
     print(f"{len(photos)} photos into {dest}: {after / 2**20:.1f} MiB ({before / 2**20:.1f} MiB as shipped)")
 

@@ -268,19 +268,25 @@ def _rank() -> tuple[int, int]:
     return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
 
 
-def _bundle_member(f: Path) -> tuple[str, str] | None:
+def bundle_member(f: Path) -> tuple[str, str] | None:
     """(bundle, member) for a photo named BUNDLE#MEMBER that is not itself a file."""
     s = str(f)
     return tuple(s.split("#", 1)) if "#" in s and not f.exists() else None
 
 
 def _photo_exists(f: Path) -> bool:
-    bm = _bundle_member(f)
+    bm = bundle_member(f)
     return qt_resource.exists(*bm) if bm else f.is_file()
 
 
+def photo_bytes(f: Path) -> bytes:
+    """The photo's file as stored: the file, or the bundle member."""
+    bm = bundle_member(f)
+    return qt_resource.read_member(*bm) if bm else f.read_bytes()
+
+
 def _decode_photo(f: Path) -> np.ndarray:
-    bm = _bundle_member(f)
+    bm = bundle_member(f)
     return decode_rgb(f, data=qt_resource.read_member(*bm)) if bm else decode_rgb(f)
 
 
