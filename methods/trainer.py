@@ -102,6 +102,31 @@ PHOTO_SETS = {
             "EgeskovSlotSpejling", "EilanDonanCastle", "FanoeWindmill", "Louvre_2007_02_24_c", "NDP", "Nagoya",
             "OperaSidney", "TowerBridgeLondon")]))
                          for n in names],
+    # Scratch 1.4's stage backgrounds (480x360 photos of places); the drawings (party-room,
+    # room1-3, spotlight-stage, woods-and-bench, school2, brick-wall1), the blurred graffiti
+    # composite and the palette GIFs (dithered) left out
+    "scratch": [f"/usr/share/scratch/Media/Backgrounds/{d}/{n}.jpg" for d, names in (
+        ("Indoors", ("chalkboard", "clothing-store", "hall", "kitchen", "the-movies-inside")),
+        ("Nature", ("beach-malibu", "canyon", "flower-bed", "forest", "garden-rock", "grand-canyon", "gravel-desert",
+                    "hill", "lake", "moon", "pathway", "tree", "water-and-rocks", "wave")),
+        ("Outdoors", ("all-sports-mural", "atom-playground", "bench-with-view", "berkeley-mural", "boardwalk",
+                      "brick-wall-and-stairs", "brick-wall2", "building-at-mit", "building-fireproof", "castle",
+                      "city-with-water", "city-with-water2", "driveway", "hallway_outdoors", "hay_field", "houses",
+                      "mansion", "mural-faro", "parking-ramp", "pool", "route66", "silos", "the-movies",
+                      "train-tracks1", "train-tracks2", "village", "wooden-house")),
+        ("Sports", ("baseball-field", "basketball-court1-a", "basketball-court1-b", "football-field", "playing-field",
+                    "tennis-backboard"))) for n in names],
+    # dlib's example photos: PASCAL VOC scenes of people indoors and out, a face, two street views;
+    # the two collages (bald_guys, dogs) and the video frames (grey, 240 px) left out
+    "libdlib19.1": [f"/usr/share/doc/libdlib19.1/examples/{n}.jpg" for n in (
+        "faces/2007_007763", "faces/2008_001009", "faces/2008_001322", "faces/2008_002079", "faces/2008_002470",
+        "faces/2008_002506", "faces/2008_004176", "faces/2008_007676", "faces/2009_004587",
+        "faces/Tom_Cruise_avp_2014_4", "mmod_cars_test_image", "mmod_cars_test_image2")],
+    # labelme's examples: three PASCAL VOC photos, one frame of its street video, a shelf
+    "labelme-examples": [f"/usr/share/doc/labelme-examples/examples/{n}.jpg" for n in (
+        "semantic_segmentation/data_annotated/2011_000003", "semantic_segmentation/data_annotated/2011_000006",
+        "semantic_segmentation/data_annotated/2011_000025", "video_annotation/data_annotated/00000100",
+        "tutorial/apc2016_obj3")],
 }
 DEFAULT_TRAIN_PHOTOS = PHOTO_SETS["plasma-workspace-wallpapers"] + PHOTO_SETS["mate-backgrounds"]
 DEFAULT_VAL_PHOTOS = ["/usr/share/wallpapers/Path/contents/images/2560x1600.jpg",
@@ -136,7 +161,7 @@ class TrainConfig:
     with its own model and loss settings."""
 
     out: str = ""  # run folder (checkpoints, logs); default train_runs/<method>
-    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files, folders or photo sets by package name: plasma-workspace-wallpapers, mate-backgrounds (these two: the default, 18 photos), lomiri-wallpapers-16.04, opencv-doc, kphotoalbum, gcompris-qt-data (methods/trainer.py PHOTO_SETS)
+    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files, folders or photo sets by package name: plasma-workspace-wallpapers, mate-backgrounds (these two: the default, 18 photos), lomiri-wallpapers-16.04, opencv-doc, kphotoalbum, gcompris-qt-data, scratch, libdlib19.1, labelme-examples (methods/trainer.py PHOTO_SETS)
     val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))  # held-out photos for validation (default: 3 other Debian wallpaper photos, listed in methods/trainer.py)
     steps: int = 20000  # total optimiser steps, counted from 0 also after --init-from
     batch_size: int = 8  # images per step, over all processes

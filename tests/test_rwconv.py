@@ -257,8 +257,11 @@ def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(
     every = sum(PHOTO_SETS.values(), [])
     from methods.trainer import field_help
     assert all(k in field_help(RWTrainConfig)["data"] for k in PHOTO_SETS)  # --help names every set
-    assert len(every) == len(set(every)) == 200  # no photo in two sets, so a card's count is the photos'
+    assert len(every) == len(set(every)) == 269  # no photo in two sets, so a card's count is the photos'
     assert len(PHOTO_SETS["kphotoalbum"]) == 20 and not any(n in f for f in every for n in ("wayne", "pool_2", "_1.jpg"))
+    left_out = ("party-room", "room1", "room3", "spotlight-stage", "woods-and-bench", "school2", "brick-wall1", "graffiti",
+                "bald_guys", "dogs", "video_frames")  # drawings, collages, a grey 240-px video
+    assert len(PHOTO_SETS["scratch"]) == 52 and not any(f"/{n}." in f or f"/{n}/" in f for f in every for n in left_out)
     missing = [str(tmp_path / "nope.jpg"), lomiri[0].replace(".jpg", "_gone.jpg")]
     with pytest.raises(FileNotFoundError, match="or pass --data DIR") as e:
         PhotoPool(missing)
