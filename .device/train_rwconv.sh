@@ -16,8 +16,11 @@ source .device/setup.sh
 INIT=methods/rwconv/weights/rwconv.pt
 [ -f train_runs/c${CNUM:-32}/rwconv-c${CNUM:-32}.pt ] && INIT=train_runs/c${CNUM:-32}/rwconv-c${CNUM:-32}.pt
 # a machine kept warm between calls still holds the last call's run folder, and the trainer would
-# resume it instead of starting from INIT (it happened once: 320 steps of the wrong arm)
-RUN=/tmp/run; rm -rf $RUN /tmp/demo_run
+# resume it instead of starting from INIT (it happened once: 320 steps of the wrong arm). KEEP_RUN=1
+# resumes it on purpose: one run over two calls (same STEPS and flags, the second fired as soon as
+# the first returns, within the 30 s a machine stays warm), Adam state and schedule carried on; on a
+# fresh machine there is nothing to resume and it starts from INIT like any call.
+RUN=/tmp/run; [ "${KEEP_RUN:-0}" = 1 ] || rm -rf $RUN; rm -rf /tmp/demo_run
 inpaintbench train rwconv --out $RUN --device ${DEVICE:-cuda} --precision bf16 --workers ${WORKERS:-12} --cnum ${CNUM:-32} \
   --crop 256 --batch-size ${BATCH:-32} --lr ${LR:-0.00005} --lr-schedule cosine-restart --shuffle-channels --steps $STEPS \
   --val-every 250 --time-limit-min $MIN --init-from $INIT "$@" > $OUT/train.out 2>&1

@@ -1,4 +1,4 @@
-"""How much of a method's error is the wrong colour in the hole, on the trainers' held-out crops.
+"""How much of a method's error is the wrong colour in the hole, on held-out wallpaper crops.
 
 A learned model trained on a few photos of one palette learns that palette as a prior and fills
 holes with it; a diffusion method copies the colours around the hole. This splits the error:
@@ -15,7 +15,9 @@ Each argument is a method name, or NAME=WEIGHTS for a learned method with other 
 (also with =WEIGHTS) is that method's fill Poisson-blended, as `inpaintbench run --blend poisson`,
 NAME+hflip its self-ensemble (`--self-ensemble hflip`), NAME+hflip+poisson both.
 Written here rather than in inpaintbench/metrics: it is a diagnosis for training methods, on the
-trainers' validation crops, not a benchmark number.
+trainers' held-out crops, not a benchmark number. The default crops are the three wallpapers the
+trainers validated on alone until more photo sets came (trainer.WALLPAPER_VAL_PHOTOS), kept so the
+model card's tables stay comparable down their history; `--val-data` takes any others.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import torch
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.registry import create
 from inpaintbench.runner import finished_fill, split_name
-from methods.trainer import DEFAULT_VAL_PHOTOS, TrainConfig, validation_set
+from methods.trainer import WALLPAPER_VAL_PHOTOS, TrainConfig, validation_set
 
 
 def hole_colour_error(output: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
@@ -81,10 +83,11 @@ def measure(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) -> di
 
 def parse_diagnosis_args(prog: str, doc: str, argv=None) -> tuple[argparse.Namespace, torch.Tensor, torch.Tensor]:
     """The command line every diagnosis here shares: methods as NAME or NAME=WEIGHTS, and the
-    trainers' held-out crops (gt, hole) they are measured on."""
+    held-out crops (gt, hole) they are measured on."""
     p = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("methods", nargs="+", help="NAME or NAME=WEIGHTS")
-    p.add_argument("--val-data", nargs="+", default=list(DEFAULT_VAL_PHOTOS))
+    p.add_argument("--val-data", nargs="+", default=list(WALLPAPER_VAL_PHOTOS),
+                   help="held-out photos (default: the three wallpapers of the model card's tables)")
     a = p.parse_args(argv)
     gt, hole = validation_set(TrainConfig(val_data=a.val_data))
     return a, gt, hole

@@ -257,21 +257,27 @@ def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(
     every = sum(PHOTO_SETS.values(), [])
     from methods.trainer import field_help
     assert all(k in field_help(RWTrainConfig)["data"] for k in PHOTO_SETS)  # --help names every set
-    assert len(every) == len(set(every)) == 269  # no photo in two sets, so a card's count is the photos'
+    assert len(every) == len(set(every)) == 264  # no photo in two sets, so a card's count is the photos'
+    from methods.trainer import DEFAULT_VAL_PHOTOS, VAL_PHOTOS, WALLPAPER_VAL_PHOTOS
+    assert RWTrainConfig().val_data == DEFAULT_VAL_PHOTOS and len(DEFAULT_VAL_PHOTOS) == 8
+    assert DEFAULT_VAL_PHOTOS[:3] == WALLPAPER_VAL_PHOTOS and not set(DEFAULT_VAL_PHOTOS) & set(every)  # held out
     assert len(PHOTO_SETS["kphotoalbum"]) == 20 and not any(n in f for f in every for n in ("wayne", "pool_2", "_1.jpg"))
     left_out = ("party-room", "room1", "room3", "spotlight-stage", "woods-and-bench", "school2", "brick-wall1", "graffiti",
                 "bald_guys", "dogs", "video_frames")  # drawings, collages, a grey 240-px video
-    assert len(PHOTO_SETS["scratch"]) == 52 and not any(f"/{n}." in f or f"/{n}/" in f for f in every for n in left_out)
+    assert len(PHOTO_SETS["scratch"]) == 49 and not any(f"/{n}." in f or f"/{n}/" in f for f in every for n in left_out)
     missing = [str(tmp_path / "nope.jpg"), lomiri[0].replace(".jpg", "_gone.jpg")]
     with pytest.raises(FileNotFoundError, match="or pass --data DIR") as e:
         PhotoPool(missing)
     assert "install Debian" not in str(e.value)  # neither file belongs to a set
     PHOTO_SETS["test-set"] = missing
+    VAL_PHOTOS["test-val"] = [str(tmp_path / "held_out.jpg")]
     try:
         with pytest.raises(FileNotFoundError, match="install Debian test-set, or pass --data DIR"):
             PhotoPool(RWTrainConfig(data=["test-set"]).data)
+        with pytest.raises(FileNotFoundError, match="install Debian test-val, or"):  # a validation photo too
+            PhotoPool(VAL_PHOTOS["test-val"])
     finally:
-        del PHOTO_SETS["test-set"]
+        del PHOTO_SETS["test-set"], VAL_PHOTOS["test-val"]
 
 
 def test_worker_processes_build_the_same_batches_as_the_training_process(photo_dir):
@@ -458,6 +464,41 @@ def test_the_last_step_is_always_validated(tmp_path, photo_dir):
     assert best["best_val"]["step"] in (2, 3) and load_checkpoint(tmp_path / "r" / "last.pt")["val_step"] == 3
     train(cfg, log=lambda s: None)
     assert rows() == [2, 3]
+
+
+def test_a_continued_run_measures_its_starting_weights_on_its_own_validation_set(tmp_path, photo_dir):
+    """The score stored with shipped weights may come from another validation set; the bar a
+    continued run's steps must clear for best.pt is its starting weights measured on its own set,
+    so the same weights stored with a stale 99 dB or with no score train into the same best.pt."""
+    import csv
+
+    from methods.rwconv.train import RWRecipe
+    from methods.trainer import validate, validation_set
+
+    train(tiny(tmp_path / "a", photo_dir, steps=2, val_every=0), log=lambda s: None)
+    ck = load_checkpoint(tmp_path / "a" / "last.pt")
+    stale = export_weights({**ck, "best_val": {"psnr": 99.0, "ssim": 1.0, "step": 2}}, tmp_path / "stale.pt")
+    unscored = export_weights({**ck, "best_val": {"psnr": float("-inf")}}, tmp_path / "unscored.pt")
+    runs = {}
+    for name, w in (("s", stale), ("u", unscored)):
+        logs = []
+        cfg = tiny(tmp_path / name, photo_dir, steps=4, val_every=1, init_from=str(w), lr=3e-3)
+        train(cfg, log=logs.append)
+        rows = list(csv.DictReader(open(tmp_path / name / "val.csv")))
+        best = tmp_path / name / "best.pt"
+        runs[name] = (rows, load_checkpoint(best)["best_val"] if best.is_file() else None)
+        assert any("validation of the starting weights, step 2" in s for s in logs)
+    assert runs["s"] == runs["u"]
+    rows, best_val = runs["s"]
+    assert [int(r["step"]) for r in rows] == [2, 3, 4]
+    model, _ = load_model(stale)
+    start = validate(RWRecipe(cfg), model.float(), validation_set(cfg), torch.device("cpu"))["psnr"]
+    assert float(rows[0]["psnr"]) == pytest.approx(start, abs=1e-3)
+    later = [float(r["psnr"]) for r in rows[1:]]
+    # best.pt holds the best later step if one beat the start, and is absent otherwise
+    assert (best_val is None) == (max(later) <= float(rows[0]["psnr"]))
+    if best_val is not None:
+        assert best_val["psnr"] == pytest.approx(max(later), abs=1e-3)
 
 
 def test_continued_weights_name_their_origin_by_content(tmp_path, photo_dir):
