@@ -96,7 +96,9 @@ class LearnedMethod(InpaintingMethod):
                 # an ablation (e.g. rwconv --no-correlation) from the full model by its manifest alone
                 "training": {k: v for k, v in cfg.items() if k not in _NOT_TRAINING} if cfg else None,
                 # methods compared in one table may have seen different photos; the caption says so
-                **({"training_photos": photo_summary(cfg["data"])} if cfg.get("data") else {}),
+                # (counted by the trainer as it found them; weights older than that record: from the config,
+                # where a folder counts once)
+                **({"training_photos": self.meta.get("training_photos") or photo_summary(cfg["data"])} if cfg.get("data") else {}),
                 # weights continued from others say which, by sha256 (the path may since hold another file)
                 **({"continued_from": self.meta["init_from"]} if self.meta.get("init_from") else {})}
 

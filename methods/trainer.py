@@ -337,14 +337,16 @@ def load_photo(f: Path) -> np.ndarray:
     return img
 
 
+def photo_files(sources: list[str]) -> list[Path]:
+    """--data / --val-data as files: a folder becomes the images in it."""
+    return [f for s in sources for f in (list_images(Path(s)) if Path(s).is_dir() else [Path(s)])]
+
+
 class PhotoPool:
     """Training photos decoded once, downscaled to MAX_SHORT_SIDE; random-scale crops + flips."""
 
     def __init__(self, sources: list[str]):
-        files = []
-        for s in sources:
-            p = Path(s)
-            files += list_images(p) if p.is_dir() else [p]
+        files = photo_files(sources)
         missing = [str(f) for f in files if not _photo_exists(f)]
         if missing or not files:
             packages = list(dict.fromkeys(k for sets in (PHOTO_SETS, VAL_PHOTOS) for k, v in sets.items() if set(missing) & set(v)))
@@ -485,7 +487,8 @@ def export_weights(ckpt: dict, path: Path, fmt: str | None = None) -> Path:
     """fp16 state dict of the inference network + everything needed to rebuild and describe it."""
     state = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["nets"]["model"].items()}
     fmt = fmt or f"inpaintbench.{ckpt.get('method', 'rwconv')}.v1"
-    keep = ("method", "config", "model_config", "step", "loss_network", "best_val", "calibration", "lambdas", "init_from", "setting_changes")
+    keep = ("method", "config", "model_config", "step", "loss_network", "best_val", "calibration", "lambdas", "init_from", "setting_changes",
+            "training_photos")
     save_atomic({"format": fmt, "state_dict": state, **{k: ckpt[k] for k in keep if k in ckpt}}, Path(path))
     return Path(path)
 
@@ -632,6 +635,11 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     wrapped = {k: nn.parallel.DistributedDataParallel(n) if world > 1 else n for k, n in nets.items()}
     critics = {k: n for k, n in wrapped.items() if k != "model"}
     val = validation_set(cfg) if rank == 0 and cfg.val_every else None
+    # the photos as found (a folder in --data counts by its files), kept with every checkpoint and export
+    said = photo_summary([str(f) for f in pool.files])
+    log(f"training on {said['count']} photos" + (f" ({', '.join(said['sets'])}" + (f" and {said['other_files']} other files"
+        if said["other_files"] else "") + ")" if said["sets"] else "") + (f"; validating on {len(val[0])} crops of "
+        f"{len(photo_files(cfg.val_data))} held-out photos every {cfg.val_every} steps" if val is not None else ""))
     per_rank = max(1, cfg.batch_size // world)
     bf16 = autocast_enabled(cfg.precision, device)
 
@@ -644,7 +652,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
               **({"lambdas": recipe.calibration["lambdas"]} if "lambdas" in recipe.calibration else {}),
               "loss_network": recipe.loss_net and {"name": recipe.loss_net.name, "weights_sha256": recipe.loss_net.weights_sha256},
               "best_val": best_val or {"psnr": best}, "val_step": val_step, **({"init_from": init_from} if init_from else {}),
-              **({"setting_changes": setting_changes} if setting_changes else {})}
+              **({"setting_changes": setting_changes} if setting_changes else {}), "training_photos": said}
         save_atomic(ck, last)
         return ck
 

@@ -488,6 +488,11 @@ def test_a_continued_run_measures_its_starting_weights_on_its_own_validation_set
         best = tmp_path / name / "best.pt"
         runs[name] = (rows, load_checkpoint(best)["best_val"] if best.is_file() else None)
         assert any("validation of the starting weights, step 2" in s for s in logs)
+        # --data is one folder of 6 photos: counted by its files, in the log and in what the weights say
+        assert any(s.startswith("training on 6 photos; validating on 120 crops of 6 held-out photos") for s in logs)
+    from methods.rwconv.method import RegionWise
+    w = export_weights(load_checkpoint(tmp_path / "s" / "last.pt"), tmp_path / "s.pt")
+    assert RegionWise(weights=str(w)).describe()["training_photos"] == {"count": 6, "sets": [], "other_files": 6}
     assert runs["s"] == runs["u"]
     rows, best_val = runs["s"]
     assert [int(r["step"]) for r in rows] == [2, 3, 4]
