@@ -613,6 +613,11 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
             setting_changes = [*setting_changes, {"step": step, "changed": changed}]
             log(f"resumed with other settings from step {step}: " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()))
         remeasure = bool({"val_data", "val_size", "seed"} & set(changed))
+        if remeasure and (out / "best.pt").is_file():
+            # a best step chosen on the old crops is kept under another name, so --export takes a step
+            # chosen on this run's crops (or last.pt), never one the two yardsticks would mix up
+            os.replace(out / "best.pt", out / f"best_before_step{step}.pt")
+            log(f"validation crops changed: best.pt kept as best_before_step{step}.pt")
         for k, n in nets.items():
             n.load_state_dict(ck["nets"][k])
             opts[k].load_state_dict(ck["optims"][k])
@@ -666,7 +671,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         val_step = step
         if starting_point:  # the bar later steps must clear; best.pt stays for weights this run made
             log(f"validation of the starting weights, step {step}: psnr {v['psnr']:.3f} ssim {v['ssim']:.4f} "
-                f"(the best recorded with them, on other crops: {best:.3f})")
+                f"(the best recorded with them: {best:.3f})")
             best = v["psnr"]
             return
         ck = checkpoint(v if v["psnr"] > best else None)

@@ -506,6 +506,26 @@ def test_a_continued_run_measures_its_starting_weights_on_its_own_validation_set
         assert best_val["psnr"] == pytest.approx(max(later), abs=1e-3)
 
 
+def test_a_resume_with_other_validation_crops_measures_again(tmp_path, photo_dir):
+    """Resumed with another --val-data, a run measures where it stands on the new crops first and
+    sets aside the best.pt chosen on the old ones, so the step --export takes was chosen on one set."""
+    import csv
+
+    first = photo_dir.parent / "val_first"
+    first.mkdir(exist_ok=True)
+    (first / "a.png").write_bytes(next(photo_dir.glob("*.png")).read_bytes())
+    train(tiny(tmp_path / "r", photo_dir, steps=2, val_every=1, val_data=[str(first)]), log=lambda s: None)
+    assert (tmp_path / "r" / "best.pt").is_file()
+    logs = []
+    train(tiny(tmp_path / "r", photo_dir, steps=3, val_every=1, lr=0.0), log=logs.append)  # lr 0: step 3 = step 2
+    assert any("validation crops changed: best.pt kept as best_before_step2.pt" in s for s in logs)
+    rows = list(csv.DictReader(open(tmp_path / "r" / "val.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 2, 3]
+    assert float(rows[3]["psnr"]) == pytest.approx(float(rows[2]["psnr"]), abs=1e-4)  # unchanged weights
+    # step 3 did not beat the weights it resumed with, measured on the same crops: no new best.pt
+    assert (tmp_path / "r" / "best_before_step2.pt").is_file() and not (tmp_path / "r" / "best.pt").is_file()
+
+
 def test_continued_weights_name_their_origin_by_content(tmp_path, photo_dir):
     """Continued weights are usually shipped under the name of the ones they started from, so the
     file at --init-from changes; the run, its resumes, its export, a run manifest and the model
