@@ -104,12 +104,3 @@ def test_the_trainer_reads_photos_inside_a_bundle_and_names_a_missing_one(tmp_pa
     finally:
         del PHOTO_SETS["test-bundle-set"]
 
-
-@pytest.mark.skipif(not Path("/usr/share/gcompris-qt/rcc/explore_monuments.rcc").is_file(),
-                    reason="Debian gcompris-qt-data not installed")
-def test_the_installed_gcompris_photos_decode():
-    from methods.trainer import PHOTO_SETS, _decode_photo
-
-    for f in PHOTO_SETS["gcompris-qt-data"][::12]:
-        img = _decode_photo(Path(f))
-        assert img.dtype == np.uint8 and img.shape[2] == 3 and min(img.shape[:2]) >= 277

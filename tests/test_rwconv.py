@@ -586,3 +586,23 @@ def test_trainer_help_shows_each_settings_comment(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "--crop CROP training crop side in pixels (default: 128)" in out
     assert "SN-PatchGAN width (default: 64)" in out
+
+
+def _installed_sets():
+    from methods.trainer import PHOTO_SETS, VAL_PHOTOS, _photo_exists
+
+    names = list(dict.fromkeys([*PHOTO_SETS, *VAL_PHOTOS]))
+    return [n for n in names if any(_photo_exists(Path(f)) for f in PHOTO_SETS.get(n, []) + VAL_PHOTOS.get(n, []))]
+
+
+@pytest.mark.parametrize("package", _installed_sets() or [pytest.param("none", marks=pytest.mark.skip(reason="no photo set installed"))])
+def test_an_installed_photo_set_is_whole_and_every_photo_is_big_enough_for_a_crop(package):
+    """Where a set's package is installed (here, not on CI), every file the set names is there
+    and decodes to RGB with a short side of at least 256 px (the training and validation crop),
+    so a package that moved or dropped a photo fails here, not on a lent GPU."""
+    from methods.trainer import PHOTO_SETS, VAL_PHOTOS, _decode_photo
+
+    for f in PHOTO_SETS.get(package, []) + VAL_PHOTOS.get(package, []):
+        img = _decode_photo(Path(f))
+        assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3, f
+        assert min(img.shape[:2]) >= 256, (f, img.shape)
