@@ -645,10 +645,12 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     critics = {k: n for k, n in wrapped.items() if k != "model"}
     val = validation_set(cfg) if rank == 0 and cfg.val_every else None
     # the photos as found (a folder in --data counts by its files), kept with every checkpoint and export
-    said = photo_summary([str(f) for f in pool.files])
-    log(f"training on {said['count']} photos" + (f" ({', '.join(said['sets'])}" + (f" and {said['other_files']} other files"
-        if said["other_files"] else "") + ")" if said["sets"] else "") + (f"; validating on {len(val[0])} crops of "
-        f"{len(photo_files(cfg.val_data))} held-out photos every {cfg.val_every} steps" if val is not None else ""))
+    training_photos = photo_summary([str(f) for f in pool.files])
+    sets, others = training_photos["sets"], training_photos["other_files"]
+    log(f"training on {training_photos['count']} photos"
+        + (f" ({', '.join(sets)}" + (f" and {others} other files" if others else "") + ")" if sets else "")
+        + (f"; validating on {len(val[0])} crops of {len(photo_files(cfg.val_data))} held-out photos every "
+           f"{cfg.val_every} steps" if val is not None else ""))
     per_rank = max(1, cfg.batch_size // world)
     bf16 = autocast_enabled(cfg.precision, device)
 
@@ -661,7 +663,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
               **({"lambdas": recipe.calibration["lambdas"]} if "lambdas" in recipe.calibration else {}),
               "loss_network": recipe.loss_net and {"name": recipe.loss_net.name, "weights_sha256": recipe.loss_net.weights_sha256},
               "best_val": best_val or {"psnr": best}, "val_step": val_step, **({"init_from": init_from} if init_from else {}),
-              **({"setting_changes": setting_changes} if setting_changes else {}), "training_photos": said}
+              **({"setting_changes": setting_changes} if setting_changes else {}), "training_photos": training_photos}
         save_atomic(ck, last)
         return ck
 
