@@ -144,7 +144,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
                          f"Not the FID Inception.") if loss_net else "none (no feature losses)",
         "calibration": f"{blob.get('calibration')}" if blob.get("calibration") else "none",
         "training data": photo_sources(cfg["data"]),
-        "validation data": f"held-out photos {', '.join(photo_name(d) for d in cfg['val_data'])}: 4 crops each at {cfg['val_size']} px x 5 holes (buckets 10-20% ... 50-60%)",
+        "validation data": f"held-out photos {', '.join(photo_name(d) for d in cfg['val_data'])}: {4 * len(cfg['val_data'])} crops at {cfg['val_size']} px, each from one of them drawn at random, x 5 holes (buckets 10-20% ... 50-60%)",
         "hardware": hardware,
         "arithmetic": arithmetic(cfg),
         "wall time": f"{wall_h:.2f} h for {steps_run(log, blob)}"

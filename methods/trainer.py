@@ -417,7 +417,8 @@ def step_batches(pool: PhotoPool, cfg: TrainConfig, rank: int, n: int, first_ste
 
 
 def validation_set(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fixed held-out crops, each paired with one frozen-style hole per bucket 10-20%..50-60%."""
+    """Fixed held-out crops, 4 per photo on average, each from a photo drawn at random, each paired
+    with one frozen-style hole per bucket 10-20%..50-60%."""
     pool = PhotoPool(cfg.val_data)
     rng = np.random.default_rng([cfg.seed, 999])
     imgs, holes = [], []
