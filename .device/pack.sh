@@ -2,13 +2,13 @@
 # Fill .gpu/ (git-ignored) with what a bare GPU machine lacks for `inpaintbench train`: the wheels
 # of the dependencies its Python does not have (it has torch, torchvision, numpy, scipy, pillow,
 # scikit-image, pandas, matplotlib, typer, rich) and copies of the training and validation photos
-# (every set in PHOTO_SETS) at their /usr/share paths, so run configs name the same files. Run here,
+# (PHOTO_SETS and VAL_PHOTOS) at their /usr/share paths, so run configs name the same files. Run here,
 # in the repo root, after `apt-get install --no-install-recommends plasma-workspace-wallpapers
 # mate-backgrounds lomiri-wallpapers-16.04 opencv-doc kphotoalbum gcompris-qt-data scratch libdlib19.1
 # labelme-examples` (the PHOTO_SETS packages); methods/photo_pack.py says how the photos travel
 # (bundle members alone; big photos as the trainer's own 640-px pixels, losslessly: 38 of their 46.5
 # MiB). Then name ".gpu" in the device call's `carry`. The whole working tree that travels must stay
-# under 64 MiB (60 now, 269 photos): `bash
+# under 64 MiB (59 now: 264 training and 8 validation photos): `bash
 # .device/stash.sh` before the call moves what a training job does not need out, `restore` after.
 set -euo pipefail
 mkdir -p .gpu/whl .gpu/photos
