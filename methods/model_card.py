@@ -134,7 +134,9 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
         **({"made from": blob["source"]} if blob.get("source") else {}),
         **({"continued from": continued_from(blob["init_from"])} if blob.get("init_from") else {}),
         **recipe.card_rows(blob),
-        "training step of these weights": f"{blob['step']} (best validation PSNR of the run; see the curve)",
+        "training step of these weights": f"{blob['step']} " + ("(best validation PSNR of the run; see the curve)"
+                                                                if (blob.get("best_val") or {}).get("step") == blob["step"] else
+                                                                "(the run's last checkpoint, not chosen by validation; see the curve)"),
         "batch x crop": f"{cfg['batch_size']} x {cfg['crop']}x{cfg['crop']} random-scale crops with flips, from photos downscaled to 640 px short side",
         "holes": f"the inpaintbench generator at 256-px stroke scale, cropped to the training crop; buckets up to {cfg['max_hole_pct']}%, 10% of strokes replaced by boxes",
         "optimiser": f"Adam lr {cfg['lr']}" + schedule(cfg, blob) + f" betas {tuple(cfg['betas'])}" + (f", critics at {recipe.critic_lr_ratio}x" if recipe.critic_lr_ratio != 1 else "")

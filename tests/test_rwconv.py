@@ -427,6 +427,10 @@ def test_export_says_which_checkpoint_it_exported(tmp_path, photo_dir, capsys):
     main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "b.pt")])
     assert "from last.pt, step 2\n" in capsys.readouterr().out
     assert load_model(tmp_path / "b.pt")[1]["step"] == 2
+    # the model card says which of the two it describes
+    from methods.model_card import card
+    assert "| training step of these weights | 2 (best validation PSNR of the run;" in card("rwconv", tmp_path / "a", tmp_path / "a.pt")
+    assert "| 2 (the run's last checkpoint, not chosen by validation" in card("rwconv", tmp_path / "a", tmp_path / "b.pt")
 
 
 def test_training_widens_narrower_weights(tmp_path, photo_dir):
