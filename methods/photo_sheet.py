@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from .model_card import photo_name
-from .trainer import PHOTO_SETS, _decode_photo
+from .trainer import _decode_photo, expand_photo_sets
 
 LABEL = 14  # pixels under each thumbnail for its caption
 
@@ -39,7 +39,7 @@ def main(argv=None) -> None:
     p.add_argument("--columns", type=int, default=8)
     p.add_argument("--cell", type=int, default=200, help="cell width in pixels")
     a = p.parse_args(argv)
-    files = [f for s in a.photos for f in PHOTO_SETS.get(s, [s])]
+    files = expand_photo_sets(a.photos)
     contact_sheet(files, a.columns, a.cell).save(a.out)
     print(f"wrote {a.out}: {len(files)} photos")
 

@@ -146,9 +146,14 @@ WALLPAPER_VAL_PHOTOS = VAL_PHOTOS["plasma-workspace-wallpapers"] + VAL_PHOTOS["m
 DEFAULT_VAL_PHOTOS = sum(VAL_PHOTOS.values(), [])
 
 
+def expand_photo_sets(words: list) -> list:
+    """`--data` as given to files: each photo set's name becomes its files, anything else stays."""
+    return [f for w in words for f in PHOTO_SETS.get(str(w), [w])]
+
+
 def photo_words(files: list[str]) -> list[str]:
     """`files` as `--data` takes them: each whole photo set, in its order, by its name (the
-    config expands the names back to these files in this order)."""
+    config expands the names back to these files in this order: expand_photo_sets)."""
     words, i = [], 0
     while i < len(files):
         name = next((k for k, v in PHOTO_SETS.items() if files[i : i + len(v)] == v), None)
@@ -215,7 +220,7 @@ class TrainConfig:
     def __post_init__(self):
         # a set's name becomes its files here, so the config (and every checkpoint and card) lists them
         for key in ("data", "val_data"):
-            setattr(self, key, [f for s in getattr(self, key) for f in PHOTO_SETS.get(str(s), [s])])
+            setattr(self, key, expand_photo_sets(getattr(self, key)))
 
 
 class Recipe:
