@@ -30,5 +30,5 @@ inpaintbench report
 gate=$(mktemp -d)
 inpaintbench run --method rwconv --dataset demo --limit 2 --out "$gate/rwconv"
 inpaintbench check "$gate/rwconv" --baseline reports/baseline.json --update
-python3 -m methods.model_card rwconv "$DIR" --hardware "$HW"
+python3 -m methods.training.model_card rwconv "$DIR" --hardware "$HW"
 git status --short

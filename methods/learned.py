@@ -17,7 +17,8 @@ from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
 
-from .trainer import Recipe, photo_summary, upgrade_layout
+from .training.photos import photo_summary
+from .training.trainer import Recipe, upgrade_layout
 
 
 def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) -> tuple[torch.nn.Module, dict]:
@@ -107,8 +108,8 @@ class LearnedMethod(InpaintingMethod):
         critics first, backward, Adam); `precision` as the trainer's (bf16: autocast, fp32 weights)."""
         import time
 
-        from .loss_network import load_loss_network
-        from .trainer import autocast_enabled, train_step
+        from .training.loss_network import load_loss_network
+        from .training.trainer import autocast_enabled, train_step
 
         recipe = self.recipe(self.recipe.Config(crop=crop, batch_size=batch))
         model = self.recipe.build_model(self.meta["model_config"]).to(device).train()

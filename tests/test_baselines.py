@@ -9,13 +9,13 @@ from skimage.feature import canny
 from inpaintbench.errors import InputError
 from methods.edgeconnect.model import EdgeConnect, EdgeConnectConfig
 from methods.edgeconnect.train import EdgeConnectRecipe
-from methods.gated.model import GatedConfig, GatedConv2d, GatedInpainter, contextual_attention
+from methods.gated.model import GatedConv2d, contextual_attention
 from methods.gated.train import GatedRecipe, GatedTrainConfig
 from methods.learned import load_weights
 from methods.pconv.model import PartialConv2d, PConvConfig, PConvUNet
 from methods.pconv.train import PConvRecipe
 from methods.rwconv.train import RWRecipe
-from methods.trainer import export_weights, load_checkpoint, train
+from methods.training.trainer import export_weights, load_checkpoint, train
 
 
 def test_partial_conv_equals_hand_computation():
@@ -185,7 +185,7 @@ def test_untrained_networks_pass_the_known_pixels_through(recipe, config):
 def test_shipped_weights_are_small_fp16_files():
     from pathlib import Path
 
-    from methods.model_card import card_path
+    from methods.training.model_card import card_path
 
     shipped = sorted((Path(__file__).resolve().parents[1] / "methods").glob("*/weights/**/*.pt"))
     assert shipped, "no shipped weights found"
@@ -201,7 +201,7 @@ def test_bench_times_the_trainers_own_step(monkeypatch):
     """`inpaintbench bench` must time the step the trainer takes (critic first, then generator),
     not a copy of it that can drift: every timed step goes through trainer.train_step, and the
     critic's weights move."""
-    import methods.trainer as trainer
+    import methods.training.trainer as trainer
     from inpaintbench import registry
 
     calls = []

@@ -1,6 +1,5 @@
 import json
 
-import torch
 import torch.nn.functional as F
 from typer.testing import CliRunner
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from methods.colour_bias import colour_oracle, hole_colour_error, measure
+from methods.diagnostics.colour_bias import colour_oracle, hole_colour_error, measure
 
 
 class Shifted:
@@ -33,7 +33,7 @@ def test_colour_split_by_hand():
 
 def test_blended_spec_is_the_methods_fill_through_the_blend():
     from inpaintbench.blend import blend_fill
-    from methods.colour_bias import Finished, composites, create_spec
+    from methods.diagnostics.colour_bias import Finished, composites, create_spec
 
     torch.manual_seed(0)
     gt = torch.rand(2, 3, 32, 32)

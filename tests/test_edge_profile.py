@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from methods.edge_profile import BANDS, distance_to_known, profile
+from methods.diagnostics.edge_profile import BANDS, distance_to_known, profile
 
 
 def square_hole():

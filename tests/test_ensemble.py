@@ -90,7 +90,7 @@ def test_run_names_split_back_into_their_settings():
 
 def test_diagnosis_spec_runs_the_method_as_a_run_would():
     from inpaintbench.blend import blend_fill
-    from methods.colour_bias import Finished, create_spec
+    from methods.diagnostics.colour_bias import Finished, create_spec
 
     torch.manual_seed(0)
     gt = torch.rand(2, 3, 32, 32)

@@ -1,5 +1,5 @@
-from methods.model_card import arithmetic, photo_sources, wall_hours
-from methods.trainer import DEFAULT_TRAIN_PHOTOS, PHOTO_SETS
+from methods.training.model_card import arithmetic, photo_sources, wall_hours
+from methods.training.photos import DEFAULT_TRAIN_PHOTOS, PHOTO_SETS
 
 
 def test_wall_time_adds_the_pieces_of_a_resumed_run():
@@ -36,9 +36,8 @@ def test_training_data_row_names_the_packages_the_photos_came_from():
 def test_reproduce_flags_name_the_photo_sets_the_config_expands_back():
     """The card's command line must train on the photos the weights saw: each whole set by its
     name, in order, other files as themselves, nothing for the defaults."""
-    from methods.model_card import _flags, _recipe
-    from methods.trainer import photo_words
-    from methods.trainer import DEFAULT_VAL_PHOTOS
+    from methods.training.model_card import _flags, _recipe
+    from methods.training.photos import DEFAULT_VAL_PHOTOS, photo_words
 
     recipe = _recipe("rwconv")
     four = ["plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04", "opencv-doc"]
@@ -56,7 +55,7 @@ def test_reproduce_flags_name_the_photo_sets_the_config_expands_back():
 
 def test_a_report_caption_says_what_photos_a_learned_method_saw():
     from inpaintbench.report import caption_for
-    from methods.trainer import photo_summary
+    from methods.training.photos import photo_summary
 
     files = PHOTO_SETS["mate-backgrounds"] + ["/data/x.png", "/data/y.png"]
     assert photo_summary(files) == {"count": 12, "sets": ["mate-backgrounds"], "other_files": 2}

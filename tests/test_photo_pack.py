@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from methods.photo_pack import destination, packed_bytes
-from methods.trainer import MAX_SHORT_SIDE, load_photo, photo_bytes
+from methods.training.photo_pack import destination, packed_bytes
+from methods.training.photos import MAX_SHORT_SIDE, load_photo, photo_bytes
 
 
 def _photo(path: Path, w: int, h: int, seed: int = 0) -> str:

@@ -1,7 +1,7 @@
 import numpy as np
 from PIL import Image
 
-from methods.photo_sheet import LABEL, contact_sheet, main
+from methods.training.photo_sheet import LABEL, contact_sheet, main
 
 
 def test_each_photo_lands_in_its_cell_whole(tmp_path):

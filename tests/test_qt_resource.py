@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from methods import qt_resource
+from methods.training import qt_resource
 
 
 def write_rcc(path: Path, files: dict[str, bytes], compress=frozenset(), version: int = 3) -> None:
@@ -81,7 +81,7 @@ def test_a_file_that_is_not_a_bundle_is_named(tmp_path):
 
 
 def test_the_trainer_reads_photos_inside_a_bundle_and_names_a_missing_one(tmp_path):
-    from methods.trainer import PHOTO_SETS, PhotoPool
+    from methods.training.photos import PHOTO_SETS, PhotoPool
 
     write_rcc(tmp_path / "p.rcc", {"img/red.png": _png((200, 0, 0)), "img/blue.png": _png((0, 0, 200))})
     pool = PhotoPool([f"{tmp_path}/p.rcc#img/red.png", f"{tmp_path}/p.rcc#img/blue.png"])

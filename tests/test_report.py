@@ -1,7 +1,6 @@
 """Reports: bootstrap CIs and paired tests against direct scipy/numpy computations, every
 format written, the HTML self-contained (and rendered by Chromium where installed), refusals."""
 import json
-import re
 import shutil
 from html.parser import HTMLParser
 
@@ -15,7 +14,7 @@ from inpaintbench.errors import InputError
 from inpaintbench.html import find_chromium, screenshot
 from inpaintbench.report import caption_for, load_runs, table1, write_report
 from inpaintbench.runner import RunConfig, read_records, run
-from inpaintbench.stats import bootstrap_ci, paired, summary
+from inpaintbench.stats import bootstrap_ci, paired
 
 
 def test_bootstrap_interval_matches_the_normal_approximation_and_is_seeded():

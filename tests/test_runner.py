@@ -1,9 +1,7 @@
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from inpaintbench import registry

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
 from inpaintbench.errors import InputError
-from methods.loss_network import EfficientNetLite0Taps, VGG16Pools, load_loss_network
+from inpaintbench.metrics.backbones import VGG16Pools
 from methods.rwconv.losses import gram_channels, gram_positions, reconstruction_loss, seam_loss
-from methods.rwconv.method import SHIPPED, RegionWise, load_model
+from methods.rwconv.method import RegionWise, load_model
 from methods.rwconv.model import RegionWiseConv, RegionWiseInpainter, RWConfig
 from methods.rwconv.train import RWTrainConfig, train
-from methods.trainer import export_weights, load_checkpoint, lr_factor
+from methods.training.loss_network import EfficientNetLite0Taps, load_loss_network
+from methods.training.trainer import export_weights, load_checkpoint, lr_factor
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -230,7 +230,8 @@ def test_bf16_precision_autocasts_on_cpu_and_keeps_fp32_weights(tmp_path, photo_
 
 
 def test_channel_shuffle_permutes_colours_of_the_same_crops_and_holes(photo_dir):
-    from methods.trainer import PhotoPool, make_batch
+    from methods.training.photos import PhotoPool
+    from methods.training.trainer import make_batch
 
     pool = PhotoPool([str(photo_dir)])
     plain, plain_hole = make_batch(pool, np.random.default_rng(5), RWTrainConfig(), 24, 64)
@@ -245,7 +246,7 @@ def test_channel_shuffle_permutes_colours_of_the_same_crops_and_holes(photo_dir)
 
 
 def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(tmp_path):
-    from methods.trainer import DEFAULT_TRAIN_PHOTOS, PHOTO_SETS, PhotoPool
+    from methods.training.photos import DEFAULT_TRAIN_PHOTOS, PHOTO_SETS, PhotoPool
 
     lomiri = PHOTO_SETS["lomiri-wallpapers-16.04"]
     cfg = RWTrainConfig(data=["mate-backgrounds", "lomiri-wallpapers-16.04", str(tmp_path)])
@@ -255,10 +256,10 @@ def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(
     opencv = PHOTO_SETS["opencv-doc"]
     assert len(opencv) == 26 and not any(n in f for f in opencv for n in ("starry_night", "aloeR", "leuvenB", "right.jpg"))
     every = sum(PHOTO_SETS.values(), [])
-    from methods.trainer import field_help
+    from methods.training.trainer import field_help
     assert all(k in field_help(RWTrainConfig)["data"] for k in PHOTO_SETS)  # --help names every set
     assert len(every) == len(set(every)) == 264  # no photo in two sets, so a card's count is the photos'
-    from methods.trainer import DEFAULT_VAL_PHOTOS, VAL_PHOTOS, WALLPAPER_VAL_PHOTOS
+    from methods.training.photos import DEFAULT_VAL_PHOTOS, VAL_PHOTOS, WALLPAPER_VAL_PHOTOS
     assert RWTrainConfig().val_data == DEFAULT_VAL_PHOTOS and len(DEFAULT_VAL_PHOTOS) == 8
     assert DEFAULT_VAL_PHOTOS[:3] == WALLPAPER_VAL_PHOTOS and not set(DEFAULT_VAL_PHOTOS) & set(every)  # held out
     assert len(PHOTO_SETS["kphotoalbum"]) == 20 and not any(n in f for f in every for n in ("wayne", "pool_2", "_1.jpg"))
@@ -281,7 +282,8 @@ def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(
 
 
 def test_worker_processes_build_the_same_batches_as_the_training_process(photo_dir):
-    from methods.trainer import PhotoPool, make_batch, step_batches
+    from methods.training.photos import PhotoPool
+    from methods.training.trainer import make_batch, step_batches
 
     pool = PhotoPool([str(photo_dir)])
     cfg = RWTrainConfig(steps=9, crop=64, shuffle_channels=True)
@@ -292,7 +294,7 @@ def test_worker_processes_build_the_same_batches_as_the_training_process(photo_d
         assert torch.equal(gt, ref_gt) and torch.equal(hole, ref_hole), step
     assert not torch.equal(got[0][0], got[1][0])
     # auto (-1): none on a CPU, which has no cores to spare; some on CUDA; an explicit number stands
-    from methods.trainer import data_workers
+    from methods.training.trainer import data_workers
     assert data_workers(cfg, torch.device("cpu")) == 0 and data_workers(cfg, torch.device("cuda")) >= 1
     assert data_workers(RWTrainConfig(workers=3), torch.device("cpu")) == 3
 
@@ -428,7 +430,7 @@ def test_export_says_which_checkpoint_it_exported(tmp_path, photo_dir, capsys):
     assert "from last.pt, step 2\n" in capsys.readouterr().out
     assert load_model(tmp_path / "b.pt")[1]["step"] == 2
     # the model card says which of the two it describes
-    from methods.model_card import card
+    from methods.training.model_card import card
     assert "| training step of these weights | 2 (best validation PSNR of the run;" in card("rwconv", tmp_path / "a", tmp_path / "a.pt")
     assert "| 2 (the run's last checkpoint, not chosen by validation" in card("rwconv", tmp_path / "a", tmp_path / "b.pt")
 
@@ -436,7 +438,7 @@ def test_export_says_which_checkpoint_it_exported(tmp_path, photo_dir, capsys):
 def test_training_widens_narrower_weights(tmp_path, photo_dir):
     """--init-from cnum-4 weights into a cnum-8 run: the run counts on from their step, and the
     record, the export and the model card say they were widened."""
-    from methods.model_card import card
+    from methods.training.model_card import card
 
     train(tiny(tmp_path / "a", photo_dir, steps=2, val_every=2), log=lambda s: None)
     narrow = load_checkpoint(tmp_path / "a" / "last.pt")
@@ -477,7 +479,7 @@ def test_a_continued_run_measures_its_starting_weights_on_its_own_validation_set
     import csv
 
     from methods.rwconv.train import RWRecipe
-    from methods.trainer import validate, validation_set
+    from methods.training.trainer import validate, validation_set
 
     train(tiny(tmp_path / "a", photo_dir, steps=2, val_every=0), log=lambda s: None)
     ck = load_checkpoint(tmp_path / "a" / "last.pt")
@@ -536,8 +538,8 @@ def test_continued_weights_name_their_origin_by_content(tmp_path, photo_dir):
     card must still say what it started from, by sha256."""
     import hashlib
 
-    from methods.model_card import card
     from methods.rwconv.method import RegionWise
+    from methods.training.model_card import card
 
     train(tiny(tmp_path / "a", photo_dir, steps=2, val_every=0), log=lambda s: None)
     w = export_weights(load_checkpoint(tmp_path / "a" / "last.pt"), tmp_path / "w.pt")
@@ -578,7 +580,7 @@ def test_forward_flops_match_the_paper_scale():
 
 def test_trainer_help_shows_each_settings_comment(capsys):
     from methods.gated.train import GatedRecipe
-    from methods.trainer import field_help, main
+    from methods.training.trainer import field_help, main
 
     docs = field_help(RWTrainConfig)
     assert docs["crop"] == "training crop side in pixels"
@@ -593,10 +595,10 @@ def test_trainer_help_shows_each_settings_comment(capsys):
 
 
 def _installed_sets():
-    from methods.trainer import PHOTO_SETS, VAL_PHOTOS, _photo_exists
+    from methods.training.photos import PHOTO_SETS, VAL_PHOTOS, photo_exists
 
     names = list(dict.fromkeys([*PHOTO_SETS, *VAL_PHOTOS]))
-    return [n for n in names if any(_photo_exists(Path(f)) for f in PHOTO_SETS.get(n, []) + VAL_PHOTOS.get(n, []))]
+    return [n for n in names if any(photo_exists(Path(f)) for f in PHOTO_SETS.get(n, []) + VAL_PHOTOS.get(n, []))]
 
 
 @pytest.mark.parametrize("package", _installed_sets() or [pytest.param("none", marks=pytest.mark.skip(reason="no photo set installed"))])
@@ -604,9 +606,9 @@ def test_an_installed_photo_set_is_whole_and_every_photo_is_big_enough_for_a_cro
     """Where a set's package is installed (here, not on CI), every file the set names is there
     and decodes to RGB with a short side of at least 256 px (the training and validation crop),
     so a package that moved or dropped a photo fails here, not on a lent GPU."""
-    from methods.trainer import PHOTO_SETS, VAL_PHOTOS, _decode_photo
+    from methods.training.photos import PHOTO_SETS, VAL_PHOTOS, decode_photo
 
     for f in PHOTO_SETS.get(package, []) + VAL_PHOTOS.get(package, []):
-        img = _decode_photo(Path(f))
+        img = decode_photo(Path(f))
         assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3, f
         assert min(img.shape[:2]) >= 256, (f, img.shape)

@@ -5,7 +5,6 @@ chosen device serves every image; tests hold every value against scikit-image to
 """
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,4 @@
-"""Training recipe of EdgeConnect for the shared trainer (methods/trainer.py).
+"""Training recipe of EdgeConnect for the shared trainer (methods/training/trainer.py).
 
 The reference trains the edge model, then the inpainting model on ground-truth edges, then
 both jointly (its MODEL=4). With one fixed budget this recipe trains the joint stage from
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from methods import trainer
-from methods.loss_network import feature_scales, gram
-from methods.trainer import Recipe, TrainConfig, mean_fill_reference
+from methods.training import trainer
+from methods.training.loss_network import feature_scales, gram
+from methods.training.trainer import Recipe, TrainConfig, mean_fill_reference
 
 from .model import GRAY, EdgeConnect, EdgeConnectConfig, PatchDiscriminator
 

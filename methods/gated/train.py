@@ -1,4 +1,4 @@
-"""Training recipe of DeepFill v2 / gated convolution for the shared trainer (methods/trainer.py).
+"""Training recipe of DeepFill v2 / gated convolution for the shared trainer (methods/training/trainer.py).
 
 As the authors' code (v2 inpaint.yml): generator loss = 1 * (|x1 - gt| + |x2 - gt|) (means
 over the whole image in [-1, 1]) + 1 * hinge GAN loss -mean(D(fake)); SN-PatchGAN loss
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
 import torch.nn.functional as F
 
-from methods import trainer
-from methods.trainer import Recipe, TrainConfig
+from methods.training import trainer
+from methods.training.trainer import Recipe, TrainConfig
 
 from .model import GatedConfig, GatedInpainter, SNPatchGAN
 

@@ -1,4 +1,4 @@
-"""Training recipe of PConv (Liu et al. 2018) for the shared trainer (methods/trainer.py).
+"""Training recipe of PConv (Liu et al. 2018) for the shared trainer (methods/training/trainer.py).
 
 Losses as published and as in naoto0804/pytorch-inpainting-with-partial-conv:
 L = 1 L_valid + 6 L_hole + 0.05 L_perceptual + 120 (L_style_out + L_style_comp) + 0.1 L_tv,
@@ -7,7 +7,7 @@ loss network's three taps, Gram = F F^T / (C H W), TV on the composite.
 Adam lr 2e-4 with PyTorch's default betas, as the reference.
 
 The weights 0.05 and 120 were tuned for VGG16 pool1-3 and are used unchanged when VGG16 is
-the loss network. Offline the loss network is EfficientNet-Lite0 (methods/loss_network.py),
+the loss network. Offline the loss network is EfficientNet-Lite0 (methods/training/loss_network.py),
 whose taps are not ReLU-pooled and are far larger: at initialisation its style term was
 ~400x the pixel terms, which would train a style-only model. Then both weights are
 multiplied by a scale that makes each term `feature_fraction` of the pixel terms at the
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import torch
 
-from methods import trainer
-from methods.loss_network import feature_scales, gram
-from methods.trainer import Recipe, TrainConfig, mean_fill_reference
+from methods.training import trainer
+from methods.training.loss_network import feature_scales, gram
+from methods.training.trainer import Recipe, TrainConfig, mean_fill_reference
 
 from .model import PConvConfig, PConvUNet, imagenet_normalize, imagenet_unnormalize
 
@@ -94,8 +94,8 @@ class PConvRecipe(Recipe):
     @classmethod
     def card_rows(cls, blob):
         return {"width": f"first layer {blob['model_config']['width']} channels (paper: 64), {blob['model_config']['layers']} encoder layers",
-                "losses": f"1 valid + 6 hole + 0.05 perceptual + 120 style (output and composite) + 0.1 TV, as published; "
-                          f"perceptual/style multiplied by the calibration scales below (methods/pconv/train.py)"}
+                "losses": "1 valid + 6 hole + 0.05 perceptual + 120 style (output and composite) + 0.1 TV, as published; "
+                          "perceptual/style multiplied by the calibration scales below (methods/pconv/train.py)"}
 
     foreign_formats = "a naoto0804/pytorch-inpainting-with-partial-conv checkpoint ({'model': state_dict, 'n_iter': ...})"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from inpaintbench.errors import InputError
 from inpaintbench.networks import sha256_of
-from methods.trainer import save_atomic
+from methods.training.trainer import save_atomic
 
 from .method import SHIPPED, load_model
 

@@ -38,7 +38,7 @@ def reconstruction_loss(out: dict, gt11: torch.Tensor, two_stage: bool = True, h
     """Eq. (3) over the whole image, as the paper. hole_weight > 1 (not the paper) counts each hole
     pixel that many times and is still divided by the pixel count: the paper's L_r spends most of
     its gradient on known pixels the composite throws away (60-90% of a 10-40% hole image), and
-    methods.edge_profile shows the cost at the hole's edge."""
+    methods.diagnostics.edge_profile shows the cost at the hole's edge."""
     w = 1.0 if hole_weight == 1 else 1 + (hole_weight - 1) * hole
     loss = ((out["p1"] - gt11).abs() * w).mean()
     if two_stage:
@@ -51,7 +51,7 @@ def seam_loss(composite: torch.Tensor, gt11: torch.Tensor, hole: torch.Tensor) -
     pairs with at least one pixel in the hole of |(C_p - C_q) - (G_p - G_q)|, C the composite, G the
     ground truth, both in [-1, 1]. A pair across the hole's border compares the fill with the known
     pixel next to it, which L_r never does (it scores the raw output, whose known half the
-    composite throws away): that is where methods.edge_profile finds the gap to a diffusion fill.
+    composite throws away): that is where methods.diagnostics.edge_profile finds the gap to a diffusion fill.
     Pairs inside the hole score the fill's own gradients, so detail it invents where the truth's
     cannot be known costs here as it does in PSNR and SSIM. Divided by the number of such pairs,
     so it does not depend on batch size, image size or hole ratio."""

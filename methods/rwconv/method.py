@@ -6,7 +6,7 @@ from pathlib import Path
 from methods.learned import LearnedMethod, load_weights
 
 from .model import RegionWiseInpainter
-from .train import RWRecipe, RWTrainConfig
+from .train import RWRecipe
 
 SHIPPED = Path(__file__).with_name("weights") / "rwconv.pt"
 

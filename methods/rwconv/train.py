@@ -1,4 +1,4 @@
-"""Training recipe of the region-wise model; the loop itself is methods/trainer.py.
+"""Training recipe of the region-wise model; the loop itself is methods/training/trainer.py.
 
     python -m methods.rwconv.train --out train_runs/rwconv [--data DIR ...] [--steps N] ...
     torchrun --nproc_per_node 2 -m methods.rwconv.train ...     (DistributedDataParallel)
@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import torch
 
-from methods import trainer
-from methods.trainer import PhotoPool, Recipe, TrainConfig, mean_fill_reference, same_setting
+from methods.training import trainer
+from methods.training.photos import PhotoPool
+from methods.training.trainer import Recipe, TrainConfig, mean_fill_reference, same_setting
 
 from .losses import correlation_loss, reconstruction_loss, seam_loss, style_loss
 from .model import RegionWiseInpainter, RWConfig

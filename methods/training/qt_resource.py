@@ -2,7 +2,7 @@
 
 GCompris (Debian `gcompris-qt-data`) ships its activities' photographs inside such bundles, and
 the trainer uses some of them as training photos, named `BUNDLE#MEMBER` (PHOTO_SETS in
-methods/trainer.py). Written here because no maintained Python package reads `.rcc` files short
+methods/training/trainer.py). Written here because no maintained Python package reads `.rcc` files short
 of PySide/PyQt themselves (hundreds of MB for one binary lookup table).
 
 The layout, as Qt's own reader (qresource.cpp) parses it, all integers big-endian:

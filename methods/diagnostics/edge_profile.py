@@ -6,11 +6,11 @@ known pixel and 29% lie within 3 px of one. A diffusion method continues the bor
 is best there; a network that must also reproduce the known region (the paper's L_r is over the
 whole image) can leave a seam. This table says which part of the hole a PSNR gap comes from:
 
-    python -m methods.edge_profile rwconv biharmonic navier-stokes rwconv=OTHER.pt   # PSNR, SSIM, grain per band
+    python -m methods.diagnostics.edge_profile rwconv biharmonic navier-stokes rwconv=OTHER.pt   # PSNR, SSIM, grain per band
 
 Bands are Euclidean distance to the nearest known pixel (scipy's distance transform of the hole),
 PSNR per band pools the squared error of all its pixels x channels (composite, not quantised).
-Written here beside methods/colour_bias.py, for the same reason: a diagnosis for training, not a
+Written here beside methods/diagnostics/colour_bias.py, for the same reason: a diagnosis for training, not a
 benchmark number.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from scipy.ndimage import distance_transform_edt
 
 from inpaintbench.metrics.pixel import ssim_map
-from methods.colour_bias import composites, create_spec, parse_diagnosis_args
+from methods.diagnostics.colour_bias import composites, create_spec, parse_diagnosis_args
 
 #: (low, high] in pixels; 1 = touching a known pixel (4- or 8-neighbour: 1 or 1.41)
 BANDS = ((0.0, 1.5), (1.5, 3.5), (3.5, 7.5), (7.5, 15.5), (15.5, math.inf))
@@ -70,7 +70,7 @@ def profile(out: torch.Tensor, gt: torch.Tensor, hole: torch.Tensor, bands=BANDS
 
 
 def main(argv=None):
-    a, gt, hole = parse_diagnosis_args("python -m methods.edge_profile", __doc__, argv)
+    a, gt, hole = parse_diagnosis_args("python -m methods.diagnostics.edge_profile", __doc__, argv)
     dist = distance_to_known(hole)
     shares = profile(gt, gt, hole, BANDS, dist)
     print(f"{len(gt)} held-out crops ({', '.join(a.val_data)}), holes 10-60%; PSNR of hole pixels by distance to the "

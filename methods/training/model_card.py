@@ -1,7 +1,7 @@
 """Writes <method>/weights/MODEL_CARD.md from a training run's logs and the exported weights,
 so a card's numbers are the run's numbers:
 
-    python -m methods.model_card METHOD TRAIN_DIR [--weights PATH] [--card PATH] [--hardware TEXT]
+    python -m methods.training.model_card METHOD TRAIN_DIR [--weights PATH] [--card PATH] [--hardware TEXT]
 
 Everything below the line `<!-- notes -->` in an existing card (evidence, verdicts written by
 hand after evaluation) is kept when the card is regenerated.
@@ -19,7 +19,8 @@ import torch
 
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
-from methods.trainer import PHOTO_SETS, autocast_enabled, photo_words, same_setting
+from methods.training.photos import PHOTO_SETS, photo_words
+from methods.training.trainer import autocast_enabled, same_setting
 
 MARKER = "<!-- notes -->"
 HARDWARE = "2-core x86-64 CPU, no GPU, shared with development work and other training jobs"
@@ -142,7 +143,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
         "optimiser": f"Adam lr {cfg['lr']}" + schedule(cfg, blob) + f" betas {tuple(cfg['betas'])}" + (f", critics at {recipe.critic_lr_ratio}x" if recipe.critic_lr_ratio != 1 else "")
                      + "".join(f"; before step {c['step']:,}: " + ", ".join(f"{k} {b}" for k, (b, a) in c["changed"].items()) for c in blob.get("setting_changes", [])),
         "loss network": (f"{loss_net['name']} (sha256 {loss_net['weights_sha256'][:16]}...); VGG16 weights are not available "
-                         f"offline here, EfficientNet-Lite0 taps at strides 2/4/8 stand in for VGG pool1-3 (methods/loss_network.py). "
+                         f"offline here, EfficientNet-Lite0 taps at strides 2/4/8 stand in for VGG pool1-3 (methods/training/loss_network.py). "
                          f"Not the FID Inception.") if loss_net else "none (no feature losses)",
         "calibration": f"{blob.get('calibration')}" if blob.get("calibration") else "none",
         "training data": photo_sources(cfg["data"]),

@@ -1,7 +1,7 @@
 """A contact sheet of training photos, to check by eye what a photo set holds (the sets in
 PHOTO_SETS were picked this way: photographs kept, drawings, renders and near-duplicates left out).
 
-    python -m methods.photo_sheet SET_OR_FILES... [--out sheet.png] [--columns 8] [--cell 200]
+    python -m methods.training.photo_sheet SET_OR_FILES... [--out sheet.png] [--columns 8] [--cell 200]
 
 Each photo is shown whole (fitted into its cell, aspect kept) with its index, name and size.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from .model_card import photo_name
-from .trainer import _decode_photo, expand_photo_sets
+from .photos import decode_photo, expand_photo_sets
 
 LABEL = 14  # pixels under each thumbnail for its caption
 
@@ -23,7 +23,7 @@ def contact_sheet(files: list[str], columns: int = 8, cell: int = 200) -> Image.
     sheet = Image.new("RGB", (columns * cell, rows * (cell * 3 // 4 + LABEL)), "white")
     draw = ImageDraw.Draw(sheet)
     for i, f in enumerate(files):
-        img = Image.fromarray(_decode_photo(Path(f)))
+        img = Image.fromarray(decode_photo(Path(f)))
         w, h = img.size
         img.thumbnail((cell - 2, cell * 3 // 4 - 2))
         x, y = (i % columns) * cell, (i // columns) * (cell * 3 // 4 + LABEL)
@@ -34,7 +34,7 @@ def contact_sheet(files: list[str], columns: int = 8, cell: int = 200) -> Image.
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("photos", nargs="+", help="photo set names (methods/trainer.py PHOTO_SETS) or files")
+    p.add_argument("photos", nargs="+", help="photo set names (methods/training/photos.py PHOTO_SETS) or files")
     p.add_argument("--out", default="photo_sheet.png")
     p.add_argument("--columns", type=int, default=8)
     p.add_argument("--cell", type=int, default=200, help="cell width in pixels")

@@ -22,7 +22,6 @@ import csv
 import math
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar
@@ -31,146 +30,13 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-from PIL import Image
 
-from inpaintbench.data.image_io import decode_rgb, list_images
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.networks import sha256_of
 
-from . import qt_resource
 from .loss_network import load_loss_network
-
-# Photographs inside Debian packages (wallpapers, sample and demo data), by package, each picked by
-# eye from a contact sheet; none is in the demo evaluation set. `--data PACKAGE` names a whole set.
-# lomiri-wallpapers-16.04 holds the Ubuntu 16.04 contest photos (umang_by_Abhishek_Mudgal, a
-# drawing, is left out). The extra sets are not in the default, which every learned baseline was
-# trained on; rwconv's last runs added them (its model card).
-PHOTO_SETS = {
-    "plasma-workspace-wallpapers": [f"/usr/share/wallpapers/{n}/contents/images/2560x1600.jpg" for n in (
-        "BytheWater", "ColdRipple", "DarkestHour", "EveningGlow", "FallenLeaf", "OneStandsOut", "summer_1am", "Grey")],
-    "mate-backgrounds": [f"/usr/share/backgrounds/mate/nature/{n}.jpg" for n in (
-        "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "TwoWings", "Wood")],
-    "lomiri-wallpapers-16.04": [f"/usr/share/backgrounds/{n}.jpg" for n in (
-        "Bridge_by_Sander_Klootwijk", "Dragonfly_by_Bolly", "Picture_0B_by_freespace", "Picture_1A_by_freespace",
-        "Wine_by_Jakkub_Mede", "aitzgorri_by_Aitzol_Berasategi", "analogpattern_by_Peter_Nerlich", "free_by_Peter_Nerlich",
-        "friends_by_Aitzol_Berasategi", "greentock_by_Peter_Nerlich", "life_by_Aitzol_Berasategi",
-        "picosdeeuropa_by_Aitzol_Berasategi", "seeding_by_Clements_Engelhardt", "sunset_by_Aitzol_Berasategi")],
-    # OpenCV's sample photos (342-1110 px short side): one of each stereo or near-duplicate pair;
-    # renders, drawings, the painting (starry_night), charts, text pages and word crops left out
-    "opencv-doc": ["/usr/share/doc/opencv-doc/examples/alphamat/input_images/plant.jpg"]
-    + [f"/usr/share/doc/opencv-doc/examples/data/{n}" for n in (
-        "aero1.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg", "board.jpg", "building.jpg", "butterfly.jpg",
-        "chicky_512.png", "ela_original.jpg", "fruits.jpg", "graf1.png", "home.jpg", "left.jpg", "leuvenA.jpg",
-        "messi5.jpg", "orange.jpg", "rubberwhale1.png", "squirrel_cls.jpg", "stuff.jpg")]
-    + [f"/usr/share/doc/opencv-doc/examples/text/scenetext0{i}.jpg" for i in range(1, 7)],
-    # KPhotoAlbum's demo album: snapshots of people, pets, bars, coasts; the four its index.xml
-    # shows rotated (grand_canyon_1, new_wave_1, pool_2, wayne: stored sideways or upside down) left out
-    "kphotoalbum": [f"/usr/share/kphotoalbum/demo/{n}.jpg" for n in (
-        "anne_helene", "bar55", "bar55_2", "blackie", "cold_water", "donna", "donna_2", "grand_canyon_2",
-        "grand_canyon_3", "jesper", "jesper_2", "new_wave_2", "pool", "qt-logo", "skagen", "skagen_2", "snow",
-        "spiff", "spiff_2", "sunset")],
-    # GCompris's photographs of animals, monuments and musicians (webp), inside its Qt resource
-    # bundles (read by methods/qt_resource.py); the drawings (lang), the objects cut out on white
-    # (categorization, middleeast), the paintings and `details`' copies of monuments above left out
-    "gcompris-qt-data": [f"/usr/share/gcompris-qt/rcc/{a}.rcc#gcompris/src/activities/{a}/resource/{n}.webp"
-                         for a, names in (
-        ("explore_farm_animals", ["animals/" + n for n in (
-            "cat", "chicken", "cow", "dog", "duck", "horse", "owl", "pig", "sheep")]),
-        ("explore_monuments", [f"{country}/{n}" for country, ns in (
-            ("egypt", ("bentPyramid", "greatPyramidOfGiza", "meidumPyramid", "redPyramid")),
-            ("france", ("arlesAmphitheater", "chateaudeChambord", "chateaudeChenonceau", "citedeCarcassonne",
-                        "eiffelTower", "montStMichel", "palaisdesPapes", "pontduGard", "reimsCathedral", "rocamadour")),
-            ("germany", ("aulaPalatina", "berlinCathedral", "brandenburgGate", "neuschwansteinCastle", "schwerinPalace",
-                         "trierImperialBaths", "wormsCathedral")),
-            ("india", ("ajantaCave", "charminar", "gatewayofIndia", "goldenTemple", "greatStupa", "hawaMahal",
-                       "konarkSunTemple", "mysorePalace", "qutubMinar", "rangGhar", "victoriaMemorial")),
-            ("usa", ("cabrillo", "canyondeChelly", "castillodeSanMarcos", "castleClinton", "fortSumter",
-                     "georgeWashingtonBirthplace", "lincolnMemorial", "mountRushmore", "navajo", "statueofLiberty")),
-            ("wonders", ("chichenItza", "christTheRedeemer", "colosseum", "greatWallofChina", "machuPicchu", "petra",
-                         "tajMahal"))) for n in ns]),
-        ("explore_world_animals", ["animals/" + n for n in (
-            "bison", "chameleon", "crocodile", "dragon", "giraffe", "hedgehog", "jaguar", "kangaroo", "koala", "lemur",
-            "moose", "narwhal", "panda", "polar_bear", "scarlet_macaw")]),
-        ("erase", [n for n in (
-            "alpaca", "bee", "butterfly", "calf", "camels", "caterpillar", "chamaeleon", "cheetah", "crab", "dolphin",
-            "flying_fox", "gibbon", "giraffe", "goat", "gorilla", "gosling", "heron", "horse", "kingfisher", "kitten",
-            "long_nosed_monkey", "macaque", "meerkats", "northern_harrier", "nubian_ibex", "penguin", "pika",
-            "red_panda", "rhinoceros", "spoonbills", "squirrel", "swans", "toucan")]),
-        ("explore_world_music", ["music/" + n for n in (
-            "africa", "america", "australia", "ireland", "italy", "japan", "mexico", "orchestra")]),
-        ("details", [f"image/{n}_background" for n in (
-            "EgeskovSlotSpejling", "EilanDonanCastle", "FanoeWindmill", "Louvre_2007_02_24_c", "NDP", "Nagoya",
-            "OperaSidney", "TowerBridgeLondon")]))
-                         for n in names],
-    # Scratch 1.4's stage backgrounds (480x360 photos of places); the drawings (party-room,
-    # room1-3, spotlight-stage, woods-and-bench, school2, brick-wall1), the blurred graffiti
-    # composite and the palette GIFs (dithered) left out; three held out for validation (below)
-    "scratch": [f"/usr/share/scratch/Media/Backgrounds/{d}/{n}.jpg" for d, names in (
-        ("Indoors", ("chalkboard", "clothing-store", "hall", "the-movies-inside")),
-        ("Nature", ("beach-malibu", "canyon", "forest", "garden-rock", "grand-canyon", "gravel-desert",
-                    "hill", "lake", "moon", "pathway", "tree", "water-and-rocks", "wave")),
-        ("Outdoors", ("all-sports-mural", "atom-playground", "bench-with-view", "berkeley-mural", "boardwalk",
-                      "brick-wall-and-stairs", "brick-wall2", "building-at-mit", "building-fireproof", "castle",
-                      "city-with-water", "city-with-water2", "driveway", "hallway_outdoors", "hay_field", "houses",
-                      "mansion", "mural-faro", "parking-ramp", "pool", "route66", "silos", "the-movies",
-                      "train-tracks1", "train-tracks2", "wooden-house")),
-        ("Sports", ("baseball-field", "basketball-court1-a", "basketball-court1-b", "football-field", "playing-field",
-                    "tennis-backboard"))) for n in names],
-    # dlib's example photos: PASCAL VOC scenes of people indoors and out, a face, two street views;
-    # the two collages (bald_guys, dogs) and the video frames (grey, 240 px) left out; one held out
-    "libdlib19.1": [f"/usr/share/doc/libdlib19.1/examples/{n}.jpg" for n in (
-        "faces/2007_007763", "faces/2008_001009", "faces/2008_001322", "faces/2008_002470",
-        "faces/2008_002506", "faces/2008_004176", "faces/2008_007676", "faces/2009_004587",
-        "faces/Tom_Cruise_avp_2014_4", "mmod_cars_test_image", "mmod_cars_test_image2")],
-    # labelme's examples: PASCAL VOC photos, one frame of its street video, a shelf; one VOC held out
-    "labelme-examples": [f"/usr/share/doc/labelme-examples/examples/{n}.jpg" for n in (
-        "semantic_segmentation/data_annotated/2011_000003", "semantic_segmentation/data_annotated/2011_000006",
-        "video_annotation/data_annotated/00000100",
-        "tutorial/apc2016_obj3")],
-}
-DEFAULT_TRAIN_PHOTOS = PHOTO_SETS["plasma-workspace-wallpapers"] + PHOTO_SETS["mate-backgrounds"]
-# Validation photos, in no set above, by package (so a missing one names its package). The three
-# wallpapers were the whole validation set until the sets grew past wallpapers; their crops could
-# not tell runs apart that the demo set told apart (run 8: 29.591 vs 29.594 dB, against +0.14 dB per
-# demo pair), so photos of rooms, people and streets like the demo set's were held out beside them.
-# methods.colour_bias and methods.edge_profile keep the wallpaper crops: their tables' yardstick.
-VAL_PHOTOS = {
-    "plasma-workspace-wallpapers": ["/usr/share/wallpapers/Path/contents/images/2560x1600.jpg"],
-    "mate-backgrounds": ["/usr/share/backgrounds/mate/nature/Storm.jpg", "/usr/share/backgrounds/mate/nature/YellowFlower.jpg"],
-    "scratch": [f"/usr/share/scratch/Media/Backgrounds/{n}.jpg" for n in ("Indoors/kitchen", "Outdoors/village", "Nature/flower-bed")],
-    "libdlib19.1": ["/usr/share/doc/libdlib19.1/examples/faces/2008_002079.jpg"],
-    "labelme-examples": ["/usr/share/doc/labelme-examples/examples/semantic_segmentation/data_annotated/2011_000025.jpg"],
-}
-WALLPAPER_VAL_PHOTOS = VAL_PHOTOS["plasma-workspace-wallpapers"] + VAL_PHOTOS["mate-backgrounds"]
-DEFAULT_VAL_PHOTOS = sum(VAL_PHOTOS.values(), [])
-
-
-def expand_photo_sets(words: list) -> list:
-    """`--data` as given to files: each photo set's name becomes its files, anything else stays."""
-    return [f for w in words for f in PHOTO_SETS.get(str(w), [w])]
-
-
-def photo_words(files: list[str]) -> list[str]:
-    """`files` as `--data` takes them: each whole photo set, in its order, by its name (the
-    config expands the names back to these files in this order: expand_photo_sets)."""
-    words, i = [], 0
-    while i < len(files):
-        name = next((k for k, v in PHOTO_SETS.items() if files[i : i + len(v)] == v), None)
-        words.append(name or files[i])
-        i += len(PHOTO_SETS[name]) if name else 1
-    return words
-
-
-def photo_summary(files: list[str]) -> dict:
-    """What a run manifest says of a model's training photos: how many, and the sets by name
-    (paths of other files are where they were on one machine, so only counted)."""
-    words = photo_words(files)
-    return {"count": len(files), "sets": [w for w in words if w in PHOTO_SETS],
-            "other_files": sum(w not in PHOTO_SETS for w in words)}
-
-
-MAX_SHORT_SIDE = 640  # photos are downscaled once at load; random-scale crops come from this
+from .photos import DEFAULT_TRAIN_PHOTOS, DEFAULT_VAL_PHOTOS, PhotoPool, expand_photo_sets, photo_files, photo_summary
 
 
 @dataclass
@@ -179,8 +45,8 @@ class TrainConfig:
     with its own model and loss settings."""
 
     out: str = ""  # run folder (checkpoints, logs); default train_runs/<method>
-    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files, folders or photo sets by package name: plasma-workspace-wallpapers, mate-backgrounds (these two: the default, 18 photos), lomiri-wallpapers-16.04, opencv-doc, kphotoalbum, gcompris-qt-data, scratch, libdlib19.1, labelme-examples (methods/trainer.py PHOTO_SETS)
-    val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))  # held-out photos for validation (default: 3 Debian wallpapers and 5 photos of rooms, people and streets, in no photo set: methods/trainer.py VAL_PHOTOS)
+    data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files, folders or photo sets by package name: plasma-workspace-wallpapers, mate-backgrounds (these two: the default, 18 photos), lomiri-wallpapers-16.04, opencv-doc, kphotoalbum, gcompris-qt-data, scratch, libdlib19.1, labelme-examples (methods/training/photos.py PHOTO_SETS)
+    val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))  # held-out photos for validation (default: 3 Debian wallpapers and 5 photos of rooms, people and streets, in no photo set: methods/training/photos.py VAL_PHOTOS)
     steps: int = 20000  # total optimiser steps, counted from 0 also after --init-from
     batch_size: int = 8  # images per step, over all processes
     crop: int = 128  # training crop side in pixels
@@ -309,71 +175,6 @@ class Recipe:
 
 def _rank() -> tuple[int, int]:
     return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
-
-
-def bundle_member(f: Path) -> tuple[str, str] | None:
-    """(bundle, member) for a photo named BUNDLE#MEMBER that is not itself a file."""
-    s = str(f)
-    return tuple(s.split("#", 1)) if "#" in s and not f.exists() else None
-
-
-def _photo_exists(f: Path) -> bool:
-    bm = bundle_member(f)
-    return qt_resource.exists(*bm) if bm else f.is_file()
-
-
-def photo_bytes(f: Path) -> bytes:
-    """The photo's file as stored: the file, or the bundle member."""
-    bm = bundle_member(f)
-    return qt_resource.read_member(*bm) if bm else f.read_bytes()
-
-
-def _decode_photo(f: Path) -> np.ndarray:
-    bm = bundle_member(f)
-    return decode_rgb(f, data=qt_resource.read_member(*bm)) if bm else decode_rgb(f)
-
-
-def load_photo(f: Path) -> np.ndarray:
-    """A training photo as the trainer uses it: decoded, downscaled once to MAX_SHORT_SIDE (never
-    enlarged). A photo already at that size comes back unchanged, which .device/pack.sh relies on."""
-    img = _decode_photo(f)
-    s = MAX_SHORT_SIDE / min(img.shape[:2])
-    if s < 1:
-        img = np.asarray(Image.fromarray(img).resize((round(img.shape[1] * s), round(img.shape[0] * s)), Image.BICUBIC))
-    return img
-
-
-def photo_files(sources: list[str]) -> list[Path]:
-    """--data / --val-data as files: a folder becomes the images in it."""
-    return [f for s in sources for f in (list_images(Path(s)) if Path(s).is_dir() else [Path(s)])]
-
-
-class PhotoPool:
-    """Training photos decoded once, downscaled to MAX_SHORT_SIDE; random-scale crops + flips."""
-
-    def __init__(self, sources: list[str]):
-        files = photo_files(sources)
-        missing = [str(f) for f in files if not _photo_exists(f)]
-        if missing or not files:
-            packages = list(dict.fromkeys(k for sets in (PHOTO_SETS, VAL_PHOTOS) for k, v in sets.items() if set(missing) & set(v)))
-            raise FileNotFoundError(f"training photos not found: {missing[:3] or sources} "
-                                    f"({'install Debian ' + ' '.join(packages) + ', ' if packages else ''}or pass --data DIR)")
-        self.files = files
-        # decoding and downscaling release the GIL: threads make a GPU job's start (264 photos, twice
-        # when one run spans two calls) take seconds of its device time instead of ten
-        with ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 1)) as ex:
-            self.photos = list(ex.map(load_photo, files))
-
-    def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        img = self.photos[int(rng.integers(len(self.photos)))]
-        h, w = img.shape[:2]
-        side = int(rng.integers(size, min(h, w) + 1))
-        y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-        patch = Image.fromarray(img[y : y + side, x : x + side])
-        if side != size:
-            patch = patch.resize((size, size), Image.BICUBIC)
-        patch = np.asarray(patch)
-        return patch[:, ::-1] if rng.random() < 0.5 else patch
 
 
 def training_hole(rng: np.random.Generator, size: int, max_pct: int) -> np.ndarray:

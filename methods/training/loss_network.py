@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from inpaintbench.metrics.backbones import VGG16Pools, freeze, load_vgg16
+from inpaintbench.metrics.backbones import freeze, load_vgg16
 from inpaintbench.networks import locate
 
 

@@ -9,14 +9,14 @@ holes with it; a diffusion method copies the colours around the hole. This split
 - `PSNR` of the composite, and `PSNR, colour oracle`: the same after subtracting each image's
   hole colour error inside its hole, an upper bound on what fixing colour alone gains.
 
-    python -m methods.colour_bias rwconv biharmonic rwconv=methods/rwconv/weights/ablations/X.pt
+    python -m methods.diagnostics.colour_bias rwconv biharmonic rwconv=methods/rwconv/weights/ablations/X.pt
 
 Each argument is a method name, or NAME=WEIGHTS for a learned method with other weights; NAME+poisson
 (also with =WEIGHTS) is that method's fill Poisson-blended, as `inpaintbench run --blend poisson`,
 NAME+hflip its self-ensemble (`--self-ensemble hflip`), NAME+hflip+poisson both.
 Written here rather than in inpaintbench/metrics: it is a diagnosis for training methods, on the
 trainers' held-out crops, not a benchmark number. The default crops are the three wallpapers the
-trainers validated on alone until more photo sets came (trainer.WALLPAPER_VAL_PHOTOS), kept so the
+trainers validated on alone until more photo sets came (photos.WALLPAPER_VAL_PHOTOS), kept so the
 model card's tables stay comparable down their history; `--val-data` takes any others.
 """
 from __future__ import annotations
@@ -28,7 +28,8 @@ import torch
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.registry import create
 from inpaintbench.runner import finished_fill, split_name
-from methods.trainer import WALLPAPER_VAL_PHOTOS, TrainConfig, validation_set
+from methods.training.photos import WALLPAPER_VAL_PHOTOS
+from methods.training.trainer import TrainConfig, validation_set
 
 
 def hole_colour_error(output: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
@@ -94,7 +95,7 @@ def parse_diagnosis_args(prog: str, doc: str, argv=None) -> tuple[argparse.Names
 
 
 def main(argv=None):
-    a, gt, hole = parse_diagnosis_args("python -m methods.colour_bias", __doc__, argv)
+    a, gt, hole = parse_diagnosis_args("python -m methods.diagnostics.colour_bias", __doc__, argv)
     print(f"{len(gt)} held-out crops ({', '.join(a.val_data)}), holes 10-60%\n")
     print("| method | bias R | bias G | bias B | hole colour error | PSNR | PSNR, colour oracle |")
     print("|---|---|---|---|---|---|---|")

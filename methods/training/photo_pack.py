@@ -1,10 +1,10 @@
 """The training and validation photos, copied for a machine that lacks their packages (a lent
 GPU machine reached over a copy of this tree, whose whole transfer may be 64 MiB).
 
-    python -m methods.photo_pack DEST        (`.device/pack.sh` runs it with DEST .gpu/photos)
+    python -m methods.training.photo_pack DEST        (`.device/pack.sh` runs it with DEST .gpu/photos)
 
 Each photo lands at its own path under DEST (a bundle member BUNDLE#MEMBER at DEST/BUNDLE/MEMBER,
-which methods/qt_resource.py reads like the bundle). Where the trainer would downscale a photo
+which methods/training/qt_resource.py reads like the bundle). Where the trainer would downscale a photo
 (load_photo: to 640 px short side, bicubic), the copy holds those downscaled pixels instead, as
 lossless WebP under the original name, if that is smaller than the file: the trainer decodes by
 content, finds the photo at 640 px and leaves it as it is, so it trains on the same pixels as from
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .trainer import DEFAULT_VAL_PHOTOS, PHOTO_SETS, bundle_member, load_photo, photo_bytes
+from .photos import DEFAULT_VAL_PHOTOS, PHOTO_SETS, bundle_member, load_photo, photo_bytes
 
 
 def packed_bytes(f: str, raw: bytes | None = None) -> bytes:
