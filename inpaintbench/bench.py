@@ -226,6 +226,11 @@ def bench_method(name: str, out: Path, weights: str | None = None, repeats: int 
         if hasattr(method, "benchmark_training"):
             g["training"] = method.benchmark_training("cuda", batch=32, precision="bf16", steps=5)
             log(f"{name} gpu training at 256 px, batch 32 bf16: {g['training']['images_per_s']:.0f} images/s")
+            # the trainer's --channels-last and --compile, measured so a GPU session knows which to train with
+            g["training_variants"] = {}
+            for key, opts in (("channels_last", {"channels_last": True}), ("channels_last+compile", {"channels_last": True, "compile": True})):
+                r = g["training_variants"][key] = method.benchmark_training("cuda", batch=32, precision="bf16", steps=10, **opts)
+                log(f"{name} gpu training, {key}: {r['images_per_s']:.0f} images/s (first step {r['first_step_s']:.0f} s)")
         result["gpu"] = g
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str))

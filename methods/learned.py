@@ -103,37 +103,43 @@ class LearnedMethod(InpaintingMethod):
                 # weights continued from others say which, by sha256 (the path may since hold another file)
                 **({"continued_from": self.meta["init_from"]} if self.meta.get("init_from") else {})}
 
-    def benchmark_training(self, device: str = "cpu", batch: int = 8, crop: int = 256, steps: int = 2, precision: str = "fp32") -> dict:
+    def benchmark_training(self, device: str = "cpu", batch: int = 8, crop: int = 256, steps: int = 2, precision: str = "fp32",
+                           channels_last: bool = False, compile: bool = False) -> dict:
         """Seconds per training step at this width: the trainer's own step (forward, every loss,
-        critics first, backward, Adam); `precision` as the trainer's (bf16: autocast, fp32 weights)."""
+        critics first, backward, Adam); `precision`, `channels_last` and `compile` as the trainer's
+        (bf16: autocast, fp32 weights). The first step (warm-up, and the compile) is timed apart."""
         import time
 
         from .training.loss_network import load_loss_network
         from .training.trainer import autocast_enabled, train_step
 
         recipe = self.recipe(self.recipe.Config(crop=crop, batch_size=batch))
-        model = self.recipe.build_model(self.meta["model_config"]).to(device).train()
+        layout = torch.channels_last if channels_last else torch.preserve_format
+        model = self.recipe.build_model(self.meta["model_config"]).to(device, memory_format=layout).train()
         for k, v in (self.meta.get("config") or {}).items():  # the trained run's loss settings
             if hasattr(recipe.cfg, k) and k not in ("crop", "batch_size", "device"):
                 setattr(recipe.cfg, k, v)
         critics = {k: c.to(device).train() for k, c in recipe.build_critics().items()}
         if recipe.uses_loss_network:
-            recipe.loss_net = load_loss_network().to(device)
+            recipe.loss_net = load_loss_network().to(device, memory_format=layout)
         recipe.calibration = self.meta.get("calibration") or {"lambdas": self.meta.get("lambdas") or [1.0, 1.0]}
         opts = {k: torch.optim.Adam(n.parameters(), 1e-4) for k, n in {"model": model, **critics}.items()}
         x, hole = torch.rand(batch, 3, crop, crop, device=device), torch.zeros(batch, 1, crop, crop, device=device)
         hole[..., crop // 4 : crop // 2, crop // 4 : 3 * crop // 4] = 1
+        x, hole = x.to(memory_format=layout), hole.to(memory_format=layout)
         dev = torch.device(device)
         times, bf16 = [], autocast_enabled(precision, dev)
+        step_model = torch.compile(model) if compile else model
         for _ in range(steps + 1):
             t0 = time.perf_counter()
-            train_step(recipe, model, critics, opts, x, hole, bf16)
+            train_step(recipe, step_model, critics, opts, x, hole, bf16)
             if dev.type == "cuda":
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - t0)
         s = min(times[1:])
         return {"batch": batch, "crop": crop, "precision": "bf16 autocast" if bf16 else "fp32", "loss_network": recipe.loss_net.name if recipe.loss_net else None,
-                "critics": sorted(critics), "seconds_per_step": s, "images_per_s": batch / s}
+                "critics": sorted(critics), "channels_last": channels_last, "compile": compile, "first_step_s": times[0],
+                "seconds_per_step": s, "images_per_s": batch / s}
 
     def benchmark_gpu(self, batch: int = 64) -> dict:
         """Inference throughput at 256x256 in bf16 with channels_last."""

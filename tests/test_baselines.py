@@ -217,3 +217,12 @@ def test_bench_times_the_trainers_own_step(monkeypatch):
     k = r["critics"][0]
     assert not torch.equal(calls[0][k], calls[2][k])  # the critic was stepped between timed steps
     assert r["images_per_s"] > 0 and r["precision"] == "fp32"
+    # the trainer's --channels-last and --compile, as the GPU bench times them: the step runs the
+    # compiled model, whose weights are NHWC
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda m: compiled.append(m) or m)
+    calls.clear()
+    r = registry.create("gated", device="cpu").benchmark_training("cpu", batch=1, crop=64, steps=1, channels_last=True, compile=True)
+    assert len(compiled) == 1 and len(calls) == 2 and r["channels_last"] and r["compile"] and r["first_step_s"] > 0
+    convs = [p for p in compiled[0].parameters() if p.dim() == 4 and p.shape[-1] > 1]
+    assert convs and all(p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous() for p in convs)

@@ -229,6 +229,39 @@ def test_bf16_precision_autocasts_on_cpu_and_keeps_fp32_weights(tmp_path, photo_
         train(tiny(tmp_path / "bad", photo_dir, precision="fp8"), log=lambda s: None)
 
 
+def test_channels_last_and_compile_train_the_same_steps(tmp_path, photo_dir, monkeypatch):
+    """--channels-last and --compile change how a step runs, not what it computes: the same loss
+    terms step by step and the same weights, saved under the model's own keys (a compiled module's
+    would carry an `_orig_mod.` prefix no loader expects) and in a layout any model loads."""
+    compiled = []
+    real = torch.compile
+
+    def compile_fast(model):  # the trainer's call, on a backend that skips the C++ build (minutes on CI)
+        compiled.append(model)
+        return real(model, backend="aot_eager")
+
+    monkeypatch.setattr(torch, "compile", compile_fast)
+    terms, runs = {}, {}
+    for name, opts in (("eager", {}), ("nhwc_compiled", {"channels_last": True, "compile": True})):
+        rows = terms[name] = []
+        train(tiny(tmp_path / name, photo_dir, steps=3, val_every=0, **opts), log=lambda s: None,
+              on_step=lambda step, total, t: rows.append({k: float(v.detach()) for k, v in t.items()}))
+        runs[name] = load_checkpoint(tmp_path / name / "last.pt")
+    assert len(compiled) == 1 and isinstance(compiled[0], RegionWiseInpainter)
+    for a, b in zip(terms["eager"], terms["nhwc_compiled"], strict=True):
+        assert a.keys() == b.keys() and all(b[k] == pytest.approx(a[k], rel=1e-4, abs=1e-6) for k in a), (a, b)
+    a, b = runs["eager"]["nets"]["model"], runs["nhwc_compiled"]["nets"]["model"]
+    assert list(a) == list(b)
+    assert b["sinet.encoder.conv1.conv.weight"].is_contiguous(memory_format=torch.channels_last)
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-4
+    fresh = RegionWiseInpainter(RWConfig(cnum=4))
+    fresh.load_state_dict(b)
+    assert fresh.sinet.encoder.conv1.conv.weight.is_contiguous()
+    # a resume may switch either on or off: they are not settings that change the run
+    train(tiny(tmp_path / "nhwc_compiled", photo_dir, steps=4, val_every=0), log=lambda s: None)
+    assert load_checkpoint(tmp_path / "nhwc_compiled" / "last.pt")["setting_changes"] == [{"step": 3, "changed": {"steps": [3, 4]}}]
+
+
 def test_channel_shuffle_permutes_colours_of_the_same_crops_and_holes(photo_dir):
     from methods.training.photos import PhotoPool
     from methods.training.trainer import make_batch
