@@ -460,6 +460,9 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         log(f"loss network {recipe.loss_net.name}" + "".join(f"; {k} = {v}" for k, v in recipe.calibration.items()))
     wrapped = {k: nn.parallel.DistributedDataParallel(n) if world > 1 else n for k, n in nets.items()}
     if cfg.compile:  # checkpoints keep saving `nets`, whose state_dict keys compiling would prefix
+        # a compiler failure (a missing toolchain, an unsupported op) runs that code eager, with a
+        # warning, instead of ending a run that holds a GPU for minutes
+        torch._dynamo.config.suppress_errors = True
         wrapped["model"] = torch.compile(wrapped["model"])
     critics = {k: n for k, n in wrapped.items() if k != "model"}
     val = validation_set(cfg) if rank == 0 and cfg.val_every else None
