@@ -80,10 +80,8 @@ class LearnedMethod(InpaintingMethod):
         self.sha256 = sha256_of(self.path)
 
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-        h, w = masked.shape[-2:]
-        k = self.recipe.multiple_of
-        if h % k or w % k:
-            raise MethodError(f"{self.name} needs image sizes divisible by {k}, got {h}x{w}")
+        if problem := self.recipe.size_problem(*masked.shape[-2:]):
+            raise MethodError(problem)
         with torch.no_grad():
             out = self.recipe.prediction(self.model, masked.to(self.device), hole.to(self.device))
         return out.clamp(0, 1)

@@ -226,3 +226,31 @@ def test_bench_times_the_trainers_own_step(monkeypatch):
     assert len(compiled) == 1 and len(calls) == 2 and r["channels_last"] and r["compile"] and r["first_step_s"] > 0
     convs = [p for p in compiled[0].parameters() if p.dim() == 4 and p.shape[-1] > 1]
     assert convs and all(p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous() for p in convs)
+
+
+
+@pytest.mark.parametrize("name", ["rwconv", "gated", "edgeconnect", "pconv"])
+def test_learned_methods_name_the_image_sizes_they_cannot_take(name):
+    """Too small (reflect padding deep in the network) or not a multiple of the downsampling: one
+    error from the harness that names the limit, not torch's from inside a layer."""
+    from inpaintbench import registry
+    from inpaintbench.errors import MethodError
+
+    m = registry.create(name, device="cpu")
+    k, least = m.recipe.multiple_of, m.recipe.min_side
+    side = -(-least // k) * k  # the smallest side that runs
+    assert m.inpaint(torch.rand(1, 3, side, side), torch.zeros(1, 1, side, side)).shape == (1, 3, side, side)
+    if side > k:
+        with pytest.raises(MethodError, match=f"at least {least} px"):
+            m.inpaint(torch.rand(1, 3, side - k, side), torch.zeros(1, 1, side - k, side))
+    with pytest.raises(MethodError, match=f"divisible by {k}"):
+        m.inpaint(torch.rand(1, 3, side + k + 2, side), torch.zeros(1, 1, side + k + 2, side))
+
+
+def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(tmp_path):
+    from methods.rwconv.train import RWTrainConfig
+
+    with pytest.raises(ValueError, match="--crop 64: rwconv needs image sides of at least 68 px"):
+        train(RWRecipe(RWTrainConfig(out=str(tmp_path), crop=64, data=[str(tmp_path / "none")])), log=lambda s: None)
+    with pytest.raises(ValueError, match="--val-size 100: pconv needs image sides divisible by 128"):
+        train(PConvRecipe(PConvRecipe.Config(out=str(tmp_path), crop=128, val_size=100, data=[str(tmp_path / "none")])), log=lambda s: None)

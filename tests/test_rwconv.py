@@ -72,6 +72,11 @@ def test_forward_keeps_known_pixels_and_checks_shapes():
     assert out["p2"].abs().max() <= 1
     with pytest.raises(ValueError, match="divisible by 4"):
         model(torch.rand(1, 3, 130, 130), torch.zeros(1, 1, 130, 130))
+    # 64 px leaves a 16-px map at 1/4 scale, which the dilation-16 reflect pad cannot take (torch's
+    # own error names neither the image nor the limit); 68 is the least that runs
+    with pytest.raises(ValueError, match="under 68 px"):
+        model(torch.rand(1, 3, 64, 128), torch.zeros(1, 1, 64, 128))
+    assert model(torch.rand(1, 3, 68, 68), torch.zeros(1, 1, 68, 68))["c2"].shape == (1, 3, 68, 68)
     with pytest.raises(ValueError, match="hole must be"):
         model(img, torch.zeros(2, 1, 64, 64))
 

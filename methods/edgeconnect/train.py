@@ -47,6 +47,7 @@ def _bce(scores, real: bool):
 class EdgeConnectRecipe(Recipe):
     name = "edgeconnect"
     Config = EdgeConnectTrainConfig
+    min_side = 12  # the residual blocks at 1/4 scale reflect-pad 2 px: a 3-px map at least
     critic_lr_ratio = 0.1
 
     def model_config(self) -> dict:

@@ -14,6 +14,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+#: the smallest image side: the dilation-16 convs run at 1/4 scale and reflect-pad 16 px, which
+#: needs a feature map of at least 17 (68 px, divisible by 4)
+MIN_SIDE = 68
+
 
 @dataclass(frozen=True)
 class RWConfig:
@@ -172,10 +176,12 @@ class RegionWiseInpainter(nn.Module):
         """image (B,3,H,W) in [0,1] (hole pixels are ignored), hole (B,1,H,W) 1 = missing.
 
         Returns the stages in [-1, 1]: p1/c1 (coarse prediction/composite), p2/c2 (fine);
-        with coarse_only, p2/c2 are p1/c1. H and W must be divisible by 4.
+        with coarse_only, p2/c2 are p1/c1. H and W must be divisible by 4 and at least MIN_SIDE.
         """
         if image.shape[-1] % 4 or image.shape[-2] % 4:
             raise ValueError(f"image size {tuple(image.shape[-2:])} is not divisible by 4, which the two downsamplings need")
+        if min(image.shape[-2:]) < MIN_SIDE:
+            raise ValueError(f"image size {tuple(image.shape[-2:])} is under {MIN_SIDE} px, the least the dilated convs' reflect padding takes")
         if hole.shape[0] != image.shape[0] or hole.shape[1] != 1 or hole.shape[-2:] != image.shape[-2:]:
             raise ValueError(f"hole must be (B,1,H,W) matching the image; got {tuple(hole.shape)} for image {tuple(image.shape)}")
         m = 1 - hole  # the paper's M: 1 on known pixels

@@ -14,7 +14,7 @@ from methods.training.photos import PhotoPool
 from methods.training.trainer import Recipe, TrainConfig, mean_fill_reference, same_setting
 
 from .losses import correlation_loss, reconstruction_loss, seam_loss, style_loss
-from .model import RegionWiseInpainter, RWConfig
+from .model import MIN_SIDE, RegionWiseInpainter, RWConfig
 from .widen import widen_state_dict
 
 
@@ -41,6 +41,7 @@ class RWTrainConfig(TrainConfig):
 class RWRecipe(Recipe):
     name = "rwconv"
     Config = RWTrainConfig
+    min_side = MIN_SIDE
     calibrated_by = ("corr_fraction", "style_fraction")  # in the order of calibrate()'s lambdas
 
     def model_config(self) -> dict:

@@ -108,6 +108,8 @@ class Recipe:
     uses_loss_network: ClassVar[bool] = True
     #: image sides must be multiples of this
     multiple_of: ClassVar[int] = 4
+    #: and at least this long: reflect padding deep in a network needs a feature map wider than the pad
+    min_side: ClassVar[int] = 1
     #: learning rate of a critic relative to the generator's (EdgeConnect trains D at 0.1x)
     critic_lr_ratio: ClassVar[float] = 1.0
 
@@ -115,6 +117,15 @@ class Recipe:
         self.cfg = cfg if cfg is not None else self.Config()
         self.loss_net = None
         self.calibration: dict = {}
+
+    @classmethod
+    def size_problem(cls, h: int, w: int) -> str | None:
+        """Why the network cannot take an h x w image, or None."""
+        if h % cls.multiple_of or w % cls.multiple_of:
+            return f"{cls.name} needs image sides divisible by {cls.multiple_of}, got {h}x{w}"
+        if min(h, w) < cls.min_side:
+            return f"{cls.name} needs image sides of at least {cls.min_side} px, got {h}x{w}"
+        return None
 
     @classmethod
     def weights_format(cls) -> str:
@@ -367,6 +378,9 @@ def train_step(recipe: Recipe, model: nn.Module, critics: dict, opts: dict, gt: 
 def train(recipe: Recipe, log=print, on_step=None) -> Path:
     """on_step(step, total, loss terms) is called on rank 0 after every optimiser step."""
     cfg = recipe.cfg
+    for option, side in (("--crop", cfg.crop), ("--val-size", cfg.val_size)):
+        if problem := recipe.size_problem(side, side):  # before minutes of loading, not at the first step
+            raise ValueError(f"{option} {side}: {problem}")
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
     rank, world = _rank()
