@@ -1,6 +1,7 @@
 #!/bin/bash
 # Device job: `inpaintbench bench rwconv --no-cpu` on the lent GPU (inference at batch 64 bf16
-# channels_last, training images/s at batch 32, eager memory traffic) for the shipped weights and
+# channels_last, training images/s at batch 32 eager and with the trainer's --channels-last and
+# --compile, eager memory traffic; the compile takes a minute or more) for the shipped weights and
 # for each weights file named; the JSON files come back under $OUT as rwconv-gpu-<card>[-<name>].json.
 #   bash .device/bench_gpu.sh [WEIGHTS ...]      (carry: [".gpu", each WEIGHTS file]; stash.sh first)
 set -x
