@@ -12,8 +12,8 @@ the original (checked for every photo as it is packed). That halves the big wall
 """
 from __future__ import annotations
 
+import argparse
 import io
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +46,9 @@ def destination(dest: Path, f: str) -> Path:
 
 
 def main(argv=None) -> None:
-    dest = Path((argv or sys.argv[1:])[0])
+    p = argparse.ArgumentParser(prog="python -m methods.training.photo_pack", description=__doc__.split("\n\n")[0])
+    p.add_argument("dest", type=Path, help="folder the photos go under, each at its own path")
+    dest = p.parse_args(argv).dest
     photos = sum(PHOTO_SETS.values(), list(DEFAULT_VAL_PHOTOS))
     before = after = 0
     for f in photos:
