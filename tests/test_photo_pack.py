@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from methods.training.photo_pack import destination, packed_bytes
@@ -34,13 +33,3 @@ def test_a_photo_the_trainer_does_not_shrink_travels_as_it_is(tmp_path):
     assert destination(Path("/d"), "/usr/share/x/a.jpg") == Path("/d/usr/share/x/a.jpg")
     assert destination(Path("/d"), "/usr/share/b.rcc#g/a.webp") == Path("/d/usr/share/b.rcc/g/a.webp")
 
-
-def test_help_prints_usage_and_packs_nothing(tmp_path, monkeypatch, capsys):
-    """`--help` once packed every installed photo into a folder named `--help` (the argument was
-    taken as the destination): it must print the usage and write nothing."""
-    from methods.training.photo_pack import main
-
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as e:
-        main(["--help"])
-    assert e.value.code == 0 and "usage:" in capsys.readouterr().out and not list(tmp_path.iterdir())
