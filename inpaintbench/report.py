@@ -188,6 +188,7 @@ def caption_for(manifests: list[dict]) -> str:
             + (f" Networks: {used}." if used else "") + (f" {missing}." if missing else "")
             + (f" {partial}." if partial else "")
             + " FID/KID per bucket compare N composites with the N ground-truth images (N in the last rows);"
+            + " KID is the unbiased estimate, below 0 where the two sets differ less than its sampling noise;"
             + " ± is the half-width of a seeded 95% bootstrap interval of the mean over images.")
 
 
