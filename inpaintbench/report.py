@@ -188,7 +188,8 @@ def caption_for(manifests: list[dict]) -> str:
             + (f" Networks: {used}." if used else "") + (f" {missing}." if missing else "")
             + (f" {partial}." if partial else "")
             + " FID/KID per bucket compare N composites with the N ground-truth images (N in the last rows);"
-            + " KID is the unbiased estimate, below 0 where the two sets differ less than its sampling noise;"
+            + " KID is the estimate unbiased for independent sets, and each composite shares most pixels with its own"
+            + " ground truth, which takes it below 0 at small holes: compare methods with each other, not with 0;"
             + " ± is the half-width of a seeded 95% bootstrap interval of the mean over images.")
 
 
