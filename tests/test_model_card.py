@@ -36,10 +36,11 @@ def test_training_data_row_names_the_packages_the_photos_came_from():
 def test_reproduce_flags_name_the_photo_sets_the_config_expands_back():
     """The card's command line must train on the photos the weights saw: each whole set by its
     name, in order, other files as themselves, nothing for the defaults."""
-    from methods.training.model_card import _flags, _recipe
+    from inpaintbench.registry import method_class
+    from methods.training.model_card import _flags
     from methods.training.photos import DEFAULT_VAL_PHOTOS, photo_words
 
-    recipe = _recipe("rwconv")
+    recipe = method_class("rwconv").recipe
     four = ["plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04", "opencv-doc"]
     files = recipe.Config(data=four + ["/data/x.png"]).data
     assert len(files) == 59 and photo_words(files) == four + ["/data/x.png"]
@@ -64,3 +65,13 @@ def test_a_report_caption_says_what_photos_a_learned_method_saw():
     assert "x (weights: w.pt, trained on 12 photos: mate-backgrounds + 2 other files)" in caption_for([manifest])
     del manifest["method"]["training_photos"]  # runs made before the record: nothing claimed
     assert "x (weights: w.pt)" in caption_for([manifest])
+
+
+def test_the_card_command_finds_a_methods_shipped_weights_by_itself(tmp_path):
+    """Without --weights the card is of the method's shipped file (the command .device/ship_rwconv.sh
+    runs); the path once came from this module's own folder and broke when the module moved."""
+    from methods.training.model_card import main
+
+    (tmp_path / "run").mkdir()
+    main(["rwconv", str(tmp_path / "run"), "--card", str(tmp_path / "card.md")])
+    assert "`methods/rwconv/weights/rwconv.pt`: sha256" in (tmp_path / "card.md").read_text()

@@ -12,13 +12,13 @@ import argparse
 import csv
 import math
 from dataclasses import asdict
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import torch
 
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
+from inpaintbench.registry import method_class
 from methods.training.photos import PHOTO_SETS, photo_words
 from methods.training.trainer import autocast_enabled, same_setting
 
@@ -116,13 +116,8 @@ def _flags(recipe, cfg: dict) -> str:
                     if k not in skip and not same_setting(cfg.get(k, default), default))
 
 
-def _recipe(method: str):
-    eps = {ep.name: ep for ep in entry_points(group="inpaintbench.methods")}
-    return eps[method].load().recipe
-
-
 def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) -> str:
-    recipe = _recipe(method)
+    recipe = method_class(method).recipe
     blob = torch.load(weights, map_location="cpu", weights_only=False)
     cfg, mc = blob["config"], blob["model_config"]
     n_params = sum(v.numel() for k, v in blob["state_dict"].items() if not k.endswith(("weight_u", "weight_v")))
@@ -186,7 +181,7 @@ def main(argv=None):
     p.add_argument("--hardware", default=HARDWARE)
     p.add_argument("--card", type=Path, help="where to write the card (default: see card_path)")
     a = p.parse_args(argv)
-    weights = a.weights or Path(__file__).resolve().parent / a.method / "weights" / f"{a.method}.pt"
+    weights = a.weights or method_class(a.method).shipped
     out = a.card or card_path(a.method, weights)
     notes = ""
     if out.is_file() and MARKER in out.read_text():
