@@ -345,6 +345,14 @@ def lr_factor(cfg: TrainConfig, step: int, start: int = 0) -> float:
     raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose from {LR_SCHEDULES}")
 
 
+def compiled(model: nn.Module) -> nn.Module:
+    """`--compile` (the trainer's and `inpaintbench bench`'s): torch.compile, where a compiler failure
+    (a missing toolchain, an unsupported op) runs that code eager with a warning instead of ending a
+    run that holds a GPU for minutes."""
+    torch._dynamo.config.suppress_errors = True
+    return torch.compile(model)
+
+
 def train_step(recipe: Recipe, model: nn.Module, critics: dict, opts: dict, gt: torch.Tensor, hole: torch.Tensor,
                bf16: bool) -> dict[str, torch.Tensor]:
     """One optimiser step of every network (the trainer's and `inpaintbench bench`'s): the critics
@@ -474,10 +482,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         log(f"loss network {recipe.loss_net.name}" + "".join(f"; {k} = {v}" for k, v in recipe.calibration.items()))
     wrapped = {k: nn.parallel.DistributedDataParallel(n) if world > 1 else n for k, n in nets.items()}
     if cfg.compile:  # checkpoints keep saving `nets`, whose state_dict keys compiling would prefix
-        # a compiler failure (a missing toolchain, an unsupported op) runs that code eager, with a
-        # warning, instead of ending a run that holds a GPU for minutes
-        torch._dynamo.config.suppress_errors = True
-        wrapped["model"] = torch.compile(wrapped["model"])
+        wrapped["model"] = compiled(wrapped["model"])
     critics = {k: n for k, n in wrapped.items() if k != "model"}
     val = validation_set(cfg) if rank == 0 and cfg.val_every else None
     # the photos as found (a folder in --data counts by its files), kept with every checkpoint and export
