@@ -46,6 +46,11 @@ def _package_file(package: str, rel: str) -> Path:
     return path
 
 
+def source_files() -> dict[str, Path]:
+    """The photo behind each group of demo crops, by image-id stem: what training data must not show."""
+    return {stem: _package_file(package, rel) for stem, package, rel in PHOTOS}
+
+
 def crop_boxes(h: int, w: int) -> list[tuple[str, tuple[int, int, int, int]]]:
     """(suffix, (left, top, right, bottom)) for each crop of an h x w photo."""
     s = min(h, w)

@@ -1,9 +1,11 @@
 """The photographs learned methods train and validate on: which ones, and how they are read.
 
 The sets are photographs inside Debian packages, each picked by eye from a contact sheet
-(`python -m methods.training.photo_sheet SET`); none is in the demo evaluation set. A photo is a
-file, or BUNDLE#MEMBER for one stored inside a Qt resource bundle (qt_resource). Every photo is
-decoded once and downscaled to MAX_SHORT_SIDE; PhotoPool draws the random-scale crops.
+(`python -m methods.training.photo_sheet SET`); none shows what a demo or validation photo
+shows (`python -m methods.training.photo_overlap` measures that; a test runs it where the sets
+are installed). A photo is a file, or BUNDLE#MEMBER for one stored inside a Qt resource bundle
+(qt_resource). Every photo is decoded once and downscaled to MAX_SHORT_SIDE; PhotoPool draws
+the random-scale crops.
 """
 from __future__ import annotations
 
