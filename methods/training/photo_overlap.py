@@ -30,6 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inpaintbench.data.demo import source_files
+
 from .model_card import photo_name
 from .photos import PHOTO_SETS, VAL_PHOTOS, decode_photo, photo_exists, photo_files
 
@@ -66,18 +68,10 @@ def shared_points(a: tuple, b: tuple) -> int:
     return int(inlier.sum()) if inlier is not None else 0
 
 
-def photo_keypoints(f: Path) -> tuple[tuple, tuple]:
-    """The photo's keypoints as it is and mirrored."""
-    img = decode_photo(f)
-    return keypoints(img), keypoints(np.ascontiguousarray(img[:, ::-1]))
-
-
 def resolve(words: list[str]) -> dict[str, Path]:
     """Photo set names, `demo`, files and folders to {label: file}. A set name means its training
     and validation photos; a set whose package is not installed is skipped with a note (the check
     covers what this machine has)."""
-    from inpaintbench.data.demo import source_files
-
     out = {}
     for w in words:
         if w == DEMO:
@@ -102,10 +96,11 @@ def installed(files: list[str], name: str) -> dict[str, Path]:
 def overlaps(photos: dict[str, Path], against: dict[str, Path]) -> list[tuple[int, str, str]]:
     """(shared points, photo, reference) for every pair, most shared first; a pair of the same
     file is left out."""
-    refs = {k: photo_keypoints(f)[0] for k, f in against.items()}
+    refs = {k: keypoints(decode_photo(f)) for k, f in against.items()}
     pairs = []
     for k, f in photos.items():
-        plain, mirrored = photo_keypoints(f)
+        img = decode_photo(f)
+        plain, mirrored = keypoints(img), keypoints(np.ascontiguousarray(img[:, ::-1]))
         for r, ref in refs.items():
             if against[r] != f:
                 pairs.append((max(shared_points(plain, ref), shared_points(mirrored, ref)), k, r))
