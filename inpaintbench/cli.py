@@ -60,7 +60,8 @@ def _guard(fn):
 @app.command()
 @_guard
 def run(
-    method: str = typer.Option(..., help="Registered method name (see `inpaintbench methods`)."),
+    method: str = typer.Option(..., help="Registered method name (see `inpaintbench methods`), or a run's name such as "
+                                         "rwconv+hflip+poisson (= --self-ensemble hflip --blend poisson)."),
     dataset: str = typer.Option("demo", help="demo, folder, places2, celeba-hq or paris."),
     data_root: Optional[Path] = typer.Option(None, help="Root folder of the dataset (not needed for demo)."),
     masks: Optional[Path] = typer.Option(None, help="Mask set folder with manifest.csv (default: the frozen set)."),
@@ -87,8 +88,16 @@ def run(
 ):
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
-    from .runner import RunConfig, run as do_run
+    from .runner import RunConfig, run as do_run, split_name
 
+    named = split_name(method)
+    chosen = {"self_ensemble": self_ensemble, "blend": blend}
+    for key, flag in (("self_ensemble", "--self-ensemble"), ("blend", "--blend")):
+        if named[key] != "none":
+            if chosen[key] not in ("none", named[key]):
+                raise InputError(f"--method {method} says {named[key]}, {flag} says {chosen[key]}: give one")
+            chosen[key] = named[key]
+    method = named["method"]
     options = {}
     if predictions or allow_partial:
         if method != "predictions":
@@ -98,7 +107,7 @@ def run(
                     masks=str(masks or DEFAULT_MASK_DIR), buckets=list(buckets or BUCKET_NAMES), limit=limit,
                     batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,
                     deep_metrics=deep_metrics, fid_network=fid_network, vgg_weights=vgg_weights, method_options=options,
-                    label=label, blend=blend, self_ensemble=self_ensemble)
+                    label=label, blend=chosen["blend"], self_ensemble=chosen["self_ensemble"])
     out = out or Path("runs") / dataset / cfg.name
     with _progress() as p:
         do_run(cfg, out, progress=_Bar(p, cfg.name), log=lambda s: p.console.print(s, highlight=False))
@@ -176,7 +185,7 @@ def report(
 @app.command()
 @_guard
 def demo(
-    methods: Optional[List[str]] = typer.Option(None, "--method", help="Methods to run, METHOD or METHOD+poisson (default: every shipped method and rwconv+poisson)."),
+    methods: Optional[List[str]] = typer.Option(None, "--method", help=f"Methods to run, METHOD[+hflip][+poisson] (default: {', '.join(DEMO_METHODS)})."),
     out: Path = typer.Option(Path("runs/demo"), help="Parent folder of the per-method runs."),
     limit: Optional[int] = typer.Option(None),
 ):

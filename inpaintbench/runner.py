@@ -85,12 +85,15 @@ class RunConfig:
 def split_name(name: str) -> dict:
     """A run's name back into its RunConfig fields: 'rwconv+hflip+poisson' -> method rwconv,
     self_ensemble hflip, blend poisson; a plain method name -> the method, both 'none'. The
-    demo's method list and the diagnoses' specs are written this way."""
+    demo's method list, `run --method` and the diagnoses' specs take names this way."""
     out = {"method": name, "self_ensemble": "none", "blend": "none"}
     for key, known in (("blend", BLENDS), ("self_ensemble", ENSEMBLES)):  # the order the suffixes are written in, reversed
         method, sep, suffix = out["method"].rpartition("+")
         if sep and method and suffix in known and suffix != "none":
             out.update({"method": method, key: suffix})
+    head, *rest = out["method"].split("+")
+    if head and set(rest) & (set(BLENDS) | set(ENSEMBLES)) - {"none"}:
+        raise InputError(f"{name!r}: the self-ensemble comes before the blend, as METHOD+hflip+poisson")
     return out
 
 

@@ -107,3 +107,19 @@ def test_demo_runs_blended_entries_as_their_own_runs(tmp_path):
     assert (manifest["config"]["method"], manifest["config"]["blend"]) == ("meanfill", "poisson")
     header = (tmp_path / "table1.md").read_text().splitlines()[2]
     assert "| meanfill " in header and "| meanfill+poisson " in header
+
+
+def test_run_takes_a_run_name_for_its_method(tmp_path):
+    """`run --method meanfill+poisson` is `--method meanfill --blend poisson` (a report column's name
+    typed back); a contradicting flag and a misordered name are refused."""
+    res = CliRunner().invoke(app, ["run", "--method", "meanfill+poisson", "--limit", "1", "--buckets", "10-20",
+                                   "--no-deep-metrics", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    config = json.loads((tmp_path / "r" / "manifest.json").read_text())["config"]
+    assert (config["method"], config["blend"], config["self_ensemble"]) == ("meanfill", "poisson", "none")
+    assert {r["method"] for r in read_records(tmp_path / "r" / RECORDS)} == {"meanfill+poisson"}
+    for argv, message in ((["--method", "meanfill+poisson", "--blend", "laplace"], "says poisson, --blend says laplace"),
+                          (["--method", "meanfill+poisson+hflip"], "self-ensemble comes before the blend")):
+        res = CliRunner().invoke(app, ["run", *argv, "--limit", "1", "--out", str(tmp_path / "bad")])
+        assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output
+        assert not (tmp_path / "bad").exists()

@@ -80,7 +80,8 @@ def test_run_names_split_back_into_their_settings():
     assert split_name("rwconv+hflip") == parts("rwconv", e="hflip")
     assert split_name("rwconv+hflip+poisson") == parts("rwconv", "hflip", "poisson")
     assert split_name("rwconv") == parts("rwconv")
-    assert split_name("rwconv+poisson+hflip") == parts("rwconv+poisson", e="hflip")  # suffixes in their order only
+    with pytest.raises(InputError, match="self-ensemble comes before the blend"):  # suffixes in their order only
+        split_name("rwconv+poisson+hflip")
     assert split_name("a+b") == parts("a+b")  # only known suffixes are split off
     assert split_name("x+none") == parts("x+none")
     assert split_name("+poisson") == parts("+poisson")
