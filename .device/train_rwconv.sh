@@ -10,9 +10,16 @@
 # demo-set run of the export come back under $OUT (7 files; the run in $OUT/demo). To go on in a later call, put them in
 # train_runs/c32/ here and carry it too: the job then starts from that export (fresh Adam state).
 # Tested here on the CPU: DEVICE=cpu WORKERS=0 BATCH=2 DEMO_LIMIT=1 OUT=/tmp/o bash .device/train_rwconv.sh 0.3 17502
+# ARM=NAME keeps a run apart (its own run folder, $OUT/NAME/), so two arms can share one GPU, which
+# one eager run leaves mostly idle (launch-bound: 16% of the H200's bandwidth, 2.5% of its bf16 peak;
+# one data worker builds ~300 crops/s, so 6 each are plenty). Set up once, then both:
+#   source .device/setup.sh; export SETUP_DONE=1
+#   WORKERS=6 ARM=a CNUM=16 bash .device/train_rwconv.sh 8 N ... & WORKERS=6 ARM=b CNUM=32 bash .device/train_rwconv.sh 8 N ...; wait
+# Each arm's images/s then says what sharing cost; compare arms with each other, not with a run alone.
 set -x
 MIN=$1; STEPS=$2; shift 2
-source .device/setup.sh
+[ "${SETUP_DONE:-0}" = 1 ] || source .device/setup.sh
+[ -n "${ARM:-}" ] && OUT=$OUT/$ARM && mkdir -p $OUT
 INIT=methods/rwconv/weights/rwconv.pt
 [ -f train_runs/c${CNUM:-32}/rwconv-c${CNUM:-32}.pt ] && INIT=train_runs/c${CNUM:-32}/rwconv-c${CNUM:-32}.pt
 # a machine kept warm between calls still holds the last call's run folder, and the trainer would
@@ -20,7 +27,8 @@ INIT=methods/rwconv/weights/rwconv.pt
 # resumes it on purpose: one run over two calls (same STEPS and flags, the second fired as soon as
 # the first returns, within the 30 s a machine stays warm), Adam state and schedule carried on; on a
 # fresh machine there is nothing to resume and it starts from INIT like any call.
-RUN=/tmp/run; [ "${KEEP_RUN:-0}" = 1 ] || rm -rf $RUN; rm -rf /tmp/demo_run
+RUN=/tmp/run${ARM:+-$ARM}; DEMO_RUN=/tmp/demo_run${ARM:+-$ARM}
+[ "${KEEP_RUN:-0}" = 1 ] || rm -rf $RUN; rm -rf $DEMO_RUN
 inpaintbench train rwconv --out $RUN --device ${DEVICE:-cuda} --precision bf16 --workers ${WORKERS:-12} --cnum ${CNUM:-32} \
   --crop 256 --batch-size ${BATCH:-32} --lr ${LR:-0.00005} --lr-schedule cosine-restart --shuffle-channels --steps $STEPS \
   --val-every 250 --time-limit-min $MIN --init-from $INIT "$@" > $OUT/train.out 2>&1
@@ -31,6 +39,6 @@ cp $RUN/val.csv $RUN/train_log.csv $OUT/
 # whether to ship (then `bash .device/ship_rwconv.sh DIR HARDWARE` rescores it on the CPU here and
 # redoes report, gate and card); DEMO_LIMIT=N for a short test
 inpaintbench run --method rwconv --weights $OUT/rwconv-c${CNUM:-32}.pt --label rwconv-c${CNUM:-32} --dataset demo \
-  --device ${DEVICE:-cuda} --no-deep-metrics ${DEMO_LIMIT:+--limit $DEMO_LIMIT} --out /tmp/demo_run > $OUT/demo.out 2>&1 \
-  && mkdir -p $OUT/demo && cp /tmp/demo_run/records.jsonl /tmp/demo_run/manifest.json $OUT/demo/
+  --device ${DEVICE:-cuda} --no-deep-metrics ${DEMO_LIMIT:+--limit $DEMO_LIMIT} --out $DEMO_RUN > $OUT/demo.out 2>&1 \
+  && mkdir -p $OUT/demo && cp $DEMO_RUN/records.jsonl $DEMO_RUN/manifest.json $OUT/demo/
 tail -20 $OUT/train.out; cat $OUT/val.csv; ls -la $OUT
