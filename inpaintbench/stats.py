@@ -55,7 +55,9 @@ def paired(df: pd.DataFrame, a: str, b: str, metrics, pooled: bool = False) -> p
     """A vs B on the (image, mask) pairs both scored, per metric and bucket (and with `pooled`,
     over every pair as bucket "all"): mean difference A - B with its 95% paired bootstrap
     interval, how many pairs each is better on, the Wilcoxon signed-rank p-value, and the verdict
-    at alpha 0.05 in the metric's own direction ("A better", "B better", "no difference")."""
+    at alpha 0.05 in the metric's own direction ("A better", "B better", "no difference"). The
+    verdict's side is the one the test found, the larger signed-rank sum; the mean can point the
+    other way when a few pairs differ by much, and the row shows both."""
     rows = []
     key = ["image_id", "mask_file"]
     da, db = df[df.method == a], df[df.method == b]
@@ -73,11 +75,18 @@ def paired(df: pd.DataFrame, a: str, b: str, metrics, pooled: bool = False) -> p
             p = float(stats.wilcoxon(d).pvalue) if len(d) >= 2 and np.any(d != 0) else 1.0
             higher = METRIC_INFO[m][0]
             a_wins = d > 0 if higher else d < 0
-            if p < ALPHA and d.mean() != 0:
-                verdict = f"{a} better" if (d.mean() > 0) == higher else f"{b} better"
+            if p < ALPHA:
+                verdict = f"{a} better" if (_rank_sum_side(d) > 0) == higher else f"{b} better"
             else:
                 verdict = "no difference"
             rows.append({"metric": m, "bucket": bucket, "a": a, "b": b, "n_pairs": len(d), "mean_diff": float(d.mean()),
                          "ci_low": lo, "ci_high": hi, "n_a_better": int(a_wins.sum()), "n_b_better": int(((d != 0) & ~a_wins).sum()),
                          "wilcoxon_p": p, "verdict": verdict})
     return pd.DataFrame(rows)
+
+
+def _rank_sum_side(d: np.ndarray) -> float:
+    """R+ - R-: which way the signed-rank test leans (zeros dropped, as scipy's default)."""
+    d = d[d != 0]
+    ranks = stats.rankdata(np.abs(d))
+    return float(ranks[d > 0].sum() - ranks[d < 0].sum())

@@ -55,6 +55,13 @@ def test_paired_comparison_equals_scipy_wilcoxon_and_respects_direction():
     assert (r.n_a_better, r.n_b_better) == ((d > 0).sum(), (d < 0).sum()) and r.n_a_better + r.n_b_better == 39
     r = paired(_frame(d, "l1"), "A", "B", ["l1"]).iloc[0]
     assert (r.n_a_better, r.n_b_better) == ((d < 0).sum(), (d > 0).sum())
+    # A ahead on 30 pairs by a little, behind on 2 by much: the mean favours B, the signed ranks
+    # (what the test tests: scipy's one-sided "greater" rejects, "less" does not) favour A
+    d = np.r_[np.random.default_rng(6).uniform(0.05, 0.15, 30), -4.0, -5.0]
+    r = paired(_frame(d), "A", "B", ["psnr"]).iloc[0]
+    assert r.mean_diff < 0 and sps.wilcoxon(d, alternative="greater").pvalue < 0.05 < sps.wilcoxon(d, alternative="less").pvalue
+    assert r.verdict == "A better" and (r.n_a_better, r.n_b_better) == (30, 2)
+    assert paired(_frame(d, "l1"), "A", "B", ["l1"]).iloc[0].verdict == "B better"
 
 
 def test_pooled_comparison_is_over_every_pair_of_every_bucket():
