@@ -63,7 +63,8 @@ def _comparisons_html(cmp: pd.DataFrame) -> str:
         rows = []
         for r in g.itertuples():
             scale = METRIC_INFO[r.metric][1]
-            cls = "nodiff" if r.verdict == "no difference" else ("win" if r.verdict.startswith(r.a) else "lose")
+            # compared whole: "rwconv+poisson better" starts with "rwconv" too
+            cls = "nodiff" if r.verdict == "no difference" else ("win" if r.verdict == f"{r.a} better" else "lose")
             rows.append(f"<tr><td>{METRIC_INFO[r.metric][2]}</td><td>{r.bucket}%</td><td>{r.n_pairs}</td>"
                         f"<td>{r.mean_diff * scale:+.3f}</td><td>[{r.ci_low * scale:+.3f}, {r.ci_high * scale:+.3f}]</td>"
                         f"<td>{r.wilcoxon_p:.2g}</td><td class='{cls}'>{html.escape(r.verdict)}</td></tr>")

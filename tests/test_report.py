@@ -193,3 +193,16 @@ def test_a_label_tables_two_runs_of_one_method_side_by_side(two_runs, tmp_path):
     cfg.label = "telea-other"
     with pytest.raises(InputError, match="different method"):
         run(cfg, tmp_path / "again", log=lambda s: None)
+
+
+def test_html_colours_a_verdict_by_the_whole_method_name():
+    """Against rwconv+poisson, "rwconv+poisson better" is a loss for rwconv, though it starts with "rwconv"."""
+    from inpaintbench.html import _comparisons_html
+
+    rows = [{"metric": "psnr", "bucket": b, "a": "rwconv", "b": "rwconv+poisson", "n_pairs": 32, "mean_diff": d,
+             "ci_low": d - 0.1, "ci_high": d + 0.1, "n_a_better": 1, "n_b_better": 31, "wilcoxon_p": p, "verdict": v}
+            for b, d, p, v in (("10-20", -0.2, 1e-5, "rwconv+poisson better"), ("20-30", 0.2, 1e-5, "rwconv better"),
+                               ("30-40", 0.0, 0.5, "no difference"))]
+    page = _comparisons_html(pd.DataFrame(rows))
+    assert "class='lose'>rwconv+poisson better" in page
+    assert "class='win'>rwconv better" in page and "class='nodiff'>no difference" in page
