@@ -7,6 +7,7 @@ ids of the run it came from, and a run made under anything else is refused rathe
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from .errors import InputError
@@ -53,8 +54,10 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
             tol = tolerance.get(metric, DEFAULT_TOLERANCE.get(metric, 0.0))
             delta = now[metric] - b
             worse = -delta if higher else delta
+            # NaN compares False with everything: a metric that stopped being computable must fail
+            broken = math.isnan(now[metric]) and not math.isnan(b)
             rows.append({"bucket": bucket, "metric": metric, "baseline": b, "current": now[metric], "delta": delta,
-                         "tolerance": tol, "regressed": worse > tol})
+                         "tolerance": tol, "regressed": broken or worse > tol, **({"why": "now NaN"} if broken else {})})
     return rows
 
 

@@ -328,7 +328,7 @@ def check_cmd(
     fmt = lambda v: "–" if v is None else f"{v:.5g}"
     for r in (bad or rows):
         t.add_row(r["bucket"], r["metric"], fmt(r["baseline"]), fmt(r["current"]), fmt(r.get("delta")),
-                  fmt(r.get("tolerance")), "[red]REGRESSED[/red]" if r["regressed"] else "ok")
+                  fmt(r.get("tolerance")), ("[red]REGRESSED[/red]" + (f" ({r['why']})" if r.get("why") else "")) if r["regressed"] else "ok")
     Console(width=140).print(t)  # fixed width: CI logs are not terminals, and a cut diff is no diff
     if bad:
         raise typer.Exit(1)

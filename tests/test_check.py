@@ -51,3 +51,16 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
     assert r.exit_code == 2 and "protocol" in r.output
     r = cli.invoke(app, ["check", str(bad), "--baseline", str(tmp_path / "none.json")])
     assert r.exit_code == 2 and "no baseline" in r.output
+
+
+def test_a_metric_that_became_nan_is_a_regression():
+    from inpaintbench.check import compare
+
+    head = {"protocol": "p", "dataset": "d", "evaluated_images": 2, "masks": "m", "method": "x"}
+    base = {**head, "metrics": {"10-20": {"psnr": 30.0, "ssim": 0.9}}}
+    rows = compare({**head, "metrics": {"10-20": {"psnr": float("nan"), "ssim": 0.95}}}, base, {})
+    assert [(r["metric"], r["regressed"]) for r in rows] == [("psnr", True), ("ssim", False)]
+    assert rows[0]["why"] == "now NaN"
+    # a metric NaN in the baseline too (nothing to compare) is not a regression
+    nan_base = {**head, "metrics": {"10-20": {"psnr": float("nan")}}}
+    assert not compare({**head, "metrics": {"10-20": {"psnr": float("nan")}}}, nan_base, {})[0]["regressed"]
