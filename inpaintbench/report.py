@@ -29,7 +29,7 @@ def _fid_network(m: dict):
 def load_runs(run_dirs: list[Path], names: list[str] | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Per-record frame (set-level metrics in df.attrs['set'], see `set_frame`) and the runs' manifests.
     `names` replaces the runs' own names (their --label or method), e.g. for two runs of one method."""
-    frames, manifests, sets = [], [], []
+    frames, manifests, sets, run_names = [], [], [], []
     for i, d in enumerate(run_dirs):
         d = Path(d)
         mpath, rpath = d / MANIFEST, d / RECORDS
@@ -40,12 +40,12 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None) -> tuple[pd.
             raise InputError(f"{d}: the run has no records yet")
         manifests.append(json.loads(mpath.read_text()))
         frames.append(pd.DataFrame(recs))
+        run_names.append(names[i] if names else run_name(manifests[-1]))
         if names:
             frames[-1]["method"] = names[i]
         if (d / SET_FILE).is_file():
-            method = names[i] if names else run_name(manifests[-1])
             for bucket, v in json.loads((d / SET_FILE).read_text()).items():
-                sets.append({"method": method, "bucket": bucket, **v})
+                sets.append({"method": run_names[-1], "bucket": bucket, **v})
     first = manifests[0]
     for d, m in zip(run_dirs[1:], manifests[1:]):
         for what, key in (("protocol", lambda m: m["protocol"]["id"]), ("mask set", lambda m: m["masks"]["id"]),
@@ -58,7 +58,10 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None) -> tuple[pd.
     df = pd.concat(frames, ignore_index=True)
     dup = df.duplicated(["method", "image_id", "mask_file"])
     if dup.any():
-        raise InputError(f"method {df[dup].method.iloc[0]!r} appears in more than one run directory")
+        name = df[dup].method.iloc[0]
+        where = [str(d) for d, n in zip(run_dirs, run_names) if n == name]
+        raise InputError(f"method {name!r} appears in more than one run directory ({', '.join(where)}): run one with "
+                         f"--label NAME to table them side by side, or `inpaintbench compare` the two")
     # plain records, not a DataFrame: pandas compares attrs when merging frames, and a
     # DataFrame there has no truth value
     df.attrs["set"] = sets

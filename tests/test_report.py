@@ -180,8 +180,9 @@ def test_refusals_name_what_differs(two_runs, tmp_path):
 
 
 def test_a_label_tables_two_runs_of_one_method_side_by_side(two_runs, tmp_path):
-    with pytest.raises(InputError, match="'telea' appears in more than one run directory"):
+    with pytest.raises(InputError, match="'telea' appears in more than one run directory") as e:
         write_report([two_runs[0], two_runs[0]], tmp_path / "x")
+    assert str(two_runs[0]) in str(e.value) and "--label" in str(e.value)  # which runs, and the way out
     cfg = RunConfig(method="telea", limit=3, buckets=["10-20", "40-50"], deep_metrics=False, label="telea-again")
     run(cfg, tmp_path / "again", log=lambda s: None)
     df, manifests = load_runs([two_runs[0], tmp_path / "again"])
