@@ -29,7 +29,7 @@ from .data import get_dataset
 from .errors import InputError, MethodError
 from .method import pair_key
 from .paths import repo_path
-from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_bucket
+from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_bucket
 from .metrics.fid import fid_from_features, kid_from_features
 from .metrics.pixel import pixel_metrics
 from .metrics.suite import FEATURE_DIM, MetricSuite
@@ -274,6 +274,15 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     if unavailable:
         log(f"warning: PARTIAL RUN, {len(unavailable)} of {len(pairs)} pairs have no output from {cfg.method} and are "
             f"not scored (listed in manifest.json under skipped_pairs); bucket tables show N")
+    records_path, features_path = out / RECORDS, out / FEATURES
+    existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
+    done = {(r["image_id"], r["mask_file"]) for r in existing}
+    outside = done - {(image_id, e.file) for _, image_id, _, e in pairs}
+    if outside:  # the manifest would describe fewer pairs than the records hold
+        held = sorted({r["bucket"] for r in existing}, key=BUCKET_NAMES.index)
+        raise InputError(f"{out} already holds {len(outside)} scored pairs this run would not score (it has "
+                         f"{len({i for i, _ in done})} images in buckets {', '.join(held)}); a run folder only grows: "
+                         f"give a --limit and --buckets that cover them, or another --out")
     manifest = {
         "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
         "protocol": PROTOCOL.as_dict(), "dataset": {**dataset.describe(), "evaluated_images": len(ids)},
@@ -288,9 +297,6 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     tmp.write_text(json.dumps(manifest, indent=2, default=str))
     tmp.replace(manifest_path)
 
-    records_path, features_path = out / RECORDS, out / FEATURES
-    existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
-    done = {(r["image_id"], r["mask_file"]) for r in existing}
     next_row = len(existing)
     todo = [(i, image_id, b, e) for i, image_id, b, e in pairs
             if (image_id, e.file) not in done and pair_key(image_id, e.file) not in unavailable]

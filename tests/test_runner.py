@@ -117,6 +117,20 @@ def test_refuses_to_mix_a_different_run_into_a_directory(tmp_path):
         run(cfg("peek"), tmp_path, log=lambda s: None)
 
 
+def test_a_run_folder_only_grows(tmp_path):
+    """Resumed with a larger --limit or more buckets it adds pairs; with fewer it is refused before
+    anything is written, since its manifest would describe fewer pairs than its records hold."""
+    run(cfg(limit=2, buckets=["0-10"]), tmp_path, log=lambda s: None)
+    run(cfg(limit=3, buckets=["0-10", "30-40"]), tmp_path, log=lambda s: None)
+    assert len(read_records(tmp_path / RECORDS)) == 6
+    manifest = (tmp_path / "manifest.json").read_text()
+    for smaller in (dict(limit=2, buckets=["0-10", "30-40"]), dict(limit=3, buckets=["30-40"])):
+        with pytest.raises(InputError, match=r"already holds \d+ scored pairs this run would not score \(it has 3 images "
+                                             r"in buckets 0-10, 30-40\)"):
+            run(cfg(**smaller), tmp_path, log=lambda s: None)
+        assert (tmp_path / "manifest.json").read_text() == manifest and len(read_records(tmp_path / RECORDS)) == 6
+
+
 @pytest.mark.parametrize("mode,msg", [("shape", "returned shape"), ("nan", "NaN")])
 def test_broken_methods_stop_cleanly(tmp_path, mode, msg):
     with pytest.raises(MethodError, match=msg):
