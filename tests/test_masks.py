@@ -58,6 +58,13 @@ def test_verify_catches_a_tampered_mask(tmp_path):
     problems = verify(dst)
     assert any("20-30/0005.png: sha256" in p for p in problems)
     assert any("stray.png" in p for p in problems)
+    # a run never scores with it: the set's id hashes only the manifest, each record names the mask's sha256
+    ms = MaskSet(dst)
+    entry = next(e for e in ms.by_bucket["20-30"] if e.file == "20-30/0005.png")
+    with pytest.raises(InputError, match="0005.png: sha256 differs from manifest.csv, so this is not the mask set set@"):
+        ms.load(entry, 256)
+    other = next(e for e in ms.by_bucket["20-30"] if e.file == "20-30/0006.png")
+    assert ms.load(other, 256).shape == (256, 256)
 
 
 def test_import_resizes_with_nearest_and_measures_after(tmp_path):

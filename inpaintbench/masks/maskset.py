@@ -100,6 +100,10 @@ class MaskSet:
         path = self.root / entry.file
         if not path.is_file():
             raise InputError(f"{path}: listed in {MANIFEST} but missing")
+        # the set's id hashes the manifest only; each record claims its mask's sha256, so check it
+        if sha256_file(path) != entry.sha256:
+            raise InputError(f"{path}: sha256 differs from {MANIFEST}, so this is not the mask set {self.id} names "
+                             f"(`inpaintbench masks verify {self.root}` lists every difference)")
         return read_hole_png(path, size)
 
 
