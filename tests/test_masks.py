@@ -83,6 +83,24 @@ def test_import_resizes_with_nearest_and_measures_after(tmp_path):
         import_set(src, tmp_path / "x", "white")
 
 
+
+def test_import_takes_softened_masks_and_refuses_photos(tmp_path):
+    """A frozen mask saved as JPEG at 1024 px imports back to itself within its softened edge;
+    a photo among the masks stops the import with its name instead of becoming a noise mask."""
+    from skimage import data
+
+    src = tmp_path / "src"
+    src.mkdir()
+    frozen = read_hole_png(DEFAULT_MASK_DIR / "30-40" / "0003.png", 256)
+    Image.fromarray(frozen.astype(np.uint8) * 255).resize((1024, 1024), Image.BILINEAR).save(src / "soft.jpg", quality=60)
+    import_set(src, tmp_path / "out", "hole-white")
+    back = read_hole_png(tmp_path / "out" / "soft.png", 256)
+    assert (back != frozen).mean() < 0.01
+    Image.fromarray(data.camera()).save(src / "zz_photo.png")
+    with pytest.raises(InputError, match=r"zz_photo.png: \d+% of its pixels are mid-grey"):
+        import_set(src, tmp_path / "out2", "hole-white")
+
+
 def test_bad_masks_are_refused(tmp_path):
     grey = np.zeros((256, 256), np.uint8)
     grey[0, 0] = 128

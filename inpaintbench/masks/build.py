@@ -34,6 +34,9 @@ def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 
     return write_manifest(out, rows)
 
 
+MAX_MID_GREY = 0.25  # share of pixels in 32..223 that a mask may have; see import_set
+
+
 def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=None) -> Path:
     """Resize with nearest neighbour, binarise at mid-grey, and measure after both, as REFERENCE.md s3 asks."""
     if polarity not in ("hole-white", "hole-black"):
@@ -50,6 +53,12 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
         except OSError as e:
             raise InputError(f"{p}: not a readable image ({e})") from None
         arr = np.asarray(g)
+        # binarising at mid-grey is for masks that JPEG or antialiasing softened at their edges (at most
+        # 4.5% of pixels mid-grey here), not for photos that strayed into the folder (74% and more)
+        grey = float(((arr > 31) & (arr < 224)).mean())
+        if grey > MAX_MID_GREY:
+            raise InputError(f"{p}: {grey:.0%} of its pixels are mid-grey (32-223), so it is not a two-level mask; "
+                             f"move it out of {src}")
         hole = arr > 127 if polarity == "hole-white" else arr <= 127
         name = p.relative_to(src).with_suffix(".png").as_posix()
         data = encode_png(hole)
