@@ -310,9 +310,13 @@ def check_cmd(
     """Exit 1 with a readable diff when any per-bucket metric regresses beyond its tolerance."""
     from .check import check
 
+    from .metrics import METRIC_INFO
+
     tol = {}
     for t in tolerance or []:
         name, _, value = t.partition("=")
+        if name not in METRIC_INFO:  # a misspelt name would leave that metric at its default silently
+            raise InputError(f"--tolerance {t!r}: no metric {name!r}; metrics: {', '.join(METRIC_INFO)}")
         try:
             tol[name] = float(value)
         except ValueError:

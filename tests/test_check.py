@@ -45,6 +45,9 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
     # a loose enough tolerance lets it pass: tolerances are real thresholds
     loose = sum([["--tolerance", f"{m}=1000"] for m in ("psnr", "ssim", "l1", "l2", "psnr_hole", "ssim_hole", "l1_hole", "l2_hole")], [])
     assert cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose]).exit_code == 0
+    # a misspelt metric would leave psnr at its default tolerance without a word
+    r = cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", "pnsr=1000"])
+    assert r.exit_code == 2 and "no metric 'pnsr'" in r.output
     b["protocol"] = "ib0-deadbeef"
     base.write_text(json.dumps(b))
     r = cli.invoke(app, ["check", str(bad), "--baseline", str(base)])
