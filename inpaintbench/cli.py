@@ -141,6 +141,16 @@ DEMO_REFERENCE = "rwconv"
 DEMO_RUNS = Path("reports/demo/runs")
 
 
+def _known_metrics(names: Optional[List[str]], flag: str = "--metrics") -> Optional[List[str]]:
+    """Names as given, each checked: a misspelt one would be dropped (or left at a default) without a word."""
+    from .metrics import METRIC_INFO
+
+    for n in names or []:
+        if n not in METRIC_INFO:
+            raise InputError(f"{flag} {n!r}: no such metric; metrics: {', '.join(METRIC_INFO)}")
+    return names
+
+
 @app.command()
 @_guard
 def report(
@@ -156,6 +166,7 @@ def report(
     from .report import DEFAULT_METRICS, caption_for, ci_halfwidths, load_runs, render, table1, write_report
     from .stats import summary
 
+    metrics = _known_metrics(metrics)
     if not runs:
         if not DEMO_RUNS.is_dir():
             raise InputError("no run directories given, and no reports/demo/runs here; pass RUN_DIR ...")
@@ -272,6 +283,7 @@ def compare(
     from .runner import MANIFEST, run_name
     from .stats import paired
 
+    metrics = _known_metrics(metrics)
     names = []
     for d in (run_a, run_b):
         if not (d / MANIFEST).is_file():
@@ -310,13 +322,10 @@ def check_cmd(
     """Exit 1 with a readable diff when any per-bucket metric regresses beyond its tolerance."""
     from .check import check
 
-    from .metrics import METRIC_INFO
-
     tol = {}
     for t in tolerance or []:
         name, _, value = t.partition("=")
-        if name not in METRIC_INFO:  # a misspelt name would leave that metric at its default silently
-            raise InputError(f"--tolerance {t!r}: no metric {name!r}; metrics: {', '.join(METRIC_INFO)}")
+        _known_metrics([name], "--tolerance")
         try:
             tol[name] = float(value)
         except ValueError:

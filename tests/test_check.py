@@ -47,7 +47,10 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
     assert cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose]).exit_code == 0
     # a misspelt metric would leave psnr at its default tolerance without a word
     r = cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", "pnsr=1000"])
-    assert r.exit_code == 2 and "no metric 'pnsr'" in r.output
+    assert r.exit_code == 2 and "--tolerance 'pnsr': no such metric" in " ".join(r.output.split())
+    for command in (["report", str(bad)], ["compare", str(good), str(bad)]):  # and so would report and compare
+        r = cli.invoke(app, [*command, "--metrics", "psnr", "--metrics", "pnsr"])
+        assert r.exit_code == 2 and "--metrics 'pnsr': no such metric" in " ".join(r.output.split()), r.output
     b["protocol"] = "ib0-deadbeef"
     base.write_text(json.dumps(b))
     r = cli.invoke(app, ["check", str(bad), "--baseline", str(base)])
