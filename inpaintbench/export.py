@@ -20,7 +20,7 @@ from .data import get_dataset
 from .masks import MaskSet, get_bucket
 from .method import pair_key
 from .protocol import PROTOCOL
-from .runner import plan
+from .runner import first_images, plan
 
 README = """Inputs exported by inpaintbench {version} (protocol {protocol}, mask set {maskset}).
 
@@ -43,7 +43,7 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
     ds = get_dataset(dataset, Path(data_root) if data_root else None, PROTOCOL.eval_size, resize)
     maskset = MaskSet(Path(masks) if masks else DEFAULT_MASK_DIR)
     chosen = [get_bucket(b) for b in (buckets or BUCKET_NAMES)]
-    ids = ds.ids()[:limit] if limit else ds.ids()
+    ids = first_images(ds.ids(), limit)
     pairs = plan(ids, chosen, maskset)
     out = Path(out)
     if progress:

@@ -238,10 +238,27 @@ def _save_png(path: Path, img: torch.Tensor) -> None:
     tmp.replace(path)
 
 
+def first_images(ids: list[str], limit: int | None) -> list[str]:
+    """The images a --limit keeps: the first N in the dataset's order (a negative N would slice
+    from the end, and 0 read as no limit)."""
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit must be at least 1, got {limit}")
+    return ids[:limit] if limit else ids
+
+
 def plan(ids: list[str], buckets: list, maskset: MaskSet) -> list[tuple[int, str, object, object]]:
     """Every (image index, image id, bucket, mask entry) a run scores, image-major, so one
     decoded image serves all its buckets; image i gets mask i mod n of each bucket."""
     return [(i, image_id, b, maskset.pick(b, i)) for i, image_id in enumerate(ids) for b in buckets]
+
+
+def check_device(device: str) -> None:
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise InputError(f"--device must be cpu or cuda[:N], got {device!r}") from None
+    if dev.type == "cuda" and (not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()):
+        raise InputError(f"--device {device}: PyTorch sees {torch.cuda.device_count()} CUDA devices here; use --device cpu")
 
 
 def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
@@ -249,8 +266,10 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, PROTOCOL.eval_size, cfg.resize)
     maskset = MaskSet(Path(cfg.masks))
     buckets = [get_bucket(b) for b in cfg.buckets]
+    ids = first_images(dataset.ids(), cfg.limit)
     if cfg.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {cfg.batch_size}")
+    check_device(cfg.device)
     if cfg.blend not in BLENDS:
         raise InputError(f"--blend must be one of {', '.join(BLENDS)}, got {cfg.blend!r}")
     if cfg.self_ensemble not in ENSEMBLES:
@@ -268,7 +287,6 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
         if old["config_identity"] != cfg.identity() or old["protocol"]["id"] != PROTOCOL.id or old["masks"]["id"] != maskset.id:
             raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
                              f"use another --out or delete it")
-    ids = dataset.ids()[: cfg.limit] if cfg.limit else dataset.ids()
     pairs = plan(ids, buckets, maskset)
     unavailable = set(method.prepare([pair_key(image_id, e.file) for _, image_id, _, e in pairs]))
     if unavailable:

@@ -175,3 +175,21 @@ def test_cli_bad_input_is_one_line(tmp_path):
     assert r.exit_code == 2 and "expected layout" in r.output
     r = CliRunner().invoke(app, ["masks", "verify"])
     assert r.exit_code == 0 and "1200 masks verified" in r.output
+
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--buckets", "15-25"], "unknown bucket '15-25'"),  # was a ValueError traceback
+    (["--limit", "0"], "--limit must be at least 1"),  # 0 read as no limit: all 32 images
+    (["--limit", "-3"], "--limit must be at least 1"),  # sliced from the end: 29 images
+    (["--resize", "nope"], "--resize must be one of"),  # the demo never resizes, so nothing noticed
+    (["--device", "tpu"], "--device must be cpu or cuda"),
+    (["--device", "cuda:7"], "CUDA devices here"),  # was torch's RuntimeError traceback on a CPU machine
+])
+def test_bad_selection_is_one_line_before_anything_is_written(tmp_path, args, message):
+    for command in (["run", "--method", "telea"], ["export-inputs"]):
+        if command == ["export-inputs"] and args[0] == "--device":
+            continue
+        r = CliRunner().invoke(app, [*command, *args, "--out", str(tmp_path / "out")])
+        assert r.exit_code == 2 and message in " ".join(r.output.split()), (command, r.output)
+        assert not (tmp_path / "out").exists()

@@ -22,6 +22,8 @@ DATASETS: dict[str, type[Dataset]] = {
 def get_dataset(name: str, root: Path | None = None, size: int = 256, resize: str = "resize-crop") -> Dataset:
     if name not in DATASETS:
         raise InputError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
+    if resize not in RESIZE_POLICIES:  # checked here: the demo never resizes, so it would not notice
+        raise InputError(f"--resize must be one of {', '.join(RESIZE_POLICIES)}, got {resize!r}")
     return DATASETS[name](root, size=size, resize=resize)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import InputError
+
 
 @dataclass(frozen=True)
 class Bucket:
@@ -43,4 +45,4 @@ def get_bucket(name: str) -> Bucket:
     for b in BUCKETS:
         if name in (b.name, b.label):
             return b
-    raise ValueError(f"unknown bucket {name!r}; expected one of {', '.join(BUCKET_NAMES)}")
+    raise InputError(f"unknown bucket {name!r}; expected one of {', '.join(BUCKET_NAMES)}")
