@@ -7,3 +7,12 @@ class InputError(Exception):
 
 class MethodError(InputError):
     """A method broke the interface contract (wrong shape, NaN, wrong weights)."""
+
+
+class BadSetting(InputError, ValueError):
+    """A setting that cannot work (a crop size, a schedule name, weights of another network); also a
+    ValueError, so library callers that catch that keep working."""
+
+
+class MissingInput(InputError, FileNotFoundError):
+    """A file or folder the user named, or the tool needs, is not there; also a FileNotFoundError."""

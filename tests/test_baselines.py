@@ -256,3 +256,20 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
         train(RWRecipe(RWTrainConfig(out=str(tmp_path), crop=64, data=[str(tmp_path / "none")])), log=lambda s: None)
     with pytest.raises(ValueError, match="--val-size 100: pconv needs image sides divisible by 128"):
         train(PConvRecipe(PConvRecipe.Config(out=str(tmp_path), crop=128, val_size=100, data=[str(tmp_path / "none")])), log=lambda s: None)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--crop", "30"], "error: --crop 30: rwconv needs image sides divisible by 4"),
+    (["--data", "/no/such/photos"], "error: training photos not found: ['/no/such/photos']"),
+    (["--lr-schedule", "sideways"], "error: unknown lr_schedule 'sideways'"),
+    (["--device", "cuda:7"], "error: --device cuda:7: PyTorch sees"),
+])
+def test_the_trainer_command_ends_bad_settings_in_one_line(tmp_path, capsys, args, message):
+    """As the harness's commands do: exit 2 and the message, not a traceback (they were tracebacks;
+    the progress bar's first line may come before it)."""
+    from methods.training.trainer import main
+
+    with pytest.raises(SystemExit) as e:
+        main(RWRecipe, ["--out", str(tmp_path / "run"), "--steps", "1", "--cnum", "4", *args])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.strip().splitlines()[-1].startswith(message) and "Traceback" not in err, err

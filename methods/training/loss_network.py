@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from inpaintbench.errors import BadSetting, MissingInput
 from inpaintbench.metrics.backbones import freeze, load_vgg16
 from inpaintbench.networks import locate
 
@@ -59,7 +60,7 @@ class EfficientNetLite0Taps(nn.Module):
         own = self.state_dict()
         missing = [k for k in own if k not in state]
         if missing:
-            raise ValueError(f"{weights}: not EfficientNet-Lite0 weights (missing {missing[:3]})")
+            raise BadSetting(f"{weights}: not EfficientNet-Lite0 weights (missing {missing[:3]})")
         self.load_state_dict({k: state[k] for k in own})
 
     def forward(self, x01: torch.Tensor) -> list[torch.Tensor]:
@@ -77,13 +78,13 @@ def load_loss_network(choice: str = "auto", weights: str | None = None) -> nn.Mo
     if choice in ("auto", "vgg16"):
         net = load_vgg16(weights)
         if net is None and choice == "vgg16":
-            raise FileNotFoundError("VGG16 ImageNet weights not found; put torchvision's vgg16-397923af.pth "
+            raise MissingInput("VGG16 ImageNet weights not found; put torchvision's vgg16-397923af.pth "
                                     "under $TORCH_HOME/hub/checkpoints/ or pass its path")
         if net is not None:
             net.name = "vgg16-imagenet"
             return net
     elif choice != "efficientnet-lite0":
-        raise ValueError(f"unknown loss network {choice!r}")
+        raise BadSetting(f"unknown loss network {choice!r}")
     path = Path(weights) if weights and choice == "efficientnet-lite0" else locate("efficientnet-lite0")
     return freeze(EfficientNetLite0Taps(path), path)
 

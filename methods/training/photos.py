@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from inpaintbench.data.image_io import decode_rgb, list_images
+from inpaintbench.errors import MissingInput
 
 from . import qt_resource
 
@@ -196,7 +197,7 @@ class PhotoPool:
         missing = [str(f) for f in files if not photo_exists(f)]
         if missing or not files:
             packages = list(dict.fromkeys(k for sets in (PHOTO_SETS, VAL_PHOTOS) for k, v in sets.items() if set(missing) & set(v)))
-            raise FileNotFoundError(f"training photos not found: {missing[:3] or sources} "
+            raise MissingInput(f"training photos not found: {missing[:3] or sources} "
                                     f"({'install Debian ' + ' '.join(packages) + ', ' if packages else ''}or pass --data DIR)")
         self.files = files
         # decoding and downscaling release the GIL: threads make a GPU job's start (264 photos, twice

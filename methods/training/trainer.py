@@ -21,6 +21,7 @@ import argparse
 import csv
 import math
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -31,9 +32,11 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
+from inpaintbench.errors import BadSetting, InputError
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.networks import sha256_of
+from inpaintbench.runner import check_device
 
 from .loss_network import load_loss_network
 from .photos import DEFAULT_TRAIN_PHOTOS, DEFAULT_VAL_PHOTOS, PhotoPool, expand_photo_sets, photo_files, photo_summary
@@ -287,7 +290,7 @@ def load_checkpoint(path: Path) -> dict:
     try:
         ck = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:  # a truncated or foreign file: say which and why, never a bare traceback
-        raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+        raise BadSetting(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
     return upgrade_layout(ck)
 
 
@@ -330,7 +333,7 @@ PRECISIONS = ("auto", "bf16", "fp32")
 
 def autocast_enabled(precision: str, device: torch.device) -> bool:
     if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+        raise BadSetting(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     return precision == "bf16" or (precision == "auto" and device.type == "cuda")
 
 
@@ -342,7 +345,7 @@ def lr_factor(cfg: TrainConfig, step: int, start: int = 0) -> float:
     if cfg.lr_schedule in ("cosine", "cosine-restart"):
         start = start if cfg.lr_schedule == "cosine-restart" else 0
         return 0.5 * (1 + math.cos(math.pi * max(0, min(step, cfg.steps) - start) / max(1, cfg.steps - start)))
-    raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose from {LR_SCHEDULES}")
+    raise BadSetting(f"unknown lr_schedule {cfg.lr_schedule!r}; choose from {LR_SCHEDULES}")
 
 
 def compiled(model: nn.Module) -> nn.Module:
@@ -388,7 +391,8 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     cfg = recipe.cfg
     for option, side in (("--crop", cfg.crop), ("--val-size", cfg.val_size)):
         if problem := recipe.size_problem(side, side):  # before minutes of loading, not at the first step
-            raise ValueError(f"{option} {side}: {problem}")
+            raise BadSetting(f"{option} {side}: {problem}")
+    check_device(cfg.device)
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
     rank, world = _rank()
@@ -428,7 +432,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         if not same_method or ck.get("model_config") != recipe.model_config():
             adapted = recipe.adapt_init(ck, nets["model"]) if adapt and same_method else None
             if adapted is None:
-                raise ValueError(f"{path} {verb} {ck.get('method', 'rwconv')} {ck.get('model_config')}, "
+                raise BadSetting(f"{path} {verb} {ck.get('method', 'rwconv')} {ck.get('model_config')}, "
                                  f"this run asks for {recipe.name} {recipe.model_config()}")
             ck = {**ck, "state_dict": adapted[0], "adapted": adapted[1]}
         step, best = int(ck["step"]), ck.get("best_val", {}).get("psnr", -math.inf)
@@ -645,6 +649,14 @@ def main(recipe_cls: type[Recipe], argv=None):
         psnr = (ck.get("best_val") or {}).get("psnr") if src.name == "best.pt" else None
         print(f"wrote {export} from {src.name}, step {ck['step']}" + (f", validation PSNR {psnr:.3f}" if psnr is not None else ""))
         return
+    try:
+        _main_run(recipe_cls, cfg)
+    except InputError as e:  # bad settings, missing photos or weights: one line, as the harness's commands
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
     if int(os.environ.get("RANK", 0)) != 0:  # one progress bar per job, on rank 0
         train(recipe_cls(cfg), log=lambda s: None)
         return
