@@ -257,8 +257,10 @@ def check_device(device: str) -> None:
         dev = torch.device(device)
     except RuntimeError:
         raise InputError(f"--device must be cpu or cuda[:N], got {device!r}") from None
-    if dev.type == "cuda" and (not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()):
-        raise InputError(f"--device {device}: PyTorch sees {torch.cuda.device_count()} CUDA devices here; use --device cpu")
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if dev.type == "cuda" and (dev.index or 0) >= n:
+        raise InputError(f"--device {device}: PyTorch sees {n} CUDA devices here; "
+                         + ("use --device cpu" if n == 0 else f"use cuda:0 to cuda:{n - 1}"))
 
 
 def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
