@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from .data import get_dataset
+from .errors import InputError
 from .masks import MaskSet, get_bucket
 from .method import pair_key
 from .protocol import PROTOCOL
@@ -46,6 +47,11 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
     ids = first_images(ds.ids(), limit)
     pairs = plan(ids, chosen, maskset)
     out = Path(out)
+    keys = {pair_key(image_id, e.file) for _, image_id, _, e in pairs}
+    stale = sorted({f.stem for sub in ("inputs", "holes") for f in (out / sub).glob("*.png")} - keys)
+    if stale:  # left beside the new pairs, they would be run and scored as extra predictions
+        raise InputError(f"{out} holds an earlier export with {len(stale)} pairs this one does not write "
+                         f"(e.g. {stale[0]}); use another --out or delete it")
     if progress:
         progress.start(total=len(pairs))
     rows, last = [], (None, None)

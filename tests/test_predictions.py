@@ -110,3 +110,17 @@ def test_wrong_names_get_one_line_with_the_naming_scheme(tmp_path):
     assert "6 of 6 pairs have no prediction" in text and "<image id>__<bucket>_<mask stem>.png" in text
     r = CliRunner().invoke(app, ["run", "--method", "predictions", "--limit", "1", "--out", str(tmp_path / "r2")])
     assert r.exit_code == 2 and "needs --predictions DIR" in " ".join(r.output.split())
+
+
+def test_export_into_an_earlier_export_of_other_pairs_is_refused(tmp_path):
+    """Stale inputs left beside new ones would be run and scored as extra predictions; the same
+    or a larger export into the folder is fine."""
+    def export(*args):
+        return CliRunner().invoke(app, ["export-inputs", "--out", str(tmp_path / "x"), *args])
+
+    assert export("--limit", "1", "--buckets", "10-20").exit_code == 0
+    r = export("--limit", "2", "--buckets", "40-50")
+    assert r.exit_code == 2 and "holds an earlier export with 1 pairs this one does not write" in " ".join(r.output.split())
+    assert len(list((tmp_path / "x" / "inputs").glob("*.png"))) == 1  # nothing written
+    assert export("--limit", "2", "--buckets", "10-20").exit_code == 0
+    assert len(list((tmp_path / "x" / "inputs").glob("*.png"))) == 2
