@@ -383,8 +383,9 @@ def test_shipped_weights_fill_holes(demo):
     m = RegionWise()
     assert m.describe()["trained_steps"] > 0
     assert m.describe()["weights"] == "methods/rwconv/weights/rwconv.pt"  # the same in every clone
-    assert m.describe()["training_photos"] == {"count": 58, "other_files": 0, "sets": [
-        "plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04", "opencv-doc"]}
+    assert m.describe()["training_photos"] == {"count": 264, "other_files": 0, "sets": [
+        "plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04", "opencv-doc", "kphotoalbum",
+        "gcompris-qt-data", "scratch", "libdlib19.1", "labelme-examples"]}
     img = torch.from_numpy(np.array(demo.load("chelsea_full"))).permute(2, 0, 1)[None].float() / 255
     hole = torch.zeros(1, 1, 256, 256)
     hole[..., 100:140, 60:200] = 1
