@@ -80,11 +80,13 @@ def run(
     allow_partial: bool = typer.Option(False, help="With --method predictions: score the pairs present, mark the run PARTIAL."),
     label: Optional[str] = typer.Option(None, help="Name of this run in records and reports (default: the method's), "
                                                "e.g. to table an ablation's weights beside the shipped ones."),
-    blend: str = typer.Option("none", help="none, or poisson: blend the method's fill into the known pixels "
-                                          "(Pérez et al. 2003) before scoring; the run is named METHOD+poisson."),
-    self_ensemble: str = typer.Option("none", help="none, or hflip: average the method's output with its output on the "
-                                                  "mirrored input, mirrored back (test-time self-ensemble; 2x the time); "
-                                                  "the run is named METHOD+hflip."),
+    # None, not "none", when not given: `--method X+poisson --blend none` contradicts the name and is
+    # refused, where a "none" default could not be told from the flag left out
+    blend: Optional[str] = typer.Option(None, help="none (default), or poisson: blend the method's fill into the known "
+                                                   "pixels (Pérez et al. 2003) before scoring; the run is named METHOD+poisson."),
+    self_ensemble: Optional[str] = typer.Option(None, help="none (default), or hflip: average the method's output with its "
+                                                           "output on the mirrored input, mirrored back (test-time "
+                                                           "self-ensemble; 2x the time); the run is named METHOD+hflip."),
 ):
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
@@ -93,10 +95,9 @@ def run(
     named = split_name(method)
     chosen = {"self_ensemble": self_ensemble, "blend": blend}
     for key, flag in (("self_ensemble", "--self-ensemble"), ("blend", "--blend")):
-        if named[key] != "none":
-            if chosen[key] not in ("none", named[key]):
-                raise InputError(f"--method {method} says {named[key]}, {flag} says {chosen[key]}: give one")
-            chosen[key] = named[key]
+        if named[key] != "none" and chosen[key] not in (None, named[key]):
+            raise InputError(f"--method {method} says {named[key]}, {flag} says {chosen[key]}: give one")
+        chosen[key] = chosen[key] or named[key]
     method = named["method"]
     options = {}
     if predictions or allow_partial:

@@ -118,7 +118,15 @@ def test_run_takes_a_run_name_for_its_method(tmp_path):
     config = json.loads((tmp_path / "r" / "manifest.json").read_text())["config"]
     assert (config["method"], config["blend"], config["self_ensemble"]) == ("meanfill", "poisson", "none")
     assert {r["method"] for r in read_records(tmp_path / "r" / RECORDS)} == {"meanfill+poisson"}
+    res = CliRunner().invoke(app, ["run", "--method", "meanfill", "--blend", "none", "--self-ensemble", "hflip", "--limit", "1",
+                                   "--buckets", "10-20", "--no-deep-metrics", "--out", str(tmp_path / "plain")])
+    assert res.exit_code == 0, res.output
+    config = json.loads((tmp_path / "plain" / "manifest.json").read_text())["config"]
+    assert (config["method"], config["blend"], config["self_ensemble"]) == ("meanfill", "none", "hflip")
     for argv, message in ((["--method", "meanfill+poisson", "--blend", "laplace"], "says poisson, --blend says laplace"),
+                          # `none` given is a contradiction too (it was the flag's default, and so kept the poisson)
+                          (["--method", "meanfill+poisson", "--blend", "none"], "says poisson, --blend says none"),
+                          (["--method", "meanfill+hflip", "--self-ensemble", "none"], "says hflip, --self-ensemble says none"),
                           (["--method", "meanfill+poisson+hflip"], "self-ensemble comes before the blend")):
         res = CliRunner().invoke(app, ["run", *argv, "--limit", "1", "--out", str(tmp_path / "bad")])
         assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output
