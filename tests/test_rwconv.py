@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import pytest
 import torch
 import torch.nn.functional as F
@@ -291,6 +292,36 @@ def test_channel_shuffle_permutes_colours_of_the_same_crops_and_holes(photo_dir)
         assert match, "a shuffled crop is not a channel permutation of the plain one"
         perms.append(tuple(match[0]))
     assert len(set(perms)) > 3  # 24 draws of 6 permutations
+
+
+def test_a_photo_smaller_than_the_crop_is_enlarged_and_said(tmp_path, photo_dir):
+    """A 100x120 photo among 256-px ones used to end training at its first crop (numpy: low >= high);
+    now its crop is its whole short side enlarged, the log names it, and the other photos' crops
+    are drawn exactly as before."""
+    from methods.training.photos import PhotoPool
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "photos").mkdir()
+    Image.fromarray((rng.random((100, 120, 3)) * 255).astype(np.uint8)).save(tmp_path / "photos" / "small.png")
+    pool = PhotoPool([str(tmp_path / "photos" / "small.png")])
+    assert [f.name for f in pool.smaller_than(128)] == ["small.png"] and pool.smaller_than(100) == []
+    crop = pool.crop(np.random.default_rng(1), 128)
+    assert crop.shape == (128, 128, 3)
+    squares = [np.asarray(Image.fromarray(pool.photos[0][:, x:x + 100]).resize((128, 128), Image.BICUBIC)) for x in range(21)]
+    assert any(np.array_equal(crop, c) or np.array_equal(crop, c[:, ::-1]) for c in squares)  # a whole-height square, enlarged
+    big = PhotoPool([str(photo_dir)])
+    a, b = np.random.default_rng(7), np.random.default_rng(7)
+    for _ in range(5):  # the old draw, written out: side in [size, short side]
+        img = big.photos[int(b.integers(len(big.photos)))]
+        h, w = img.shape[:2]
+        side = int(b.integers(64, min(h, w) + 1))
+        y, x = int(b.integers(0, h - side + 1)), int(b.integers(0, w - side + 1))
+        old = np.asarray(Image.fromarray(img[y:y + side, x:x + side]).resize((64, 64), Image.BICUBIC)) if side != 64 else img[y:y + 64, x:x + 64]
+        old = old[:, ::-1] if b.random() < 0.5 else old
+        assert np.array_equal(big.crop(a, 64), old)
+    logs = []
+    train(tiny(tmp_path / "run", tmp_path / "photos", steps=1, val_every=0), log=logs.append)
+    assert any("1 training photos have a short side under --crop" in s and "small.png" in s for s in logs), logs
 
 
 def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(tmp_path):

@@ -205,10 +205,16 @@ class PhotoPool:
         with ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 1)) as ex:
             self.photos = list(ex.map(load_photo, files))
 
+    def smaller_than(self, size: int) -> list[Path]:
+        """The photos whose short side is under `size`: their crops are enlarged (the trainer says so)."""
+        return [f for f, img in zip(self.files, self.photos) if min(img.shape[:2]) < size]
+
     def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
         img = self.photos[int(rng.integers(len(self.photos)))]
         h, w = img.shape[:2]
-        side = int(rng.integers(size, min(h, w) + 1))
+        # a photo smaller than the crop gives its whole short side, enlarged below; for the others
+        # the draw is the same as it always was, so existing runs see the same crops
+        side = int(rng.integers(min(size, h, w), min(h, w) + 1))
         y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
         patch = Image.fromarray(img[y : y + side, x : x + side])
         if side != size:

@@ -496,6 +496,9 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         + (f" ({', '.join(sets)}" + (f" and {others} other files" if others else "") + ")" if sets else "")
         + (f"; validating on {len(val[0])} crops of {len(photo_files(cfg.val_data))} held-out photos every "
            f"{cfg.val_every} steps" if val is not None else ""))
+    if small := pool.smaller_than(cfg.crop):
+        log(f"{len(small)} training photos have a short side under --crop {cfg.crop}; their crops are the whole short "
+            f"side enlarged (bicubic): {', '.join(f.name for f in small[:5])}" + (", ..." if len(small) > 5 else ""))
     per_rank = max(1, cfg.batch_size // world)
     bf16 = autocast_enabled(cfg.precision, device)
 
