@@ -143,6 +143,22 @@ def _cells(t: pd.DataFrame, ci: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame({c: [cell(i, c) for i in t.index] for c in t.columns}, index=t.index)
 
 
+#: LaTeX's special characters, backslash first so the escapes added after it stay; then the
+#: non-ASCII symbols the tables use, as commands pdflatex knows without extra packages
+_LATEX = [("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"), ("_", r"\_"),
+          ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\textasciicircum{}"),
+          ("±", r"$\pm$"), ("↑", r"$\uparrow$"), ("↓", r"$\downarrow$"), ("–", "--"), ("—", "---"), ("×", r"$\times$")]
+
+
+def latex_text(s: str) -> str:
+    """Plain text as LaTeX source. By hand: pandas' Styler escapes cells and labels (escape="latex")
+    but neither its caption nor the unicode symbols pdflatex stops at (↑, ±), and its helper is private."""
+    s = s.replace("\\", "\x00")  # the backslash's own escape contains braces: put it in last
+    for ch, tex in _LATEX[1:]:
+        s = s.replace(ch, tex)
+    return s.replace("\x00", _LATEX[0][1])
+
+
 def render(t: pd.DataFrame, fmt: str, caption: str = "", ci: pd.DataFrame | None = None) -> str:
     """ci: half-widths from ci_halfwidths, shown as "mean ±h" in md and latex (csv stays plain means)."""
     if fmt == "csv":
@@ -156,8 +172,12 @@ def render(t: pd.DataFrame, fmt: str, caption: str = "", ci: pd.DataFrame | None
         body = shown.reset_index().to_markdown(index=False, disable_numparse=True)  # keep our formatting
         return (f"{caption}\n\n" if caption else "") + body + "\n"
     if fmt == "latex":
-        sty = cells.style.apply(lambda col: ["textbf:--rwrap;" if best.loc[i, col.name] else "" for i in col.index])
-        return sty.to_latex(hrules=True, caption=caption or None, multirow_align="t",
+        tex = cells.map(latex_text)
+        tex.index = pd.MultiIndex.from_tuples([tuple(map(latex_text, i)) for i in t.index], names=t.index.names)
+        tex.columns = [latex_text(c) for c in t.columns]
+        tex_best = pd.DataFrame(best.values, index=tex.index, columns=tex.columns)
+        sty = tex.style.apply(lambda col: ["textbf:--rwrap;" if tex_best.loc[i, col.name] else "" for i in col.index])
+        return sty.to_latex(hrules=True, caption=latex_text(caption) if caption else None, multirow_align="t",
                             column_format="ll" + "r" * len(t.columns))
     raise InputError(f"unknown report format {fmt!r}; expected csv, md or latex")
 

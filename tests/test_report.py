@@ -1,7 +1,9 @@
 """Reports: bootstrap CIs and paired tests against direct scipy/numpy computations, every
 format written, the HTML self-contained (and rendered by Chromium where installed), refusals."""
 import json
+import re
 import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import numpy as np
@@ -12,7 +14,7 @@ from scipy import stats as sps
 
 from inpaintbench.errors import InputError
 from inpaintbench.html import find_chromium, screenshot
-from inpaintbench.report import caption_for, load_runs, table1, write_report
+from inpaintbench.report import caption_for, load_runs, render, table1, write_report
 from inpaintbench.runner import RunConfig, read_records, run
 from inpaintbench.stats import bootstrap_ci, paired
 
@@ -146,6 +148,36 @@ def test_every_format_is_written_and_the_page_is_self_contained(two_runs, tmp_pa
     # a grid is (input | telea | biharmonic | ground truth) x 2 buckets, with red hole outlines
     grid = np.asarray(Image.open(tmp_path / "rep" / "grids" / "random.png").convert("RGB"))
     assert ((grid[..., 0] > 240) & (grid[..., 1] < 60) & (grid[..., 2] < 60)).sum() > 100
+
+
+def _latex_of(two_runs, caption):
+    df, _ = load_runs(two_runs)
+    df["method"] = df.method.replace({"telea": "telea_v2"})  # a --label with LaTeX's subscript character
+    t = table1(df, ["psnr", "l1"])
+    return render(t, "latex", caption, None)
+
+
+def test_the_latex_table_escapes_what_latex_reads_as_commands(two_runs):
+    """The committed table1.tex did not compile: '0-10%' starts a LaTeX comment that ate the rest of
+    each row, the caption's $TORCH_HOME opened math mode, and pdflatex stops at ↑ and ±. The output
+    is checked here without LaTeX (ASCII only, every special character escaped) and compiled below
+    where pdflatex is installed."""
+    tex = _latex_of(two_runs, "weights under $TORCH_HOME/hub, 10% of pairs, mean ±h")
+    assert tex.isascii(), sorted({c for c in tex if not c.isascii()})
+    plain = re.sub(r"\$\\(pm|uparrow|downarrow|times)\$", "", tex)  # the symbols' own math mode
+    assert not re.findall(r"(?<!\\)[%$#_]", plain), re.findall(r".{20}(?<!\\)[%$#_].{5}", plain)
+    assert r"telea\_v2" in tex and r"10-20\%" in tex and r"\$TORCH\_HOME" in tex and r"(1e-3) $\downarrow$" in tex
+    assert tex.count(r"\textbf{") == 4  # the best of each metric row (2 metrics x 2 buckets) still marked
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (apt-get install texlive-latex-extra)")
+def test_the_latex_table_compiles(two_runs, tmp_path):
+    (tmp_path / "table1.tex").write_text(_latex_of(two_runs, "weights under $TORCH_HOME, 10% of pairs"))
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage{booktabs,multirow}\\begin{document}"
+                                      "\\input{table1.tex}\\end{document}\n")
+    r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and (tmp_path / "doc.pdf").exists(), r.stdout[-1500:]
 
 
 @pytest.mark.skipif(find_chromium() is None, reason="headless Chromium not installed (apt-get install chromium)")
