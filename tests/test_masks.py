@@ -99,6 +99,29 @@ def test_import_takes_softened_masks_and_refuses_photos(tmp_path):
     Image.fromarray(data.camera()).save(src / "zz_photo.png")
     with pytest.raises(InputError, match=r"zz_photo.png: \d+% of its pixels are mid-grey"):
         import_set(src, tmp_path / "out2", "hole-white")
+    assert not (tmp_path / "out2").exists()  # checked before any is written: nothing half-imported
+
+
+def test_import_refuses_to_write_over_its_sources_or_into_another_set(tmp_path):
+    """Imported files keep their source names as PNG: into the source folder they replaced the
+    source masks (hole-black ones with their binarised hole-white selves); into a folder holding a
+    set they mixed with it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    hole = np.full((256, 256), 255, np.uint8)
+    hole[:40] = 0
+    Image.fromarray(hole).save(src / "a.png")
+    before = (src / "a.png").read_bytes()
+    (tmp_path / "a_set").mkdir()
+    (tmp_path / "a_set" / "manifest.csv").write_text("file,sha256\n")  # a set's folder (not the frozen one: a regression would write there)
+    for out, message in ((src, "inside the source folder"), (src / "imported", "inside the source folder"),
+                         (tmp_path / "a_set", "is not empty")):
+        with pytest.raises(InputError, match=message):
+            import_set(src, out, "hole-black")
+    assert (src / "a.png").read_bytes() == before and sorted(p.name for p in src.iterdir()) == ["a.png"]
+    (tmp_path / "empty").mkdir()
+    import_set(src, tmp_path / "empty", "hole-black")  # an empty folder is fine
+    assert int(MaskSet(tmp_path / "empty").rows[0]["hole_pixels"]) == 40 * 256
 
 
 def test_bad_masks_are_refused(tmp_path):

@@ -42,10 +42,17 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
     if polarity not in ("hole-white", "hole-black"):
         raise InputError(f"--polarity must be hole-white or hole-black, got {polarity!r}")
     src, out = Path(src), Path(out)
+    # the imported PNGs keep their source names: written into the source folder they would replace
+    # the originals, inside it a later import would read them back as sources, and into a folder
+    # that holds other files they would mix with a set the new manifest does not describe
+    if out.resolve() == src.resolve() or src.resolve() in out.resolve().parents:
+        raise InputError(f"--out {out} is inside the source folder {src}: give a folder outside it")
+    if out.exists() and any(out.iterdir()):
+        raise InputError(f"--out {out} is not empty: give a new or empty folder")
     files = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise InputError(f"{src}: no mask images (png/jpg/bmp/tif/webp) found")
-    rows = []
+    rows, encoded = [], []  # every mask read and checked before the first is written: a refusal leaves nothing behind
     for p in files:
         try:
             with Image.open(p) as im:
@@ -62,11 +69,13 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
         hole = arr > 127 if polarity == "hole-white" else arr <= 127
         name = p.relative_to(src).with_suffix(".png").as_posix()
         data = encode_png(hole)
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / name).write_bytes(data)
+        encoded.append((name, data))
         rows.append(manifest_row(name, data, hole, f"imported from {p.name} polarity={polarity}"))
         if progress:
             progress()
+    for name, data in encoded:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
     return write_manifest(out, rows)
 
 
