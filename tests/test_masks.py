@@ -35,6 +35,24 @@ def test_border_margin_is_respected():
     assert measure_hole(hole).border_distance >= 25
 
 
+def test_generate_reproduces_the_frozen_set_and_refuses_a_filled_folder(tmp_path):
+    """`masks generate` with the defaults is how the frozen set was made: its bucket-first masks
+    (index 0, border-constrained in both) come out byte-identical. Into a folder holding a set,
+    here a copy of the frozen one, it is refused (with --per-bucket 2 it rewrote 12 of its 1,200 masks
+    and its manifest)."""
+    from inpaintbench.masks.build import generate_set
+
+    generate_set(tmp_path / "g", per_bucket=2)
+    for b in BUCKETS:
+        assert (tmp_path / "g" / b.name / "0000.png").read_bytes() == (DEFAULT_MASK_DIR / b.name / "0000.png").read_bytes()
+    assert verify(tmp_path / "g") == [] and len(MaskSet(tmp_path / "g").rows) == 12
+    shutil.copytree(DEFAULT_MASK_DIR, tmp_path / "frozen")  # a copy: a regression must not write into the repository's set
+    manifest = (tmp_path / "frozen" / "manifest.csv").read_bytes()
+    with pytest.raises(InputError, match="is not empty"):
+        generate_set(tmp_path / "frozen", per_bucket=2, seed=1)
+    assert (tmp_path / "frozen" / "manifest.csv").read_bytes() == manifest and verify(tmp_path / "frozen") == []
+
+
 def test_frozen_set_is_intact_and_close_to_nvidia():
     assert verify(DEFAULT_MASK_DIR) == []
     st = stats(DEFAULT_MASK_DIR)

@@ -18,6 +18,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 0, progress=None) -> Path:
     """The first half of each bucket keeps holes `size // 10` px from the border (NVIDIA: 50 px at 512)."""
     out = Path(out)
+    refuse_filled(out)
     rows = []
     margin = round(size * 50 / 512)
     for b in BUCKETS:
@@ -34,6 +35,13 @@ def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 
     return write_manifest(out, rows)
 
 
+def refuse_filled(out: Path) -> None:
+    """A new set goes into a new or empty folder: written over a set (the frozen one included) it
+    would replace some of its masks, leave the others beside a manifest that no longer lists them."""
+    if out.exists() and any(out.iterdir()):
+        raise InputError(f"--out {out} is not empty: give a new or empty folder")
+
+
 MAX_MID_GREY = 0.25  # share of pixels in 32..223 that a mask may have; see import_set
 
 
@@ -47,8 +55,7 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
     # that holds other files they would mix with a set the new manifest does not describe
     if out.resolve() == src.resolve() or src.resolve() in out.resolve().parents:
         raise InputError(f"--out {out} is inside the source folder {src}: give a folder outside it")
-    if out.exists() and any(out.iterdir()):
-        raise InputError(f"--out {out} is not empty: give a new or empty folder")
+    refuse_filled(out)
     files = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise InputError(f"{src}: no mask images (png/jpg/bmp/tif/webp) found")
