@@ -19,16 +19,11 @@ import torch
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
 from inpaintbench.registry import method_class
-from methods.training.photos import PHOTO_SETS, photo_words
+from methods.training.photos import PHOTO_SETS, photo_name, photo_words
 from methods.training.trainer import autocast_enabled, same_setting
 
 MARKER = "<!-- notes -->"
 HARDWARE = "2-core x86-64 CPU, no GPU, shared with development work and other training jobs"
-
-
-def photo_name(path: str) -> str:
-    p = Path(path)
-    return p.parents[2].name if "/wallpapers/" in path else p.stem  # plasma: NAME/contents/images/WxH.jpg
 
 
 def photo_sources(files: list[str]) -> str:

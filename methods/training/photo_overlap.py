@@ -32,8 +32,7 @@ import numpy as np
 
 from inpaintbench.data.demo import source_files
 
-from .model_card import photo_name
-from .photos import PHOTO_SETS, VAL_PHOTOS, decode_photo, photo_exists, photo_files
+from .photos import PHOTO_SETS, VAL_PHOTOS, decode_photo, photo_exists, photo_files, photo_name
 
 SIDE = 512  # short side the keypoints are found at: the demo photos are 300-512 px
 THRESHOLD = 50  # shared points; unrelated photos here reach 28, altered copies 203 and more

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from .model_card import photo_name
-from .photos import decode_photo, expand_photo_sets
+from .photos import decode_photo, expand_photo_sets, photo_name
 
 LABEL = 14  # pixels under each thumbnail for its caption
 

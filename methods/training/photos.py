@@ -130,6 +130,12 @@ def expand_photo_sets(words: list) -> list:
     return [f for w in words for f in PHOTO_SETS.get(str(w), [w])]
 
 
+def photo_name(path: str) -> str:
+    """A photo's short name in cards, contact sheets and overlap reports."""
+    p = Path(path)
+    return p.parents[2].name if "/wallpapers/" in path else p.stem  # plasma: NAME/contents/images/WxH.jpg
+
+
 def photo_words(files: list[str]) -> list[str]:
     """`files` as `--data` takes them: each whole photo set, in its order, by its name (the
     config expands the names back to these files in this order: expand_photo_sets)."""
