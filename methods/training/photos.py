@@ -177,7 +177,7 @@ def photo_bytes(f: Path) -> bytes:
 
 def decode_photo(f: Path) -> np.ndarray:
     bm = bundle_member(f)
-    return decode_rgb(f, data=qt_resource.read_member(*bm)) if bm else decode_rgb(f)
+    return decode_rgb(f, data=qt_resource.read_member(*bm) if bm else None)
 
 
 def load_photo(f: Path) -> np.ndarray:
