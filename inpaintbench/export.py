@@ -18,7 +18,7 @@ from PIL import Image
 
 from .data import get_dataset
 from .errors import InputError
-from .masks import MaskSet, get_bucket
+from .masks import MaskSet, get_buckets
 from .method import pair_key
 from .protocol import PROTOCOL
 from .runner import first_images, plan
@@ -43,7 +43,7 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
 
     ds = get_dataset(dataset, Path(data_root) if data_root else None, PROTOCOL.eval_size, resize)
     maskset = MaskSet(Path(masks) if masks else DEFAULT_MASK_DIR)
-    chosen = [get_bucket(b) for b in (buckets or BUCKET_NAMES)]
+    chosen = get_buckets(buckets or BUCKET_NAMES)
     ids = first_images(ds.ids(), limit)
     pairs = plan(ids, chosen, maskset)
     out = Path(out)

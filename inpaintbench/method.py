@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from .errors import InputError
+
 
 class InpaintingMethod(ABC):
     name: ClassVar[str] = ""
@@ -20,8 +22,13 @@ class InpaintingMethod(ABC):
     #: True for methods that must know which (image, mask) pair each batch item is, such as
     #: outputs computed elsewhere; `inpaint` then receives `keys` (see `pair_key`)
     wants_keys: ClassVar[bool] = False
+    #: True for methods that load a weights file (`--weights`); to the others a file is refused,
+    #: since the manifest and the report caption would name weights that produced nothing
+    takes_weights: ClassVar[bool] = False
 
     def __init__(self, device: str = "cpu", weights: str | None = None, **options: Any):
+        if weights and not self.takes_weights:
+            raise InputError(f"{self.name} takes no weights; --weights is for learned methods")
         self.device = torch.device(device)
         self.weights = weights
         self.options = options

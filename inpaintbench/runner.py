@@ -29,7 +29,7 @@ from .data import get_dataset
 from .errors import InputError, MethodError
 from .method import pair_key
 from .paths import repo_path
-from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_bucket
+from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import fid_from_features, kid_from_features
 from .metrics.pixel import pixel_metrics
 from .metrics.suite import FEATURE_DIM, MetricSuite
@@ -267,7 +267,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     out = Path(out)
     dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, PROTOCOL.eval_size, cfg.resize)
     maskset = MaskSet(Path(cfg.masks))
-    buckets = [get_bucket(b) for b in cfg.buckets]
+    buckets = get_buckets(cfg.buckets)
     ids = first_images(dataset.ids(), cfg.limit)
     if cfg.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {cfg.batch_size}")

@@ -71,6 +71,7 @@ class LearnedMethod(InpaintingMethod):
 
     recipe: ClassVar[type[Recipe]]
     shipped: ClassVar[Path]
+    takes_weights = True
 
     def __init__(self, device: str = "cpu", weights: str | None = None, **options):
         super().__init__(device, weights, **options)

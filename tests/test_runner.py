@@ -131,6 +131,23 @@ def test_a_run_folder_only_grows(tmp_path):
         assert (tmp_path / "manifest.json").read_text() == manifest and len(read_records(tmp_path / RECORDS)) == 6
 
 
+def test_weights_for_a_method_without_any_and_a_bucket_given_twice_are_refused(tmp_path):
+    """telea ran with --weights pconv.pt and its manifest and report caption named that file; a
+    bucket given twice (as 10-20 and 10-20%) scored every pair twice, doubling N."""
+    from inpaintbench.export import export_inputs
+
+    for method in ("telea", "meanfill"):
+        with pytest.raises(InputError, match=f"{method} takes no weights"):
+            run(cfg(method, weights="methods/pconv/weights/pconv.pt"), tmp_path / method, log=lambda s: None)
+        assert not (tmp_path / method).exists()
+    with pytest.raises(InputError, match="--buckets gives 10-20 more than once"):
+        run(cfg(buckets=["10-20", "30-40", "10-20%"]), tmp_path / "twice", log=lambda s: None)
+    assert not (tmp_path / "twice").exists()
+    with pytest.raises(InputError, match="--buckets gives 10-20 more than once"):
+        export_inputs(tmp_path / "export", buckets=["10-20", "10-20"], limit=1)
+    assert registry.create("rwconv", weights="methods/rwconv/weights/rwconv.pt").weights  # learned methods still take them
+
+
 @pytest.mark.parametrize("mode,msg", [("shape", "returned shape"), ("nan", "NaN")])
 def test_broken_methods_stop_cleanly(tmp_path, mode, msg):
     with pytest.raises(MethodError, match=msg):

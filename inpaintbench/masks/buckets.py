@@ -46,3 +46,12 @@ def get_bucket(name: str) -> Bucket:
         if name in (b.name, b.label):
             return b
     raise InputError(f"unknown bucket {name!r}; expected one of {', '.join(BUCKET_NAMES)}")
+
+
+def get_buckets(names: list[str]) -> list[Bucket]:
+    """--buckets as buckets. One given twice ('10-20' and '10-20%' too) is refused: each pair
+    would be scored twice, doubling its weight in the bucket's N, interval and FID."""
+    chosen = [get_bucket(n) for n in names]
+    if twice := sorted({b.name for b in chosen if chosen.count(b) > 1}):
+        raise InputError(f"--buckets gives {', '.join(twice)} more than once")
+    return chosen
