@@ -285,6 +285,8 @@ def compare(
     from .stats import paired
 
     metrics = _known_metrics(metrics)
+    if run_a.resolve() == run_b.resolve():
+        raise InputError(f"compare needs two runs; both are {run_a}")
     names = []
     for d in (run_a, run_b):
         if not (d / MANIFEST).is_file():
@@ -292,7 +294,7 @@ def compare(
         names.append(run_name(json.loads((d / MANIFEST).read_text())))
     if names[0] == names[1]:  # one method twice (two weights files): tell them apart by folder
         names = [str(run_a), str(run_b)]
-    df, _ = load_runs([run_a, run_b], names=names)
+    df, _ = load_runs([run_a, run_b], names=names, pairs_only=True)
     cmp = paired(df, names[0], names[1], metrics or DEFAULT_METRICS, pooled=True)
     if cmp.empty:
         raise InputError(f"{run_a} and {run_b} share no scored (image, mask) pair")

@@ -26,9 +26,12 @@ def _fid_network(m: dict):
     return nets.get("fid", {}).get("sha256")
 
 
-def load_runs(run_dirs: list[Path], names: list[str] | None = None) -> tuple[pd.DataFrame, list[dict]]:
+def load_runs(run_dirs: list[Path], names: list[str] | None = None,
+              pairs_only: bool = False) -> tuple[pd.DataFrame, list[dict]]:
     """Per-record frame (set-level metrics in df.attrs['set'], see `set_frame`) and the runs' manifests.
-    `names` replaces the runs' own names (their --label or method), e.g. for two runs of one method."""
+    `names` replaces the runs' own names (their --label or method), e.g. for two runs of one method.
+    `pairs_only`: the runs are compared on the pairs both scored (`compare`), so they may have
+    evaluated different numbers of the dataset's images; a table's means need the same images."""
     frames, manifests, sets, run_names = [], [], [], []
     for i, d in enumerate(run_dirs):
         d = Path(d)
@@ -49,7 +52,8 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None) -> tuple[pd.
     first = manifests[0]
     for d, m in zip(run_dirs[1:], manifests[1:]):
         for what, key in (("protocol", lambda m: m["protocol"]["id"]), ("mask set", lambda m: m["masks"]["id"]),
-                          ("dataset", lambda m: (m["dataset"]["name"], m["dataset"].get("root"), m["dataset"]["evaluated_images"])),
+                          ("dataset", lambda m: (m["dataset"]["name"], m["dataset"].get("root"),
+                                                 *([] if pairs_only else [m["dataset"]["evaluated_images"]]))),
                           ("FID network weights", _fid_network)):
             if what == "FID network weights" and None in (key(m), key(first)):
                 continue  # a run without deep metrics has no network-made number to disagree with

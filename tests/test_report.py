@@ -99,6 +99,30 @@ def test_compare_command_on_two_runs_of_one_method(two_runs, tmp_path):
     assert res.exit_code == 2 and "not a run" in res.output
 
 
+def test_compare_takes_runs_of_different_length_on_their_shared_pairs(two_runs, tmp_path):
+    """A quick --limit 1 run against a full one was refused ("dataset differs"), though compare
+    only uses the pairs both scored; a table still needs the same images. A run against itself
+    is refused by name."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    run(RunConfig(method="biharmonic", limit=1, buckets=["10-20"], deep_metrics=False), tmp_path / "short", log=lambda s: None)
+    res = CliRunner().invoke(app, ["compare", str(tmp_path / "short"), str(two_runs[0]), "--metrics", "psnr",
+                                   "--out", str(tmp_path / "c.csv")])
+    assert res.exit_code == 0, res.output
+    cmp = pd.read_csv(tmp_path / "c.csv")
+    short, full = read_records(tmp_path / "short" / "records.jsonl"), read_records(two_runs[0] / "records.jsonl")
+    (mine,) = short
+    (theirs,) = [r for r in full if (r["image_id"], r["mask_file"]) == (mine["image_id"], mine["mask_file"])]
+    pooled = cmp[cmp.bucket == "all"].iloc[0]
+    assert pooled.n_pairs == 1 and np.isclose(pooled.mean_diff, mine["psnr"] - theirs["psnr"])
+    with pytest.raises(InputError, match="dataset differs"):
+        write_report([tmp_path / "short", two_runs[0]], tmp_path / "rep", log=lambda s: None)
+    res = CliRunner().invoke(app, ["compare", str(two_runs[0]), str(two_runs[0]) + "/"])
+    assert res.exit_code == 2 and "compare needs two runs; both are" in " ".join(res.output.split())
+
+
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("runs")
