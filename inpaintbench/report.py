@@ -229,6 +229,8 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
     unknown = set(formats) - {"md", "csv", "latex", "html"}
     if unknown:
         raise InputError(f"unknown report format(s) {sorted(unknown)}; expected csv, md, latex, html or all")
+    if grid_rows < 1:
+        raise InputError(f"--grid-rows must be at least 1, got {grid_rows}")
     df, manifests = load_runs(run_dirs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

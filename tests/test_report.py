@@ -233,6 +233,8 @@ def test_refusals_name_what_differs(two_runs, tmp_path):
         write_report([other], tmp_path / "x")
     with pytest.raises(InputError, match="--reference 'nope' is not among"):
         write_report(two_runs, tmp_path / "x", reference="nope")
+    with pytest.raises(InputError, match="--grid-rows must be at least 1, got 0"):  # was a numpy traceback
+        write_report(two_runs, tmp_path / "rep0", grid_rows=0, log=lambda s: None)
 
 
 def test_a_label_tables_two_runs_of_one_method_side_by_side(two_runs, tmp_path):
