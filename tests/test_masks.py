@@ -51,6 +51,12 @@ def test_generate_reproduces_the_frozen_set_and_refuses_a_filled_folder(tmp_path
     with pytest.raises(InputError, match="is not empty"):
         generate_set(tmp_path / "frozen", per_bucket=2, seed=1)
     assert (tmp_path / "frozen" / "manifest.csv").read_bytes() == manifest and verify(tmp_path / "frozen") == []
+    # an empty set was written for --per-bucket 0; a tiny --size or an import at --size 0 ended in tracebacks
+    for kw, message in ((dict(per_bucket=0), "--per-bucket must be at least 1, got 0"), (dict(size=2), "--size 2: could not fill")):
+        with pytest.raises(InputError, match=message):
+            generate_set(tmp_path / "bad", **kw)
+    with pytest.raises(InputError, match="--size must be at least 1, got 0"):
+        import_set(tmp_path / "g", tmp_path / "bad_import", "hole-white", size=0)
 
 
 def test_frozen_set_is_intact_and_close_to_nvidia():

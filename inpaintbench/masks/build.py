@@ -19,13 +19,17 @@ def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 
     """The first half of each bucket keeps holes `size // 10` px from the border (NVIDIA: 50 px at 512)."""
     out = Path(out)
     refuse_filled(out)
+    refuse_sizes(size, per_bucket)
     rows = []
     margin = round(size * 50 / 512)
     for b in BUCKETS:
         (out / b.name).mkdir(parents=True, exist_ok=True)
         for i in range(per_bucket):
             border_margin = margin if i < per_bucket // 2 else 0
-            hole = generate_hole(b, i, seed=seed, size=size, border_margin=border_margin)
+            try:
+                hole = generate_hole(b, i, seed=seed, size=size, border_margin=border_margin)
+            except (RuntimeError, ValueError) as e:  # strokes that cannot hit the bucket at a tiny --size
+                raise InputError(f"--size {size}: {e}") from None
             data = encode_png(hole)
             name = f"{b.name}/{i:04d}.png"
             (out / name).write_bytes(data)
@@ -33,6 +37,12 @@ def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 
             if progress:
                 progress()
     return write_manifest(out, rows)
+
+
+def refuse_sizes(size: int, per_bucket: int = 1) -> None:
+    for flag, v in (("--size", size), ("--per-bucket", per_bucket)):
+        if v < 1:
+            raise InputError(f"{flag} must be at least 1, got {v}")
 
 
 def refuse_filled(out: Path) -> None:
@@ -56,6 +66,7 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
     if out.resolve() == src.resolve() or src.resolve() in out.resolve().parents:
         raise InputError(f"--out {out} is inside the source folder {src}: give a folder outside it")
     refuse_filled(out)
+    refuse_sizes(size)
     files = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise InputError(f"{src}: no mask images (png/jpg/bmp/tif/webp) found")
