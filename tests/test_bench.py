@@ -18,3 +18,16 @@ def test_eager_bytes_counts_each_ops_inputs_and_outputs_once():
 
     assert eager_bytes(pad_elu_add, x) == 4 * ((192 + 300) + (300 + 300) + (300 + 300))
     assert eager_bytes(pad_elu_add, x.half()) == 2 * ((192 + 300) + (300 + 300) + (300 + 300))
+
+
+def test_bench_metrics_refuses_no_pairs_before_any_work(tmp_path):
+    """--pairs 0 (or a memory size 0) ended in a numpy traceback after the setup."""
+    import pytest
+
+    from inpaintbench.bench import bench_metrics
+    from inpaintbench.errors import InputError
+
+    for kw, message in ((dict(n=0), "--pairs must be at least 1, got 0"), (dict(memory_sizes=(100, -1)), "--memory-sizes must be at least 1, got -1")):
+        with pytest.raises(InputError, match=message):
+            bench_metrics(tmp_path / "b.json", workdir=tmp_path / "w", **kw)
+        assert not (tmp_path / "w").exists() and not (tmp_path / "b.json").exists()
