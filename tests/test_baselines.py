@@ -249,6 +249,19 @@ def test_learned_methods_name_the_image_sizes_they_cannot_take(name):
         m.inpaint(torch.rand(1, 3, side + k + 2, side), torch.zeros(1, 1, side + k + 2, side))
 
 
+def test_every_trainer_checks_its_own_settings_range():
+    """Each method's config adds its widths to the shared floors; EdgeConnect's Canny sigma must be above 0."""
+    from methods.edgeconnect.train import EdgeConnectTrainConfig
+    from methods.gated.train import GatedTrainConfig
+    from methods.rwconv.train import RWTrainConfig
+
+    assert RWTrainConfig().setting_problems() == [] and PConvRecipe.Config().setting_problems() == []
+    assert GatedTrainConfig(dis_cnum=0).setting_problems() == ["--dis-cnum must be at least 1, got 0"]
+    assert PConvRecipe.Config(layers=0).setting_problems() == ["--layers must be at least 1, got 0"]
+    assert EdgeConnectTrainConfig(sigma=0.0, betas=(0.0, 1.0)).setting_problems() == [
+        "--sigma must be above 0, got 0.0", "--betas must each be in [0, 1), got 0.0 1.0"]
+
+
 def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(tmp_path):
     from methods.rwconv.train import RWTrainConfig
 
@@ -263,6 +276,12 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
     (["--data", "/no/such/photos"], "error: training photos not found: ['/no/such/photos']"),
     (["--lr-schedule", "sideways"], "error: unknown lr_schedule 'sideways'"),
     (["--device", "cuda:7"], "error: --device cuda:7: PyTorch sees"),
+    # these trained on (a negative loss, batch 1) or ended in tracebacks
+    (["--hole-weight", "-1"], "error: --hole-weight must be at least 0, got -1.0"),
+    (["--lr", "-1"], "error: --lr must be at least 0, got -1.0"),
+    (["--cnum", "0"], "error: --cnum must be at least 1, got 0"),
+    (["--batch-size", "0", "--max-hole-pct", "5"], "error: --batch-size must be at least 1, got 0; --max-hole-pct must be at least 10, got 5"),
+    (["--workers", "-7"], "error: --workers must be at least -1, got -7"),
 ])
 def test_the_trainer_command_ends_bad_settings_in_one_line(tmp_path, capsys, args, message):
     """As the harness's commands do: exit 2 and the message, not a traceback (they were tracebacks;

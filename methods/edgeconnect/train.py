@@ -17,6 +17,7 @@ is, with EfficientNet-Lite0 (offline) they are rescaled like PConv's (methods/pc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -32,6 +33,8 @@ WEIGHTS = {"l1": 1.0, "adv": 0.1, "content": 0.1, "style": 250.0, "fm": 10.0}
 
 @dataclass
 class EdgeConnectTrainConfig(TrainConfig):
+    FLOORS: ClassVar[dict] = {**TrainConfig.FLOORS, "width": 1}
+    ABOVE_ZERO: ClassVar[tuple] = ("sigma",)
     width: int = 64  # channels of the first conv; 64 = the paper
     blocks: int = 8  # residual blocks of each generator
     sigma: float = 2.0  # Canny's Gaussian for the edge maps

@@ -10,6 +10,7 @@ the hole concatenated to both. Adam lr 1e-4, betas (0.5, 0.999), one D step per 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch.nn.functional as F
 
@@ -21,6 +22,7 @@ from .model import GatedConfig, GatedInpainter, SNPatchGAN
 
 @dataclass
 class GatedTrainConfig(TrainConfig):
+    FLOORS: ClassVar[dict] = {**TrainConfig.FLOORS, "cnum": 1, "dis_cnum": 1}
     cnum: int = 48  # generator width; 48 = the paper
     attention: bool = True  # the contextual attention branch of the fine stage
     dis_cnum: int = 64  # SN-PatchGAN width

@@ -19,6 +19,7 @@ checkpoint as `calibration`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
@@ -33,6 +34,7 @@ WEIGHTS = {"valid": 1.0, "hole": 6.0, "perceptual": 0.05, "style": 120.0, "tv": 
 
 @dataclass
 class PConvTrainConfig(TrainConfig):
+    FLOORS: ClassVar[dict] = {**TrainConfig.FLOORS, "width": 1, "layers": 1}
     width: int = 64  # channels of the first layer; 64 = the paper
     layers: int = 7  # encoder depth; crops must be multiples of 2**layers
     lr: float = 2e-4

@@ -94,6 +94,30 @@ class TrainConfig:
     time_limit_min: float = 0.0  # stop (with a checkpoint) after this long; 0 = no limit
     init_from: str | None = None  # shipped fp16 weights to continue from when OUT has no last.pt (fresh optimiser state)
 
+    #: the least a numeric setting may be where that is not 0 (every other int or float setting
+    #: must be at least 0, --lr too: 0 holds the weights still; a method's config adds its own),
+    #: and those that must be above 0
+    FLOORS: ClassVar[dict] = {"workers": -1, "steps": 1, "batch_size": 1, "crop": 1, "val_size": 1, "ckpt_every": 1,
+                              "max_hole_pct": 10}
+    ABOVE_ZERO: ClassVar[tuple] = ()
+
+    def setting_problems(self) -> list[str]:
+        """Out-of-range settings as the flags a user typed: a negative --hole-weight trained on a
+        negative loss, --lr -1 and --cnum 0 ended in tracebacks, --batch-size 0 trained at batch 1."""
+        problems = []
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            flag = "--" + f.name.replace("_", "-")
+            if f.name in self.ABOVE_ZERO and not v > 0:
+                problems.append(f"{flag} must be above 0, got {v}")
+            elif f.name not in self.ABOVE_ZERO and not v >= self.FLOORS.get(f.name, 0):
+                problems.append(f"{flag} must be at least {self.FLOORS.get(f.name, 0)}, got {v}")
+        if not all(0 <= b < 1 for b in self.betas):
+            problems.append(f"--betas must each be in [0, 1), got {' '.join(map(str, self.betas))}")
+        return problems
+
     def __post_init__(self):
         # a set's name becomes its files here, so the config (and every checkpoint and card) lists them
         for key in ("data", "val_data"):
@@ -389,6 +413,8 @@ def train_step(recipe: Recipe, model: nn.Module, critics: dict, opts: dict, gt: 
 def train(recipe: Recipe, log=print, on_step=None) -> Path:
     """on_step(step, total, loss terms) is called on rank 0 after every optimiser step."""
     cfg = recipe.cfg
+    if problems := cfg.setting_problems():
+        raise BadSetting("; ".join(problems))
     for option, side in (("--crop", cfg.crop), ("--val-size", cfg.val_size)):
         if problem := recipe.size_problem(side, side):  # before minutes of loading, not at the first step
             raise BadSetting(f"{option} {side}: {problem}")
