@@ -19,7 +19,7 @@ from PIL import Image
 from .data import get_dataset
 from .errors import InputError
 from .masks import MaskSet, get_buckets
-from .method import pair_key
+from .method import pair_key, pair_keys
 from .protocol import PROTOCOL
 from .runner import first_images, plan
 
@@ -47,7 +47,7 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
     ids = first_images(ds.ids(), limit)
     pairs = plan(ids, chosen, maskset)
     out = Path(out)
-    keys = {pair_key(image_id, e.file) for _, image_id, _, e in pairs}
+    keys = set(pair_keys([(image_id, e.file) for _, image_id, _, e in pairs]))
     stale = sorted({f.stem for sub in ("inputs", "holes") for f in (out / sub).glob("*.png")} - keys)
     if stale:  # left beside the new pairs, they would be run and scored as extra predictions
         raise InputError(f"{out} holds an earlier export with {len(stale)} pairs this one does not write "

@@ -58,6 +58,21 @@ def pair_key(image_id: str, mask_file: str) -> str:
     return f"{image}__{mask}"
 
 
+def pair_keys(pairs: list[tuple[str, str]]) -> list[str]:
+    """pair_key of each (image id, mask file), refusing two pairs with one key: `a.png` and `a.jpg`
+    in a folder share a key whenever they draw the same mask (image indices 200 apart in the frozen
+    set), and one file would then stand for both pairs' input, prediction or saved output."""
+    keys, seen = [], {}
+    for image_id, mask_file in pairs:
+        key = pair_key(image_id, mask_file)
+        if key in seen and seen[key] != (image_id, mask_file):
+            raise InputError(f"images {seen[key][0]} and {image_id} both name the pair {key} (with mask {mask_file}); "
+                             f"rename one of them")
+        seen[key] = (image_id, mask_file)
+        keys.append(key)
+    return keys
+
+
 class PerImageMethod(InpaintingMethod):
     """For classical methods that work on one uint8 HxWx3 image and a bool HxW hole at a time."""
 

@@ -27,7 +27,7 @@ from .blend import BLENDS, blend_fill
 from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
 from .errors import InputError, MethodError
-from .method import pair_key
+from .method import pair_key, pair_keys
 from .paths import repo_path
 from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import fid_from_features, kid_from_features
@@ -290,7 +290,10 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
             raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
                              f"use another --out or delete it")
     pairs = plan(ids, buckets, maskset)
-    unavailable = set(method.prepare([pair_key(image_id, e.file) for _, image_id, _, e in pairs]))
+    # keys name files (a method's stored outputs, --save-images); a plain run does not need them unique
+    keys = pair_keys([(image_id, e.file) for _, image_id, _, e in pairs]) if method.wants_keys or cfg.save_images else \
+        [pair_key(image_id, e.file) for _, image_id, _, e in pairs]
+    unavailable = set(method.prepare(keys))
     if unavailable:
         log(f"warning: PARTIAL RUN, {len(unavailable)} of {len(pairs)} pairs have no output from {cfg.method} and are "
             f"not scored (listed in manifest.json under skipped_pairs); bucket tables show N")

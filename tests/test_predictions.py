@@ -124,3 +124,28 @@ def test_export_into_an_earlier_export_of_other_pairs_is_refused(tmp_path):
     assert len(list((tmp_path / "x" / "inputs").glob("*.png"))) == 1  # nothing written
     assert export("--limit", "2", "--buckets", "10-20").exit_code == 0
     assert len(list((tmp_path / "x" / "inputs").glob("*.png"))) == 2
+
+
+def test_two_images_that_name_one_pair_are_refused_where_keys_name_files(tmp_path):
+    """a.png and a.jpg drawing the same mask (here a set of one mask per bucket) share the key
+    a__10-20_0000: export wrote one input file for both pairs and predictions read one output for
+    both. Refused there and for --save-images; a plain run, which names no files, still runs."""
+    from inpaintbench.masks.build import generate_set
+
+    generate_set(tmp_path / "masks", per_bucket=1)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a.png", "a.jpg"):
+        Image.fromarray((rng.random((256, 256, 3)) * 255).astype(np.uint8)).save(photos / name)
+    common = ["--dataset", "folder", "--data-root", str(photos), "--masks", str(tmp_path / "masks"), "--buckets", "10-20"]
+    r = CliRunner().invoke(app, ["export-inputs", *common, "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "images a.jpg and a.png both name the pair a__10-20_0000" in " ".join(r.output.split()), r.output
+    assert not (tmp_path / "x" / "inputs").exists()
+    (tmp_path / "preds").mkdir()
+    Image.fromarray((rng.random((256, 256, 3)) * 255).astype(np.uint8)).save(tmp_path / "preds" / "a__10-20_0000.png")
+    for extra in (["--method", "telea", "--save-images"], ["--method", "predictions", "--predictions", str(tmp_path / "preds")]):
+        r = CliRunner().invoke(app, ["run", *common, *extra, "--no-deep-metrics", "--out", str(tmp_path / "r")])
+        assert r.exit_code == 2 and "both name the pair" in " ".join(r.output.split()), r.output
+    r = CliRunner().invoke(app, ["run", *common, "--method", "telea", "--no-deep-metrics", "--out", str(tmp_path / "plain")])
+    assert r.exit_code == 0 and len(read_records(tmp_path / "plain" / "records.jsonl")) == 2
