@@ -96,7 +96,9 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     """Write OUT_STEM.png and .jpg; columns input | methods... | ground truth, one row per pair."""
     first = runs[0][1]
     cfg = first["config"]
-    ds = get_dataset(cfg["dataset"], Path(cfg["data_root"]) if cfg.get("data_root") else None, PROTOCOL.eval_size, cfg.get("resize", "resize-crop"))
+    # a demo run made before the demo refused --data-root may have one recorded, which it ignored
+    root = Path(cfg["data_root"]) if cfg.get("data_root") and cfg["dataset"] != "demo" else None
+    ds = get_dataset(cfg["dataset"], root, PROTOCOL.eval_size, cfg.get("resize", "resize-crop"))
     ms = _maskset(first)
     gts = [np.asarray(ds.load(r.image_id)) for r in pairs.itertuples()]
     holes = [ms.load(ms.pick(r.bucket, int(r.image_index)), PROTOCOL.eval_size) for r in pairs.itertuples()]

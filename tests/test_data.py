@@ -71,6 +71,9 @@ def test_official_layouts(tmp_path):
         get_dataset("places2", tmp_path / "nowhere")
     with pytest.raises(InputError, match="needs --data-root"):
         get_dataset("places2", None)
+    # the demo is embedded: a root given with it was ignored, and the run of the demo looked like one of the folder
+    with pytest.raises(InputError, match="embedded and takes no --data-root .* use --dataset folder"):
+        get_dataset("demo", tmp_path)
     celeb = tmp_path / "celeba" / "data256x256"
     celeb.mkdir(parents=True)
     for n in ("00001.jpg", "00002.jpg", "00003.jpg"):

@@ -96,6 +96,9 @@ class DemoDataset(Dataset):
     name = "demo"
 
     def __init__(self, root=None, size: int = 256, resize: str = "resize-crop"):
+        if root is not None:  # ignored, the run would look like one over the user's folder and be the demo's
+            raise InputError(f"the demo dataset is embedded and takes no --data-root (got {root}); "
+                             f"for a folder of your images use --dataset folder --data-root {root}")
         if size != 256:
             raise InputError("the demo dataset is defined at 256x256 only")
         super().__init__(size)
