@@ -55,6 +55,7 @@ def test_generate_reproduces_the_frozen_set_and_refuses_a_filled_folder(tmp_path
     for kw, message in ((dict(per_bucket=0), "--per-bucket must be at least 1, got 0"), (dict(size=2), "--size 2: could not fill")):
         with pytest.raises(InputError, match=message):
             generate_set(tmp_path / "bad", **kw)
+        assert not (tmp_path / "bad").exists()  # nothing to clear away before the next try
     with pytest.raises(InputError, match="--size must be at least 1, got 0"):
         import_set(tmp_path / "g", tmp_path / "bad_import", "hole-white", size=0)
 

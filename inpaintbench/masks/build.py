@@ -20,10 +20,9 @@ def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 
     out = Path(out)
     refuse_filled(out)
     refuse_sizes(size, per_bucket)
-    rows = []
+    rows, encoded = [], []  # all made before the first is written: a refusal leaves no half set to clear away
     margin = round(size * 50 / 512)
     for b in BUCKETS:
-        (out / b.name).mkdir(parents=True, exist_ok=True)
         for i in range(per_bucket):
             border_margin = margin if i < per_bucket // 2 else 0
             try:
@@ -32,11 +31,18 @@ def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 
                 raise InputError(f"--size {size}: {e}") from None
             data = encode_png(hole)
             name = f"{b.name}/{i:04d}.png"
-            (out / name).write_bytes(data)
+            encoded.append((name, data))
             rows.append(manifest_row(name, data, hole, f"generated seed={seed} bucket={b.index} index={i} margin={border_margin}"))
             if progress:
                 progress()
+    write_files(out, encoded)
     return write_manifest(out, rows)
+
+
+def write_files(out: Path, encoded: list[tuple[str, bytes]]) -> None:
+    for name, data in encoded:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
 
 
 def refuse_sizes(size: int, per_bucket: int = 1) -> None:
@@ -91,9 +97,7 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
         rows.append(manifest_row(name, data, hole, f"imported from {p.name} polarity={polarity}"))
         if progress:
             progress()
-    for name, data in encoded:
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / name).write_bytes(data)
+    write_files(out, encoded)
     return write_manifest(out, rows)
 
 
