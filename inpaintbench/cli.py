@@ -185,7 +185,7 @@ def report(
         return
     df, manifests = load_runs(runs)
     t = table1(df, metrics or DEFAULT_METRICS)
-    text = render(t, fmt, caption_for(manifests), None if fmt == "csv" else ci_halfwidths(t, summary(df, metrics or DEFAULT_METRICS)))
+    text = render(t, fmt, caption_for(manifests, df), None if fmt == "csv" else ci_halfwidths(t, summary(df, metrics or DEFAULT_METRICS)))
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)

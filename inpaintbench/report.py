@@ -186,7 +186,21 @@ def render(t: pd.DataFrame, fmt: str, caption: str = "", ci: pd.DataFrame | None
     raise InputError(f"unknown report format {fmt!r}; expected csv, md or latex")
 
 
-def caption_for(manifests: list[dict]) -> str:
+def unfinished(manifests: list[dict], df: pd.DataFrame) -> list[str]:
+    """Runs that scored fewer pairs than they planned (stopped, and not yet run again): their
+    means cover fewer images than the other columns', which the N row alone says too quietly."""
+    scored = df.groupby("method").size()
+    out = []
+    for m in manifests:
+        planned = m["dataset"]["evaluated_images"] * len(m["config"]["buckets"]) - len(m.get("skipped_pairs", []))
+        if (n := int(scored.get(run_name(m), 0))) < planned:
+            out.append(f"{run_name(m)} is UNFINISHED ({n} of {planned} pairs scored; its `inpaintbench run` command "
+                       f"run again finishes it)")
+    return out
+
+
+def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
+    """`df` (the runs' records) lets the caption say which runs are unfinished."""
     m = manifests[0]
     def who(x: dict) -> str:
         name, method = run_name(x), x["method"]
@@ -208,8 +222,8 @@ def caption_for(manifests: list[dict]) -> str:
     used = "; ".join(f"{k}: {v.get('network', v.get('backbone', ''))} sha256 {str(v.get('sha256', v.get('backbone_sha256', '')))[:12]}"
                      for k, v in nets.items())
     missing = "; ".join(f"{k} unavailable ({v})" for k, v in m.get("metrics", {}).get("unavailable", {}).items())
-    partial = "; ".join(f"{run_name(x)} is PARTIAL ({len(x['skipped_pairs'])} pairs without output not scored)"
-                        for x in manifests if x.get("skipped_pairs"))
+    partial = "; ".join([f"{run_name(x)} is PARTIAL ({len(x['skipped_pairs'])} pairs without output not scored)"
+                         for x in manifests if x.get("skipped_pairs")] + (unfinished(manifests, df) if df is not None else []))
     return (f"Dataset {m['dataset']['name']} ({m['dataset']['evaluated_images']} images), masks {m['masks']['id']}, "
             f"protocol {m['protocol']['id']}. Methods: {methods}."
             + (f" Networks: {used}." if used else "") + (f" {missing}." if missing else "")
@@ -237,7 +251,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
     t = table1(df, metrics)
     summ = stats.summary(df, metrics)
     ci = ci_halfwidths(t, summ)
-    caption = caption_for(manifests)
+    caption = caption_for(manifests, df)
     written = []
 
     def put(name, text):
@@ -277,6 +291,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
         written += files
         grid_files.append((name, files[1]))
     notes += [f"{run_name(m)}: PARTIAL run, {len(m['skipped_pairs'])} pairs not scored" for m in manifests if m.get("skipped_pairs")]
+    notes += unfinished(manifests, df)
     shown = [m for m in metrics if m in df.columns] + [m for m in ("psnr_hole", "ssim_hole", "l1_hole") if m in df.columns]
     text = page_html.page("inpaintbench report", caption, t, _cells(t, ci), _best(t), cmp, plot_files, grid_files,
                           df, shown, manifests, notes)

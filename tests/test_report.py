@@ -99,6 +99,21 @@ def test_compare_command_on_two_runs_of_one_method(two_runs, tmp_path):
     assert res.exit_code == 2 and "not a run" in res.output
 
 
+def test_an_unfinished_run_is_named_in_the_caption_and_the_page(two_runs, tmp_path):
+    """A run stopped before its last pair tabled beside finished ones with only the N row to tell
+    that its means cover fewer images."""
+    short = tmp_path / "biharmonic"
+    shutil.copytree(two_runs[1], short)
+    recs = read_records(short / "records.jsonl")
+    (short / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs[:-2]))
+    df, manifests = load_runs([two_runs[0], short])
+    assert "biharmonic is UNFINISHED (4 of 6 pairs scored" in caption_for(manifests, df)
+    full_df, full_manifests = load_runs(two_runs)
+    assert "UNFINISHED" not in caption_for(full_manifests, full_df) and "UNFINISHED" not in caption_for(manifests)
+    write_report([two_runs[0], short], tmp_path / "rep", formats=("md", "html"), log=lambda s: None)
+    assert "UNFINISHED" in (tmp_path / "rep" / "table1.md").read_text() and "UNFINISHED" in (tmp_path / "rep" / "index.html").read_text()
+
+
 def test_compare_takes_runs_of_different_length_on_their_shared_pairs(two_runs, tmp_path):
     """A quick --limit 1 run against a full one was refused ("dataset differs"), though compare
     only uses the pairs both scored; a table still needs the same images. A run against itself
