@@ -30,7 +30,8 @@ def summarize(run_dir: Path) -> dict:
             metrics[r.bucket].update({"fid": r.fid, "kid": r.kid})
     return {"protocol": manifest["protocol"]["id"], "dataset": manifest["dataset"]["name"],
             "evaluated_images": manifest["dataset"]["evaluated_images"], "masks": manifest["masks"]["id"],
-            "method": run_name(manifest), "metrics": metrics}
+            "method": run_name(manifest), "metrics": metrics,
+            "pairs": {b: int(n) for b, n in df.groupby("bucket").size().items()}}
 
 
 def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[dict]:
@@ -45,6 +46,11 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
             rows.append({"bucket": bucket, "metric": "*", "baseline": None, "current": None, "regressed": True,
                          "why": "bucket missing from the run"})
             continue
+        # the same images but fewer pairs (a run stopped before its end) are means over other pairs
+        scored, expected = current.get("pairs", {}).get(bucket), baseline.get("pairs", {}).get(bucket)
+        if expected is not None and scored != expected:
+            rows.append({"bucket": bucket, "metric": "pairs", "baseline": expected, "current": scored, "regressed": True,
+                         "why": f"{scored} pairs scored, the baseline has {expected}"})
         for metric, b in base.items():
             if metric not in now:
                 rows.append({"bucket": bucket, "metric": metric, "baseline": b, "current": None, "regressed": True,

@@ -70,3 +70,23 @@ def test_a_metric_that_became_nan_is_a_regression():
     # a metric NaN in the baseline too (nothing to compare) is not a regression
     nan_base = {**head, "metrics": {"10-20": {"psnr": float("nan")}}}
     assert not compare({**head, "metrics": {"10-20": {"psnr": float("nan")}}}, nan_base, {})[0]["regressed"]
+
+
+def test_a_run_stopped_before_its_end_fails_the_gate(tmp_path):
+    """Same images, fewer pairs in a bucket (a killed run): its means are over other pairs, and
+    with one pair of two they passed within tolerance."""
+    good = _run("telea", tmp_path / "good")
+    base = tmp_path / "baseline.json"
+    cli = CliRunner()
+    assert cli.invoke(app, ["check", str(good), "--baseline", str(base), "--update"]).exit_code == 0
+    assert json.loads(base.read_text())["pairs"] == {"10-20": 2, "40-50": 2}
+    recs = (good / "records.jsonl").read_text().splitlines(keepends=True)
+    (good / "records.jsonl").write_text("".join(r for r in recs if not ('"40-50"' in r and '"image_index": 1' in r)))
+    loose = sum([["--tolerance", f"{m}=1000"] for m in ("psnr", "ssim", "l1", "l2", "psnr_hole", "ssim_hole", "l1_hole", "l2_hole")], [])
+    r = cli.invoke(app, ["check", str(good), "--baseline", str(base), *loose])
+    assert r.exit_code == 1 and "1 pairs scored, the baseline has 2" in " ".join(r.output.split()), r.output
+    # a baseline written before pairs were recorded still gates on the metrics alone
+    b = json.loads(base.read_text())
+    del b["pairs"]
+    base.write_text(json.dumps(b))
+    assert cli.invoke(app, ["check", str(good), "--baseline", str(base), *loose]).exit_code == 0
