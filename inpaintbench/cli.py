@@ -209,6 +209,8 @@ def demo(
     from .runner import RunConfig, run as do_run, split_name
 
     names = methods or [m for m in DEMO_METHODS if split_name(m)["method"] in registry.available()]
+    if twice := sorted({n for n in names if names.count(n) > 1}):  # one run folder each: the report could not table both
+        raise InputError(f"--method gives {', '.join(twice)} more than once")
     dirs = []
     with _progress() as p:
         for name in names:

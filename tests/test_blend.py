@@ -107,6 +107,10 @@ def test_demo_runs_blended_entries_as_their_own_runs(tmp_path):
     assert (manifest["config"]["method"], manifest["config"]["blend"]) == ("meanfill", "poisson")
     header = (tmp_path / "table1.md").read_text().splitlines()[2]
     assert "| meanfill " in header and "| meanfill+poisson " in header
+    # a name given twice ran twice into one folder, then the report refused "appears in more than one run directory"
+    res = CliRunner().invoke(app, ["demo", "--method", "meanfill", "--method", "meanfill", "--limit", "1",
+                                   "--out", str(tmp_path / "twice")])
+    assert res.exit_code == 2 and "--method gives meanfill more than once" in res.output and not (tmp_path / "twice").exists()
 
 
 def test_run_takes_a_run_name_for_its_method(tmp_path):
