@@ -25,7 +25,7 @@ from PIL import Image
 
 from . import registry
 from .data import get_dataset
-from .errors import InputError
+from .errors import refuse_below
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 
 CPU_PEAK_NOTE = "CPU peak FLOP/s is not measured; the fraction of peak is reported for GPUs only"
@@ -147,9 +147,7 @@ def _peak_rss_child(n: int, workdir: Path) -> dict:
 def bench_metrics(out: Path, n: int = 96, memory_sizes=(100, 1000), workdir: Path | None = None, log=print) -> dict:
     import tempfile
 
-    for flag, v in (("--pairs", n), *(("--memory-sizes", m) for m in memory_sizes)):
-        if v < 1:
-            raise InputError(f"{flag} must be at least 1, got {v}")
+    refuse_below(1, ("--pairs", n), *(("--memory-sizes", m) for m in memory_sizes))
     workdir = Path(workdir or tempfile.mkdtemp(prefix="ib_bench_"))
     pairs = _pairs(n, workdir / "speed")
     t0 = time.time()

@@ -12,7 +12,7 @@ from rich.progress import ProgressColumn, BarColumn, MofNCompleteColumn, Progres
 from rich.table import Table
 from rich.text import Text
 
-from .errors import InputError
+from .errors import InputError, refuse_repeats
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
 masks_app = typer.Typer(no_args_is_help=True, help="Frozen mask sets: generate, verify, stats, import.")
@@ -209,8 +209,7 @@ def demo(
     from .runner import RunConfig, run as do_run, split_name
 
     names = methods or [m for m in DEMO_METHODS if split_name(m)["method"] in registry.available()]
-    if twice := sorted({n for n in names if names.count(n) > 1}):  # one run folder each: the report could not table both
-        raise InputError(f"--method gives {', '.join(twice)} more than once")
+    refuse_repeats("--method", names)  # one run folder each: the report could not table both
     dirs = []
     with _progress() as p:
         for name in names:

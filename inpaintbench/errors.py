@@ -16,3 +16,16 @@ class BadSetting(InputError, ValueError):
 
 class MissingInput(InputError, FileNotFoundError):
     """A file or folder the user named, or the tool needs, is not there; also a FileNotFoundError."""
+
+
+def refuse_below(floor: int, *flags: tuple[str, float]) -> None:
+    """The one line for a count or size under what it can be: refuse_below(1, ("--limit", limit))."""
+    for flag, value in flags:
+        if value < floor:
+            raise InputError(f"{flag} must be at least {floor}, got {value}")
+
+
+def refuse_repeats(flag: str, names: list[str]) -> None:
+    """The one line for a list flag naming something twice (two runs or scores where one was meant)."""
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise InputError(f"{flag} gives {', '.join(twice)} more than once")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, refuse_below
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
 from .runner import MANIFEST, RECORDS, SET_METRICS as SET_FILE, read_records, run_name
@@ -243,8 +243,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
     unknown = set(formats) - {"md", "csv", "latex", "html"}
     if unknown:
         raise InputError(f"unknown report format(s) {sorted(unknown)}; expected csv, md, latex, html or all")
-    if grid_rows < 1:
-        raise InputError(f"--grid-rows must be at least 1, got {grid_rows}")
+    refuse_below(1, ("--grid-rows", grid_rows))
     df, manifests = load_runs(run_dirs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

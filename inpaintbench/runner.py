@@ -26,7 +26,7 @@ from . import registry
 from .blend import BLENDS, blend_fill
 from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
-from .errors import InputError, MethodError
+from .errors import InputError, MethodError, refuse_below
 from .method import pair_key, pair_keys
 from .paths import repo_path
 from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
@@ -241,8 +241,8 @@ def _save_png(path: Path, img: torch.Tensor) -> None:
 def first_images(ids: list[str], limit: int | None) -> list[str]:
     """The images a --limit keeps: the first N in the dataset's order (a negative N would slice
     from the end, and 0 read as no limit)."""
-    if limit is not None and limit < 1:
-        raise InputError(f"--limit must be at least 1, got {limit}")
+    if limit is not None:
+        refuse_below(1, ("--limit", limit))
     return ids[:limit] if limit else ids
 
 
@@ -269,8 +269,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     maskset = MaskSet(Path(cfg.masks))
     buckets = get_buckets(cfg.buckets)
     ids = first_images(dataset.ids(), cfg.limit)
-    if cfg.batch_size < 1:
-        raise InputError(f"--batch-size must be at least 1, got {cfg.batch_size}")
+    refuse_below(1, ("--batch-size", cfg.batch_size))
     check_device(cfg.device)
     if cfg.blend not in BLENDS:
         raise InputError(f"--blend must be one of {', '.join(BLENDS)}, got {cfg.blend!r}")
@@ -290,9 +289,9 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
             raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
                              f"use another --out or delete it")
     pairs = plan(ids, buckets, maskset)
+    named = [(image_id, e.file) for _, image_id, _, e in pairs]
     # keys name files (a method's stored outputs, --save-images); a plain run does not need them unique
-    keys = pair_keys([(image_id, e.file) for _, image_id, _, e in pairs]) if method.wants_keys or cfg.save_images else \
-        [pair_key(image_id, e.file) for _, image_id, _, e in pairs]
+    keys = pair_keys(named) if method.wants_keys or cfg.save_images else [pair_key(*p) for p in named]
     unavailable = set(method.prepare(keys))
     if unavailable:
         log(f"warning: PARTIAL RUN, {len(unavailable)} of {len(pairs)} pairs have no output from {cfg.method} and are "
@@ -300,7 +299,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     records_path, features_path = out / RECORDS, out / FEATURES
     existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
     done = {(r["image_id"], r["mask_file"]) for r in existing}
-    outside = done - {(image_id, e.file) for _, image_id, _, e in pairs}
+    outside = done - set(named)
     if outside:  # the manifest would describe fewer pairs than the records hold
         held = sorted({r["bucket"] for r in existing}, key=BUCKET_NAMES.index)
         raise InputError(f"{out} already holds {len(outside)} scored pairs this run would not score (it has "

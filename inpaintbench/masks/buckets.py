@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InputError
+from ..errors import InputError, refuse_repeats
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,5 @@ def get_buckets(names: list[str]) -> list[Bucket]:
     """--buckets as buckets. One given twice ('10-20' and '10-20%' too) is refused: each pair
     would be scored twice, doubling its weight in the bucket's N, interval and FID."""
     chosen = [get_bucket(n) for n in names]
-    if twice := sorted({b.name for b in chosen if chosen.count(b) > 1}):
-        raise InputError(f"--buckets gives {', '.join(twice)} more than once")
+    refuse_repeats("--buckets", [b.name for b in chosen])
     return chosen

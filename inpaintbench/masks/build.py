@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from ..errors import InputError
+from ..errors import InputError, refuse_below
 from .buckets import BUCKETS
 from .generator import generate_hole
 from .maskset import MANIFEST, encode_png, manifest_row, write_manifest
@@ -19,7 +19,7 @@ def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 
     """The first half of each bucket keeps holes `size // 10` px from the border (NVIDIA: 50 px at 512)."""
     out = Path(out)
     refuse_filled(out)
-    refuse_sizes(size, per_bucket)
+    refuse_below(1, ("--size", size), ("--per-bucket", per_bucket))
     rows, encoded = [], []  # all made before the first is written: a refusal leaves no half set to clear away
     margin = round(size * 50 / 512)
     for b in BUCKETS:
@@ -45,12 +45,6 @@ def write_files(out: Path, encoded: list[tuple[str, bytes]]) -> None:
         (out / name).write_bytes(data)
 
 
-def refuse_sizes(size: int, per_bucket: int = 1) -> None:
-    for flag, v in (("--size", size), ("--per-bucket", per_bucket)):
-        if v < 1:
-            raise InputError(f"{flag} must be at least 1, got {v}")
-
-
 def refuse_filled(out: Path) -> None:
     """A new set goes into a new or empty folder: written over a set (the frozen one included) it
     would replace some of its masks, leave the others beside a manifest that no longer lists them."""
@@ -72,7 +66,7 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
     if out.resolve() == src.resolve() or src.resolve() in out.resolve().parents:
         raise InputError(f"--out {out} is inside the source folder {src}: give a folder outside it")
     refuse_filled(out)
-    refuse_sizes(size)
+    refuse_below(1, ("--size", size))
     files = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise InputError(f"{src}: no mask images (png/jpg/bmp/tif/webp) found")

@@ -112,7 +112,7 @@ class TrainConfig:
             flag = "--" + f.name.replace("_", "-")
             if f.name in self.ABOVE_ZERO and not v > 0:
                 problems.append(f"{flag} must be above 0, got {v}")
-            elif f.name not in self.ABOVE_ZERO and not v >= self.FLOORS.get(f.name, 0):
+            elif not v >= self.FLOORS.get(f.name, 0):
                 problems.append(f"{flag} must be at least {self.FLOORS.get(f.name, 0)}, got {v}")
         if not all(0 <= b < 1 for b in self.betas):
             problems.append(f"--betas must each be in [0, 1), got {' '.join(map(str, self.betas))}")
