@@ -281,7 +281,6 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
                          f"outputs for each pair, so it cannot be self-ensembled")
     suite = MetricSuite(cfg.device, cfg.fid_network, vgg_weights=cfg.vgg_weights) if cfg.deep_metrics else None
 
-    out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / MANIFEST
     if manifest_path.is_file():
         old = json.loads(manifest_path.read_text())
@@ -296,6 +295,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     if unavailable:
         log(f"warning: PARTIAL RUN, {len(unavailable)} of {len(pairs)} pairs have no output from {cfg.method} and are "
             f"not scored (listed in manifest.json under skipped_pairs); bucket tables show N")
+    # only now, after every refusal above, so a refused run leaves no empty folder behind
+    out.mkdir(parents=True, exist_ok=True)
     records_path, features_path = out / RECORDS, out / FEATURES
     existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
     done = {(r["image_id"], r["mask_file"]) for r in existing}

@@ -147,5 +147,6 @@ def test_two_images_that_name_one_pair_are_refused_where_keys_name_files(tmp_pat
     for extra in (["--method", "telea", "--save-images"], ["--method", "predictions", "--predictions", str(tmp_path / "preds")]):
         r = CliRunner().invoke(app, ["run", *common, *extra, "--no-deep-metrics", "--out", str(tmp_path / "r")])
         assert r.exit_code == 2 and "both name the pair" in " ".join(r.output.split()), r.output
+        assert not (tmp_path / "r").exists()  # the refused run left an empty folder
     r = CliRunner().invoke(app, ["run", *common, "--method", "telea", "--no-deep-metrics", "--out", str(tmp_path / "plain")])
     assert r.exit_code == 0 and len(read_records(tmp_path / "plain" / "records.jsonl")) == 2
