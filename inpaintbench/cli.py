@@ -73,7 +73,8 @@ def run(
     resize: str = typer.Option("resize-crop", help="resize-crop, center-crop or exact."),
     save_images: bool = typer.Option(False, help="Also write composited outputs as PNG."),
     deep_metrics: bool = typer.Option(True, help="FID, KID, perceptual error, LPIPS besides the pixel metrics."),
-    fid_network: str = typer.Option("inception-tf", help="inception-tf (offline, shipped) or inception-pytorch-fid."),
+    # None when not given, so that --no-deep-metrics can refuse a network it would not use
+    fid_network: Optional[str] = typer.Option(None, help="inception-tf (default; offline, shipped) or inception-pytorch-fid."),
     vgg_weights: Optional[str] = typer.Option(None, help="VGG16 ImageNet weights for the perceptual error (default: torch cache)."),
     out: Optional[Path] = typer.Option(None, help="Run directory (default runs/DATASET/METHOD)."),
     predictions: Optional[Path] = typer.Option(None, help="With --method predictions: folder of <key>.png outputs (see export-inputs)."),
@@ -99,6 +100,9 @@ def run(
             raise InputError(f"--method {method} says {named[key]}, {flag} says {chosen[key]}: give one")
         chosen[key] = chosen[key] or named[key]
     method = named["method"]
+    if not deep_metrics and (fid_network or vgg_weights):
+        raise InputError("--fid-network and --vgg-weights choose networks for the deep metrics, which --no-deep-metrics "
+                         "turns off: give one or the other")
     options = {}
     if predictions or allow_partial:
         if method != "predictions":
@@ -107,7 +111,7 @@ def run(
     cfg = RunConfig(method=method, dataset=dataset, data_root=str(data_root) if data_root else None,
                     masks=str(masks or DEFAULT_MASK_DIR), buckets=list(buckets or BUCKET_NAMES), limit=limit,
                     batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,
-                    deep_metrics=deep_metrics, fid_network=fid_network, vgg_weights=vgg_weights, method_options=options,
+                    deep_metrics=deep_metrics, fid_network=fid_network or RunConfig.fid_network, vgg_weights=vgg_weights, method_options=options,
                     label=label, blend=chosen["blend"], self_ensemble=chosen["self_ensemble"])
     out = out or Path("runs") / dataset / cfg.name
     with _progress() as p:

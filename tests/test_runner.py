@@ -202,10 +202,13 @@ def test_cli_bad_input_is_one_line(tmp_path):
     (["--resize", "nope"], "--resize must be one of"),  # the demo never resizes, so nothing noticed
     (["--device", "tpu"], "--device must be cpu or cuda"),
     (["--device", "cuda:7"], "CUDA devices here"),  # was torch's RuntimeError traceback on a CPU machine
+    # a network the run does not use was recorded in its manifest as if it had made numbers
+    (["--no-deep-metrics", "--fid-network", "inception-pytorch-fid"], "--no-deep-metrics turns off"),
+    (["--no-deep-metrics", "--vgg-weights", "vgg.pth"], "--no-deep-metrics turns off"),
 ])
 def test_bad_selection_is_one_line_before_anything_is_written(tmp_path, args, message):
     for command in (["run", "--method", "telea"], ["export-inputs"]):
-        if command == ["export-inputs"] and args[0] == "--device":
+        if command == ["export-inputs"] and args[0] in ("--device", "--no-deep-metrics"):
             continue
         r = CliRunner().invoke(app, [*command, *args, "--out", str(tmp_path / "out")])
         assert r.exit_code == 2 and message in " ".join(r.output.split()), (command, r.output)
