@@ -274,7 +274,8 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
 @pytest.mark.parametrize("args,message", [
     (["--crop", "30"], "error: --crop 30: rwconv needs image sides divisible by 4"),
     (["--data", "/no/such/photos"], "error: training photos not found: ['/no/such/photos']"),
-    (["--lr-schedule", "sideways"], "error: unknown lr_schedule 'sideways'"),
+    (["--lr-schedule", "sideways"], "error: --lr-schedule must be one of constant, cosine, cosine-restart, got 'sideways'"),
+    (["--precision", "fp8"], "error: --precision must be one of auto, bf16, fp32, got 'fp8'"),
     (["--device", "cuda:7"], "error: --device cuda:7: PyTorch sees"),
     # these trained on (a negative loss, batch 1) or ended in tracebacks
     (["--hole-weight", "-1"], "error: --hole-weight must be at least 0, got -1.0"),
@@ -282,13 +283,20 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
     (["--cnum", "0"], "error: --cnum must be at least 1, got 0"),
     (["--batch-size", "0", "--max-hole-pct", "5"], "error: --batch-size must be at least 1, got 0; --max-hole-pct must be at least 10, got 5"),
     (["--workers", "-7"], "error: --workers must be at least -1, got -7"),
+    # a traceback; and a run folder with no checkpoint in it
+    (["--export", "w.pt"], "error: --export: {out} holds no checkpoint (best.pt or last.pt)"),
 ])
 def test_the_trainer_command_ends_bad_settings_in_one_line(tmp_path, capsys, args, message):
-    """As the harness's commands do: exit 2 and the message, not a traceback (they were tracebacks;
-    the progress bar's first line may come before it)."""
+    """As the harness's commands do: exit 2 and the message, not a traceback (they were tracebacks),
+    and no run folder left behind. A setting's own problem is the only line (it came under an empty
+    progress bar); missing photos are found while the bar counts the loading time."""
     from methods.training.trainer import main
 
+    out = tmp_path / "run"
     with pytest.raises(SystemExit) as e:
-        main(RWRecipe, ["--out", str(tmp_path / "run"), "--steps", "1", "--cnum", "4", *args])
+        main(RWRecipe, ["--out", str(out), "--steps", "1", "--cnum", "4", *args])
     err = capsys.readouterr().err
-    assert e.value.code == 2 and err.strip().splitlines()[-1].startswith(message) and "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert e.value.code == 2 and lines[-1].startswith(message.format(out=out)) and "Traceback" not in err, err
+    assert len(lines) == 1 or args[0] == "--data", err
+    assert not out.exists()

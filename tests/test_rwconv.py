@@ -231,7 +231,7 @@ def test_bf16_precision_autocasts_on_cpu_and_keeps_fp32_weights(tmp_path, photo_
     moved = sum(float((a[k] - init[k]).abs().sum()) for k in a)
     diff = sum(float((a[k] - b[k]).abs().sum()) for k in a)
     assert 0 < diff < 0.5 * moved, (diff, moved)
-    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
+    with pytest.raises(ValueError, match="--precision must be one of auto, bf16, fp32, got 'fp8'"):
         train(tiny(tmp_path / "bad", photo_dir, precision="fp8"), log=lambda s: None)
 
 

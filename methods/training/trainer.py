@@ -116,6 +116,10 @@ class TrainConfig:
                 problems.append(f"{flag} must be at least {self.FLOORS.get(f.name, 0)}, got {v}")
         if not all(0 <= b < 1 for b in self.betas):
             problems.append(f"--betas must each be in [0, 1), got {' '.join(map(str, self.betas))}")
+        # found after minutes of loading otherwise (the schedule at the first step, the precision at the model)
+        for flag, value, choices in (("--lr-schedule", self.lr_schedule, LR_SCHEDULES), ("--precision", self.precision, PRECISIONS)):
+            if value not in choices:
+                problems.append(f"{flag} must be one of {', '.join(choices)}, got {value!r}")
         return problems
 
     def __post_init__(self):
@@ -410,15 +414,21 @@ def train_step(recipe: Recipe, model: nn.Module, critics: dict, opts: dict, gt: 
     return {**g_terms, **terms}
 
 
-def train(recipe: Recipe, log=print, on_step=None) -> Path:
-    """on_step(step, total, loss terms) is called on rank 0 after every optimiser step."""
+def check_settings(recipe: Recipe) -> None:
+    """The settings' own problems, before minutes of loading (and before a progress bar is drawn)."""
     cfg = recipe.cfg
     if problems := cfg.setting_problems():
         raise BadSetting("; ".join(problems))
     for option, side in (("--crop", cfg.crop), ("--val-size", cfg.val_size)):
-        if problem := recipe.size_problem(side, side):  # before minutes of loading, not at the first step
+        if problem := recipe.size_problem(side, side):
             raise BadSetting(f"{option} {side}: {problem}")
     check_device(cfg.device)
+
+
+def train(recipe: Recipe, log=print, on_step=None) -> Path:
+    """on_step(step, total, loss terms) is called on rank 0 after every optimiser step."""
+    cfg = recipe.cfg
+    check_settings(recipe)
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
     rank, world = _rank()
@@ -426,7 +436,6 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         torch.set_num_threads(cfg.threads)
     device = torch.device(cfg.device if not cfg.device.startswith("cuda") or world == 1 else f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
     out = Path(cfg.out or f"train_runs/{recipe.name}")
-    out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     nets = {"model": recipe.build_model(recipe.model_config()), **recipe.build_critics()}
     layout = torch.channels_last if cfg.channels_last else torch.preserve_format
@@ -437,6 +446,7 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
     if recipe.uses_loss_network:
         recipe.loss_net = load_loss_network(cfg.loss_net, cfg.loss_net_weights)
     pool = PhotoPool(cfg.data)
+    out.mkdir(parents=True, exist_ok=True)  # once the photos and networks are found: a refused run leaves no folder
     step, best, calibration = 0, -math.inf, None
     #: the weights a run continued from, by content: the file at that path may be replaced later
     #: (continued weights are often shipped under the same name), the record must still say what it was
@@ -571,7 +581,6 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
             log_header = next(csv.reader(f), None)
     valf = open(out / "val.csv", "a", newline="") if rank == 0 else None
     start = init_from["step"] if init_from else 0  # a resume finds it in its checkpoint, so the curve is the same
-    lr_factor(cfg, step, start)  # an unknown schedule fails before the first step, not after it
     if remeasure and val is not None:
         # weights a run continues from (or resumes with other validation settings) are measured on
         # this run's own validation crops before it trains: the score recorded with them may come
@@ -669,20 +678,25 @@ def main(recipe_cls: type[Recipe], argv=None):
     export = a.pop("export")
     cfg = recipe_cls.Config(**a)
     cfg.out = cfg.out or f"train_runs/{recipe_cls.name}"
-    if export:
-        src = Path(cfg.out) / "best.pt"
-        # a continued run writes best.pt only once it beats the weights it started from
-        src = src if src.is_file() else Path(cfg.out) / "last.pt"
-        ck = load_checkpoint(src)
-        export_weights(ck, Path(export), recipe_cls.weights_format())
-        psnr = (ck.get("best_val") or {}).get("psnr") if src.name == "best.pt" else None
-        print(f"wrote {export} from {src.name}, step {ck['step']}" + (f", validation PSNR {psnr:.3f}" if psnr is not None else ""))
-        return
     try:
-        _main_run(recipe_cls, cfg)
+        if export:
+            _export(recipe_cls, Path(cfg.out), Path(export))
+        else:
+            _main_run(recipe_cls, cfg)
     except InputError as e:  # bad settings, missing photos or weights: one line, as the harness's commands
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
+
+
+def _export(recipe_cls: type[Recipe], out: Path, export: Path) -> None:
+    # a continued run writes best.pt only once it beats the weights it started from
+    src = next((f for f in (out / "best.pt", out / "last.pt") if f.is_file()), None)
+    if src is None:
+        raise BadSetting(f"--export: {out} holds no checkpoint (best.pt or last.pt); give the training run's --out")
+    ck = load_checkpoint(src)
+    export_weights(ck, export, recipe_cls.weights_format())
+    psnr = (ck.get("best_val") or {}).get("psnr") if src.name == "best.pt" else None
+    print(f"wrote {export} from {src.name}, step {ck['step']}" + (f", validation PSNR {psnr:.3f}" if psnr is not None else ""))
 
 
 def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
@@ -692,6 +706,7 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    check_settings(recipe_cls(cfg))  # a refusal is one line, not one under an empty progress bar
     console = Console(stderr=True)
     with Progress(TextColumn(f"train {recipe_cls.name}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[losses]}"),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
