@@ -75,10 +75,13 @@ def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Te
         return {k: np.asarray(Image.open(p).convert("RGB")) for k, p in zip(keys, saved)}
     cfg = manifest["config"]
     method = registry.create(cfg["method"], device="cpu", weights=cfg.get("weights"), **(cfg.get("method_options") or {}))
-    want, have = manifest["method"].get("weights_sha256"), method.describe().get("weights_sha256")
-    if want != have:
-        raise InputError(f"{run_dir}: the run used {cfg['method']} weights sha256 {str(want)[:12]}, this checkout has "
-                         f"{str(have)[:12]}; rerun it with --save-images or restore those weights")
+    # the images shown must be the ones scored: the same weights, or the same folder of outside outputs
+    now = method.describe()
+    for key, what, restore in (("weights_sha256", "weights", "those weights"), ("folder_sha256", "folder", "its files")):
+        want, have = manifest["method"].get(key), now.get(key)
+        if want != have:
+            raise InputError(f"{run_dir}: the run's {cfg['method']} {what} had sha256 {str(want)[:12]}, here "
+                             f"{str(have)[:12]}; rerun it with --save-images or restore {restore}")
     if method.wants_keys:
         method.prepare(keys)
     comp = complete(method, gt, hole, keys, cfg["method"], cfg.get("blend", "none"), cfg.get("self_ensemble", "none"))

@@ -43,6 +43,11 @@ class InpaintingMethod(ABC):
         method cannot produce. The runner stops unless the method allows a partial run."""
         return []
 
+    def notes(self) -> list[str]:
+        """What a run's log should say about the inputs `prepare` saw (e.g. files no pair uses).
+        Separate from `prepare`, which the report's image grids also call, on a few pairs only."""
+        return []
+
     def describe(self) -> dict:
         """Everything needed to know which network and weights produced a number."""
         return {"name": self.name, "class": f"{type(self).__module__}.{type(self).__qualname__}",

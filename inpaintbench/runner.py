@@ -292,6 +292,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
     # keys name files (a method's stored outputs, --save-images); a plain run does not need them unique
     keys = pair_keys(named) if method.wants_keys or cfg.save_images else [pair_key(*p) for p in named]
     unavailable = set(method.prepare(keys))
+    for note in method.notes():
+        log(f"note: {note}")
     if unavailable:
         log(f"warning: PARTIAL RUN, {len(unavailable)} of {len(pairs)} pairs have no output from {cfg.method} and are "
             f"not scored (listed in manifest.json under skipped_pairs); bucket tables show N")

@@ -14,7 +14,6 @@ the run PARTIAL in its manifest (skipped_pairs) and in reports.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -93,10 +92,12 @@ class Predictions(InpaintingMethod):
             raise InputError(f"--predictions {self.root}: " + "; ".join(problems) + hint
                              + (f"; also {len(extra)} extra files matching no pair: {_listing(extra)}" if extra else ""))
         self.extra = extra
-        if extra:
-            print(f"note: {len(extra)} files in {self.root} match no pair of this run and are ignored: {_listing(extra)}",
-                  file=sys.stderr)
         return missing
+
+    def notes(self) -> list[str]:
+        if not self.extra:
+            return []
+        return [f"{len(self.extra)} files in {self.root} match no pair of this run and are ignored: {_listing(self.extra)}"]
 
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor, keys: list[str] | None = None) -> torch.Tensor:
         if keys is None or len(keys) != masked.shape[0]:

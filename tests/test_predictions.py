@@ -150,3 +150,30 @@ def test_two_images_that_name_one_pair_are_refused_where_keys_name_files(tmp_pat
         assert not (tmp_path / "r").exists()  # the refused run left an empty folder
     r = CliRunner().invoke(app, ["run", *common, "--method", "telea", "--no-deep-metrics", "--out", str(tmp_path / "plain")])
     assert r.exit_code == 0 and len(read_records(tmp_path / "plain" / "records.jsonl")) == 2
+
+
+def test_grids_show_the_scored_predictions_or_say_why_not(exported, tmp_path):
+    """The report's image grids read the outside outputs again. They printed the run's 'files match
+    no pair' note for every pair outside the grid (all but a few), and drew whatever the folder held
+    by then: a folder changed after the run was shown as if it had been scored."""
+    import shutil
+
+    preds = tmp_path / "preds"
+    shutil.copytree(exported / "preds", preds)
+    Image.new("RGB", (256, 256)).save(preds / "not_a_pair.png")
+    said = []
+    run(RunConfig(method="predictions", dataset="demo", limit=2, buckets=BUCKETS, deep_metrics=False,
+                  method_options={"predictions": str(preds)}), tmp_path / "run", log=said.append)
+    assert any(s.startswith("note: 1 files in") and "not_a_pair" in s for s in said), said
+
+    def report(out):
+        r = CliRunner().invoke(app, ["report", str(tmp_path / "run"), "--out", str(tmp_path / out)])
+        assert r.exit_code == 0, r.output
+        return " ".join(r.output.split())
+
+    text = report("rep")
+    assert "match no pair" not in text and (tmp_path / "rep" / "grids" / "random.png").is_file(), text
+    Image.new("RGB", (256, 256)).save(sorted(preds.glob("*__*.png"))[0])
+    text = report("rep2")
+    assert "not drawn" in text and "the run's predictions folder had sha256" in text, text
+    assert not (tmp_path / "rep2" / "grids" / "random.png").exists()
