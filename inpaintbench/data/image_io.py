@@ -6,6 +6,9 @@ truncated or non-image files, and, under the `center-crop` policy, images smalle
 evaluation size. Under the default `resize-crop` policy a smaller image is upsampled, with a
 warning, because the official Paris StreetView test images are 227 px and users expect them
 to be evaluated at 256 as EdgeConnect and the paper did.
+
+EXIF orientation is not applied: pixels are taken as stored, as clean-fid's and torchvision's
+decoders take them, so a file gives the same pixels here, in `export-inputs` and in those tools.
 """
 from __future__ import annotations
 
