@@ -186,11 +186,15 @@ def render(t: pd.DataFrame, fmt: str, caption: str = "", ci: pd.DataFrame | None
     raise InputError(f"unknown report format {fmt!r}; expected csv, md or latex")
 
 
-def unfinished(manifests: list[dict], df: pd.DataFrame) -> list[str]:
-    """Runs that scored fewer pairs than they planned (stopped, and not yet run again): their
-    means cover fewer images than the other columns', which the N row alone says too quietly."""
+def incomplete(manifests: list[dict], df: pd.DataFrame | None = None) -> list[str]:
+    """Runs whose means cover fewer pairs than the other columns', which the N row alone says too
+    quietly: PARTIAL (pairs a predictions folder had no output for) and, given the runs' records
+    `df`, UNFINISHED (stopped before the pairs they planned, and not yet run again)."""
+    out = [f"{run_name(m)} is PARTIAL ({len(m['skipped_pairs'])} pairs without output not scored)"
+           for m in manifests if m.get("skipped_pairs")]
+    if df is None:
+        return out
     scored = df.groupby("method").size()
-    out = []
     for m in manifests:
         planned = m["dataset"]["evaluated_images"] * len(m["config"]["buckets"]) - len(m.get("skipped_pairs", []))
         if (n := int(scored.get(run_name(m), 0))) < planned:
@@ -222,8 +226,7 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
     used = "; ".join(f"{k}: {v.get('network', v.get('backbone', ''))} sha256 {str(v.get('sha256', v.get('backbone_sha256', '')))[:12]}"
                      for k, v in nets.items())
     missing = "; ".join(f"{k} unavailable ({v})" for k, v in m.get("metrics", {}).get("unavailable", {}).items())
-    partial = "; ".join([f"{run_name(x)} is PARTIAL ({len(x['skipped_pairs'])} pairs without output not scored)"
-                         for x in manifests if x.get("skipped_pairs")] + (unfinished(manifests, df) if df is not None else []))
+    partial = "; ".join(incomplete(manifests, df))
     return (f"Dataset {m['dataset']['name']} ({m['dataset']['evaluated_images']} images), masks {m['masks']['id']}, "
             f"protocol {m['protocol']['id']}. Methods: {methods}."
             + (f" Networks: {used}." if used else "") + (f" {missing}." if missing else "")
@@ -289,8 +292,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
             continue
         written += files
         grid_files.append((name, files[1]))
-    notes += [f"{run_name(m)}: PARTIAL run, {len(m['skipped_pairs'])} pairs not scored" for m in manifests if m.get("skipped_pairs")]
-    notes += unfinished(manifests, df)
+    notes += incomplete(manifests, df)
     shown = [m for m in metrics if m in df.columns] + [m for m in ("psnr_hole", "ssim_hole", "l1_hole") if m in df.columns]
     text = page_html.page("inpaintbench report", caption, t, _cells(t, ci), _best(t), cmp, plot_files, grid_files,
                           df, shown, manifests, notes)

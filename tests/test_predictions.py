@@ -96,6 +96,12 @@ def test_partial_runs_are_allowed_only_when_asked_and_then_marked(exported, tmp_
     out = _run_preds(part, tmp_path, allow_partial=True)
     assert len(read_records(out / "records.jsonl")) == 3
     assert json.loads((out / "manifest.json").read_text())["skipped_pairs"] == [gone.stem]
+    from inpaintbench.report import write_report
+
+    write_report([out], tmp_path / "rep", formats=("md", "html"), log=lambda s: None)
+    for page in ("table1.md", "index.html"):
+        text = (tmp_path / "rep" / page).read_text()
+        assert "predictions is PARTIAL (1 pairs without output not scored)" in text and "UNFINISHED" not in text, page
 
 
 def test_wrong_names_get_one_line_with_the_naming_scheme(tmp_path):
