@@ -168,7 +168,7 @@ def report(
     screenshot: bool = typer.Option(False, help="With html: also render index.png in headless Chromium."),
 ):
     """Table 1 (+ bootstrap CIs, paired tests, plots, image grids, HTML page)."""
-    from .report import DEFAULT_METRICS, caption_for, ci_halfwidths, load_runs, render, table1, write_report
+    from .report import DEFAULT_METRICS, caption_for, ci_halfwidths, load_runs, refuse_unscored, render, table1, write_report
     from .stats import summary
 
     metrics = _known_metrics(metrics)
@@ -183,11 +183,13 @@ def report(
     if fmt in ("all", "html"):
         if out is None or out.suffix:
             raise InputError(f"--format {fmt} writes several files: give --out a folder")
-        files = write_report(runs, out, ("md", "csv", "latex", "html") if fmt == "all" else ("html",), metrics or DEFAULT_METRICS,
+        files = write_report(runs, out, ("md", "csv", "latex", "html") if fmt == "all" else ("html",), metrics,
                              reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False))
         console.print(f"wrote {len(files)} files to {out}" + (f" (open {out / 'index.html'})" if (out / "index.html").exists() else ""))
         return
     df, manifests = load_runs(runs)
+    if metrics:
+        refuse_unscored(df, manifests, metrics)
     t = table1(df, metrics or DEFAULT_METRICS)
     text = render(t, fmt, caption_for(manifests, df), None if fmt == "csv" else ci_halfwidths(t, summary(df, metrics or DEFAULT_METRICS)))
     if out:
@@ -285,7 +287,8 @@ def compare(
     the mean difference A - B (95% paired bootstrap CI), pairs each is better on, Wilcoxon p, verdict."""
     import json
 
-    from .report import DEFAULT_METRICS, load_runs
+    from .metrics import SET_METRICS
+    from .report import DEFAULT_METRICS, load_runs, refuse_unscored
     from .runner import MANIFEST, run_name
     from .stats import paired
 
@@ -299,7 +302,12 @@ def compare(
         names.append(run_name(json.loads((d / MANIFEST).read_text())))
     if names[0] == names[1]:  # one method twice (two weights files): tell them apart by folder
         names = [str(run_a), str(run_b)]
-    df, _ = load_runs([run_a, run_b], names=names, pairs_only=True)
+    df, manifests = load_runs([run_a, run_b], names=names, pairs_only=True)
+    if set_level := [m for m in metrics or [] if m in SET_METRICS]:
+        raise InputError(f"--metrics {set_level[0]}: scored over each bucket's set of images, so it has no per-pair "
+                         f"values to compare; `inpaintbench report` tables it per bucket")
+    if metrics:
+        refuse_unscored(df, manifests, metrics, every_run=True, names=names)
     cmp = paired(df, names[0], names[1], metrics or DEFAULT_METRICS, pooled=True)
     if cmp.empty:
         raise InputError(f"{run_a} and {run_b} share no scored (image, mask) pair")

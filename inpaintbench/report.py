@@ -77,6 +77,29 @@ def set_frame(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(df.attrs.get("set", []))
 
 
+def unscored(df: pd.DataFrame, manifests: list[dict], metric: str, names: list[str] | None = None) -> dict[str, str]:
+    """The runs without any value of `metric`, each with the reason its manifest gives (a network
+    whose weights were absent, --no-deep-metrics). `names`: the runs' names in df, as load_runs's."""
+    frame = set_frame(df) if metric in SET_METRICS else df
+    out = {}
+    for name, m in zip(names or [run_name(x) for x in manifests], manifests):
+        if metric in frame.columns and frame.loc[frame.method == name, metric].notna().any():
+            continue
+        info = m.get("metrics", {})
+        out[name] = info.get("unavailable", {}).get(metric) or (
+            "run with --no-deep-metrics" if info.get("deep_metrics") == "off" else "no values in its records")
+    return out
+
+
+def refuse_unscored(df: pd.DataFrame, manifests: list[dict], metrics, every_run: bool = False, names=None) -> None:
+    """Metrics a user named that the runs lack: a table left only its N rows, a comparison said
+    the runs 'share no scored pair'. `every_run`: each run needs it (a comparison), else one."""
+    for metric in metrics:
+        missing = unscored(df, manifests, metric, names)
+        if missing and (every_run or len(missing) == len(manifests)):
+            raise InputError(f"--metrics {metric}: not scored by " + "; ".join(f"{k} ({v})" for k, v in missing.items()))
+
+
 def row_label(metric: str) -> str:
     """Table 1's row name of a metric: its display label and direction, e.g. "PSNR ↑"."""
     higher, _, label = METRIC_INFO[metric]
@@ -237,10 +260,11 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
             + " ± is the half-width of a seeded 95% bootstrap interval of the mean over images.")
 
 
-def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex", "html"), metrics=DEFAULT_METRICS,
+def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex", "html"), metrics=None,
                  reference: str | None = None, grid_rows: int = 1, screenshot: bool = False, log=print) -> list[Path]:
     """Every format into OUT: table1.{md,csv,tex}, table1_ci.csv, comparisons.csv, plots/,
-    grids/ and a self-contained index.html (+ index.png with screenshot)."""
+    grids/ and a self-contained index.html (+ index.png with screenshot). `metrics`: the ones a
+    user asked for, each refused when no run has it; None: every one some run has."""
     from . import grids, plots, stats
 
     unknown = set(formats) - {"md", "csv", "latex", "html"}
@@ -248,6 +272,9 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
         raise InputError(f"unknown report format(s) {sorted(unknown)}; expected csv, md, latex, html or all")
     refuse_below(1, ("--grid-rows", grid_rows))
     df, manifests = load_runs(run_dirs)
+    if metrics:
+        refuse_unscored(df, manifests, metrics)
+    metrics = metrics or DEFAULT_METRICS
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t = table1(df, metrics)

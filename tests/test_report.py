@@ -252,6 +252,40 @@ def test_refusals_name_what_differs(two_runs, tmp_path):
         write_report(two_runs, tmp_path / "rep0", grid_rows=0, log=lambda s: None)
 
 
+def test_a_metric_asked_for_that_the_runs_lack_is_refused_with_the_reason(two_runs, tmp_path):
+    """`report --metrics fid` of runs made without deep metrics printed a table of N rows only;
+    `compare --metrics fid` (a set-level metric) or a metric one run lacks said the runs 'share no
+    scored (image, mask) pair'."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    lp = tmp_path / "biharmonic"  # as if scored with LPIPS-alex, VGG16 absent
+    shutil.copytree(two_runs[1], lp)
+    m = json.loads((lp / "manifest.json").read_text())
+    m["metrics"] = {"unavailable": {"lpips_vgg": "vgg16 ImageNet weights absent"}}
+    (lp / "manifest.json").write_text(json.dumps(m))
+    recs = read_records(lp / "records.jsonl")
+    (lp / "records.jsonl").write_text("".join(json.dumps({**r, "lpips_alex": 0.1}) + "\n" for r in recs))
+
+    def said(*args, code=2):
+        r = CliRunner().invoke(app, [str(a) for a in args])
+        assert r.exit_code == code, r.output
+        return " ".join(r.output.split())
+
+    assert ("--metrics fid: not scored by telea (run with --no-deep-metrics); biharmonic (run with --no-deep-metrics)"
+            in said("report", *two_runs, "--metrics", "fid"))
+    assert ("--metrics lpips_vgg: not scored by telea (run with --no-deep-metrics); biharmonic (vgg16 ImageNet weights "
+            "absent)" in said("report", two_runs[0], lp, "--metrics", "lpips_vgg"))
+    with pytest.raises(InputError, match="--metrics fid: not scored by telea"):  # the folder formats too
+        write_report(two_runs, tmp_path / "rep", metrics=["fid"], log=lambda s: None)
+    # one run that has it is enough for a table (the other's cells are empty), not for a comparison
+    assert "LPIPS alex" in said("report", two_runs[0], lp, "--metrics", "lpips_alex", code=0)
+    assert ("--metrics lpips_alex: not scored by telea (run with --no-deep-metrics)"
+            in said("compare", two_runs[0], lp, "--metrics", "lpips_alex"))
+    assert "--metrics kid: scored over each bucket's set of images" in said("compare", *two_runs, "--metrics", "kid")
+
+
 def test_a_label_tables_two_runs_of_one_method_side_by_side(two_runs, tmp_path):
     with pytest.raises(InputError, match="'telea' appears in more than one run directory") as e:
         write_report([two_runs[0], two_runs[0]], tmp_path / "x")
