@@ -7,8 +7,9 @@
 #   inpaintbench compare TRAIN_DIR/demo reports/demo/runs/rwconv
 # Then this: the file's config `out` (the GPU machine's /tmp/run) becomes TRAIN_DIR, the file
 # becomes methods/rwconv/weights/rwconv.pt, the demo runs of rwconv, rwconv+poisson and
-# rwconv+hflip+poisson are redone with every metric, the report and the CI gate baseline are
-# regenerated and the card's table and curve rewritten (its notes below `<!-- notes -->` are kept:
+# rwconv+hflip+poisson are redone with every metric, the report, the CI gate baseline and the CPU
+# benchmark (reports/bench/rwconv.json names the weights it timed) are regenerated and the card's
+# table and curve rewritten (its notes below `<!-- notes -->` are kept:
 # add the run to them, and the new numbers to the README, by hand). Nothing is committed.
 set -euo pipefail
 DIR=${1:?TRAIN_DIR}; HW=${2:?hardware line}
@@ -30,5 +31,6 @@ inpaintbench report
 gate=$(mktemp -d)
 inpaintbench run --method rwconv --dataset demo --limit 2 --out "$gate/rwconv"
 inpaintbench check "$gate/rwconv" --baseline reports/baseline.json --update
+inpaintbench bench rwconv
 python3 -m methods.training.model_card rwconv "$DIR" --hardware "$HW"
 git status --short
