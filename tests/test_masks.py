@@ -106,6 +106,9 @@ def test_import_resizes_with_nearest_and_measures_after(tmp_path):
     assert verify(tmp_path / "out") == []
     with pytest.raises(InputError, match="polarity"):
         import_set(src, tmp_path / "x", "white")
+    # a run asks every bucket by default: the refusal names the buckets the set has
+    with pytest.raises(InputError, match="no masks in bucket 20-30%; it has masks in 10-20: choose those with --buckets"):
+        ms.pick("20-30", 0)
 
 
 

@@ -94,7 +94,9 @@ class MaskSet:
         b = get_bucket(bucket) if isinstance(bucket, str) else bucket
         entries = self.by_bucket[b.name]
         if not entries:
-            raise InputError(f"{self.root}: no masks in bucket {b.label}")
+            held = [name for name, e in self.by_bucket.items() if e]
+            raise InputError(f"{self.root}: no masks in bucket {b.label}; it has masks in "
+                             + (", ".join(held) + ": choose those with --buckets" if held else "no bucket"))
         return entries[image_index % len(entries)]
 
     def load(self, entry: MaskEntry, size: int) -> np.ndarray:
