@@ -100,6 +100,14 @@ def refuse_unscored(df: pd.DataFrame, manifests: list[dict], metrics, every_run:
             raise InputError(f"--metrics {metric}: not scored by " + "; ".join(f"{k} ({v})" for k, v in missing.items()))
 
 
+def per_image(df: pd.DataFrame) -> pd.DataFrame:
+    """Every run's records in one long table, a row per (run, image, mask), for analyses of one's
+    own (pandas, R, a spreadsheet) without reading each run's records.jsonl."""
+    ident = ["method", "bucket", "image_id", "mask_file", "mask_sha256", "hole_ratio"]
+    scores = [m for m in METRIC_INFO if m in df.columns and m not in SET_METRICS]
+    return df[[c for c in ident if c in df.columns] + scores + (["seconds"] if "seconds" in df.columns else [])]
+
+
 def row_label(metric: str) -> str:
     """Table 1's row name of a metric: its display label and direction, e.g. "PSNR ↑"."""
     higher, _, label = METRIC_INFO[metric]
@@ -262,7 +270,7 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
 
 def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex", "html"), metrics=None,
                  reference: str | None = None, grid_rows: int = 1, screenshot: bool = False, log=print) -> list[Path]:
-    """Every format into OUT: table1.{md,csv,tex}, table1_ci.csv, comparisons.csv, plots/,
+    """Every format into OUT: table1.{md,csv,tex}, table1_ci.csv, comparisons.csv, per_image.csv, plots/,
     grids/ and a self-contained index.html (+ index.png with screenshot). `metrics`: the ones a
     user asked for, each refused when no run has it; None: every one some run has."""
     from . import grids, plots, stats
@@ -301,6 +309,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
         put("table1.csv", render(t, "csv"))
         put("table1_ci.csv", summ.to_csv(index=False))
         put("comparisons.csv", cmp.to_csv(index=False))
+        put("per_image.csv", per_image(df).to_csv(index=False))
     if "html" not in formats:
         return written
     from . import html as page_html

@@ -176,6 +176,14 @@ def test_every_format_is_written_and_the_page_is_self_contained(two_runs, tmp_pa
     assert "±" in (tmp_path / "rep" / "table1.md").read_text()
     cmp = pd.read_csv(tmp_path / "rep" / "comparisons.csv")
     assert set(cmp.a) == {"biharmonic"} and set(cmp.b) == {"telea"}
+    # every record of both runs, as each run's records.jsonl holds it
+    rows = pd.read_csv(tmp_path / "rep" / "per_image.csv")
+    for d in two_runs:
+        recs = read_records(d / "records.jsonl")
+        mine = rows[rows.method == recs[0]["method"]]
+        assert len(mine) == len(recs) and list(mine.mask_file) == [r["mask_file"] for r in recs]
+        assert np.allclose(mine.psnr, [r["psnr"] for r in recs]) and np.allclose(mine.ssim_hole, [r["ssim_hole"] for r in recs])
+    assert {"feature_row", "image_index"}.isdisjoint(rows.columns)
     page = (tmp_path / "rep" / "index.html").read_text()
     p = _Collect()
     p.feed(page)
