@@ -28,6 +28,7 @@ from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
 from .errors import InputError, MethodError, refuse_below
 from .method import pair_key, pair_keys
+from .lock import exclusive
 from .paths import repo_path
 from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import fid_from_features, kid_from_features
@@ -299,80 +300,81 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
             f"not scored (listed in manifest.json under skipped_pairs); bucket tables show N")
     # only now, after every refusal above, so a refused run leaves no empty folder behind
     out.mkdir(parents=True, exist_ok=True)
-    records_path, features_path = out / RECORDS, out / FEATURES
-    existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
-    done = {(r["image_id"], r["mask_file"]) for r in existing}
-    outside = done - set(named)
-    if outside:  # the manifest would describe fewer pairs than the records hold
-        held = sorted({r["bucket"] for r in existing}, key=BUCKET_NAMES.index)
-        raise InputError(f"{out} already holds {len(outside)} scored pairs this run would not score (it has "
-                         f"{len({i for i, _ in done})} images in buckets {', '.join(held)}); a run folder only grows: "
-                         f"give a --limit and --buckets that cover them, or another --out")
-    manifest = {
-        "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
-        "protocol": PROTOCOL.as_dict(), "dataset": {**dataset.describe(), "evaluated_images": len(ids)},
-        "masks": {"id": maskset.id, "root": repo_path(maskset.root), "manifest_sha256": maskset.manifest_sha256},
-        "method": method.describe(), "metrics": suite.describe() if suite else {"deep_metrics": "off"},
-        "versions": _versions(), "git_commit": _git_commit(),
-        "hardware": _hardware(cfg.device), "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        **({"skipped_pairs": sorted(unavailable)} if unavailable else {}),
-    }
-    tmp = manifest_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, default=str))
-    tmp.replace(manifest_path)
+    with exclusive(out, "inpaintbench run"):
+        records_path, features_path = out / RECORDS, out / FEATURES
+        existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
+        done = {(r["image_id"], r["mask_file"]) for r in existing}
+        outside = done - set(named)
+        if outside:  # the manifest would describe fewer pairs than the records hold
+            held = sorted({r["bucket"] for r in existing}, key=BUCKET_NAMES.index)
+            raise InputError(f"{out} already holds {len(outside)} scored pairs this run would not score (it has "
+                             f"{len({i for i, _ in done})} images in buckets {', '.join(held)}); a run folder only grows: "
+                             f"give a --limit and --buckets that cover them, or another --out")
+        manifest = {
+            "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
+            "protocol": PROTOCOL.as_dict(), "dataset": {**dataset.describe(), "evaluated_images": len(ids)},
+            "masks": {"id": maskset.id, "root": repo_path(maskset.root), "manifest_sha256": maskset.manifest_sha256},
+            "method": method.describe(), "metrics": suite.describe() if suite else {"deep_metrics": "off"},
+            "versions": _versions(), "git_commit": _git_commit(),
+            "hardware": _hardware(cfg.device), "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)",
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            **({"skipped_pairs": sorted(unavailable)} if unavailable else {}),
+        }
+        tmp = manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, default=str))
+        tmp.replace(manifest_path)
 
-    next_row = len(existing)
-    todo = [(i, image_id, b, e) for i, image_id, b, e in pairs
-            if (image_id, e.file) not in done and pair_key(image_id, e.file) not in unavailable]
-    if progress:
-        progress.start(total=len(pairs) - len(unavailable), completed=len(pairs) - len(unavailable) - len(todo))
-    log(f"{cfg.name} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
+        next_row = len(existing)
+        todo = [(i, image_id, b, e) for i, image_id, b, e in pairs
+                if (image_id, e.file) not in done and pair_key(image_id, e.file) not in unavailable]
+        if progress:
+            progress.start(total=len(pairs) - len(unavailable), completed=len(pairs) - len(unavailable) - len(todo))
+        log(f"{cfg.name} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
 
-    last: tuple[str | None, torch.Tensor | None] = (None, None)
-    with open(records_path, "a") as f, open(features_path, "ab") as ff:
-        for start in range(0, len(todo), cfg.batch_size):
-            chunk = todo[start : start + cfg.batch_size]
-            images, holes = [], []
-            for i, image_id, b, entry in chunk:
-                if last[0] != image_id:
-                    last = (image_id, torch.from_numpy(np.array(dataset.load(image_id))).permute(2, 0, 1))
-                images.append(last[1])
-                holes.append(torch.from_numpy(maskset.load(entry, PROTOCOL.eval_size))[None])
-            device = torch.device(cfg.device)
-            gt = torch.stack(images).to(device, torch.float32) / 255
-            hole = torch.stack(holes).to(device, torch.float32)
-            t0 = time.perf_counter()
-            composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend,
-                                 cfg.self_ensemble)
-            seconds = (time.perf_counter() - t0) / len(chunk)
-            if suite:
-                scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])
-            else:
-                scores, feats = pixel_metrics(composite, gt, hole), None
-            lines = []
-            for k, (i, image_id, b, entry) in enumerate(chunk):
-                rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,
-                       "hole_ratio": entry.ratio, "bucket": b.name, "method": cfg.name, "seconds": seconds}
-                rec.update({name: float(v[k]) for name, v in scores.items()})
+        last: tuple[str | None, torch.Tensor | None] = (None, None)
+        with open(records_path, "a") as f, open(features_path, "ab") as ff:
+            for start in range(0, len(todo), cfg.batch_size):
+                chunk = todo[start : start + cfg.batch_size]
+                images, holes = [], []
+                for i, image_id, b, entry in chunk:
+                    if last[0] != image_id:
+                        last = (image_id, torch.from_numpy(np.array(dataset.load(image_id))).permute(2, 0, 1))
+                    images.append(last[1])
+                    holes.append(torch.from_numpy(maskset.load(entry, PROTOCOL.eval_size))[None])
+                device = torch.device(cfg.device)
+                gt = torch.stack(images).to(device, torch.float32) / 255
+                hole = torch.stack(holes).to(device, torch.float32)
+                t0 = time.perf_counter()
+                composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend,
+                                     cfg.self_ensemble)
+                seconds = (time.perf_counter() - t0) / len(chunk)
+                if suite:
+                    scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])
+                else:
+                    scores, feats = pixel_metrics(composite, gt, hole), None
+                lines = []
+                for k, (i, image_id, b, entry) in enumerate(chunk):
+                    rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,
+                           "hole_ratio": entry.ratio, "bucket": b.name, "method": cfg.name, "seconds": seconds}
+                    rec.update({name: float(v[k]) for name, v in scores.items()})
+                    if feats is not None:
+                        rec["feature_row"] = next_row + k
+                    lines.append(json.dumps(rec) + "\n")
+                    if cfg.save_images:
+                        _save_png(out / "images" / (pair_key(image_id, entry.file) + ".png"), composite[k])
                 if feats is not None:
-                    rec["feature_row"] = next_row + k
-                lines.append(json.dumps(rec) + "\n")
-                if cfg.save_images:
-                    _save_png(out / "images" / (pair_key(image_id, entry.file) + ".png"), composite[k])
-            if feats is not None:
-                ff.write(feats.tobytes())
-                ff.flush()
-                os.fsync(ff.fileno())
-                next_row += len(chunk)
-            f.write("".join(lines))
-            f.flush()
-            os.fsync(f.fileno())
-            if progress:
-                progress.advance(len(chunk))
-    if suite:
-        reference = suite.reference_features([(_pixel_sha(dataset, i), lambda i=i: dataset.load(i)) for i in ids], log=log)
-        set_metrics(out, reference, ids, log=log)
+                    ff.write(feats.tobytes())
+                    ff.flush()
+                    os.fsync(ff.fileno())
+                    next_row += len(chunk)
+                f.write("".join(lines))
+                f.flush()
+                os.fsync(f.fileno())
+                if progress:
+                    progress.advance(len(chunk))
+        if suite:
+            reference = suite.reference_features([(_pixel_sha(dataset, i), lambda i=i: dataset.load(i)) for i in ids], log=log)
+            set_metrics(out, reference, ids, log=log)
     return out
 
 

@@ -117,6 +117,22 @@ def test_refuses_to_mix_a_different_run_into_a_directory(tmp_path):
         run(cfg("peek"), tmp_path, log=lambda s: None)
 
 
+def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path):
+    """Two processes appending to one run folder (a job launched twice) numbered the same feature
+    rows twice, or one ended in a traceback over the shared manifest.tmp. The lock is flock's, so
+    holding it here stands for another process; a killed run's lock goes with it (the resume tests)."""
+    from inpaintbench.lock import exclusive
+
+    out = tmp_path / "r"
+    out.mkdir()
+    with exclusive(out, "inpaintbench run"):
+        with pytest.raises(InputError, match="another inpaintbench run is writing there now"):
+            run(cfg(limit=1), out, log=lambda s: None)
+    assert not (out / RECORDS).exists()
+    run(cfg(limit=1), out, log=lambda s: None)  # free once the other has ended
+    assert len(read_records(out / RECORDS)) == 3
+
+
 def test_a_run_folder_only_grows(tmp_path):
     """Resumed with a larger --limit or more buckets it adds pairs; with fewer it is refused before
     anything is written, since its manifest would describe fewer pairs than its records hold."""

@@ -190,6 +190,21 @@ def tiny(out, photo_dir, **kw):
     return RWTrainConfig(**base)
 
 
+def test_a_second_trainer_on_a_folder_being_trained_is_refused(tmp_path, photo_dir):
+    """Two trainers on one --out both wrote last.pt and the logs, each resuming from the other's steps."""
+    from inpaintbench.errors import InputError
+    from inpaintbench.lock import exclusive
+
+    out = tmp_path / "t"
+    out.mkdir()
+    with exclusive(out, "training run"):
+        with pytest.raises(InputError, match="another training run is writing there now"):
+            train(tiny(out, photo_dir, steps=1), log=lambda s: None)
+    assert not (out / "last.pt").exists()
+    train(tiny(out, photo_dir, steps=1, val_every=0), log=lambda s: None)
+    assert (out / "last.pt").is_file()
+
+
 def test_training_resumes_exactly(tmp_path, photo_dir):
     """Killed during step 3 (after step 2's checkpoint), resumed; with a cosine schedule, so the
     learning rate after the resume must also be the uninterrupted one. The resumed half builds its

@@ -18,6 +18,7 @@ photos, holes, crops and budget, and all share the same guarantees:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import math
 import os
@@ -33,6 +34,7 @@ import torch.distributed as dist
 import torch.nn as nn
 
 from inpaintbench.errors import BadSetting, InputError
+from inpaintbench.lock import exclusive
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.networks import sha256_of
@@ -427,6 +429,11 @@ def check_settings(recipe: Recipe) -> None:
 
 def train(recipe: Recipe, log=print, on_step=None) -> Path:
     """on_step(step, total, loss terms) is called on rank 0 after every optimiser step."""
+    with contextlib.ExitStack() as held:  # the run folder's lock, taken once the folder exists
+        return _train(recipe, log, on_step, held)
+
+
+def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack) -> Path:
     cfg = recipe.cfg
     check_settings(recipe)
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
@@ -447,6 +454,8 @@ def train(recipe: Recipe, log=print, on_step=None) -> Path:
         recipe.loss_net = load_loss_network(cfg.loss_net, cfg.loss_net_weights)
     pool = PhotoPool(cfg.data)
     out.mkdir(parents=True, exist_ok=True)  # once the photos and networks are found: a refused run leaves no folder
+    if rank == 0:  # the one process that writes checkpoints and logs
+        held.enter_context(exclusive(out, "training run"))
     step, best, calibration = 0, -math.inf, None
     #: the weights a run continued from, by content: the file at that path may be replaced later
     #: (continued weights are often shipped under the same name), the record must still say what it was

@@ -1,0 +1,36 @@
+"""One writer per folder.
+
+A run folder's records and feature rows, and a training folder's checkpoints and logs, are
+appended by one process at a time: two `inpaintbench run`s into one folder (a job launched twice)
+numbered the same feature rows twice, or stopped one of them with a traceback half way. The lock
+is the kernel's (flock on FOLDER/.lock), so a killed process never leaves a stale one behind and
+resuming needs nothing removed.
+"""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from .errors import InputError
+
+LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def exclusive(folder: Path, what: str):
+    """Hold FOLDER for this process while the block runs; InputError at once if another holds it."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield
+        return
+    with open(Path(folder) / LOCK, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(f"{folder}: another {what} is writing there now; let it finish (a second one would mix "
+                             f"its output in) or give another --out") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
