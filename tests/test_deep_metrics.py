@@ -93,6 +93,29 @@ def test_reference_cache_is_hit_and_invalidated(demo):
     assert np.array_equal(f3[:2], f1[:2]) and not np.allclose(f3[2], f1[2])
 
 
+def test_two_runs_caching_one_reference_at_once_keep_both(demo, monkeypatch, tmp_path):
+    """Runs into different folders share the reference cache; two finishing together (methods
+    launched side by side) wrote one temporary file, and the later rename found it gone."""
+    import inpaintbench.metrics.suite as suite_module
+
+    monkeypatch.setenv("INPAINTBENCH_CACHE", str(tmp_path))
+    suite = MetricSuite(lpips_nets=())
+    images = [(demo.rows[i]["pixels_sha256"], lambda i=i: demo.load(i)) for i in demo.ids()[:2]]
+    real_save, other = np.save, []
+
+    def save_then_the_other_run_finishes(*args, **kwargs):
+        real_save(*args, **kwargs)
+        if not other:  # between this run's write and its rename, the other run writes and renames
+            other.append(True)
+            other.append(suite.reference_features(images, log=lambda s: None))
+
+    monkeypatch.setattr(suite_module.np, "save", save_then_the_other_run_finishes)
+    mine = suite.reference_features(images, log=lambda s: None)
+    assert np.array_equal(mine, other[1]) and suite.reference_computations == 2
+    left = list((tmp_path / "features").iterdir())
+    assert len(left) == 1 and not left[0].name.endswith(".tmp.npy")  # the cache file, no temporary one
+
+
 def test_offline_perceptual_error_equals_a_direct_computation(demo):
     suite = MetricSuite(lpips_nets=("alex", "vgg"))
     assert suite.perceptual_name == "perceptual_inception"

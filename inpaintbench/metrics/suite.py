@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -112,8 +113,11 @@ class MetricSuite:
             feats.append(p3.cpu().numpy().astype(np.float32))
         feats = np.concatenate(feats)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, feats)
-        tmp.replace(path)
+        # a temporary name of its own: runs into other folders share this cache, and two finishing
+        # together (methods launched side by side) renamed each other's file away mid-write
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npy")
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, feats)
+        os.replace(tmp, path)
         log(f"reference features for {len(images)} images cached in {path}")
         return feats
