@@ -210,24 +210,37 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str) -> torc
 
 
 def finished_fill(method, masked: torch.Tensor, hole: torch.Tensor, keys: list[str] | None, name: str,
-                  blend: str = "none", self_ensemble: str = "none") -> torch.Tensor:
+                  blend: str = "none", self_ensemble: str = "none", memo: dict | None = None) -> torch.Tensor:
     """The method's output on the masked images, each call's output validated and clipped,
-    self-ensembled and blended if asked (ensemble.py, blend.py); not quantised, not composited."""
+    self-ensembled and blended if asked (ensemble.py, blend.py); not quantised, not composited.
+    `memo`: outputs of this same method (and weights) kept by the content of its inputs, shared by
+    runs that differ only in what is done with them (the demo's rwconv, +poisson, +hflip+poisson)."""
     def call(m: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        key = None
+        if memo is not None:
+            digest = hashlib.sha256(m.cpu().numpy().tobytes())
+            digest.update(h.cpu().numpy().tobytes())
+            digest.update(repr(keys if method.wants_keys else None).encode())
+            key = digest.hexdigest()
+            if key in memo:
+                return memo[key]
         with torch.no_grad():
             raw = method.inpaint(m, h, keys=keys) if method.wants_keys else method.inpaint(m, h)
-        return _validate_output(raw, m, name).clamp(0, 1)
+        out = _validate_output(raw, m, name).clamp(0, 1)
+        if key is not None:
+            memo[key] = out
+        return out
 
     return blend_fill(blend, ensemble_of(self_ensemble, call, masked, hole), masked, hole)
 
 
 def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name: str, blend: str = "none",
-             self_ensemble: str = "none") -> torch.Tensor:
+             self_ensemble: str = "none", memo: dict | None = None) -> torch.Tensor:
     """The composite that is scored: the method sees the image with holes zeroed, its output is
     validated (self-ensembled and blended if asked: `finished_fill`), quantised to 8 bits (as a
     saved PNG would be), known pixels are kept."""
     masked = gt * (1 - hole)
-    out_q = (finished_fill(method, masked, hole, keys, name, blend, self_ensemble) * 255).round() / 255
+    out_q = (finished_fill(method, masked, hole, keys, name, blend, self_ensemble, memo) * 255).round() / 255
     return masked + out_q * hole
 
 
@@ -264,7 +277,8 @@ def check_device(device: str) -> None:
                          + ("use --device cpu" if n == 0 else f"use cuda:0 to cuda:{n - 1}"))
 
 
-def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
+def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: dict | None = None) -> Path:
+    """`memo`: see `finished_fill`; the caller gives one dict per method and weights."""
     out = Path(out)
     dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, PROTOCOL.eval_size, cfg.resize)
     maskset = MaskSet(Path(cfg.masks))
@@ -346,7 +360,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print) -> Path:
                 hole = torch.stack(holes).to(device, torch.float32)
                 t0 = time.perf_counter()
                 composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend,
-                                     cfg.self_ensemble)
+                                     cfg.self_ensemble, memo)
                 seconds = (time.perf_counter() - t0) / len(chunk)
                 if suite:
                     scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])

@@ -10,7 +10,7 @@ from inpaintbench.errors import InputError
 from inpaintbench.report import caption_for, load_runs
 from inpaintbench.cli import app
 from inpaintbench.runner import RECORDS, read_records, run
-from tests.test_runner import cfg
+from tests.test_runner import MeanFill, cfg
 
 
 def _holes(rng, h=40, w=48):
@@ -100,9 +100,13 @@ def test_blended_run_is_its_own_named_row(tmp_path):
 
 
 def test_demo_runs_blended_entries_as_their_own_runs(tmp_path):
+    MeanFill.calls = 0
     res = CliRunner().invoke(app, ["demo", "--method", "meanfill", "--method", "meanfill+poisson", "--limit", "1",
                                    "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
+    # 6 pairs, one batch, computed once for both runs (the blended run reuses the plain run's outputs:
+    # 2 without), and once for each of the report's 2 grids in each run's column
+    assert MeanFill.calls == 1 + 2 * 2
     manifest = json.loads((tmp_path / "meanfill+poisson" / "manifest.json").read_text())
     assert (manifest["config"]["method"], manifest["config"]["blend"]) == ("meanfill", "poisson")
     header = (tmp_path / "table1.md").read_text().splitlines()[2]
@@ -135,3 +139,25 @@ def test_run_takes_a_run_name_for_its_method(tmp_path):
         res = CliRunner().invoke(app, ["run", *argv, "--limit", "1", "--out", str(tmp_path / "bad")])
         assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output
         assert not (tmp_path / "bad").exists()
+
+
+def test_runs_sharing_a_memo_compute_each_input_once_and_score_as_alone(tmp_path):
+    """The demo's rwconv, rwconv+poisson and rwconv+hflip+poisson ran the network four times on
+    the same inputs; with one memo the method runs once per distinct input, and every run's
+    records equal those of the same run alone."""
+    memo = {}
+    MeanFill.calls = 0
+    run(cfg(), tmp_path / "plain", log=lambda s: None, memo=memo)
+    batches = MeanFill.calls  # 9 pairs at batch 2
+    run(cfg(blend="poisson"), tmp_path / "blended", log=lambda s: None, memo=memo)
+    assert MeanFill.calls == batches  # the same inputs: nothing computed again
+    run(cfg(self_ensemble="hflip", blend="poisson"), tmp_path / "both", log=lambda s: None, memo=memo)
+    assert MeanFill.calls == 2 * batches  # the mirrored inputs only
+    run(cfg(limit=2, buckets=["10-20"]), tmp_path / "other", log=lambda s: None, memo=memo)
+    assert MeanFill.calls == 2 * batches + 1  # other masks: computed, not another pair's output
+    for name, kw in (("blended", dict(blend="poisson")), ("both", dict(self_ensemble="hflip", blend="poisson")),
+                     ("other", dict(limit=2, buckets=["10-20"]))):
+        run(cfg(**kw), tmp_path / f"{name}-alone", log=lambda s: None)
+        shared, alone = (read_records(tmp_path / d / RECORDS) for d in (name, f"{name}-alone"))
+        assert [(r["image_id"], r["mask_file"], r["psnr"], r["ssim"]) for r in shared] == \
+               [(r["image_id"], r["mask_file"], r["psnr"], r["ssim"]) for r in alone], name
