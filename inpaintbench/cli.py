@@ -214,7 +214,7 @@ def demo(
     from . import registry
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
     from .report import write_report
-    from .runner import RunConfig, run as do_run, split_name
+    from .runner import Memo, RunConfig, run as do_run, split_name
 
     names = methods or [m for m in DEMO_METHODS if split_name(m)["method"] in registry.available()]
     refuse_repeats("--method", names)  # one run folder each: the report could not table both
@@ -222,12 +222,12 @@ def demo(
     # a method with several runs computes its outputs once for all (rwconv's network: twice, for the
     # mirrored inputs, not four times); kept only for such methods, in memory until the demo ends
     runs_of = Counter(split_name(n)["method"] for n in names)
-    memos: dict[str, dict] = {}
+    memos: dict[str, Memo] = {}
     with _progress() as p:
         for name in names:
             cfg = RunConfig(**split_name(name), masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit)
             dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False),
-                               memo=memos.setdefault(cfg.method, {}) if runs_of[cfg.method] > 1 else None))
+                               memo=memos.setdefault(cfg.method, Memo()) if runs_of[cfg.method] > 1 else None))
     write_report(dirs, out, reference=DEMO_REFERENCE if DEMO_REFERENCE in names else None,
                  log=lambda s: console.print(s, highlight=False))
     sys.stdout.write((out / "table1.md").read_text())

@@ -209,33 +209,47 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str) -> torc
     return out
 
 
-def finished_fill(method, masked: torch.Tensor, hole: torch.Tensor, keys: list[str] | None, name: str,
-                  blend: str = "none", self_ensemble: str = "none", memo: dict | None = None) -> torch.Tensor:
-    """The method's output on the masked images, each call's output validated and clipped,
-    self-ensembled and blended if asked (ensemble.py, blend.py); not quantised, not composited.
-    `memo`: outputs of this same method (and weights) kept by the content of its inputs, shared by
-    runs that differ only in what is done with them (the demo's rwconv, +poisson, +hflip+poisson)."""
-    def call(m: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        key = None
-        if memo is not None:
-            digest = hashlib.sha256(m.cpu().numpy().tobytes())
-            digest.update(h.cpu().numpy().tobytes())
-            digest.update(repr(keys if method.wants_keys else None).encode())
-            key = digest.hexdigest()
-            if key in memo:
-                return memo[key]
-        with torch.no_grad():
-            raw = method.inpaint(m, h, keys=keys) if method.wants_keys else method.inpaint(m, h)
-        out = _validate_output(raw, m, name).clamp(0, 1)
-        if key is not None:
-            memo[key] = out
+class Memo:
+    """Outputs of one method (and weights) by the content of its inputs, shared by runs that
+    differ only in what is done with them (the demo's rwconv, +poisson, +hflip+poisson). A reused
+    output is timed as when it was computed, so each run's seconds per image are its own."""
+
+    def __init__(self):
+        self.outputs: dict[str, tuple[torch.Tensor, float]] = {}
+        self.reused_seconds = 0.0
+
+    def output(self, inputs: tuple, compute) -> torch.Tensor:
+        digest = hashlib.sha256()
+        for x in inputs:
+            digest.update(x.cpu().numpy().tobytes() if isinstance(x, torch.Tensor) else repr(x).encode())
+        key = digest.hexdigest()
+        if key in self.outputs:
+            out, seconds = self.outputs[key]
+            self.reused_seconds += seconds
+            return out
+        t0 = time.perf_counter()
+        out = compute()
+        self.outputs[key] = (out, time.perf_counter() - t0)
         return out
+
+
+def finished_fill(method, masked: torch.Tensor, hole: torch.Tensor, keys: list[str] | None, name: str,
+                  blend: str = "none", self_ensemble: str = "none", memo: Memo | None = None) -> torch.Tensor:
+    """The method's output on the masked images, each call's output validated and clipped,
+    self-ensembled and blended if asked (ensemble.py, blend.py); not quantised, not composited."""
+    def call(m: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        def compute():
+            with torch.no_grad():
+                raw = method.inpaint(m, h, keys=keys) if method.wants_keys else method.inpaint(m, h)
+            return _validate_output(raw, m, name).clamp(0, 1)
+
+        return memo.output((m, h, keys if method.wants_keys else None), compute) if memo else compute()
 
     return blend_fill(blend, ensemble_of(self_ensemble, call, masked, hole), masked, hole)
 
 
 def complete(method, gt: torch.Tensor, hole: torch.Tensor, keys: list[str], name: str, blend: str = "none",
-             self_ensemble: str = "none", memo: dict | None = None) -> torch.Tensor:
+             self_ensemble: str = "none", memo: Memo | None = None) -> torch.Tensor:
     """The composite that is scored: the method sees the image with holes zeroed, its output is
     validated (self-ensembled and blended if asked: `finished_fill`), quantised to 8 bits (as a
     saved PNG would be), known pixels are kept."""
@@ -277,8 +291,8 @@ def check_device(device: str) -> None:
                          + ("use --device cpu" if n == 0 else f"use cuda:0 to cuda:{n - 1}"))
 
 
-def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: dict | None = None) -> Path:
-    """`memo`: see `finished_fill`; the caller gives one dict per method and weights."""
+def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None = None) -> Path:
+    """`memo`: outputs shared with other runs of the same method and weights (see `Memo`)."""
     out = Path(out)
     dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, PROTOCOL.eval_size, cfg.resize)
     maskset = MaskSet(Path(cfg.masks))
@@ -358,10 +372,11 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: dict | None =
                 device = torch.device(cfg.device)
                 gt = torch.stack(images).to(device, torch.float32) / 255
                 hole = torch.stack(holes).to(device, torch.float32)
-                t0 = time.perf_counter()
+                t0, reused = time.perf_counter(), memo.reused_seconds if memo else 0.0
                 composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend,
                                      cfg.self_ensemble, memo)
-                seconds = (time.perf_counter() - t0) / len(chunk)
+                reused = (memo.reused_seconds if memo else 0.0) - reused
+                seconds = (time.perf_counter() - t0 + reused) / len(chunk)
                 if suite:
                     scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])
                 else:

@@ -141,16 +141,29 @@ def test_run_takes_a_run_name_for_its_method(tmp_path):
         assert not (tmp_path / "bad").exists()
 
 
-def test_runs_sharing_a_memo_compute_each_input_once_and_score_as_alone(tmp_path):
+def test_runs_sharing_a_memo_compute_each_input_once_and_score_as_alone(tmp_path, monkeypatch):
     """The demo's rwconv, rwconv+poisson and rwconv+hflip+poisson ran the network four times on
     the same inputs; with one memo the method runs once per distinct input, and every run's
-    records equal those of the same run alone."""
-    memo = {}
+    records equal those of the same run alone, their seconds per image included."""
+    import time
+
+    from inpaintbench.runner import Memo
+
+    fill = MeanFill.inpaint
+
+    def slow_fill(self, masked, hole):
+        time.sleep(0.02)
+        return fill(self, masked, hole)
+
+    monkeypatch.setattr(MeanFill, "inpaint", slow_fill)
+    memo = Memo()
     MeanFill.calls = 0
     run(cfg(), tmp_path / "plain", log=lambda s: None, memo=memo)
     batches = MeanFill.calls  # 9 pairs at batch 2
     run(cfg(blend="poisson"), tmp_path / "blended", log=lambda s: None, memo=memo)
     assert MeanFill.calls == batches  # the same inputs: nothing computed again
+    # a reused output counts the time it took (0.02 s per batch of 2): the run's time is its own
+    assert min(r["seconds"] for r in read_records(tmp_path / "blended" / RECORDS)) >= 0.01
     run(cfg(self_ensemble="hflip", blend="poisson"), tmp_path / "both", log=lambda s: None, memo=memo)
     assert MeanFill.calls == 2 * batches  # the mirrored inputs only
     run(cfg(limit=2, buckets=["10-20"]), tmp_path / "other", log=lambda s: None, memo=memo)
