@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .metrics import METRIC_INFO
-from .report import load_runs, set_frame
+from .report import load_runs, set_frame, unfinished
 from .runner import run_name
 
 DEFAULT_TOLERANCE = {"psnr": 0.05, "ssim": 0.002, "l1": 2e-4, "l2": 1e-4, "psnr_hole": 0.05, "ssim_hole": 0.005,
@@ -20,8 +20,11 @@ DEFAULT_TOLERANCE = {"psnr": 0.05, "ssim": 0.002, "l1": 2e-4, "l2": 1e-4, "psnr_
                      "perceptual_vgg16": 0.01, "lpips_alex": 0.005, "lpips_vgg": 0.005}
 
 
-def summarize(run_dir: Path) -> dict:
+def summarize(run_dir: Path, finished: bool = False) -> dict:
+    """`finished`: refuse a run stopped before its last pair (a baseline must be a whole run)."""
     df, (manifest,) = load_runs([run_dir])
+    if finished and (stopped := unfinished([manifest], df)):
+        raise InputError(f"{stopped[0]}; a baseline made from it would fail every whole run on its pair counts")
     per_bucket = df.groupby("bucket")[[m for m in METRIC_INFO if m in df.columns]].mean()
     metrics = {b: {k: float(v) for k, v in row.items()} for b, row in per_bucket.iterrows()}
     sets = set_frame(df)
@@ -68,7 +71,7 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
 
 
 def check(run_dir: Path, baseline_path: Path, tolerance: dict[str, float] | None = None, update: bool = False) -> list[dict]:
-    current = summarize(run_dir)
+    current = summarize(run_dir, finished=update)
     if update:
         baseline_path.parent.mkdir(parents=True, exist_ok=True)
         baseline_path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")

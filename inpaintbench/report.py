@@ -220,11 +220,15 @@ def render(t: pd.DataFrame, fmt: str, caption: str = "", ci: pd.DataFrame | None
 def incomplete(manifests: list[dict], df: pd.DataFrame | None = None) -> list[str]:
     """Runs whose means cover fewer pairs than the other columns', which the N row alone says too
     quietly: PARTIAL (pairs a predictions folder had no output for) and, given the runs' records
-    `df`, UNFINISHED (stopped before the pairs they planned, and not yet run again)."""
-    out = [f"{run_name(m)} is PARTIAL ({len(m['skipped_pairs'])} pairs without output not scored)"
-           for m in manifests if m.get("skipped_pairs")]
-    if df is None:
-        return out
+    `df`, UNFINISHED."""
+    partial = [f"{run_name(m)} is PARTIAL ({len(m['skipped_pairs'])} pairs without output not scored)"
+               for m in manifests if m.get("skipped_pairs")]
+    return partial + (unfinished(manifests, df) if df is not None else [])
+
+
+def unfinished(manifests: list[dict], df: pd.DataFrame) -> list[str]:
+    """Runs stopped before the pairs they planned, and not yet run again."""
+    out = []
     scored = df.groupby("method").size()
     for m in manifests:
         planned = m["dataset"]["evaluated_images"] * len(m["config"]["buckets"]) - len(m.get("skipped_pairs", []))

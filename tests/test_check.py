@@ -85,6 +85,10 @@ def test_a_run_stopped_before_its_end_fails_the_gate(tmp_path):
     loose = sum([["--tolerance", f"{m}=1000"] for m in ("psnr", "ssim", "l1", "l2", "psnr_hole", "ssim_hole", "l1_hole", "l2_hole")], [])
     r = cli.invoke(app, ["check", str(good), "--baseline", str(base), *loose])
     assert r.exit_code == 1 and "1 pairs scored, the baseline has 2" in " ".join(r.output.split()), r.output
+    # nor can such a run become the baseline (every whole run would then fail on its pair counts)
+    r = cli.invoke(app, ["check", str(good), "--baseline", str(tmp_path / "new.json"), "--update"])
+    assert r.exit_code == 2 and "telea is UNFINISHED (3 of 4 pairs scored" in " ".join(r.output.split()), r.output
+    assert not (tmp_path / "new.json").exists()
     # a baseline written before pairs were recorded still gates on the metrics alone
     b = json.loads(base.read_text())
     del b["pairs"]
