@@ -195,16 +195,23 @@ def photo_files(sources: list[str]) -> list[Path]:
     return [f for s in sources for f in (list_images(Path(s)) if Path(s).is_dir() else [Path(s)])]
 
 
+def found_photos(sources: list[str], role: str = "training", flag: str = "--data") -> list[Path]:
+    """`photo_files`, each checked to be there (without decoding it): MissingInput names the first
+    missing ones and the Debian packages that hold them."""
+    files = photo_files(sources)
+    missing = [str(f) for f in files if not photo_exists(f)]
+    if missing or not files:
+        packages = list(dict.fromkeys(k for sets in (PHOTO_SETS, VAL_PHOTOS) for k, v in sets.items() if set(missing) & set(v)))
+        raise MissingInput(f"{role} photos not found: {missing[:3] or sources} "
+                           f"({'install Debian ' + ' '.join(packages) + ', ' if packages else ''}or pass {flag} DIR)")
+    return files
+
+
 class PhotoPool:
     """Training photos decoded once, downscaled to MAX_SHORT_SIDE; random-scale crops + flips."""
 
     def __init__(self, sources: list[str]):
-        files = photo_files(sources)
-        missing = [str(f) for f in files if not photo_exists(f)]
-        if missing or not files:
-            packages = list(dict.fromkeys(k for sets in (PHOTO_SETS, VAL_PHOTOS) for k, v in sets.items() if set(missing) & set(v)))
-            raise MissingInput(f"training photos not found: {missing[:3] or sources} "
-                                    f"({'install Debian ' + ' '.join(packages) + ', ' if packages else ''}or pass --data DIR)")
+        files = found_photos(sources)
         self.files = files
         # decoding and downscaling release the GIL: threads make a GPU job's start (264 photos, twice
         # when one run spans two calls) take seconds of its device time instead of ten

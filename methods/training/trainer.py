@@ -41,7 +41,8 @@ from inpaintbench.networks import sha256_of
 from inpaintbench.runner import check_device
 
 from .loss_network import load_loss_network
-from .photos import DEFAULT_TRAIN_PHOTOS, DEFAULT_VAL_PHOTOS, PhotoPool, expand_photo_sets, photo_files, photo_summary
+from .photos import (DEFAULT_TRAIN_PHOTOS, DEFAULT_VAL_PHOTOS, PhotoPool, expand_photo_sets, found_photos, photo_files,
+                     photo_summary)
 
 
 @dataclass
@@ -417,7 +418,8 @@ def train_step(recipe: Recipe, model: nn.Module, critics: dict, opts: dict, gt: 
 
 
 def check_settings(recipe: Recipe) -> None:
-    """The settings' own problems, before minutes of loading (and before a progress bar is drawn)."""
+    """The settings' own problems and missing photos, before minutes of loading (and before a
+    progress bar is drawn): the validation photos were found only after the run folder was made."""
     cfg = recipe.cfg
     if problems := cfg.setting_problems():
         raise BadSetting("; ".join(problems))
@@ -425,6 +427,9 @@ def check_settings(recipe: Recipe) -> None:
         if problem := recipe.size_problem(side, side):
             raise BadSetting(f"{option} {side}: {problem}")
     check_device(cfg.device)
+    found_photos(cfg.data)
+    if cfg.val_every:
+        found_photos(cfg.val_data, "validation", "--val-data")
 
 
 def train(recipe: Recipe, log=print, on_step=None) -> Path:
