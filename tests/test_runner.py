@@ -201,6 +201,18 @@ def test_report_formats_and_refusals(tmp_path):
         load_runs([tmp_path / "empty"])
 
 
+def test_progress_is_written_as_lines_where_the_output_is_no_terminal(tmp_path, monkeypatch):
+    """rich draws a bar only when it ends where the output is not a terminal: a batch job's log
+    showed nothing for the hours of a long run. Now a line every _Bar.every_s seconds (0 here)."""
+    from inpaintbench.cli import _Bar
+
+    monkeypatch.setattr(_Bar, "every_s", 0.0)
+    r = CliRunner().invoke(app, ["run", "--method", "telea", "--limit", "1", "--buckets", "10-20", "--buckets", "30-40",
+                                 "--batch-size", "1", "--no-deep-metrics", "--out", str(tmp_path / "r")])
+    assert r.exit_code == 0, r.output
+    assert "telea: 1/2 pairs (50%)" in r.output and "telea: 2/2 pairs (100%)" in r.output, r.output
+
+
 def test_cli_bad_input_is_one_line(tmp_path):
     r = CliRunner().invoke(app, ["run", "--method", "nope", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "unknown method 'nope'" in r.output
