@@ -41,7 +41,9 @@ class _Bar:
         if not self.p.console.is_terminal and time.monotonic() - self.last_line >= self.every_s:
             self.last_line = time.monotonic()
             t = next(t for t in self.p.tasks if t.id == self.task)
-            rate = f", {t.speed:.2f} pairs/s, {datetime.timedelta(seconds=round(t.time_remaining))} left" if t.speed and t.time_remaining is not None else ""
+            rate = ""
+            if t.speed and t.time_remaining is not None:
+                rate = f", {t.speed:.2f} pairs/s, {datetime.timedelta(seconds=round(t.time_remaining))} left"
             self.p.console.print(f"{self.label}: {t.completed:.0f}/{t.total:.0f} pairs ({t.percentage:.0f}%){rate}",
                                  highlight=False)
 
