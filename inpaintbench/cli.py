@@ -1,6 +1,7 @@
 """The `inpaintbench` command line."""
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import sys
@@ -56,6 +57,16 @@ class _Rate(ProgressColumn):
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                     _Rate(), TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+
+
+@contextlib.contextmanager
+def _resumable(where: Path):
+    """Ctrl-C stopped a run with its bar half drawn and not a word: say that nothing is lost."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        console.print(f"interrupted: every pair scored so far is kept in {where}; the same command again resumes")
+        raise typer.Exit(130) from None
 
 
 def _guard(fn):
@@ -129,7 +140,7 @@ def run(
                     deep_metrics=deep_metrics, fid_network=fid_network or RunConfig.fid_network, vgg_weights=vgg_weights, method_options=options,
                     label=label, blend=chosen["blend"], self_ensemble=chosen["self_ensemble"])
     out = out or Path("runs") / dataset / cfg.name
-    with _progress() as p:
+    with _resumable(out), _progress() as p:
         do_run(cfg, out, progress=_Bar(p, cfg.name), log=lambda s: p.console.print(s, highlight=False))
     console.print(f"records in {out}")
 
@@ -238,7 +249,7 @@ def demo(
     # mirrored inputs, not four times); kept only for such methods, in memory until the demo ends
     runs_of = Counter(split_name(n)["method"] for n in names)
     memos: dict[str, Memo] = {}
-    with _progress() as p:
+    with _resumable(out), _progress() as p:
         for name in names:
             cfg = RunConfig(**split_name(name), masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit)
             dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False),

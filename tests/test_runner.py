@@ -213,6 +213,24 @@ def test_progress_is_written_as_lines_where_the_output_is_no_terminal(tmp_path, 
     assert "telea: 1/2 pairs (50%)" in r.output and "telea: 2/2 pairs (100%)" in r.output, r.output
 
 
+def test_an_interrupted_run_says_that_nothing_is_lost(tmp_path):
+    """Ctrl-C stopped the command with its bar half drawn and no word on what was kept."""
+    class Interrupted(MeanFill):
+        name = "interrupted-meanfill"
+
+        def inpaint(self, masked, hole):
+            if MeanFill.calls >= 1:
+                raise KeyboardInterrupt
+            return super().inpaint(masked, hole)
+
+    registry.register("interrupted-meanfill", Interrupted)
+    MeanFill.calls = 0
+    r = CliRunner().invoke(app, ["run", "--method", "interrupted-meanfill", "--limit", "1", "--buckets", "10-20",
+                                 "--buckets", "30-40", "--batch-size", "1", "--no-deep-metrics", "--out", str(tmp_path / "r")])
+    assert r.exit_code == 130 and "interrupted: every pair scored so far is kept in" in " ".join(r.output.split()), r.output
+    assert len(read_records(tmp_path / "r" / RECORDS)) == 1
+
+
 def test_cli_bad_input_is_one_line(tmp_path):
     r = CliRunner().invoke(app, ["run", "--method", "nope", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "unknown method 'nope'" in r.output
