@@ -144,7 +144,8 @@ def test_gan_recipe_resumes_exactly_with_its_critic(tmp_path, photo_dir):
         load_weights(RWRecipe, w)
     with pytest.raises(ValueError, match="this run asks for pconv"):
         from methods.pconv.train import PConvTrainConfig
-        train(PConvRecipe(PConvTrainConfig(out=str(tmp_path / "a"), steps=5, data=[str(photo_dir)], width=4, layers=3)),
+        train(PConvRecipe(PConvTrainConfig(out=str(tmp_path / "a"), steps=5, data=[str(photo_dir)], val_data=[str(photo_dir)], width=4,
+                                          layers=3)),
               log=lambda s: None)
 
 
@@ -288,14 +289,15 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
     # a traceback; and a run folder with no checkpoint in it
     (["--export", "w.pt"], "error: --export: {out} holds no checkpoint (best.pt or last.pt)"),
 ])
-def test_the_trainer_command_ends_bad_settings_in_one_line(tmp_path, capsys, args, message):
+def test_the_trainer_command_ends_bad_settings_in_one_line(tmp_path, capsys, photo_dir, args, message):
     """As the harness's commands do: exit 2 and the message, not a traceback (they were tracebacks),
     and no run folder left behind; the message is the only line (it came under an empty progress bar)."""
     from methods.training.trainer import main
 
     out = tmp_path / "run"
     with pytest.raises(SystemExit) as e:
-        main(RWRecipe, ["--out", str(out), "--steps", "1", "--cnum", "4", *args])
+        # photos made here (CI has no Debian wallpapers); a --data or --val-data in args comes later and wins
+        main(RWRecipe, ["--out", str(out), "--steps", "1", "--cnum", "4", "--data", str(photo_dir), "--val-data", str(photo_dir), *args])
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
     assert e.value.code == 2 and lines[-1].startswith(message.format(out=out)) and "Traceback" not in err, err
