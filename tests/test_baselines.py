@@ -303,3 +303,26 @@ def test_the_trainer_command_ends_bad_settings_in_one_line(tmp_path, capsys, pho
     assert e.value.code == 2 and lines[-1].startswith(message.format(out=out)) and "Traceback" not in err, err
     assert len(lines) == 1, err
     assert not out.exists()
+
+
+def test_an_interrupted_training_run_says_where_it_resumes_from(tmp_path, capsys, photo_dir, monkeypatch):
+    """Ctrl-C ended the trainer with its bar half drawn and not a word on what was kept."""
+    from methods.training import trainer
+
+    step = trainer.train_step
+    done = []
+
+    def interrupted_at_the_third_step(*args, **kwargs):
+        if len(done) == 2:
+            raise KeyboardInterrupt
+        done.append(1)
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "train_step", interrupted_at_the_third_step)
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as e:
+        trainer.main(RWRecipe, ["--out", str(out), "--steps", "5", "--cnum", "4", "--crop", "96", "--batch-size", "2",
+                                "--ckpt-every", "1", "--val-every", "0", "--data", str(photo_dir)])
+    err = " ".join(capsys.readouterr().err.split())
+    assert e.value.code == 130 and f"interrupted: {out / 'last.pt'} holds the last checkpoint" in err, err
+    assert trainer.load_checkpoint(out / "last.pt")["step"] == 2

@@ -700,6 +700,12 @@ def main(recipe_cls: type[Recipe], argv=None):
     except InputError as e:  # bad settings, missing photos or weights: one line, as the harness's commands
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C ended the job with its bar half drawn and not a word
+        last = Path(cfg.out) / "last.pt"
+        print(f"interrupted: {last} holds the last checkpoint (every --ckpt-every {cfg.ckpt_every} steps); the same "
+              f"command again resumes from it" if last.is_file() else "interrupted before the first checkpoint",
+              file=sys.stderr)
+        sys.exit(130)
 
 
 def _export(recipe_cls: type[Recipe], out: Path, export: Path) -> None:
