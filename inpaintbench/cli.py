@@ -194,7 +194,7 @@ def report(
     screenshot: bool = typer.Option(False, help="With html: also render index.png in headless Chromium."),
 ):
     """Table 1 (+ bootstrap CIs, paired tests, plots, image grids, HTML page)."""
-    from .report import DEFAULT_METRICS, caption_for, ci_halfwidths, load_runs, refuse_unscored, render, table1, write_report
+    from .report import caption_for, ci_halfwidths, load_table, render, table1, write_report
     from .stats import summary
 
     metrics = _known_metrics(metrics)
@@ -213,11 +213,9 @@ def report(
                              reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False))
         console.print(f"wrote {len(files)} files to {out}" + (f" (open {out / 'index.html'})" if (out / "index.html").exists() else ""))
         return
-    df, manifests = load_runs(runs)
-    if metrics:
-        refuse_unscored(df, manifests, metrics)
-    t = table1(df, metrics or DEFAULT_METRICS)
-    text = render(t, fmt, caption_for(manifests, df), None if fmt == "csv" else ci_halfwidths(t, summary(df, metrics or DEFAULT_METRICS)))
+    df, manifests, shown = load_table(runs, metrics)
+    t = table1(df, shown)
+    text = render(t, fmt, caption_for(manifests, df), None if fmt == "csv" else ci_halfwidths(t, summary(df, shown)))
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)

@@ -100,6 +100,15 @@ def refuse_unscored(df: pd.DataFrame, manifests: list[dict], metrics, every_run:
             raise InputError(f"--metrics {metric}: not scored by " + "; ".join(f"{k} ({v})" for k, v in missing.items()))
 
 
+def load_table(run_dirs: list[Path], metrics=None) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    """`load_runs` for a table, and the metrics it shows: those a user named (each refused when
+    no run scored it), or with None the defaults (each shown where some run has it)."""
+    df, manifests = load_runs(run_dirs)
+    if metrics:
+        refuse_unscored(df, manifests, metrics)
+    return df, manifests, list(metrics or DEFAULT_METRICS)
+
+
 def per_image(df: pd.DataFrame) -> pd.DataFrame:
     """Every run's records in one long table, a row per (run, image, mask), for analyses of one's
     own (pandas, R, a spreadsheet) without reading each run's records.jsonl."""
@@ -283,10 +292,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
     if unknown:
         raise InputError(f"unknown report format(s) {sorted(unknown)}; expected csv, md, latex, html or all")
     refuse_below(1, ("--grid-rows", grid_rows))
-    df, manifests = load_runs(run_dirs)
-    if metrics:
-        refuse_unscored(df, manifests, metrics)
-    metrics = metrics or DEFAULT_METRICS
+    df, manifests, metrics = load_table(run_dirs, metrics)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t = table1(df, metrics)
