@@ -726,7 +726,8 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    check_settings(recipe_cls(cfg))  # a refusal is one line, not one under an empty progress bar
+    recipe = recipe_cls(cfg)
+    check_settings(recipe)  # a refusal is one line, not one under an empty progress bar
     console = Console(stderr=True)
     with Progress(TextColumn(f"train {recipe_cls.name}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[losses]}"),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
@@ -735,4 +736,4 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
         def on_step(step, total, terms):
             bar.update(task, completed=step, losses=" ".join(f"{k} {float(v.detach()):.4f}" for k, v in terms.items()))
 
-        train(recipe_cls(cfg), log=lambda s: bar.console.print(s, highlight=False), on_step=on_step)
+        train(recipe, log=lambda s: bar.console.print(s, highlight=False), on_step=on_step)
