@@ -9,7 +9,7 @@
 # becomes methods/rwconv/weights/rwconv.pt, the demo runs of rwconv, rwconv+poisson and
 # rwconv+hflip+poisson are redone with every metric, the report, the CI gate baseline and the CPU
 # benchmark (reports/bench/rwconv.json names the weights it timed) are regenerated and the card's
-# table and curve rewritten (its notes below `<!-- notes -->` are kept:
+# table and curve rewritten, the run's train_log.csv and val.csv copied beside the weights (the card's notes below `<!-- notes -->` are kept:
 # add the run to them, and the new numbers to the README, by hand). Nothing is committed.
 set -euo pipefail
 DIR=${1:?TRAIN_DIR}; HW=${2:?hardware line}
@@ -33,4 +33,7 @@ inpaintbench run --method rwconv --dataset demo --limit 2 --out "$gate/rwconv"
 inpaintbench check "$gate/rwconv" --baseline reports/baseline.json --update
 inpaintbench bench rwconv
 python3 -m methods.training.model_card rwconv "$DIR" --hardware "$HW"
+# the run's own logs beside the weights they made (they stayed at step 20,500's for five shipments)
+cp "$DIR/train_log.csv" methods/rwconv/weights/train_log.csv
+cp "$DIR/val.csv" methods/rwconv/weights/val_curve.csv
 git status --short
