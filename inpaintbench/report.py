@@ -21,9 +21,14 @@ DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16",
 ARROW = {True: "↑", False: "↓"}
 
 
-def _fid_network(m: dict):
-    nets = m.get("metrics", {}).get("networks", {})
-    return nets.get("fid", {}).get("sha256")
+def _networks(m: dict) -> dict[tuple[str, str | None], dict]:
+    """The networks that made a run's numbers, keyed by (role, metric): the `perceptual` role holds
+    perceptual_vgg16's network in one run and perceptual_inception's in another, two columns."""
+    return {(k, v.get("metric")): v for k, v in m.get("metrics", {}).get("networks", {}).items()}
+
+
+def _weights_id(net: dict) -> tuple[str, ...]:
+    return tuple(net[f] for f in sorted(net) if f.endswith("sha256"))
 
 
 def load_runs(run_dirs: list[Path], names: list[str] | None = None,
@@ -53,12 +58,19 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
     for d, m in zip(run_dirs[1:], manifests[1:]):
         for what, key in (("protocol", lambda m: m["protocol"]["id"]), ("mask set", lambda m: m["masks"]["id"]),
                           ("dataset", lambda m: (m["dataset"]["name"], m["dataset"].get("root"),
-                                                 *([] if pairs_only else [m["dataset"]["evaluated_images"]]))),
-                          ("FID network weights", _fid_network)):
-            if what == "FID network weights" and None in (key(m), key(first)):
-                continue  # a run without deep metrics has no network-made number to disagree with
+                                                 *([] if pairs_only else [m["dataset"]["evaluated_images"]])))):
             if key(m) != key(first):
                 raise InputError(f"cannot table {d} with {run_dirs[0]}: {what} differs ({key(m)} vs {key(first)})")
+    # against the first run that had each network, not only the first run: that one may have had
+    # no deep metrics, and a run without a network has no network-made number to disagree with
+    seen: dict[tuple, tuple[Path, tuple]] = {}
+    for d, m in zip(run_dirs, manifests):
+        for role, net in _networks(m).items():
+            d0, w0 = seen.setdefault(role, (d, _weights_id(net)))
+            if _weights_id(net) != w0:
+                raise InputError(f"cannot table {d} with {d0}: the {role[1] or role[0]} network's weights differ "
+                                 f"(sha256 {', '.join(w[:12] for w in _weights_id(net))} vs "
+                                 f"{', '.join(w[:12] for w in w0)}); numbers from two networks do not share a column")
     df = pd.concat(frames, ignore_index=True)
     dup = df.duplicated(["method", "image_id", "mask_file"])
     if dup.any():
@@ -266,18 +278,32 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
         return f"{name} ({', '.join(parts)})"
 
     methods = "; ".join(who(x) for x in manifests)
-    nets = m.get("metrics", {}).get("networks", {})
-    used = "; ".join(f"{k}: {v.get('network', v.get('backbone', ''))} sha256 {str(v.get('sha256', v.get('backbone_sha256', '')))[:12]}"
-                     for k, v in nets.items())
-    missing = "; ".join(f"{k} unavailable ({v})" for k, v in m.get("metrics", {}).get("unavailable", {}).items())
+    # every run's networks and gaps, not the first run's: load_runs saw that they agree, and the
+    # first may be a run without deep metrics beside runs with them
+    nets: dict[tuple, dict] = {}
+    gaps: dict[tuple[str, str], list[str]] = {}
+    off = [run_name(x) for x in manifests if x.get("metrics", {}).get("deep_metrics") == "off"]
+    for x in manifests:
+        for role, net in _networks(x).items():
+            nets.setdefault(role, net)
+        for metric, why in x.get("metrics", {}).get("unavailable", {}).items():
+            gaps.setdefault((metric, why), []).append(run_name(x))
+    deep = len(manifests) - len(off)
+    used = "; ".join(f"{role}: {v.get('network', v.get('backbone', ''))} sha256 "
+                     f"{str(v.get('sha256', v.get('backbone_sha256', '')))[:12]}" for (role, _), v in nets.items())
+    missing = "; ".join(f"{metric} unavailable{'' if len(runs) == deep else ' for ' + ', '.join(runs)} ({why})"
+                        for (metric, why), runs in gaps.items())
     partial = "; ".join(incomplete(manifests, df))
     return (f"Dataset {m['dataset']['name']} ({m['dataset']['evaluated_images']} images), masks {m['masks']['id']}, "
             f"protocol {m['protocol']['id']}. Methods: {methods}."
             + (f" Networks: {used}." if used else "") + (f" {missing}." if missing else "")
+            + (f" Deep metrics off (pixel metrics only) for {', '.join(off)}." if off and deep else "")
+            + (" Pixel metrics only (made with --no-deep-metrics)." if not deep else "")
             + (f" {partial}." if partial else "")
-            + " FID/KID per bucket compare N composites with the N ground-truth images (N in the last rows);"
-            + " KID is the estimate unbiased for independent sets, and each composite shares most pixels with its own"
-            + " ground truth, which takes it below 0 at small holes: compare methods with each other, not with 0;"
+            + (" FID/KID per bucket compare N composites with the N ground-truth images (N in the last rows);"
+               " KID is the estimate unbiased for independent sets, and each composite shares most pixels with its own"
+               " ground truth, which takes it below 0 at small holes: compare methods with each other, not with 0;"
+               if deep else "")
             + " ± is the half-width of a seeded 95% bootstrap interval of the mean over images.")
 
 

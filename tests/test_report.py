@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from html.parser import HTMLParser
 
 import numpy as np
@@ -112,6 +113,53 @@ def test_an_unfinished_run_is_named_in_the_caption_and_the_page(two_runs, tmp_pa
     assert "UNFINISHED" not in caption_for(full_manifests, full_df) and "UNFINISHED" not in caption_for(manifests)
     write_report([two_runs[0], short], tmp_path / "rep", formats=("md", "html"), log=lambda s: None)
     assert "UNFINISHED" in (tmp_path / "rep" / "table1.md").read_text() and "UNFINISHED" in (tmp_path / "rep" / "index.html").read_text()
+
+
+def _with_metrics(src: Path, dst: Path, metrics: dict) -> Path:
+    shutil.copytree(src, dst)
+    m = json.loads((dst / "manifest.json").read_text())
+    m["metrics"] = metrics
+    (dst / "manifest.json").write_text(json.dumps(m))
+    return dst
+
+
+def _deep(perceptual: str, sha: str, unavailable: dict | None = None) -> dict:
+    net = "vgg16 pool1-3" if perceptual == "perceptual_vgg16" else "inception-tf pool0, pool1, mixed_2"
+    return {"networks": {"fid": {"network": "inception-tf", "sha256": "f" * 64},
+                         "perceptual": {"metric": perceptual, "network": net, "sha256": sha}},
+            "unavailable": unavailable or {}}
+
+
+def test_the_caption_names_every_runs_networks_and_which_runs_had_none(two_runs, tmp_path):
+    """The caption took the networks and the missing metrics from the first run alone: a run made
+    with --no-deep-metrics first and a deep one beside it gave a table with FID and perceptual
+    columns and no word of the network that made them."""
+    deep = _with_metrics(two_runs[1], tmp_path / "deep", _deep("perceptual_inception", "f" * 64,
+                                                               {"lpips_alex": "alexnet weights absent"}))
+    caption = caption_for(load_runs([two_runs[0], deep])[1])
+    assert "Networks: fid: inception-tf sha256 ffffffffffff; perceptual: inception-tf pool0, pool1, mixed_2" in caption
+    assert "lpips_alex unavailable (alexnet weights absent)" in caption
+    assert "Deep metrics off (pixel metrics only) for telea." in caption and "FID/KID per bucket" in caption
+    pixel_only = caption_for(load_runs(two_runs)[1])
+    assert "Pixel metrics only" in pixel_only and "FID/KID" not in pixel_only and "Networks" not in pixel_only
+    other = _with_metrics(two_runs[0], tmp_path / "other", _deep("perceptual_inception", "f" * 64))
+    assert "lpips_alex unavailable for biharmonic (alexnet weights absent)" in caption_for(load_runs([other, deep])[1])
+
+
+def test_runs_scored_by_different_weights_of_one_network_do_not_share_a_table(two_runs, tmp_path):
+    """Only the FID network was checked, and only against the first run: two VGG16 files gave
+    perceptual_vgg16 numbers in one column, and a pixel-only first run let any FID networks mix."""
+    a = _with_metrics(two_runs[0], tmp_path / "a", _deep("perceptual_vgg16", "a" * 64))
+    b = _with_metrics(two_runs[1], tmp_path / "b", _deep("perceptual_vgg16", "b" * 64))
+    with pytest.raises(InputError, match="the perceptual_vgg16 network's weights differ .sha256 bbbbbbbbbbbb vs aaaaaaaaaaaa"):
+        write_report([a, b], tmp_path / "x", log=lambda s: None)
+    c = _with_metrics(two_runs[1], tmp_path / "c", _deep("perceptual_inception", "b" * 64))
+    load_runs([a, c])  # perceptual_vgg16 and perceptual_inception are two columns, nothing to disagree on
+    m = json.loads((c / "manifest.json").read_text())
+    m["metrics"]["networks"]["fid"]["sha256"] = "e" * 64
+    (c / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(InputError, match="the fid network's weights differ"):
+        load_runs([two_runs[0], a, c], names=["p", "q", "r"])
 
 
 def test_compare_takes_runs_of_different_length_on_their_shared_pairs(two_runs, tmp_path):
