@@ -463,7 +463,7 @@ def masks_import(src: Path = typer.Argument(...), polarity: str = typer.Option(.
 
     with _progress() as p:
         t = p.add_task("import", total=None)
-        import_set(src, out, polarity, size, progress=lambda: p.advance(t))
+        import_set(src, out, polarity, size, progress=lambda: p.advance(t), log=lambda s: p.console.print(s, highlight=False))
     console.print(f"wrote {out}")
 
 

@@ -152,6 +152,29 @@ def test_import_refuses_to_write_over_its_sources_or_into_another_set(tmp_path):
     assert int(MaskSet(tmp_path / "empty").rows[0]["hole_pixels"]) == 40 * 256
 
 
+def test_import_refuses_two_sources_of_one_name_and_notes_stretched_and_repeated_masks(tmp_path):
+    """a.jpg beside a.png were both written as a.png, the manifest listing a.png twice and `masks
+    verify` failing on the set just made; a non-square mask was stretched and a repeated one kept
+    without a word."""
+    src = tmp_path / "src"
+    src.mkdir()
+    hole = np.zeros((512, 512), np.uint8)
+    hole[100:200, 100:300] = 255
+    Image.fromarray(hole).save(src / "a.png")
+    Image.fromarray(hole).save(src / "a.jpg", quality=95)
+    Image.fromarray(hole[:, :400]).save(src / "wide.png")
+    Image.fromarray(hole).save(src / "z.png")
+    with pytest.raises(InputError, match="a.jpg and a.png would both be imported as a.png; rename or move one"):
+        import_set(src, tmp_path / "out", "hole-white")
+    assert not (tmp_path / "out").exists()
+    (src / "a.jpg").rename(src / "b.jpg")
+    notes = []
+    import_set(src, tmp_path / "out", "hole-white", log=notes.append)
+    assert verify(tmp_path / "out") == []
+    assert notes == ["note: not square, so stretched to 256x256 (their strokes change shape): wide.png (400x512)",
+                     "note: identical after the import (each still counts in its bucket): a.png = b.png = z.png"]
+
+
 def test_bad_masks_are_refused(tmp_path):
     grey = np.zeros((256, 256), np.uint8)
     grey[0, 0] = 128

@@ -55,8 +55,10 @@ def refuse_filled(out: Path) -> None:
 MAX_MID_GREY = 0.25  # share of pixels in 32..223 that a mask may have; see import_set
 
 
-def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=None) -> Path:
-    """Resize with nearest neighbour, binarise at mid-grey, and measure after both, as REFERENCE.md s3 asks."""
+def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=None, log=print) -> Path:
+    """Resize with nearest neighbour, binarise at mid-grey, and measure after both, as REFERENCE.md s3 asks.
+    `log` gets what a researcher should know about the set made: sources stretched to a square,
+    masks identical to another after the import (each still counts in its bucket)."""
     if polarity not in ("hole-white", "hole-black"):
         raise InputError(f"--polarity must be hole-white or hole-black, got {polarity!r}")
     src, out = Path(src), Path(out)
@@ -70,10 +72,23 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
     files = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise InputError(f"{src}: no mask images (png/jpg/bmp/tif/webp) found")
+    # every mask is written as NAME.png: a.jpg beside a.png would write one file over the other and
+    # leave a manifest with two rows for it, one of which no longer matches (masks verify fails)
+    sources: dict[str, list[Path]] = {}
+    for p in files:
+        sources.setdefault(p.relative_to(src).with_suffix(".png").as_posix(), []).append(p)
+    clash = [(name, ps) for name, ps in sources.items() if len(ps) > 1]
+    if clash:
+        name, ps = clash[0]
+        raise InputError(f"{src}: {' and '.join(p.relative_to(src).as_posix() for p in ps)} would both be imported as "
+                         f"{name}" + (f" ({len(clash)} such names)" if len(clash) > 1 else "") + "; rename or move one of each")
+    stretched: list[str] = []
     rows, encoded = [], []  # every mask read and checked before the first is written: a refusal leaves nothing behind
     for p in files:
         try:
             with Image.open(p) as im:
+                if im.width != im.height:
+                    stretched.append(f"{p.relative_to(src).as_posix()} ({im.width}x{im.height})")
                 g = im.convert("L").resize((size, size), Image.NEAREST)
         except OSError as e:
             raise InputError(f"{p}: not a readable image ({e})") from None
@@ -92,7 +107,18 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
         if progress:
             progress()
     write_files(out, encoded)
-    return write_manifest(out, rows)
+    path = write_manifest(out, rows)
+    if stretched:
+        log(f"note: not square, so stretched to {size}x{size} (their strokes change shape): "
+            f"{', '.join(stretched[:5])}{f' ... ({len(stretched)} in all)' if len(stretched) > 5 else ''}")
+    by_sha: dict[str, list[str]] = {}
+    for r in rows:
+        by_sha.setdefault(r["sha256"], []).append(r["file"])
+    same = [names for names in by_sha.values() if len(names) > 1]
+    if same:
+        log(f"note: identical after the import (each still counts in its bucket): "
+            f"{'; '.join(' = '.join(n) for n in same[:5])}{f' ... ({len(same)} groups in all)' if len(same) > 5 else ''}")
+    return path
 
 
 def stats(root: Path) -> pd.DataFrame:
