@@ -6,6 +6,7 @@ line is cut off, finished pairs are skipped, nothing is computed twice.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -360,7 +361,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         log(f"{cfg.name} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
 
         last: tuple[str | None, torch.Tensor | None] = (None, None)
-        with open(records_path, "a") as f, open(features_path, "ab") as ff:
+        # a run without deep metrics has no features: no empty file to suggest it has
+        with open(records_path, "a") as f, (open(features_path, "ab") if suite else contextlib.nullcontext()) as ff:
             for start in range(0, len(todo), cfg.batch_size):
                 chunk = todo[start : start + cfg.batch_size]
                 images, holes = [], []

@@ -70,6 +70,8 @@ def test_run_records_every_pair_with_its_mask(tmp_path):
     assert manifest["protocol"]["id"] and manifest["masks"]["manifest_sha256"] and manifest["versions"]["torch"]
     # the default mask set is named by its place in the repository, so manifests read the same in every clone
     assert manifest["masks"]["root"] == manifest["config"]["masks"] == "masks/irregular256"
+    # no deep metrics, no features: an empty features_pool3.f32 was left as if it had some
+    assert not (tmp_path / FEATURES).exists() and manifest["metrics"] == {"deep_metrics": "off"}
 
 
 def test_methods_never_see_the_hole_pixels(tmp_path):
