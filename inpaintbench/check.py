@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .metrics import METRIC_INFO
-from .report import load_runs, set_frame, unfinished
+from .report import load_runs, network_weights, run_networks, set_frame, unfinished
 from .runner import run_name
 
 DEFAULT_TOLERANCE = {"psnr": 0.05, "ssim": 0.002, "l1": 2e-4, "l2": 1e-4, "psnr_hole": 0.05, "ssim_hole": 0.005,
@@ -34,6 +34,7 @@ def summarize(run_dir: Path, finished: bool = False) -> dict:
     return {"protocol": manifest["protocol"]["id"], "dataset": manifest["dataset"]["name"],
             "evaluated_images": manifest["dataset"]["evaluated_images"], "masks": manifest["masks"]["id"],
             "method": run_name(manifest), "metrics": metrics,
+            "networks": {metric or role: list(network_weights(net)) for (role, metric), net in run_networks(manifest).items()},
             "pairs": {b: int(n) for b, n in df.groupby("bucket").size().items()}}
 
 
@@ -42,6 +43,12 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
         if current[key] != baseline.get(key):
             raise InputError(f"baseline was made with {key} {baseline.get(key)!r}, this run has {current[key]!r}; "
                              f"refusing to compare (use --update to make a new baseline deliberately)")
+    # the protocol names the default networks only: --fid-network or other VGG16 weights make other numbers
+    for name, weights in baseline.get("networks", {}).items():
+        now = current.get("networks", {}).get(name)
+        if now is not None and list(now) != list(weights):
+            raise InputError(f"the baseline's {name} numbers come from network weights sha256 {weights[0][:12]}, this "
+                             f"run's from {now[0][:12]}; refusing to compare (use --update to make a new baseline deliberately)")
     rows = []
     for bucket, base in baseline["metrics"].items():
         now = current["metrics"].get(bucket)

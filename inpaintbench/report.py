@@ -21,13 +21,13 @@ DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16",
 ARROW = {True: "↑", False: "↓"}
 
 
-def _networks(m: dict) -> dict[tuple[str, str | None], dict]:
+def run_networks(m: dict) -> dict[tuple[str, str | None], dict]:
     """The networks that made a run's numbers, keyed by (role, metric): the `perceptual` role holds
     perceptual_vgg16's network in one run and perceptual_inception's in another, two columns."""
     return {(k, v.get("metric")): v for k, v in m.get("metrics", {}).get("networks", {}).items()}
 
 
-def _weights_id(net: dict) -> tuple[str, ...]:
+def network_weights(net: dict) -> tuple[str, ...]:
     return tuple(net[f] for f in sorted(net) if f.endswith("sha256"))
 
 
@@ -65,11 +65,11 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
     # no deep metrics, and a run without a network has no network-made number to disagree with
     seen: dict[tuple, tuple[Path, tuple]] = {}
     for d, m in zip(run_dirs, manifests):
-        for role, net in _networks(m).items():
-            d0, w0 = seen.setdefault(role, (d, _weights_id(net)))
-            if _weights_id(net) != w0:
+        for role, net in run_networks(m).items():
+            d0, w0 = seen.setdefault(role, (d, network_weights(net)))
+            if network_weights(net) != w0:
                 raise InputError(f"cannot table {d} with {d0}: the {role[1] or role[0]} network's weights differ "
-                                 f"(sha256 {', '.join(w[:12] for w in _weights_id(net))} vs "
+                                 f"(sha256 {', '.join(w[:12] for w in network_weights(net))} vs "
                                  f"{', '.join(w[:12] for w in w0)}); numbers from two networks do not share a column")
     df = pd.concat(frames, ignore_index=True)
     dup = df.duplicated(["method", "image_id", "mask_file"])
@@ -284,7 +284,7 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
     gaps: dict[tuple[str, str], list[str]] = {}
     off = [run_name(x) for x in manifests if x.get("metrics", {}).get("deep_metrics") == "off"]
     for x in manifests:
-        for role, net in _networks(x).items():
+        for role, net in run_networks(x).items():
             nets.setdefault(role, net)
         for metric, why in x.get("metrics", {}).get("unavailable", {}).items():
             gaps.setdefault((metric, why), []).append(run_name(x))

@@ -94,3 +94,20 @@ def test_a_run_stopped_before_its_end_fails_the_gate(tmp_path):
     del b["pairs"]
     base.write_text(json.dumps(b))
     assert cli.invoke(app, ["check", str(good), "--baseline", str(base), *loose]).exit_code == 0
+
+
+def test_a_run_scored_by_other_network_weights_is_refused(tmp_path):
+    """The baseline named no network: a run scored with --fid-network inception-pytorch-fid (or
+    other VGG16 weights) was gated against TF-Inception numbers as if they were the same metric."""
+    good = _run("telea", tmp_path / "good")
+    manifest = json.loads((good / "manifest.json").read_text())
+    manifest["metrics"] = {"networks": {"fid": {"network": "inception-tf", "sha256": "a" * 64}}, "unavailable": {}}
+    (good / "manifest.json").write_text(json.dumps(manifest))
+    base, cli = tmp_path / "baseline.json", CliRunner()
+    assert cli.invoke(app, ["check", str(good), "--baseline", str(base), "--update"]).exit_code == 0
+    assert json.loads(base.read_text())["networks"] == {"fid": ["a" * 64]}
+    assert cli.invoke(app, ["check", str(good), "--baseline", str(base)]).exit_code == 0
+    manifest["metrics"]["networks"]["fid"]["sha256"] = "b" * 64
+    (good / "manifest.json").write_text(json.dumps(manifest))
+    r = cli.invoke(app, ["check", str(good), "--baseline", str(base)])
+    assert r.exit_code == 2 and "the baseline's fid numbers come from network weights sha256 aaaaaaaaaaaa, this run's from bbbbbbbbbbbb" in " ".join(r.output.split()), r.output
