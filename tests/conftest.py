@@ -37,4 +37,13 @@ def photo_dir(tmp_path_factory):
     ds = get_dataset("demo")
     for i in ds.ids()[:6]:
         Image.fromarray(ds.load(i)).save(d / f"{i}.png")
+    # and held-out ones beside them (the trainers refuse to validate on training photos)
+    held_out(d).mkdir()
+    for i in ds.ids()[8:10]:
+        Image.fromarray(ds.load(i)).save(held_out(d) / f"{i}.png")
     return d
+
+
+def held_out(photo_dir):
+    """The validation photos made beside photo_dir's training photos: another photo (coffee)."""
+    return photo_dir.parent / f"{photo_dir.name}_val"

@@ -17,6 +17,8 @@ from methods.pconv.train import PConvRecipe
 from methods.rwconv.train import RWRecipe
 from methods.training.trainer import export_weights, load_checkpoint, train
 
+from .conftest import held_out
+
 
 def test_partial_conv_equals_hand_computation():
     layer = PartialConv2d(2, 1, 3, bias=True)
@@ -127,7 +129,7 @@ def test_no_method_sees_the_pixels_under_the_hole(recipe, config):
 
 
 def test_gan_recipe_resumes_exactly_with_its_critic(tmp_path, photo_dir):
-    base = dict(data=[str(photo_dir)], val_data=[str(photo_dir)], batch_size=2, crop=64, val_size=64, cnum=8,
+    base = dict(data=[str(photo_dir)], val_data=[str(held_out(photo_dir))], batch_size=2, crop=64, val_size=64, cnum=8,
                 dis_cnum=8, val_every=2, ckpt_every=1, threads=1)
     train(GatedRecipe(GatedTrainConfig(out=str(tmp_path / "a"), steps=4, **base)), log=lambda s: None)
     train(GatedRecipe(GatedTrainConfig(out=str(tmp_path / "b"), steps=2, **base)), log=lambda s: None)
@@ -144,7 +146,7 @@ def test_gan_recipe_resumes_exactly_with_its_critic(tmp_path, photo_dir):
         load_weights(RWRecipe, w)
     with pytest.raises(ValueError, match="this run asks for pconv"):
         from methods.pconv.train import PConvTrainConfig
-        train(PConvRecipe(PConvTrainConfig(out=str(tmp_path / "a"), steps=5, data=[str(photo_dir)], val_data=[str(photo_dir)], width=4,
+        train(PConvRecipe(PConvTrainConfig(out=str(tmp_path / "a"), steps=5, data=[str(photo_dir)], val_data=[str(held_out(photo_dir))], width=4,
                                           layers=3)),
               log=lambda s: None)
 
@@ -297,12 +299,30 @@ def test_the_trainer_command_ends_bad_settings_in_one_line(tmp_path, capsys, pho
     out = tmp_path / "run"
     with pytest.raises(SystemExit) as e:
         # photos made here (CI has no Debian wallpapers); a --data or --val-data in args comes later and wins
-        main(RWRecipe, ["--out", str(out), "--steps", "1", "--cnum", "4", "--data", str(photo_dir), "--val-data", str(photo_dir), *args])
+        main(RWRecipe, ["--out", str(out), "--steps", "1", "--cnum", "4", "--data", str(photo_dir), "--val-data", str(held_out(photo_dir)), *args])
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
     assert e.value.code == 2 and lines[-1].startswith(message.format(out=out)) and "Traceback" not in err, err
     assert len(lines) == 1, err
     assert not out.exists()
+
+
+def test_the_trainer_refuses_to_validate_on_training_photos(tmp_path, capsys, photo_dir):
+    """A --val-data among the --data photos trained and picked its best step on photos the model
+    had seen, and the model card called them held out; a copy under another name is the same photo."""
+    from methods.training.trainer import main
+
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    (copies / "renamed.png").write_bytes(sorted(photo_dir.glob("*.png"))[0].read_bytes())
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as e:
+        main(RWRecipe, ["--out", str(out), "--steps", "1", "--cnum", "4", "--data", str(photo_dir),
+                        "--val-data", str(held_out(photo_dir)), str(copies)])
+    err = " ".join(capsys.readouterr().err.split())
+    assert e.value.code == 2 and not out.exists()
+    assert (f"error: 1 validation photos are also training photos ({copies / 'renamed.png'}): validation would measure "
+            f"what the model has seen; pass --val-data photos outside --data") in err, err
 
 
 def test_an_interrupted_training_run_says_where_it_resumes_from(tmp_path, capsys, photo_dir, monkeypatch):

@@ -18,6 +18,8 @@ from methods.rwconv.train import RWTrainConfig, train
 from methods.training.loss_network import EfficientNetLite0Taps, load_loss_network
 from methods.training.trainer import export_weights, load_checkpoint, lr_factor
 
+from .conftest import held_out
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -184,7 +186,7 @@ def test_vgg16_is_used_when_its_weights_are_in_the_torch_cache(tmp_path, monkeyp
 
 
 def tiny(out, photo_dir, **kw):
-    base = dict(out=str(out), data=[str(photo_dir)], val_data=[str(photo_dir)], steps=4, batch_size=2, crop=128,
+    base = dict(out=str(out), data=[str(photo_dir)], val_data=[str(held_out(photo_dir))], steps=4, batch_size=2, crop=128,
                 val_size=128, cnum=4, val_every=2, ckpt_every=1, threads=1)
     base.update(kw)
     return RWTrainConfig(**base)
@@ -590,7 +592,7 @@ def test_a_continued_run_measures_its_starting_weights_on_its_own_validation_set
         runs[name] = (rows, load_checkpoint(best)["best_val"] if best.is_file() else None)
         assert any("validation of the starting weights, step 2" in s for s in logs)
         # --data is one folder of 6 photos: counted by its files, in the log and in what the weights say
-        assert any(s.startswith("training on 6 photos; validating on 120 crops of 6 held-out photos") for s in logs)
+        assert any(s.startswith("training on 6 photos; validating on 40 crops of 2 held-out photos") for s in logs), logs
     from methods.rwconv.method import RegionWise
     w = export_weights(load_checkpoint(tmp_path / "s" / "last.pt"), tmp_path / "s.pt")
     assert RegionWise(weights=str(w)).describe()["training_photos"] == {"count": 6, "sets": [], "other_files": 6}
@@ -614,7 +616,7 @@ def test_a_resume_with_other_validation_crops_measures_again(tmp_path, photo_dir
 
     first = photo_dir.parent / "val_first"
     first.mkdir(exist_ok=True)
-    (first / "a.png").write_bytes(next(photo_dir.glob("*.png")).read_bytes())
+    (first / "a.png").write_bytes(next(held_out(photo_dir).glob("*.png")).read_bytes())
     train(tiny(tmp_path / "r", photo_dir, steps=2, val_every=1, val_data=[str(first)]), log=lambda s: None)
     assert (tmp_path / "r" / "best.pt").is_file()
     logs = []

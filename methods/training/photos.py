@@ -207,6 +207,14 @@ def found_photos(sources: list[str], role: str = "training", flag: str = "--data
     return files
 
 
+def shared_photos(train: list[Path], val: list[Path]) -> list[str]:
+    """Validation photos whose bytes are a training photo's, by any name (a copy in another folder)."""
+    import hashlib
+
+    seen = {hashlib.sha256(photo_bytes(f)).digest() for f in train}
+    return [str(f) for f in val if hashlib.sha256(photo_bytes(f)).digest() in seen]
+
+
 class PhotoPool:
     """Training photos decoded once, downscaled to MAX_SHORT_SIDE; random-scale crops + flips."""
 

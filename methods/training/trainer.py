@@ -42,7 +42,7 @@ from inpaintbench.runner import check_device
 
 from .loss_network import load_loss_network
 from .photos import (DEFAULT_TRAIN_PHOTOS, DEFAULT_VAL_PHOTOS, PhotoPool, expand_photo_sets, found_photos, photo_files,
-                     photo_summary)
+                     photo_summary, shared_photos)
 
 
 @dataclass
@@ -427,9 +427,13 @@ def check_settings(recipe: Recipe) -> None:
         if problem := recipe.size_problem(side, side):
             raise BadSetting(f"{option} {side}: {problem}")
     check_device(cfg.device)
-    found_photos(cfg.data)
+    training = found_photos(cfg.data)
     if cfg.val_every:
-        found_photos(cfg.val_data, "validation", "--val-data")
+        # validation picks the step --export ships and the card calls its photos held out
+        if shared := shared_photos(training, found_photos(cfg.val_data, "validation", "--val-data")):
+            raise BadSetting(f"{len(shared)} validation photos are also training photos ({', '.join(shared[:3])}"
+                             f"{' ...' if len(shared) > 3 else ''}): validation would measure what the model has seen; "
+                             f"pass --val-data photos outside --data")
 
 
 def train(recipe: Recipe, log=print, on_step=None) -> Path:
