@@ -28,6 +28,7 @@ def run_networks(m: dict) -> dict[tuple[str, str | None], dict]:
 
 
 def network_weights(net: dict) -> tuple[str, ...]:
+    """What identifies a network's weights: its sha256 fields (LPIPS's is its backbone's)."""
     return tuple(net[f] for f in sorted(net) if f.endswith("sha256"))
 
 

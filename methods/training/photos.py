@@ -9,6 +9,7 @@ the random-scale crops.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -209,8 +210,6 @@ def found_photos(sources: list[str], role: str = "training", flag: str = "--data
 
 def shared_photos(train: list[Path], val: list[Path]) -> list[str]:
     """Validation photos whose bytes are a training photo's, by any name (a copy in another folder)."""
-    import hashlib
-
     seen = {hashlib.sha256(photo_bytes(f)).digest() for f in train}
     return [str(f) for f in val if hashlib.sha256(photo_bytes(f)).digest() in seen]
 
