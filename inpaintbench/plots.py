@@ -11,8 +11,24 @@ import pandas as pd
 
 from .masks import BUCKETS
 from .metrics import METRIC_INFO
+from .protocol import PROTOCOL
 
 MID = {b.name: (b.lo_pct + b.hi_pct) / 2 for b in BUCKETS}
+
+
+def kid_spread(sets: pd.DataFrame) -> pd.Series:
+    """KID's std over subsets where it measures something: with kid_subset_size images or fewer every
+    subset is the whole set, the std is 0 up to rounding, and a band of 0 would read as certainty."""
+    if "n_outputs" not in sets:
+        return sets.kid_std
+    return sets.kid_std.where(sets[["n_outputs", "n_reference"]].min(axis=1) > PROTOCOL.kid_subset_size)
+
+
+def band_label(metric: str, drawn: bool) -> str:
+    if metric == "kid":
+        return ("bands: ±1 std over KID subsets" if drawn else
+                f"no band: every subset is the whole set (≤{PROTOCOL.kid_subset_size})")
+    return "no band: set-level" if metric == "fid" else "bands: 95% bootstrap CI"
 
 
 def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = None, methods: list[str] | None = None) -> list[Path]:
@@ -31,8 +47,9 @@ def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = N
             series["fid"] = pd.DataFrame({"metric": "fid", "bucket": s.bucket, "method": s.method, "mean": s.fid,
                                           "ci_low": float("nan"), "ci_high": float("nan")})
         if "kid" in s:
+            spread = kid_spread(s)
             series["kid"] = pd.DataFrame({"metric": "kid", "bucket": s.bucket, "method": s.method, "mean": s.kid,
-                                          "ci_low": s.kid - s.kid_std, "ci_high": s.kid + s.kid_std})
+                                          "ci_low": s.kid - spread, "ci_high": s.kid + spread})
     for metric, g in series.items():
         higher, scale, label = METRIC_INFO[metric]
         fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=120)
@@ -46,9 +63,9 @@ def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = N
                 ax.fill_between(h.x, h.ci_low.astype(float) * scale, h.ci_high.astype(float) * scale, color=colour[method], alpha=0.18, lw=0)
         ax.set_xlabel("hole ratio bucket (%)")
         ax.set_xticks(sorted(MID.values()), [b.name for b in BUCKETS])
-        band = "±1 std over KID subsets" if metric == "kid" else ("no band: set-level" if metric == "fid" else "95% bootstrap CI")
+        band = band_label(metric, bool(g.ci_low.notna().any()))
         ax.set_ylabel(f"{label} ({'higher' if higher else 'lower'} is better)")
-        ax.set_title(f"{label} by hole size; bands: {band}", fontsize=9)
+        ax.set_title(f"{label} by hole size; {band}", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=2, frameon=False)
         fig.tight_layout()

@@ -370,3 +370,20 @@ def test_html_colours_a_verdict_by_the_whole_method_name():
     page = _comparisons_html(pd.DataFrame(rows))
     assert "class='lose'>rwconv+poisson better" in page
     assert "class='win'>rwconv better" in page and "class='nodiff'>no difference" in page
+
+
+def test_the_kid_plot_draws_no_band_where_every_subset_is_the_whole_set():
+    """Up to 1,000 images each of KID's 100 subsets is the whole set, its std 0 up to rounding
+    (2.7e-16 on the demo's 32), and the plot's title promised '±1 std over KID subsets' over a band
+    of no width: certainty that was never measured."""
+    from inpaintbench.metrics.fid import kid_from_features
+    from inpaintbench.plots import band_label, kid_spread
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(32, 8)), rng.normal(0.3, 1, size=(32, 8))
+    assert kid_from_features(a, b)[1] < 1e-12  # why: the same 32 in every subset
+    sets = pd.DataFrame({"kid": [0.1, 0.2], "kid_std": [2.7e-16, 0.01], "n_outputs": [32, 5000], "n_reference": [32, 5000]})
+    spread = kid_spread(sets)
+    assert np.isnan(spread[0]) and spread[1] == 0.01
+    assert band_label("kid", False) == "no band: every subset is the whole set (≤1000)"
+    assert band_label("kid", True) == "bands: ±1 std over KID subsets"
