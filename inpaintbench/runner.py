@@ -70,6 +70,12 @@ class RunConfig:
     #: before any blend; named METHOD+hflip (METHOD+hflip+poisson with a blend) unless labelled
     self_ensemble: str = "none"
 
+    def __post_init__(self):
+        # one folder, one identity: 'imgs' and '/abs/imgs/' were two datasets to report (refused to
+        # share a table), and 'imgs' resumed from another directory was the same run over other images
+        if self.data_root:
+            self.data_root = str(Path(self.data_root).resolve())
+
     @property
     def name(self) -> str:
         return _name(self.__dict__)

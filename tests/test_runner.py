@@ -2,6 +2,7 @@ import json
 
 import pandas as pd
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from inpaintbench import registry
@@ -261,3 +262,25 @@ def test_bad_selection_is_one_line_before_anything_is_written(tmp_path, args, me
         r = CliRunner().invoke(app, [*command, *args, "--out", str(tmp_path / "out")])
         assert r.exit_code == 2 and message in " ".join(r.output.split()), (command, r.output)
         assert not (tmp_path / "out").exists()
+
+
+def test_a_data_root_is_one_dataset_however_it_is_written(tmp_path, monkeypatch):
+    """--data-root imgs and --data-root /abs/imgs/ (the same folder) refused to share a table
+    ("dataset differs"); imgs resumed from another directory extended the run with other images."""
+    from inpaintbench.data import get_dataset
+
+    demo = get_dataset("demo")
+    for where, ids in (("a", demo.ids()[:2]), ("b", demo.ids()[4:6])):
+        (tmp_path / where / "imgs").mkdir(parents=True)
+        for n, i in enumerate(ids):
+            Image.fromarray(demo.load(i)).save(tmp_path / where / "imgs" / f"{n}.png")
+    monkeypatch.chdir(tmp_path / "a")
+    one = dict(dataset="folder", limit=2, buckets=["10-20"], deep_metrics=False)
+    run(RunConfig(method="telea", data_root="imgs", **one), tmp_path / "telea", log=lambda s: None)
+    run(RunConfig(method="navier-stokes", data_root=str(tmp_path / "a" / "imgs") + "/", **one), tmp_path / "ns", log=lambda s: None)
+    df, _ = load_runs([tmp_path / "telea", tmp_path / "ns"])
+    assert len(df) == 4
+    monkeypatch.chdir(tmp_path / "b")
+    with pytest.raises(InputError, match="holds a run with a different method, dataset"):
+        run(RunConfig(method="telea", data_root="imgs", **{**one, "buckets": ["10-20", "20-30"]}), tmp_path / "telea",
+            log=lambda s: None)
