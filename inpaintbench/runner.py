@@ -323,6 +323,12 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         if old["config_identity"] != cfg.identity() or old["protocol"]["id"] != PROTOCOL.id or old["masks"]["id"] != maskset.id:
             raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
                              f"use another --out or delete it")
+        # the same --weights path may hold another file by now (retrained, or the path is relative
+        # and this is another directory): its records would be scored from other weights
+        before, now = old["method"].get("weights_sha256"), method.describe().get("weights_sha256")
+        if before != now:
+            raise InputError(f"{out} holds a run scored with weights sha256 {str(before)[:12]}; {cfg.weights or 'the default weights'} "
+                             f"now has sha256 {str(now)[:12]}: use another --out for these weights")
     pairs = plan(ids, buckets, maskset)
     named = [(image_id, e.file) for _, image_id, _, e in pairs]
     # keys name files (a method's stored outputs, --save-images); a plain run does not need them unique

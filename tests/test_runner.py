@@ -284,3 +284,21 @@ def test_a_data_root_is_one_dataset_however_it_is_written(tmp_path, monkeypatch)
     with pytest.raises(InputError, match="holds a run with a different method, dataset"):
         run(RunConfig(method="telea", data_root="imgs", **{**one, "buckets": ["10-20", "20-30"]}), tmp_path / "telea",
             log=lambda s: None)
+
+
+def test_a_run_resumed_with_other_weights_under_the_same_path_is_refused(tmp_path):
+    """Only the --weights path was compared: the file retrained in place (or a relative path
+    resumed from another directory) extended the run with pairs scored by other weights."""
+    import shutil
+
+    from inpaintbench.paths import REPO_ROOT
+
+    ablations = REPO_ROOT / "methods" / "rwconv" / "weights" / "ablations"
+    w = tmp_path / "w.pt"
+    shutil.copy(ablations / "f-full.pt", w)
+    one = dict(method="rwconv", weights=str(w), limit=1, buckets=["10-20"], deep_metrics=False)
+    run(RunConfig(**one), tmp_path / "r", log=lambda s: None)
+    shutil.copy(ablations / "b-standard-conv.pt", w)
+    with pytest.raises(InputError, match=r"holds a run scored with weights sha256 \w{12}; .*w.pt now has sha256 \w{12}"):
+        run(RunConfig(**{**one, "limit": 2}), tmp_path / "r", log=lambda s: None)
+    assert len(read_records(tmp_path / "r" / RECORDS)) == 1
