@@ -12,7 +12,8 @@ from pathlib import Path
 
 from .errors import InputError
 from .metrics import METRIC_INFO
-from .report import load_runs, network_weights, run_networks, set_frame, unfinished
+from .metrics.suite import network_weights, run_networks
+from .report import load_runs, set_frame, unfinished
 from .runner import run_name
 
 DEFAULT_TOLERANCE = {"psnr": 0.05, "ssim": 0.002, "l1": 2e-4, "l2": 1e-4, "psnr_hole": 0.05, "ssim_hole": 0.005,

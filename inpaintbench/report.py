@@ -14,22 +14,12 @@ import pandas as pd
 from .errors import InputError, refuse_below
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
+from .metrics.suite import network_weights, run_networks
 from .runner import MANIFEST, RECORDS, SET_METRICS as SET_FILE, read_records, run_name
 
 DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16", "perceptual_inception",
                    "lpips_alex", "lpips_vgg")
 ARROW = {True: "↑", False: "↓"}
-
-
-def run_networks(m: dict) -> dict[tuple[str, str | None], dict]:
-    """The networks that made a run's numbers, keyed by (role, metric): the `perceptual` role holds
-    perceptual_vgg16's network in one run and perceptual_inception's in another, two columns."""
-    return {(k, v.get("metric")): v for k, v in m.get("metrics", {}).get("networks", {}).items()}
-
-
-def network_weights(net: dict) -> tuple[str, ...]:
-    """What identifies a network's weights: its sha256 fields (LPIPS's is its backbone's)."""
-    return tuple(net[f] for f in sorted(net) if f.endswith("sha256"))
 
 
 def load_runs(run_dirs: list[Path], names: list[str] | None = None,

@@ -302,3 +302,15 @@ def test_a_run_resumed_with_other_weights_under_the_same_path_is_refused(tmp_pat
     with pytest.raises(InputError, match=r"holds a run scored with weights sha256 \w{12}; .*w.pt now has sha256 \w{12}"):
         run(RunConfig(**{**one, "limit": 2}), tmp_path / "r", log=lambda s: None)
     assert len(read_records(tmp_path / "r" / RECORDS)) == 1
+
+
+def test_a_run_resumed_with_other_metric_networks_is_refused(tmp_path):
+    """The FID/perceptual networks' weights were not compared on resume: another --vgg-weights
+    file at the same path, or an upgraded package's Inception, mixed two networks' numbers."""
+    one = dict(method="telea", limit=1, buckets=["10-20"])
+    run(RunConfig(**one), tmp_path / "r", log=lambda s: None)
+    m = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    m["metrics"]["networks"]["fid"]["sha256"] = "0" * 64
+    (tmp_path / "r" / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(InputError, match="holds a run scored with other weights of the fid network; use another --out"):
+        run(RunConfig(**{**one, "limit": 2}), tmp_path / "r", log=lambda s: None)

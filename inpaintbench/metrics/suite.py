@@ -24,6 +24,18 @@ from .pixel import pixel_metrics
 FEATURE_DIM = 2048
 
 
+def run_networks(m: dict) -> dict[tuple[str, str | None], dict]:
+    """The networks that made a run's numbers, from its manifest (MetricSuite.describe's), keyed by
+    (role, metric): the `perceptual` role holds perceptual_vgg16's network in one run and
+    perceptual_inception's in another, two columns."""
+    return {(k, v.get("metric")): v for k, v in m.get("metrics", {}).get("networks", {}).items()}
+
+
+def network_weights(net: dict) -> tuple[str, ...]:
+    """What identifies a network's weights: its sha256 fields (LPIPS's is its backbone's)."""
+    return tuple(net[f] for f in sorted(net) if f.endswith("sha256"))
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("INPAINTBENCH_CACHE", Path.home() / ".cache" / "inpaintbench")) / "features"
 
