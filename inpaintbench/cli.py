@@ -263,7 +263,11 @@ def weights():
     """Every pretrained network the tool can use: where it was found, its sha256, how to provide it."""
     from .networks import inventory
 
-    t = Table(title="pretrained networks (nothing is downloaded; TORCH_HOME = torch.hub.get_dir()/..)")
+    import torch
+
+    # where "copy it to $TORCH_HOME/hub/checkpoints/" means on this machine, TORCH_HOME set or not
+    t = Table(title=f"pretrained networks (nothing is downloaded; $TORCH_HOME/hub/checkpoints here is "
+                    f"{Path(torch.hub.get_dir()) / 'checkpoints'})")
     for c in ("network", "found", "where / how to provide", "sha256", "used for"):
         t.add_column(c, overflow="fold")
     for r in inventory():

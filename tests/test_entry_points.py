@@ -17,3 +17,18 @@ def test_every_runnable_module_answers_help_without_side_effects(tmp_path):
                            env={**os.environ, "PYTHONPATH": str(repo)})
         assert r.returncode == 0 and "usage:" in r.stdout, (m, r.stderr[-500:])
         assert not list(tmp_path.iterdir()), (m, list(tmp_path.iterdir()))
+
+
+def test_the_weights_command_says_where_the_torch_cache_is_here(tmp_path, monkeypatch):
+    """Each missing network says 'copy it to $TORCH_HOME/hub/checkpoints/'; the title said
+    'TORCH_HOME = torch.hub.get_dir()/..', which names no folder a user can copy into."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    r = CliRunner().invoke(app, ["weights"])
+    assert r.exit_code == 0, r.output
+    flat = "".join(r.output.split())  # rich wraps the title at the console's width
+    assert f"$TORCH_HOME/hub/checkpointshereis{tmp_path / 'th' / 'hub' / 'checkpoints'}" in flat, r.output
+    assert "inception-tf" in flat and "vgg16" in flat
