@@ -463,10 +463,10 @@ def masks_generate(out: Path = typer.Option(...), per_bucket: int = 200, size: i
 def masks_import(src: Path = typer.Argument(...), polarity: str = typer.Option(..., help="hole-white or hole-black"),
                  out: Path = typer.Option(...), size: int = 256):
     """Import an outside mask set: nearest resize, binarise, measure, bucket, manifest."""
-    from .masks.build import import_set
+    from .masks.build import import_set, mask_sources
 
     with _progress() as p:
-        t = p.add_task("import", total=None)
+        t = p.add_task("import", total=len(mask_sources(src)))
         import_set(src, out, polarity, size, progress=lambda: p.advance(t), log=lambda s: p.console.print(s, highlight=False))
     console.print(f"wrote {out}")
 

@@ -164,6 +164,8 @@ def test_import_refuses_two_sources_of_one_name_and_notes_stretched_and_repeated
     Image.fromarray(hole).save(src / "a.jpg", quality=95)
     Image.fromarray(hole[:, :400]).save(src / "wide.png")
     Image.fromarray(hole).save(src / "z.png")
+    with pytest.raises(InputError, match="nowhere: no such folder"):  # it said "no mask images found"
+        import_set(tmp_path / "nowhere", tmp_path / "out", "hole-white")
     with pytest.raises(InputError, match="a.jpg and a.png would both be imported as a.png; rename or move one"):
         import_set(src, tmp_path / "out", "hole-white")
     assert not (tmp_path / "out").exists()

@@ -55,6 +55,11 @@ def refuse_filled(out: Path) -> None:
 MAX_MID_GREY = 0.25  # share of pixels in 32..223 that a mask may have; see import_set
 
 
+def mask_sources(src: Path) -> list[Path]:
+    """The files `import_set` imports from SRC, in its order (the command's progress total)."""
+    return sorted(p for p in Path(src).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=None, log=print) -> Path:
     """Resize with nearest neighbour, binarise at mid-grey, and measure after both, as REFERENCE.md s3 asks.
     `log` gets what a researcher should know about the set made: sources stretched to a square,
@@ -62,6 +67,8 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
     if polarity not in ("hole-white", "hole-black"):
         raise InputError(f"--polarity must be hole-white or hole-black, got {polarity!r}")
     src, out = Path(src), Path(out)
+    if not src.is_dir():
+        raise InputError(f"{src}: no such folder")
     # the imported PNGs keep their source names: written into the source folder they would replace
     # the originals, inside it a later import would read them back as sources, and into a folder
     # that holds other files they would mix with a set the new manifest does not describe
@@ -69,7 +76,7 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
         raise InputError(f"--out {out} is inside the source folder {src}: give a folder outside it")
     refuse_filled(out)
     refuse_below(1, ("--size", size))
-    files = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = mask_sources(src)
     if not files:
         raise InputError(f"{src}: no mask images (png/jpg/bmp/tif/webp) found")
     # every mask is written as NAME.png: a.jpg beside a.png would write one file over the other and
