@@ -14,6 +14,10 @@ import pandas as pd
 
 from .metrics import METRIC_INFO
 
+#: per-image rows the page carries (~9 MB). A full Places2 report is 219,000 pairs per method: the
+#: page would be gigabytes that no browser sorts; per_image.csv keeps every row
+PAGE_ROWS = 20_000
+
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1280px;color:#222;padding:0 16px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
@@ -76,6 +80,13 @@ def _comparisons_html(cmp: pd.DataFrame) -> str:
 
 def _per_image_html(df: pd.DataFrame, metrics: list[str]) -> str:
     cols = [m for m in metrics if m in df.columns and df[m].notna().any()]
+    shown = ""
+    if len(df) > PAGE_ROWS:  # the drill-down is for the worst cases: keep those of every method and bucket
+        k = max(1, PAGE_ROWS // df.groupby(["method", "bucket"]).ngroups)
+        kept = df.sort_values("psnr", kind="stable").groupby(["method", "bucket"], sort=False).head(k)
+        shown = (f"<p class='note'>{len(kept):,} of {len(df):,} per-image rows shown: the {k:,} lowest-PSNR pairs of "
+                 f"each method and bucket; every row is in per_image.csv (<code>--format all</code> or csv).</p>")
+        df = kept.sort_index()
     methods = sorted(df.method.unique())
     buckets = list(dict.fromkeys(df.bucket))
     opts = lambda xs: "<option value=''>all</option>" + "".join(f"<option>{html.escape(x)}</option>" for x in xs)
@@ -86,7 +97,7 @@ def _per_image_html(df: pd.DataFrame, metrics: list[str]) -> str:
         vals = "".join(f"<td data-v='{getattr(r, m)}'>{getattr(r, m) * METRIC_INFO[m][1]:.4g}</td>" for m in cols)
         rows.append(f"<tr data-m='{html.escape(r.method)}' data-b='{r.bucket}'><td>{html.escape(r.method)}</td><td>{r.bucket}</td>"
                     f"<td>{html.escape(r.image_id)}</td><td>{html.escape(r.mask_file)}</td><td>{r.hole_ratio * 100:.1f}</td>{vals}</tr>")
-    return (f"<p>method <select id='fm' onchange='filterRows()'>{opts(methods)}</select> bucket "
+    return (f"{shown}<p>method <select id='fm' onchange='filterRows()'>{opts(methods)}</select> bucket "
             f"<select id='fb' onchange='filterRows()'>{opts(buckets)}</select> · click a header to sort (worst cases first "
             f"with a second click on PSNR/SSIM).</p><table id='perimage'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 

@@ -387,3 +387,20 @@ def test_the_kid_plot_draws_no_band_where_every_subset_is_the_whole_set():
     assert np.isnan(spread[0]) and spread[1] == 0.01
     assert band_label("kid", False) == "no band: every subset is the whole set (≤1000)"
     assert band_label("kid", True) == "bands: ±1 std over KID subsets"
+
+
+def test_the_page_carries_the_worst_pairs_of_a_run_too_large_to_list(monkeypatch):
+    """Every per-image row went into index.html: a Places2 report (219,000 pairs per method) would
+    be a page of gigabytes. Over PAGE_ROWS the page keeps each method's and bucket's lowest-PSNR
+    pairs and says so; per_image.csv keeps every row."""
+    from inpaintbench import html as page_html
+
+    monkeypatch.setattr(page_html, "PAGE_ROWS", 8)
+    df = pd.DataFrame([{"method": m, "bucket": b, "image_id": f"i{i}", "mask_file": f"{b}/{i}.png", "hole_ratio": 0.15,
+                        "psnr": 20.0 + i + (m == "b"), "ssim": 0.9} for m in ("a", "b") for b in ("10-20", "20-30") for i in range(5)])
+    text = page_html._per_image_html(df, ["psnr", "ssim"])
+    rows = re.findall(r"<tr data-m='(\w)' data-b='([\d-]+)'><td>\w</td><td>[\d-]+</td><td>(i\d)</td>", text)
+    assert sorted(rows) == sorted((m, b, f"i{i}") for m in "ab" for b in ("10-20", "20-30") for i in (0, 1))
+    assert "8 of 20 per-image rows shown: the 2 lowest-PSNR pairs of each method and bucket" in text
+    monkeypatch.setattr(page_html, "PAGE_ROWS", 20)
+    assert "rows shown" not in page_html._per_image_html(df, ["psnr", "ssim"])
