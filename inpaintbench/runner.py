@@ -327,8 +327,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         # and this is another directory): its records would be scored from other weights
         before, now = old["method"].get("weights_sha256"), method.describe().get("weights_sha256")
         if before != now:
-            raise InputError(f"{out} holds a run scored with weights sha256 {str(before)[:12]}; {cfg.weights or 'the default weights'} "
-                             f"now has sha256 {str(now)[:12]}: use another --out for these weights")
+            raise InputError(f"{out} holds a run scored with weights sha256 {str(before)[:12]}; the weights now at "
+                             f"{cfg.weights or 'the default path'} have sha256 {str(now)[:12]}: use another --out for them")
         if suite:  # likewise the metrics' networks (another --vgg-weights file, an upgraded package)
             was, then = ({role: network_weights(net) for role, net in run_networks(m).items()}
                          for m in (old, {"metrics": suite.describe()}))

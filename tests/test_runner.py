@@ -299,7 +299,7 @@ def test_a_run_resumed_with_other_weights_under_the_same_path_is_refused(tmp_pat
     one = dict(method="rwconv", weights=str(w), limit=1, buckets=["10-20"], deep_metrics=False)
     run(RunConfig(**one), tmp_path / "r", log=lambda s: None)
     shutil.copy(ablations / "b-standard-conv.pt", w)
-    with pytest.raises(InputError, match=r"holds a run scored with weights sha256 \w{12}; .*w.pt now has sha256 \w{12}"):
+    with pytest.raises(InputError, match=r"holds a run scored with weights sha256 \w{12}; the weights now at .*w.pt have sha256 \w{12}"):
         run(RunConfig(**{**one, "limit": 2}), tmp_path / "r", log=lambda s: None)
     assert len(read_records(tmp_path / "r" / RECORDS)) == 1
 
