@@ -15,7 +15,7 @@ from rich.progress import ProgressColumn, BarColumn, MofNCompleteColumn, Progres
 from rich.table import Table
 from rich.text import Text
 
-from .errors import InputError, refuse_repeats
+from .errors import InputError, path_problem, refuse_repeats
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
 masks_app = typer.Typer(no_args_is_help=True, help="Frozen mask sets: generate, verify, stats, import.")
@@ -79,6 +79,9 @@ def _guard(fn):
             return fn(*a, **k)
         except InputError as e:
             console.print(f"[red]error:[/red] {e}", highlight=False)
+            raise typer.Exit(2)
+        except OSError as e:  # a path given that the file system refuses: --out naming a file, a read-only folder
+            console.print(f"[red]error:[/red] {path_problem(e)}", highlight=False)
             raise typer.Exit(2)
     return wrapper
 
@@ -290,6 +293,7 @@ def bench(
     from .bench import bench_method, bench_metrics
 
     out = out or Path("reports/bench") / f"{target}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made is refused before minutes of timing
     if target == "metrics":
         r = bench_metrics(out, pairs, tuple(memory_sizes), log=console.print)
     else:

@@ -29,3 +29,14 @@ def refuse_repeats(flag: str, names: list[str]) -> None:
     """The one line for a list flag naming something twice (two runs or scores where one was meant)."""
     if twice := sorted({n for n in names if names.count(n) > 1}):
         raise InputError(f"{flag} gives {', '.join(twice)} more than once")
+
+
+def path_problem(e: OSError) -> str:
+    """The one line for a path the file system refused (an --out naming a file, a read-only folder)."""
+    if isinstance(e, (FileExistsError, NotADirectoryError)):  # mkdir over a file, or a file as a parent
+        reason = "a file is in the way of a folder on this path"
+    elif isinstance(e, IsADirectoryError):
+        reason = "a folder is in the way of a file on this path"
+    else:
+        reason = e.strerror or str(e)
+    return f"{e.filename}: {reason}" if e.filename else reason

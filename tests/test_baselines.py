@@ -325,6 +325,20 @@ def test_the_trainer_refuses_to_validate_on_training_photos(tmp_path, capsys, ph
             f"what the model has seen; pass --val-data photos outside --data") in err, err
 
 
+def test_a_training_out_that_is_a_file_is_one_line(tmp_path, capsys, photo_dir):
+    """--out naming an existing file ended the trainer in a FileExistsError traceback."""
+    from methods.training.trainer import main
+
+    f = tmp_path / "afile"
+    f.write_text("mine")
+    with pytest.raises(SystemExit) as e:
+        main(RWRecipe, ["--out", str(f), "--steps", "1", "--cnum", "4", "--data", str(photo_dir),
+                        "--val-data", str(held_out(photo_dir))])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and f"error: {f}: a file is in the way of a folder on this path" in err, err
+    assert "Traceback" not in err and f.read_text() == "mine"
+
+
 def test_an_interrupted_training_run_says_where_it_resumes_from(tmp_path, capsys, photo_dir, monkeypatch):
     """Ctrl-C ended the trainer with its bar half drawn and not a word on what was kept."""
     from methods.training import trainer

@@ -314,3 +314,20 @@ def test_a_run_resumed_with_other_metric_networks_is_refused(tmp_path):
     (tmp_path / "r" / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(InputError, match="holds a run scored with other weights of the fid network; use another --out"):
         run(RunConfig(**{**one, "limit": 2}), tmp_path / "r", log=lambda s: None)
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--method", "telea", "--limit", "1", "--buckets", "10-20", "--no-deep-metrics", "--out", "{f}"],
+    ["demo", "--method", "telea", "--limit", "1", "--out", "{f}"],
+    ["export-inputs", "--limit", "1", "--buckets", "10-20", "--out", "{f}"],
+    ["masks", "generate", "--per-bucket", "1", "--out", "{f}"],
+    ["bench", "metrics", "--pairs", "2", "--out", "{f}/x.json"],
+])
+def test_an_out_that_is_a_file_is_one_line(tmp_path, command):
+    """--out naming an existing file ended every command in a FileExistsError or NotADirectoryError
+    traceback (bench after minutes of timing)."""
+    f = tmp_path / "afile"
+    f.write_text("mine")
+    r = CliRunner().invoke(app, [c.format(f=f) for c in command])
+    assert r.exit_code == 2 and "a file is in the way of a folder on this path" in " ".join(r.output.split()), r.output
+    assert "Traceback" not in r.output and f.read_text() == "mine"
