@@ -347,7 +347,9 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
     runs = list(zip(run_dirs, manifests))
     for name, pairs in (("Random pairs per bucket (seeded)", grids.choose_pairs(df, grid_rows, "random")),
                         (f"Worst PSNR of {reference} per bucket", grids.choose_pairs(df, grid_rows, "worst", method=reference))):
-        stem = out / "grids" / ("random" if name.startswith("Random") else f"worst_{reference}")
+        # a run's name is a label a user chose ("my method/v2"): a file name needs it without separators
+        safe = "".join(c if c.isalnum() or c in "._+-" else "_" for c in reference)
+        stem = out / "grids" / ("random" if name.startswith("Random") else f"worst_{safe}")
         try:
             files = grids.image_grid(runs, pairs, stem, name)
         except InputError as e:

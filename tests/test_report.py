@@ -404,3 +404,12 @@ def test_the_page_carries_the_worst_pairs_of_a_run_too_large_to_list(monkeypatch
     assert "8 of 20 per-image rows shown: the 2 lowest-PSNR pairs of each method and bucket" in text
     monkeypatch.setattr(page_html, "PAGE_ROWS", 20)
     assert "rows shown" not in page_html._per_image_html(df, ["psnr", "ssim"])
+
+
+def test_a_label_with_a_slash_names_one_grid_file(tmp_path):
+    """--label 'my method/v2' put the worst-case grid in a folder 'worst_my method' as 'v2.png'."""
+    run(RunConfig(method="telea", label="my method/v2", limit=2, buckets=["10-20"], deep_metrics=False), tmp_path / "r",
+        log=lambda s: None)
+    write_report([tmp_path / "r"], tmp_path / "rep", formats=("html",), log=lambda s: None)
+    assert sorted(p.name for p in (tmp_path / "rep" / "grids").iterdir()) == [
+        "random.jpg", "random.png", "worst_my_method_v2.jpg", "worst_my_method_v2.png"]
