@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .metrics import METRIC_INFO
-from .metrics.suite import network_weights, run_networks
+from .metrics.suite import network_ids
 from .report import load_runs, set_frame, unfinished
 from .runner import run_name
 
@@ -35,7 +35,7 @@ def summarize(run_dir: Path, finished: bool = False) -> dict:
     return {"protocol": manifest["protocol"]["id"], "dataset": manifest["dataset"]["name"],
             "evaluated_images": manifest["dataset"]["evaluated_images"], "masks": manifest["masks"]["id"],
             "method": run_name(manifest), "metrics": metrics,
-            "networks": {metric or role: list(network_weights(net)) for (role, metric), net in run_networks(manifest).items()},
+            "networks": {name: list(w) for name, w in network_ids(manifest).items()},
             "pairs": {b: int(n) for b, n in df.groupby("bucket").size().items()}}
 
 

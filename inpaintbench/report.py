@@ -14,7 +14,7 @@ import pandas as pd
 from .errors import InputError, refuse_below
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
-from .metrics.suite import network_weights, run_networks
+from .metrics.suite import network_ids, run_networks
 from .runner import MANIFEST, RECORDS, SET_METRICS as SET_FILE, read_records, run_name
 
 DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16", "perceptual_inception",
@@ -54,14 +54,14 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
                 raise InputError(f"cannot table {d} with {run_dirs[0]}: {what} differs ({key(m)} vs {key(first)})")
     # against the first run that had each network, not only the first run: that one may have had
     # no deep metrics, and a run without a network has no network-made number to disagree with
-    seen: dict[tuple, tuple[Path, tuple]] = {}
+    seen: dict[str, tuple[Path, tuple]] = {}
     for d, m in zip(run_dirs, manifests):
-        for role, net in run_networks(m).items():
-            d0, w0 = seen.setdefault(role, (d, network_weights(net)))
-            if network_weights(net) != w0:
-                raise InputError(f"cannot table {d} with {d0}: the {role[1] or role[0]} network's weights differ "
-                                 f"(sha256 {', '.join(w[:12] for w in network_weights(net))} vs "
-                                 f"{', '.join(w[:12] for w in w0)}); numbers from two networks do not share a column")
+        for name, w in network_ids(m).items():
+            d0, w0 = seen.setdefault(name, (d, w))
+            if w != w0:
+                raise InputError(f"cannot table {d} with {d0}: the {name} network's weights differ "
+                                 f"(sha256 {', '.join(x[:12] for x in w)} vs "
+                                 f"{', '.join(x[:12] for x in w0)}); numbers from two networks do not share a column")
     df = pd.concat(frames, ignore_index=True)
     dup = df.duplicated(["method", "image_id", "mask_file"])
     if dup.any():

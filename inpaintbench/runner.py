@@ -34,7 +34,7 @@ from .paths import repo_path
 from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import fid_from_features, kid_from_features
 from .metrics.pixel import pixel_metrics
-from .metrics.suite import FEATURE_DIM, MetricSuite, network_weights, run_networks
+from .metrics.suite import FEATURE_DIM, MetricSuite, network_ids
 from .protocol import PROTOCOL
 
 RECORDS, MANIFEST, FEATURES, SET_METRICS = "records.jsonl", "manifest.json", "features_pool3.f32", "set_metrics.json"
@@ -330,10 +330,9 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             raise InputError(f"{out} holds a run scored with weights sha256 {str(before)[:12]}; the weights now at "
                              f"{cfg.weights or 'the default path'} have sha256 {str(now)[:12]}: use another --out for them")
         if suite:  # likewise the metrics' networks (another --vgg-weights file, an upgraded package)
-            was, then = ({role: network_weights(net) for role, net in run_networks(m).items()}
-                         for m in (old, {"metrics": suite.describe()}))
+            was, then = network_ids(old), network_ids({"metrics": suite.describe()})
             if was != then:
-                changed = sorted(r[1] or r[0] for r in set(was) | set(then) if was.get(r) != then.get(r))
+                changed = sorted(k for k in set(was) | set(then) if was.get(k) != then.get(k))
                 raise InputError(f"{out} holds a run scored with other weights of the {', '.join(changed)} network; "
                                  f"use another --out")
     pairs = plan(ids, buckets, maskset)

@@ -31,9 +31,11 @@ def run_networks(m: dict) -> dict[tuple[str, str | None], dict]:
     return {(k, v.get("metric")): v for k, v in m.get("metrics", {}).get("networks", {}).items()}
 
 
-def network_weights(net: dict) -> tuple[str, ...]:
-    """What identifies a network's weights: its sha256 fields (LPIPS's is its backbone's)."""
-    return tuple(net[f] for f in sorted(net) if f.endswith("sha256"))
+def network_ids(m: dict) -> dict[str, tuple[str, ...]]:
+    """Each network's weights by the metric it made (fid, perceptual_vgg16, lpips_alex, ...): its
+    sha256 fields (LPIPS's is its backbone's). What report, check and a resumed run compare."""
+    return {metric or role: tuple(net[f] for f in sorted(net) if f.endswith("sha256"))
+            for (role, metric), net in run_networks(m).items()}
 
 
 def cache_dir() -> Path:
