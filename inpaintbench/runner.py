@@ -316,6 +316,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         raise InputError(f"--self-ensemble runs the method again on flipped inputs; {cfg.method} returns stored "
                          f"outputs for each pair, so it cannot be self-ensembled")
     suite = MetricSuite(cfg.device, cfg.fid_network, vgg_weights=cfg.vgg_weights) if cfg.deep_metrics else None
+    # what makes this run's numbers: checked against a run being resumed, then written in its manifest
+    described = {"method": method.describe(), "metrics": suite.describe() if suite else {"deep_metrics": "off"}}
 
     manifest_path = out / MANIFEST
     if manifest_path.is_file():
@@ -325,16 +327,15 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                              f"use another --out or delete it")
         # the same --weights path may hold another file by now (retrained, or the path is relative
         # and this is another directory): its records would be scored from other weights
-        before, now = old["method"].get("weights_sha256"), method.describe().get("weights_sha256")
+        before, now = old["method"].get("weights_sha256"), described["method"].get("weights_sha256")
         if before != now:
             raise InputError(f"{out} holds a run scored with weights sha256 {str(before)[:12]}; the weights now at "
                              f"{cfg.weights or 'the default path'} have sha256 {str(now)[:12]}: use another --out for them")
-        if suite:  # likewise the metrics' networks (another --vgg-weights file, an upgraded package)
-            was, then = network_ids(old), network_ids({"metrics": suite.describe()})
-            if was != then:
-                changed = sorted(k for k in set(was) | set(then) if was.get(k) != then.get(k))
-                raise InputError(f"{out} holds a run scored with other weights of the {', '.join(changed)} network; "
-                                 f"use another --out")
+        # likewise the metrics' networks (another --vgg-weights file, an upgraded package)
+        if (was := network_ids(old)) != (then := network_ids(described)):
+            changed = sorted(k for k in set(was) | set(then) if was.get(k) != then.get(k))
+            raise InputError(f"{out} holds a run scored with other weights of the {', '.join(changed)} network; "
+                             f"use another --out")
     pairs = plan(ids, buckets, maskset)
     named = [(image_id, e.file) for _, image_id, _, e in pairs]
     # keys name files (a method's stored outputs, --save-images); a plain run does not need them unique
@@ -361,7 +362,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
             "protocol": PROTOCOL.as_dict(), "dataset": {**dataset.describe(), "evaluated_images": len(ids)},
             "masks": {"id": maskset.id, "root": repo_path(maskset.root), "manifest_sha256": maskset.manifest_sha256},
-            "method": method.describe(), "metrics": suite.describe() if suite else {"deep_metrics": "off"},
+            **described,
             "versions": _versions(), "git_commit": _git_commit(),
             "hardware": _hardware(cfg.device), "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)",
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
