@@ -436,15 +436,18 @@ def check_settings(recipe: Recipe) -> None:
                              f"pass --val-data photos outside --data")
 
 
-def train(recipe: Recipe, log=print, on_step=None) -> Path:
-    """on_step(step, total, loss terms) is called on rank 0 after every optimiser step."""
+def train(recipe: Recipe, log=print, on_step=None, checked: bool = False) -> Path:
+    """on_step(step, total, loss terms) is called on rank 0 after every optimiser step. `checked`:
+    the caller ran check_settings already (the command does, before drawing its bar); it reads
+    every photo to compare training with validation, once is enough."""
     with contextlib.ExitStack() as held:  # the run folder's lock, taken once the folder exists
-        return _train(recipe, log, on_step, held)
+        return _train(recipe, log, on_step, held, checked)
 
 
-def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack) -> Path:
+def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, checked: bool) -> Path:
     cfg = recipe.cfg
-    check_settings(recipe)
+    if not checked:
+        check_settings(recipe)
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
     rank, world = _rank()
@@ -743,4 +746,4 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
         def on_step(step, total, terms):
             bar.update(task, completed=step, losses=" ".join(f"{k} {float(v.detach()):.4f}" for k, v in terms.items()))
 
-        train(recipe, log=lambda s: bar.console.print(s, highlight=False), on_step=on_step)
+        train(recipe, log=lambda s: bar.console.print(s, highlight=False), on_step=on_step, checked=True)
