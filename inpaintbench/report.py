@@ -7,6 +7,7 @@ refuse to share a table, with the difference named.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -194,16 +195,22 @@ def _cells(t: pd.DataFrame, ci: pd.DataFrame | None) -> pd.DataFrame:
 #: non-ASCII symbols the tables use, as commands pdflatex knows without extra packages
 _LATEX = [("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"), ("_", r"\_"),
           ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\textasciicircum{}"),
+          ("<", r"\textless{}"), (">", r"\textgreater{}"), ("|", r"\textbar{}"),
           ("±", r"$\pm$"), ("↑", r"$\uparrow$"), ("↓", r"$\downarrow$"), ("–", "--"), ("—", "---"), ("×", r"$\times$")]
 
 
 def latex_text(s: str) -> str:
     """Plain text as LaTeX source. By hand: pandas' Styler escapes cells and labels (escape="latex")
-    but neither its caption nor the unicode symbols pdflatex stops at (↑, ±), and its helper is private."""
-    s = s.replace("\\", "\x00")  # the backslash's own escape contains braces: put it in last
+    but neither its caption nor the unicode symbols pdflatex stops at (↑, ±), nor what TeX's default
+    (OT1) fonts print as other characters (< > | as ¡ ¿ —), and its helper is private."""
+    # the backslash's own escape contains braces, as does the break "-{}-" below: both go in last
+    s = s.replace("\\", "\x00")
+    # TeX's fonts join "--" into a dash ("--no-deep-metrics" printed as "–no-deep-metrics"): break
+    # each pair before the unicode dashes below become such pairs on purpose
+    s = re.sub("-(?=-)", "-\x01", s)
     for ch, tex in _LATEX[1:]:
         s = s.replace(ch, tex)
-    return s.replace("\x00", _LATEX[0][1])
+    return s.replace("\x00", _LATEX[0][1]).replace("\x01", "{}")
 
 
 def render(t: pd.DataFrame, fmt: str, caption: str = "", ci: pd.DataFrame | None = None) -> str:

@@ -257,22 +257,30 @@ def test_the_latex_table_escapes_what_latex_reads_as_commands(two_runs):
     each row, the caption's $TORCH_HOME opened math mode, and pdflatex stops at ↑ and ±. The output
     is checked here without LaTeX (ASCII only, every special character escaped) and compiled below
     where pdflatex is installed."""
-    tex = _latex_of(two_runs, "weights under $TORCH_HOME/hub, 10% of pairs, mean ±h")
+    tex = _latex_of(two_runs, "weights under $TORCH_HOME/hub, 10% of pairs, mean ±h, made with --no-deep-metrics, N<5")
     assert tex.isascii(), sorted({c for c in tex if not c.isascii()})
     plain = re.sub(r"\$\\(pm|uparrow|downarrow|times)\$", "", tex)  # the symbols' own math mode
     assert not re.findall(r"(?<!\\)[%$#_]", plain), re.findall(r".{20}(?<!\\)[%$#_].{5}", plain)
+    # TeX prints "--" as an en dash and OT1's "<" as "¡": the option name and the comparison survive
+    assert "-{}-no-deep-metrics" in tex and r"N\textless{}5" in tex and "<" not in tex
     assert r"telea\_v2" in tex and r"10-20\%" in tex and r"\$TORCH\_HOME" in tex and r"(1e-3) $\downarrow$" in tex
     assert tex.count(r"\textbf{") == 4  # the best of each metric row (2 metrics x 2 buckets) still marked
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (apt-get install texlive-latex-extra)")
 def test_the_latex_table_compiles(two_runs, tmp_path):
-    (tmp_path / "table1.tex").write_text(_latex_of(two_runs, "weights under $TORCH_HOME, 10% of pairs"))
+    caption = "weights under $TORCH_HOME, 10% of pairs, made with --no-deep-metrics, N<5 | x"
+    (tmp_path / "table1.tex").write_text(_latex_of(two_runs, caption))
     (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage{booktabs,multirow}\\begin{document}"
                                       "\\input{table1.tex}\\end{document}\n")
     r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and (tmp_path / "doc.pdf").exists(), r.stdout[-1500:]
+    if shutil.which("pdftotext"):  # the printed text, where poppler-utils is installed
+        printed = subprocess.run(["pdftotext", "doc.pdf", "-"], cwd=tmp_path, capture_output=True, text=True).stdout
+        # what OT1 fonts print for "--", "<", ">", "|"; the text itself (line breaks hyphenate it, "\\_"
+        # is drawn as a rule) is compared in parts
+        assert not set("–—¡¿") & set(printed) and "--no-deep" in printed and "N<5 | x" in printed, printed[:400]
 
 
 @pytest.mark.skipif(find_chromium() is None, reason="headless Chromium not installed (apt-get install chromium)")
