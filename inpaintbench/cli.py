@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import InputError, path_problem, refuse_repeats
+from .paths import safe_name
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
 masks_app = typer.Typer(no_args_is_help=True, help="Frozen mask sets: generate, verify, stats, import.")
@@ -105,7 +106,7 @@ def run(
     # None when not given, so that --no-deep-metrics can refuse a network it would not use
     fid_network: Optional[str] = typer.Option(None, help="inception-tf (default; offline, shipped) or inception-pytorch-fid."),
     vgg_weights: Optional[str] = typer.Option(None, help="VGG16 ImageNet weights for the perceptual error (default: torch cache)."),
-    out: Optional[Path] = typer.Option(None, help="Run directory (default runs/DATASET/METHOD)."),
+    out: Optional[Path] = typer.Option(None, help="Run directory (default runs/DATASET/NAME: the run's name, --label's or the method's, with '_' for characters a folder name should not have)."),
     predictions: Optional[Path] = typer.Option(None, help="With --method predictions: folder of <key>.png outputs (see export-inputs)."),
     allow_partial: bool = typer.Option(False, help="With --method predictions: score the pairs present, mark the run PARTIAL."),
     label: Optional[str] = typer.Option(None, help="Name of this run in records and reports (default: the method's), "
@@ -142,7 +143,7 @@ def run(
                     batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,
                     deep_metrics=deep_metrics, fid_network=fid_network or RunConfig.fid_network, vgg_weights=vgg_weights, method_options=options,
                     label=label, blend=chosen["blend"], self_ensemble=chosen["self_ensemble"])
-    out = out or Path("runs") / dataset / cfg.name
+    out = out or Path("runs") / dataset / safe_name(cfg.name)
     with _resumable(out), _progress() as p:
         do_run(cfg, out, progress=_Bar(p, cfg.name), log=lambda s: p.console.print(s, highlight=False))
     console.print(f"records in {out}")

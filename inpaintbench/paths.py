@@ -25,3 +25,10 @@ def from_repo_path(text: str) -> Path:
     if not p.is_absolute() and (REPO_ROOT / p).exists():
         return REPO_ROOT / p
     return p
+
+
+def safe_name(name: str) -> str:
+    """A run's name as one file or folder name. A name is a label a user chose ("my method/v2",
+    ".."), which as a path would nest folders or climb out of the one meant."""
+    safe = "".join(c if c.isalnum() or c in "._+-" else "_" for c in name)
+    return safe if safe.strip(".") else safe.replace(".", "_") or "_"

@@ -16,6 +16,7 @@ from .errors import InputError, refuse_below
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
 from .metrics.suite import network_ids, run_networks
+from .paths import safe_name
 from .runner import MANIFEST, RECORDS, SET_METRICS as SET_FILE, read_records, run_name
 
 DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16", "perceptual_inception",
@@ -354,9 +355,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
     runs = list(zip(run_dirs, manifests))
     for name, pairs in (("Random pairs per bucket (seeded)", grids.choose_pairs(df, grid_rows, "random")),
                         (f"Worst PSNR of {reference} per bucket", grids.choose_pairs(df, grid_rows, "worst", method=reference))):
-        # a run's name is a label a user chose ("my method/v2"): a file name needs it without separators
-        safe = "".join(c if c.isalnum() or c in "._+-" else "_" for c in reference)
-        stem = out / "grids" / ("random" if name.startswith("Random") else f"worst_{safe}")
+        stem = out / "grids" / ("random" if name.startswith("Random") else f"worst_{safe_name(reference)}")
         try:
             files = grids.image_grid(runs, pairs, stem, name)
         except InputError as e:

@@ -32,3 +32,22 @@ def test_the_weights_command_says_where_the_torch_cache_is_here(tmp_path, monkey
     flat = "".join(r.output.split())  # rich wraps the title at the console's width
     assert f"$TORCH_HOME/hub/checkpointshereis{tmp_path / 'th' / 'hub' / 'checkpoints'}" in flat, r.output
     assert "inception-tf" in flat and "vgg16" in flat
+
+
+def test_a_run_labelled_with_a_path_gets_one_folder_of_its_own(tmp_path, monkeypatch):
+    """The default run folder is runs/DATASET/NAME: --label 'my method/v2' nested it as
+    runs/demo/my method/v2 (a report of runs/demo/* then found no run there), and --label '..'
+    wrote the records into runs/ itself."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+    from inpaintbench.runner import read_records
+
+    monkeypatch.chdir(tmp_path)
+    for label, folder in (("my method/v2", "my_method_v2"), ("..", "__")):
+        r = CliRunner().invoke(app, ["run", "--method", "telea", "--label", label, "--limit", "1", "--buckets", "10-20",
+                                     "--no-deep-metrics"])
+        assert r.exit_code == 0, r.output
+        assert [x["method"] for x in read_records(tmp_path / "runs" / "demo" / folder / "records.jsonl")] == [label]
+    assert sorted(p.name for p in (tmp_path / "runs" / "demo").iterdir()) == ["__", "my_method_v2"]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["demo"]
