@@ -15,7 +15,7 @@ from rich.progress import ProgressColumn, BarColumn, MofNCompleteColumn, Progres
 from rich.table import Table
 from rich.text import Text
 
-from .errors import InputError, path_problem, refuse_repeats
+from .errors import InputError, one_line, refuse_repeats
 from .paths import safe_name
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
@@ -78,11 +78,8 @@ def _guard(fn):
     def wrapper(*a, **k):
         try:
             return fn(*a, **k)
-        except InputError as e:
-            console.print(f"[red]error:[/red] {e}", highlight=False)
-            raise typer.Exit(2)
-        except OSError as e:  # a path given that the file system refuses: --out naming a file, a read-only folder
-            console.print(f"[red]error:[/red] {path_problem(e)}", highlight=False)
+        except (InputError, OSError) as e:  # OSError: a path the file system refuses (--out naming a file)
+            console.print(f"[red]error:[/red] {one_line(e)}", highlight=False)
             raise typer.Exit(2)
     return wrapper
 

@@ -40,3 +40,9 @@ def path_problem(e: OSError) -> str:
     else:
         reason = e.strerror or str(e)
     return f"{e.filename}: {reason}" if e.filename else reason
+
+
+def one_line(e: InputError | OSError) -> str:
+    """What a command prints for bad input, after "error:": an InputError's own words (a MissingInput
+    is an OSError too), else the path the file system refused and why."""
+    return str(e) if isinstance(e, InputError) else path_problem(e)

@@ -33,7 +33,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
-from inpaintbench.errors import BadSetting, InputError, path_problem
+from inpaintbench.errors import BadSetting, InputError, one_line
 from inpaintbench.lock import exclusive
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
@@ -704,11 +704,8 @@ def main(recipe_cls: type[Recipe], argv=None):
             _export(recipe_cls, Path(cfg.out), Path(export))
         else:
             _main_run(recipe_cls, cfg)
-    except InputError as e:  # bad settings, missing photos or weights: one line, as the harness's commands
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
-    except OSError as e:  # --out naming a file, a read-only folder
-        print(f"error: {path_problem(e)}", file=sys.stderr)
+    except (InputError, OSError) as e:  # bad settings, missing photos, --out naming a file: one line, as the harness's
+        print(f"error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:  # Ctrl-C ended the job with its bar half drawn and not a word
         last = Path(cfg.out) / "last.pt"
