@@ -6,6 +6,9 @@ take (decode per metric, scikit-image per image, a separate Inception pass for F
 for the perceptual error), on the same (image, mask) pairs, checking the numbers agree. Peak
 memory of the suite is measured in fresh processes at two sizes.
 
+`report`: the report's bootstrap intervals and paired tests at Places2's size, against a
+scipy.stats.bootstrap call per interval, the way they were made before.
+
 `METHOD`: inference latency of any registered method at batch 1 and 8 on the CPU, FLOPs
 counted with torch's FlopCounterMode, and bf16/channels_last GPU throughput when CUDA exists.
 """
@@ -169,6 +172,59 @@ def bench_metrics(out: Path, n: int = 96, memory_sizes=(100, 1000), workdir: Pat
         "pairs": n, "pairs_note": "each demo image appears under up to 6 masks, as in a real run",
         "suite_pairs_per_s": n / t_suite, "naive_pairs_per_s": n / t_naive, "speedup": t_naive / t_suite,
         "max_relative_difference": agree, "memory": memory, "environment": _env(),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def bench_report(out: Path, pairs: int = 36_500, methods: int = 10, log=print) -> dict:
+    """The report's statistics (a bootstrap interval per metric, bucket and method; a paired
+    interval and Wilcoxon test per metric and bucket against the reference) on made-up scores of
+    a Places2-sized run: `pairs` (image, mask) pairs a bucket, every bucket, `methods` runs. The
+    way the report had, a scipy.stats.bootstrap call per interval, is timed on one and scaled up."""
+    import resource
+
+    import pandas as pd
+    from scipy import stats as sps
+
+    from . import stats
+    from .report import DEFAULT_METRICS
+
+    refuse_below(2, ("--pairs", pairs), ("--methods", methods))
+    metrics = [m for m in DEFAULT_METRICS if m not in stats.SET_METRICS]
+    rng = np.random.default_rng(0)
+    frames = [pd.DataFrame({"method": f"m{k}", "bucket": b.name, "image_id": np.arange(pairs), "mask_file": f"{b.name}.png",
+                            **{m: rng.normal(k, 1, pairs) for m in metrics}})
+              for k in range(methods) for b in BUCKETS]
+    df = pd.concat(frames, ignore_index=True)
+    del frames
+    t0 = time.time()
+    summ = stats.summary(df, metrics)
+    t_summary = time.time() - t0
+    log(f"summary: {len(summ)} intervals in {t_summary:.1f} s")
+    t0 = time.time()
+    cmp = [stats.paired(df, "m0", f"m{k}", metrics) for k in range(1, methods)]
+    t_paired = time.time() - t0
+    n_paired = sum(len(c) for c in cmp)
+    log(f"paired: {n_paired} comparisons in {t_paired:.1f} s")
+    one = df.psnr[(df.method == "m0") & (df.bucket == BUCKETS[0].name)].to_numpy()
+    t0 = time.time()
+    for _ in range(3):
+        sps.bootstrap((one,), np.mean, confidence_level=stats.CONFIDENCE, n_resamples=stats.RESAMPLES,
+                      method="percentile", rng=np.random.default_rng(stats.REPORT_SEED))
+    t_one = (time.time() - t0) / 3
+    log(f"one interval by scipy.stats.bootstrap: {t_one:.2f} s")
+    result = {
+        "what": "stats.summary + stats.paired (the intervals and tests of `inpaintbench report`) on made-up normal scores; "
+                f"{len(metrics)} per-image metrics x {len(BUCKETS)} buckets x {methods} runs, each compared with the first",
+        "pairs_per_bucket": pairs, "methods": methods, "intervals": len(summ) + n_paired, "resamples": stats.RESAMPLES,
+        "summary_seconds": t_summary, "paired_seconds": t_paired,
+        "scipy_bootstrap_one_interval_seconds": t_one,
+        "scipy_bootstrap_per_interval_seconds_estimate": t_one * (len(summ) + n_paired),
+        "resampled_elements_at_once": stats.RESAMPLED_AT_ONCE,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "environment": _env(),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

@@ -31,3 +31,16 @@ def test_bench_metrics_refuses_no_pairs_before_any_work(tmp_path):
         with pytest.raises(InputError, match=message):
             bench_metrics(tmp_path / "b.json", workdir=tmp_path / "w", **kw)
         assert not (tmp_path / "w").exists() and not (tmp_path / "b.json").exists()
+
+
+def test_bench_report_counts_the_intervals_a_report_makes(tmp_path):
+    """Each run gets an interval per metric and bucket, each run past the first a paired one against
+    it: the JSON's count and time estimate are of that many (8 per-image metrics, 6 buckets)."""
+    import json
+
+    from inpaintbench.bench import bench_report
+
+    r = bench_report(tmp_path / "r.json", pairs=20, methods=3, log=lambda s: None)
+    assert r["intervals"] == 8 * 6 * 3 + 8 * 6 * 2
+    assert json.loads((tmp_path / "r.json").read_text())["intervals"] == r["intervals"]
+    assert r["scipy_bootstrap_per_interval_seconds_estimate"] == r["scipy_bootstrap_one_interval_seconds"] * r["intervals"]
