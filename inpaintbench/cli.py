@@ -187,7 +187,8 @@ def _known_metrics(names: Optional[List[str]], flag: str = "--metrics") -> Optio
 @_guard
 def report(
     runs: Optional[List[Path]] = typer.Argument(None, help="Run directories to table side by side (default: reports/demo/runs/*)."),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="md, csv, latex, html or all (default: md to stdout, all with --out DIR)."),
+    format: Optional[List[str]] = typer.Option(None, "--format", "-f", help="md, csv, latex, html or all; several "
+                                               "(-f md -f csv) with --out DIR (default: md to stdout, all with --out DIR)."),
     out: Optional[Path] = typer.Option(None, help="File for md/csv/latex; folder for html or all."),
     metrics: Optional[List[str]] = typer.Option(None, help="Metrics to show (default: all available)."),
     reference: Optional[str] = typer.Option(None, help="Method the paired comparisons are made against (default: last run)."),
@@ -206,14 +207,18 @@ def report(
         runs = [found[m] for m in DEMO_METHODS if m in found] + [d for m, d in sorted(found.items()) if m not in DEMO_METHODS]
         out = out or Path("reports/demo")
         reference = reference or (DEMO_REFERENCE if DEMO_REFERENCE in found else None)
-    fmt = format or ("all" if out and not out.suffix else "md")
-    if fmt in ("all", "html"):
+    # -f given twice was a single-value option: the last one written, the others dropped unsaid
+    formats = list(dict.fromkeys(format or ["all" if out and not out.suffix else "md"]))
+    if "all" in formats:
+        formats = ["md", "csv", "latex", "html"]
+    if len(formats) > 1 or formats == ["html"]:
         if out is None or out.suffix:
-            raise InputError(f"--format {fmt} writes several files: give --out a folder")
-        files = write_report(runs, out, ("md", "csv", "latex", "html") if fmt == "all" else ("html",), metrics,
+            raise InputError(f"--format {' '.join(format or ['all'])} writes several files: give --out a folder")
+        files = write_report(runs, out, tuple(formats), metrics,
                              reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False))
         console.print(f"wrote {len(files)} files to {out}" + (f" (open {out / 'index.html'})" if (out / "index.html").exists() else ""))
         return
+    fmt = formats[0]
     df, manifests, shown = load_table(runs, metrics)
     t = table1(df, shown)
     text = render(t, fmt, caption_for(manifests, df), None if fmt == "csv" else ci_halfwidths(t, summary(df, shown)))

@@ -204,6 +204,19 @@ def test_report_formats_and_refusals(tmp_path):
         load_runs([tmp_path / "empty"])
 
 
+def test_report_writes_every_format_asked_for(tmp_path):
+    """-f md -f csv --out DIR wrote one file, named DIR, of the last format: -f took one value."""
+    run(cfg(), tmp_path / "a", log=lambda s: None)
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "md", "-f", "csv", "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == [
+        "comparisons.csv", "per_image.csv", "table1.csv", "table1.md", "table1_ci.csv"]
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "md", "-f", "latex", "--out", str(tmp_path / "t.md")])
+    assert r.exit_code == 2 and "--format md latex writes several files: give --out a folder" in r.output, r.output
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "latex", "--out", str(tmp_path / "t.tex")])
+    assert r.exit_code == 0 and "\\toprule" in (tmp_path / "t.tex").read_text(), r.output
+
+
 def test_progress_is_written_as_lines_where_the_output_is_no_terminal(tmp_path, monkeypatch):
     """rich draws a bar only when it ends where the output is not a terminal: a batch job's log
     showed nothing for the hours of a long run. Now a line every _Bar.every_s seconds (0 here)."""
