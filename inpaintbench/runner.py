@@ -291,7 +291,10 @@ def check_device(device: str) -> None:
     try:
         dev = torch.device(device)
     except RuntimeError:
-        raise InputError(f"--device must be cpu or cuda[:N], got {device!r}") from None
+        dev = None
+    # torch.device also takes mps, xpu, meta...: code and tests here know only these two
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        raise InputError(f"--device must be cpu or cuda[:N], got {device!r}")
     n = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if dev.type == "cuda" and (dev.index or 0) >= n:
         raise InputError(f"--device {device}: PyTorch sees {n} CUDA devices here; "

@@ -263,6 +263,8 @@ def test_cli_bad_input_is_one_line(tmp_path):
     (["--limit", "-3"], "--limit must be at least 1"),  # sliced from the end: 29 images
     (["--resize", "nope"], "--resize must be one of"),  # the demo never resizes, so nothing noticed
     (["--device", "tpu"], "--device must be cpu or cuda"),
+    (["--device", "mps"], "--device must be cpu or cuda"),  # a device torch knows: its RuntimeError traceback
+    (["--device", "meta"], "--device must be cpu or cuda"),
     (["--device", "cuda:7"], "CUDA devices here"),  # was torch's RuntimeError traceback on a CPU machine
     # a network the run does not use was recorded in its manifest as if it had made numbers
     (["--no-deep-metrics", "--fid-network", "inception-pytorch-fid"], "--no-deep-metrics turns off"),
