@@ -34,6 +34,7 @@ def summarize(run_dir: Path, finished: bool = False) -> dict:
             metrics[r.bucket].update({"fid": r.fid, "kid": r.kid})
     return {"protocol": manifest["protocol"]["id"], "dataset": manifest["dataset"]["name"],
             "evaluated_images": manifest["dataset"]["evaluated_images"], "masks": manifest["masks"]["id"],
+            **({"ids_sha256": manifest["dataset"]["ids_sha256"]} if "ids_sha256" in manifest["dataset"] else {}),
             "method": run_name(manifest), "metrics": metrics,
             "networks": {name: list(w) for name, w in network_ids(manifest).items()},
             "pairs": {b: int(n) for b, n in df.groupby("bucket").size().items()}}
@@ -44,6 +45,11 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
         if current[key] != baseline.get(key):
             raise InputError(f"baseline was made with {key} {baseline.get(key)!r}, this run has {current[key]!r}; "
                              f"refusing to compare (use --update to make a new baseline deliberately)")
+    # a folder with files added or removed: the same count of images may be other images
+    lists = {current.get("ids_sha256"), baseline.get("ids_sha256")}
+    if None not in lists and len(lists) > 1:  # runs and baselines from before the hash have none
+        raise InputError("the baseline was made over another list of the dataset's images (files added or removed "
+                         "since); refusing to compare (use --update to make a new baseline deliberately)")
     # the protocol names the default networks only: --fid-network or other VGG16 weights make other numbers
     for name, weights in baseline.get("networks", {}).items():
         now = current.get("networks", {}).get(name)

@@ -54,6 +54,12 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
                                                  *([] if pairs_only else [m["dataset"]["evaluated_images"]])))):
             if key(m) != key(first):
                 raise InputError(f"cannot table {d} with {run_dirs[0]}: {what} differs ({key(m)} vs {key(first)})")
+        # runs made before the list was hashed have none, and are taken at their folder's word
+        ids, ids0 = m["dataset"].get("ids_sha256"), first["dataset"].get("ids_sha256")
+        if ids and ids0 and ids != ids0 and not pairs_only:
+            raise InputError(f"cannot table {d} with {run_dirs[0]}: their dataset's list of images differs (files added "
+                             f"or removed between the runs), so their means are over other images; `inpaintbench "
+                             f"compare` them on the pairs both scored")
     # against the first run that had each network, not only the first run: that one may have had
     # no deep metrics, and a run without a network has no network-made number to disagree with
     seen: dict[str, tuple[Path, tuple]] = {}

@@ -339,6 +339,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             changed = sorted(k for k in set(was) | set(then) if was.get(k) != then.get(k))
             raise InputError(f"{out} holds a run scored with other weights of the {', '.join(changed)} network; "
                              f"use another --out")
+    dataset_info = dataset.describe()
     pairs = plan(ids, buckets, maskset)
     named = [(image_id, e.file) for _, image_id, _, e in pairs]
     # keys name files (a method's stored outputs, --save-images); a plain run does not need them unique
@@ -357,13 +358,21 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         done = {(r["image_id"], r["mask_file"]) for r in existing}
         outside = done - set(named)
         if outside:  # the manifest would describe fewer pairs than the records hold
+            before = json.loads(manifest_path.read_text())["dataset"] if manifest_path.is_file() else {}
+            if before.get("ids_sha256", dataset_info["ids_sha256"]) != dataset_info["ids_sha256"]:
+                # a file removed or added before the scored ones moves their masks (an unscored one
+                # at the end, e.g. a broken file the run stopped at, moves none and resumes)
+                raise InputError(f"{out} holds {len(outside)} scored pairs of a list of images that has changed since "
+                                 f"({before['images']} images then, {dataset_info['images']} now): each image's masks "
+                                 f"follow from its place in the sorted list; restore the files as they were, or use "
+                                 f"another --out")
             held = sorted({r["bucket"] for r in existing}, key=BUCKET_NAMES.index)
             raise InputError(f"{out} already holds {len(outside)} scored pairs this run would not score (it has "
                              f"{len({i for i, _ in done})} images in buckets {', '.join(held)}); a run folder only grows: "
                              f"give a --limit and --buckets that cover them, or another --out")
         manifest = {
             "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
-            "protocol": PROTOCOL.as_dict(), "dataset": {**dataset.describe(), "evaluated_images": len(ids)},
+            "protocol": PROTOCOL.as_dict(), "dataset": {**dataset_info, "evaluated_images": len(ids)},
             "masks": {"id": maskset.id, "root": repo_path(maskset.root), "manifest_sha256": maskset.manifest_sha256},
             **described,
             "versions": _versions(), "git_commit": _git_commit(),

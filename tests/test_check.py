@@ -111,3 +111,21 @@ def test_a_run_scored_by_other_network_weights_is_refused(tmp_path):
     (good / "manifest.json").write_text(json.dumps(manifest))
     r = cli.invoke(app, ["check", str(good), "--baseline", str(base)])
     assert r.exit_code == 2 and "the baseline's fid numbers come from network weights sha256 aaaaaaaaaaaa, this run's from bbbbbbbbbbbb" in " ".join(r.output.split()), r.output
+
+
+def test_a_run_over_another_list_of_images_is_refused(tmp_path):
+    """A folder dataset with one file swapped for another has as many images, and was gated as the
+    same data: the numbers moved for the images, not the method."""
+    good = _run("telea", tmp_path / "good")
+    base, cli = tmp_path / "baseline.json", CliRunner()
+    assert cli.invoke(app, ["check", str(good), "--baseline", str(base), "--update"]).exit_code == 0
+    assert len(json.loads(base.read_text())["ids_sha256"]) == 64
+    assert cli.invoke(app, ["check", str(good), "--baseline", str(base)]).exit_code == 0
+    manifest = json.loads((good / "manifest.json").read_text())
+    manifest["dataset"]["ids_sha256"] = "c" * 64
+    (good / "manifest.json").write_text(json.dumps(manifest))
+    r = cli.invoke(app, ["check", str(good), "--baseline", str(base)])
+    assert r.exit_code == 2 and "another list of the dataset's images" in " ".join(r.output.split()), r.output
+    del manifest["dataset"]["ids_sha256"]  # a run made before the list was hashed is taken at its word
+    (good / "manifest.json").write_text(json.dumps(manifest))
+    assert cli.invoke(app, ["check", str(good), "--baseline", str(base)]).exit_code == 0

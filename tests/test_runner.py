@@ -301,6 +301,34 @@ def test_a_data_root_is_one_dataset_however_it_is_written(tmp_path, monkeypatch)
             log=lambda s: None)
 
 
+def test_a_folder_whose_files_changed_is_named_as_such(tmp_path):
+    """A folder dataset was its path alone. Two runs over lists of one length but other files
+    shared a table (means over other images); a file removed before the scored ones moved their
+    masks, and the resume was refused as if --limit or --buckets had shrunk. A file added after the
+    scored ones (or an unscored one removed there: a broken file the run stopped at) moves nothing,
+    and still resumes."""
+    from inpaintbench.data import get_dataset
+
+    demo, imgs = get_dataset("demo"), tmp_path / "imgs"
+    imgs.mkdir()
+    for n, i in enumerate(demo.ids()[:4]):
+        Image.fromarray(demo.load(i)).save(imgs / f"{n}.png")
+    one = dict(dataset="folder", data_root=str(imgs), buckets=["10-20", "20-30"], deep_metrics=False)
+    run(RunConfig(method="telea", **one), tmp_path / "telea", log=lambda s: None)
+    (imgs / "0.png").rename(imgs / "9.png")  # four files still, one of them another
+    run(RunConfig(method="navier-stokes", **one), tmp_path / "ns", log=lambda s: None)
+    with pytest.raises(InputError, match="their dataset's list of images differs"):
+        load_runs([tmp_path / "telea", tmp_path / "ns"])
+    assert len(load_runs([tmp_path / "telea", tmp_path / "ns"], pairs_only=True)[0]) == 16  # compare: by pair
+    with pytest.raises(InputError, match=r"holds \d+ scored pairs of a list of images that has changed since \(4 images "
+                                         r"then, 4 now\)"):
+        run(RunConfig(method="telea", **one), tmp_path / "telea", log=lambda s: None)
+    (imgs / "9.png").rename(imgs / "0.png")
+    (imgs / "8.png").write_bytes((imgs / "1.png").read_bytes())  # after every scored image: no mask moves
+    run(RunConfig(method="telea", **one), tmp_path / "telea", log=lambda s: None)
+    assert len(read_records(tmp_path / "telea" / RECORDS)) == 5 * 2
+
+
 def test_a_run_resumed_with_other_weights_under_the_same_path_is_refused(tmp_path):
     """Only the --weights path was compared: the file retrained in place (or a relative path
     resumed from another directory) extended the run with pairs scored by other weights."""

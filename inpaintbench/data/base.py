@@ -1,6 +1,7 @@
 """The dataset interface: a deterministic list of ids, and one decoded RGB image per id."""
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -23,7 +24,11 @@ class Dataset(ABC):
         """uint8 array (size, size, 3)."""
 
     def describe(self) -> dict:
-        return {"name": self.name, "size": self.size, "images": len(self.ids())}
+        ids = self.ids()
+        # each image's masks follow from its place in this list: a run resumes, and runs share a
+        # table, only over the same list (a folder with a file added or removed is another one)
+        return {"name": self.name, "size": self.size, "images": len(ids),
+                "ids_sha256": hashlib.sha256("\n".join(ids).encode()).hexdigest()}
 
     def __iter__(self):
         for i in self.ids():
