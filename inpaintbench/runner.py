@@ -301,6 +301,45 @@ def check_device(device: str) -> None:
                          + ("use --device cpu" if n == 0 else f"use cuda:0 to cuda:{n - 1}"))
 
 
+def _refuse_other_numbers(out: Path, old: dict, cfg: RunConfig, described: dict, maskset: MaskSet) -> None:
+    """A run folder resumes only where its records and the new ones are the same numbers: the same
+    options, protocol and mask set, and the same weights and metric networks by content."""
+    if old["config_identity"] != cfg.identity() or old["protocol"]["id"] != PROTOCOL.id or old["masks"]["id"] != maskset.id:
+        raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
+                         f"use another --out or delete it")
+    # the same --weights path may hold another file by now (retrained, or the path is relative
+    # and this is another directory): its records would be scored from other weights
+    before, now = old["method"].get("weights_sha256"), described["method"].get("weights_sha256")
+    if before != now:
+        raise InputError(f"{out} holds a run scored with weights sha256 {str(before)[:12]}; the weights now at "
+                         f"{cfg.weights or 'the default path'} have sha256 {str(now)[:12]}: use another --out for them")
+    # likewise the metrics' networks (another --vgg-weights file, an upgraded package)
+    if (was := network_ids(old)) != (then := network_ids(described)):
+        changed = sorted(k for k in set(was) | set(then) if was.get(k) != then.get(k))
+        raise InputError(f"{out} holds a run scored with other weights of the {', '.join(changed)} network; "
+                         f"use another --out")
+
+
+def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, dataset_info: dict) -> None:
+    """`outside`: scored pairs this run would not score; the manifest would describe fewer pairs
+    than the records hold."""
+    if not outside:
+        return
+    manifest_path = out / MANIFEST
+    before = json.loads(manifest_path.read_text())["dataset"] if manifest_path.is_file() else {}
+    if before.get("ids_sha256", dataset_info["ids_sha256"]) != dataset_info["ids_sha256"]:
+        # a file removed or added before the scored ones moves their masks (an unscored one at
+        # the end, e.g. a broken file the run stopped at, moves none and resumes)
+        raise InputError(f"{out} holds {len(outside)} scored pairs of a list of images that has changed since "
+                         f"({before['images']} images then, {dataset_info['images']} now): each image's masks "
+                         f"follow from its place in the sorted list; restore the files as they were, or use "
+                         f"another --out")
+    held = sorted({r["bucket"] for r in existing}, key=BUCKET_NAMES.index)
+    raise InputError(f"{out} already holds {len(outside)} scored pairs this run would not score (it has "
+                     f"{len({r['image_id'] for r in existing})} images in buckets {', '.join(held)}); a run folder only "
+                     f"grows: give a --limit and --buckets that cover them, or another --out")
+
+
 def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None = None) -> Path:
     """`memo`: outputs shared with other runs of the same method and weights (see `Memo`)."""
     out = Path(out)
@@ -324,21 +363,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
 
     manifest_path = out / MANIFEST
     if manifest_path.is_file():
-        old = json.loads(manifest_path.read_text())
-        if old["config_identity"] != cfg.identity() or old["protocol"]["id"] != PROTOCOL.id or old["masks"]["id"] != maskset.id:
-            raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
-                             f"use another --out or delete it")
-        # the same --weights path may hold another file by now (retrained, or the path is relative
-        # and this is another directory): its records would be scored from other weights
-        before, now = old["method"].get("weights_sha256"), described["method"].get("weights_sha256")
-        if before != now:
-            raise InputError(f"{out} holds a run scored with weights sha256 {str(before)[:12]}; the weights now at "
-                             f"{cfg.weights or 'the default path'} have sha256 {str(now)[:12]}: use another --out for them")
-        # likewise the metrics' networks (another --vgg-weights file, an upgraded package)
-        if (was := network_ids(old)) != (then := network_ids(described)):
-            changed = sorted(k for k in set(was) | set(then) if was.get(k) != then.get(k))
-            raise InputError(f"{out} holds a run scored with other weights of the {', '.join(changed)} network; "
-                             f"use another --out")
+        _refuse_other_numbers(out, json.loads(manifest_path.read_text()), cfg, described, maskset)
     dataset_info = dataset.describe()
     pairs = plan(ids, buckets, maskset)
     named = [(image_id, e.file) for _, image_id, _, e in pairs]
@@ -356,20 +381,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         records_path, features_path = out / RECORDS, out / FEATURES
         existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
         done = {(r["image_id"], r["mask_file"]) for r in existing}
-        outside = done - set(named)
-        if outside:  # the manifest would describe fewer pairs than the records hold
-            before = json.loads(manifest_path.read_text())["dataset"] if manifest_path.is_file() else {}
-            if before.get("ids_sha256", dataset_info["ids_sha256"]) != dataset_info["ids_sha256"]:
-                # a file removed or added before the scored ones moves their masks (an unscored one
-                # at the end, e.g. a broken file the run stopped at, moves none and resumes)
-                raise InputError(f"{out} holds {len(outside)} scored pairs of a list of images that has changed since "
-                                 f"({before['images']} images then, {dataset_info['images']} now): each image's masks "
-                                 f"follow from its place in the sorted list; restore the files as they were, or use "
-                                 f"another --out")
-            held = sorted({r["bucket"] for r in existing}, key=BUCKET_NAMES.index)
-            raise InputError(f"{out} already holds {len(outside)} scored pairs this run would not score (it has "
-                             f"{len({i for i, _ in done})} images in buckets {', '.join(held)}); a run folder only grows: "
-                             f"give a --limit and --buckets that cover them, or another --out")
+        _refuse_fewer_pairs(out, existing, done - set(named), dataset_info)
         manifest = {
             "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
             "protocol": PROTOCOL.as_dict(), "dataset": {**dataset_info, "evaluated_images": len(ids)},
