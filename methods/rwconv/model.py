@@ -19,14 +19,42 @@ import torch.nn.functional as F
 MIN_SIDE = 68
 
 
+#: how the region-wise layers resize the mask to a feature map: "nearest" (PyTorch's, source pixel
+#: floor(i * in / out); what the weights trained here used) or "tf-align-corners" (the authors'
+#: tf.image.resize_nearest_neighbor(align_corners=True), round(i * (in - 1) / (out - 1)); weights
+#: converted from their TensorFlow checkpoints, convert_tf.py). At 256 px the two pick source pixels up
+#: to 3 px apart on the 64 x 64 map, which moves the known/missing border of thin strokes.
+MASK_RESIZES = ("nearest", "tf-align-corners")
+
+
 @dataclass(frozen=True)
 class RWConfig:
     cnum: int = 32  # 32 = paper
     region_wise: bool = True  # False: ablation (b), standard convolutions in SINet's decoder
     coarse_only: bool = False  # True: ablation (e), SINet alone
+    mask_resize: str = "nearest"  # one of MASK_RESIZES
+
+    def __post_init__(self):
+        if self.mask_resize not in MASK_RESIZES:
+            raise ValueError(f"mask_resize must be one of {', '.join(MASK_RESIZES)}, got {self.mask_resize!r}")
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # the default left out, so a config reads as it did before the setting existed (checkpoints
+        # and weights files compare configs as dicts)
+        return {k: v for k, v in asdict(self).items() if k != "mask_resize" or v != "nearest"}
+
+
+def resize_mask(m: torch.Tensor, size: tuple[int, int], how: str = "nearest") -> torch.Tensor:
+    """M at a feature map's size, by one of MASK_RESIZES."""
+    if how == "nearest":
+        return F.interpolate(m, size=size, mode="nearest")
+    index = []
+    for n_in, n_out in zip(m.shape[-2:], size):
+        # TF1's kernel in float32: roundf(i * scale), halves away from 0, clamped to the last pixel
+        scale = torch.tensor((n_in - 1) / (n_out - 1) if n_out > 1 else n_in / n_out, dtype=torch.float32)
+        at = torch.floor(torch.arange(n_out, dtype=torch.float32) * scale + 0.5).long().clamp(max=n_in - 1)
+        index.append(at.to(m.device))
+    return m[..., index[0][:, None], index[1][None, :]]
 
 
 class Conv(nn.Module):
@@ -57,17 +85,17 @@ class RegionWiseConv(nn.Module):
     missing-region filters see only the decoder features (the skip carries nothing there).
     Implemented as the authors do, one conv over concat(known * Ms, missing * (1 - Ms)),
     which equals W^T x on known positions plus W_hat^T x on missing ones with one shared bias.
-    Ms is the mask M resized (nearest) to the feature map. `upsample` makes it a
+    Ms is the mask M resized to the feature map (resize_mask). `upsample` makes it a
     region-wise deconv: the masked features are upsampled x2 before the conv.
     """
 
-    def __init__(self, c_known: int, c_missing: int, cout: int, upsample: bool = False):
+    def __init__(self, c_known: int, c_missing: int, cout: int, upsample: bool = False, mask_resize: str = "nearest"):
         super().__init__()
-        self.c_known, self.c_missing, self.upsample = c_known, c_missing, upsample
+        self.c_known, self.c_missing, self.upsample, self.mask_resize = c_known, c_missing, upsample, mask_resize
         self.conv = Conv(c_known + c_missing, cout)
 
     def forward(self, known: torch.Tensor, missing: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-        ms = F.interpolate(m, size=known.shape[-2:], mode="nearest")
+        ms = resize_mask(m, known.shape[-2:], self.mask_resize)
         x = torch.cat([known * ms, missing * (1 - ms)], dim=1)
         if self.upsample:
             x = F.interpolate(x, scale_factor=2, mode="nearest")
@@ -77,7 +105,7 @@ class RegionWiseConv(nn.Module):
 class PlainDecoderConv(nn.Module):
     """Ablation (b): the same decoder slot with one standard conv over [decoder, skip]."""
 
-    def __init__(self, c_known: int, c_missing: int, cout: int, upsample: bool = False):
+    def __init__(self, c_known: int, c_missing: int, cout: int, upsample: bool = False, mask_resize: str = "nearest"):
         super().__init__()
         self.conv = (UpConv if upsample else Conv)(c_known, cout)
 
@@ -119,13 +147,13 @@ class Encoder(nn.Module):
 class SINet(nn.Module):
     """Semantic inferring network (coarse stage, E1 + G): region-wise decoder layers 13-15."""
 
-    def __init__(self, c: int = 32, region_wise: bool = True):
+    def __init__(self, c: int = 32, region_wise: bool = True, mask_resize: str = "nearest"):
         super().__init__()
         self.encoder = Encoder(c)
         layer = RegionWiseConv if region_wise else PlainDecoderConv
-        self.com_13 = layer(8 * c, 4 * c, 4 * c, upsample=True)
-        self.com_14 = layer(6 * c, 4 * c, 4 * c)
-        self.com_15 = layer(6 * c, 4 * c, 4 * c, upsample=True)
+        self.com_13 = layer(8 * c, 4 * c, 4 * c, upsample=True, mask_resize=mask_resize)
+        self.com_14 = layer(6 * c, 4 * c, 4 * c, mask_resize=mask_resize)
+        self.com_15 = layer(6 * c, 4 * c, 4 * c, upsample=True, mask_resize=mask_resize)
         self.conv16 = Conv(4 * c, c)
         self.conv17 = Conv(c, c // 2)
         self.conv18 = Conv(c // 2, 3)
@@ -164,7 +192,7 @@ class RegionWiseInpainter(nn.Module):
     def __init__(self, config: RWConfig = RWConfig()):
         super().__init__()
         self.config = config
-        self.sinet = SINet(config.cnum, config.region_wise)
+        self.sinet = SINet(config.cnum, config.region_wise, config.mask_resize)
         self.gpnet = None if config.coarse_only else GPNet(config.cnum)
         for mod in self.modules():
             if isinstance(mod, nn.Conv2d):

@@ -15,7 +15,7 @@ from methods.training.photos import PhotoPool
 from methods.training.trainer import Recipe, TrainConfig, mean_fill_reference, same_setting
 
 from .losses import correlation_loss, reconstruction_loss, seam_loss, style_loss
-from .model import MIN_SIDE, RegionWiseInpainter, RWConfig
+from .model import MASK_RESIZES, MIN_SIDE, RegionWiseInpainter, RWConfig
 from .widen import widen_state_dict
 
 
@@ -35,9 +35,18 @@ class RWTrainConfig(TrainConfig):
     #: w > 0 (not the paper) adds w x losses.seam_loss of the final composite: its gradients against
     #: the truth's over the pixel pairs touching the hole, the border step included
     seam_weight: float = 0.0
+    #: how the region-wise layers resize the mask: nearest (PyTorch's) or tf-align-corners (the
+    #: authors' TensorFlow, which weights from convert_tf.py use: continue those with it)
+    mask_resize: str = "nearest"
+
+    def setting_problems(self) -> list[str]:
+        problems = super().setting_problems()
+        if self.mask_resize not in MASK_RESIZES:  # before the photos load, not at the model
+            problems.append(f"--mask-resize must be one of {', '.join(MASK_RESIZES)}, got {self.mask_resize!r}")
+        return problems
 
     def model_config(self) -> RWConfig:
-        return RWConfig(self.cnum, self.region_wise, self.coarse_only)
+        return RWConfig(self.cnum, self.region_wise, self.coarse_only, self.mask_resize)
 
 
 class RWRecipe(Recipe):

@@ -1,0 +1,124 @@
+"""Reading a TensorFlow checkpoint (a Saver's V2 bundle: PREFIX.index + PREFIX.data-*) without TensorFlow.
+
+By hand because the only library that reads the format is TensorFlow itself, a dependency of
+hundreds of megabytes for a one-time conversion (methods/rwconv/convert_tf.py); the format is small:
+PREFIX.index is a LevelDB table (blocks of prefix-compressed keys, a footer with the index block's
+place) mapping each variable's name to a BundleEntryProto (dtype, shape, shard, offset, size),
+and the data files hold the raw little-endian tensors at those offsets. Tested against files
+TensorFlow wrote (tests/fixtures/rwconv_tf). Not read: sliced (partitioned) variables and string
+tensors; the entries' CRC32C is not checked (the sizes are), so a corrupted download that keeps
+its size is caught only by what the weights then do.
+"""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from inpaintbench.errors import InputError
+
+_MAGIC = 0xDB4775248B80FB57  # LevelDB's table magic, the last 8 bytes of the index
+#: tensorflow/core/framework/types.proto DataType -> numpy; the numeric types a model holds
+_DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16, 6: np.int8, 9: np.int64,
+           10: np.bool_, 19: np.float16}
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _fields(buf: bytes):
+    """(field number, value) of a protobuf message: ints for varints, bytes otherwise."""
+    pos = 0
+    while pos < len(buf):
+        tag, pos = _varint(buf, pos)
+        wire = tag & 7
+        if wire == 0:
+            value, pos = _varint(buf, pos)
+        elif wire in (1, 5):
+            n = 8 if wire == 1 else 4
+            value, pos = buf[pos:pos + n], pos + n
+        elif wire == 2:
+            n, pos = _varint(buf, pos)
+            value, pos = buf[pos:pos + n], pos + n
+        else:
+            raise ValueError(f"protobuf wire type {wire}")
+        yield tag >> 3, value
+
+
+def _block(table: bytes, handle: bytes) -> list[tuple[bytes, bytes]]:
+    """The (key, value) entries of the block a BlockHandle (varint offset, varint size) points at."""
+    offset, pos = _varint(handle, 0)
+    size, _ = _varint(handle, pos)
+    data = table[offset:offset + size]
+    if len(data) != size or table[offset + size:offset + size + 1] != b"\0":  # trailer: 0 = not compressed
+        raise ValueError("a block is cut short or compressed")
+    restarts = struct.unpack("<I", data[-4:])[0]
+    end, pos, key, out = len(data) - 4 - 4 * restarts, 0, b"", []
+    while pos < end:
+        shared, pos = _varint(data, pos)
+        own, pos = _varint(data, pos)
+        length, pos = _varint(data, pos)
+        key = key[:shared] + data[pos:pos + own]
+        pos += own
+        out.append((key, data[pos:pos + length]))
+        pos += length
+    return out
+
+
+class TFCheckpoint:
+    """`TFCheckpoint(prefix)`: `shapes` (name -> shape of every variable) and `tensor(name)` (numpy)."""
+
+    def __init__(self, prefix: str | Path):
+        self.prefix = Path(str(prefix).removesuffix(".index"))
+        index = Path(f"{self.prefix}.index")
+        if not index.is_file():
+            raise InputError(f"{self.prefix}: no TensorFlow checkpoint here (no {index.name}); give the prefix a "
+                             f"Saver wrote, e.g. models/v8.ckpt-3500 for v8.ckpt-3500.index and .data-00000-of-00001")
+        table = index.read_bytes()
+        try:
+            if len(table) < 48 or struct.unpack("<Q", table[-8:])[0] != _MAGIC:
+                raise ValueError("no table footer")
+            _, pos = _varint(table, len(table) - 48)  # the metaindex handle, unused
+            _, pos = _varint(table, pos)
+            entries = [e for _, handle in _block(table, table[pos:len(table) - 8]) for e in _block(table, handle)]
+            self.entries = {key.decode(): dict(_fields(value)) for key, value in entries}
+        except (ValueError, IndexError, struct.error, UnicodeDecodeError) as e:
+            raise InputError(f"{index}: not a TensorFlow V2 checkpoint index, or cut short ({e})") from None
+        header = self.entries.pop("", {})
+        if header.get(2, 0) != 0:
+            raise InputError(f"{index}: a big-endian checkpoint; only little-endian ones are read")
+        self.shards = header.get(1, 1)
+        self.shapes = {name: self._shape(e) for name, e in self.entries.items()}
+
+    @staticmethod
+    def _shape(entry: dict) -> tuple[int, ...]:
+        dims = [dict(_fields(v)).get(1, 0) for f, v in _fields(entry.get(2, b"")) if f == 2]
+        return tuple(dims)
+
+    def tensor(self, name: str) -> np.ndarray:
+        entry = self.entries.get(name)
+        if entry is None:
+            raise KeyError(name)
+        if 7 in entry:
+            raise InputError(f"{self.prefix}: {name} is a sliced (partitioned) variable, which is not read here")
+        dtype = _DTYPES.get(entry.get(1))
+        if dtype is None:
+            raise InputError(f"{self.prefix}: {name} has TensorFlow dtype {entry.get(1)}, which is not read here")
+        data = Path(f"{self.prefix}.data-{entry.get(3, 0):05d}-of-{self.shards:05d}")
+        offset, size = entry.get(4, 0), entry.get(5, 0)
+        with open(data, "rb") as f:
+            f.seek(offset)
+            raw = f.read(size)
+        shape = self.shapes[name]
+        if len(raw) != size or size != np.dtype(dtype).itemsize * int(np.prod(shape, dtype=np.int64)):
+            raise InputError(f"{data}: {name} is cut short ({len(raw)} of {size} bytes); the file is incomplete")
+        return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape).copy()

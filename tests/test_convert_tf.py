@@ -1,0 +1,118 @@
+"""The authors' TensorFlow checkpoints as rwconv weights (methods/tf_checkpoint.py, methods/rwconv/convert_tf.py).
+
+tests/fixtures/rwconv_tf was written by TensorFlow 2.21 (its make.py): a TF1 Saver checkpoint with
+the authors' generator variable names at cnum 4, and TensorFlow's own forward pass of their graph
+on one input. TensorFlow is not needed here."""
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from inpaintbench.cli import app
+from inpaintbench.errors import InputError
+from methods.rwconv.convert_tf import convert, main, tf_name
+from methods.rwconv.method import load_model
+from methods.rwconv.model import RegionWiseInpainter, RWConfig, resize_mask
+from methods.tf_checkpoint import TFCheckpoint
+
+FIXTURE = Path(__file__).parent / "fixtures" / "rwconv_tf"
+PREFIX = FIXTURE / "model.ckpt"
+
+
+def test_the_reader_sees_what_tensorflow_wrote():
+    ck = TFCheckpoint(PREFIX)
+    # SINet's 18 and GPNet's 17 convolutions x (kernel, bias), an Adam slot, the discriminator, global_step
+    assert len(ck.shapes) == (18 + 17) * 2 + 3
+    assert ck.shapes["inpaint_net/com_14_fusion/kernel"] == (3, 3, 40, 16)  # [x13, x3] known + x13 missing
+    assert ck.shapes["inpaint_net_1/conv17_1/kernel"] == (3, 3, 2, 3) and ck.shapes["global_step"] == ()
+    step = ck.tensor("global_step")
+    assert step.dtype == np.int64 and int(step) == 3500
+    assert ck.tensor("inpaint_net/conv1_1/kernel/Adam").shape == (5, 5, 4, 4)
+
+
+def test_a_cut_or_missing_checkpoint_is_one_clear_error(tmp_path):
+    with pytest.raises(InputError, match="no TensorFlow checkpoint here"):
+        TFCheckpoint(tmp_path / "nothing.ckpt")
+    for f in FIXTURE.glob("model.ckpt.*"):
+        shutil.copy(f, tmp_path / f.name)
+    data = tmp_path / "model.ckpt.data-00000-of-00001"
+    data.write_bytes(data.read_bytes()[:1000])
+    with pytest.raises(InputError, match="cut short"):
+        convert(tmp_path / "model.ckpt")
+    (tmp_path / "model.ckpt.index").write_bytes(b"not a table" * 10)
+    with pytest.raises(InputError, match="not a TensorFlow V2 checkpoint index"):
+        TFCheckpoint(tmp_path / "model.ckpt")
+
+
+def test_names_follow_the_authors_graph():
+    assert tf_name("sinet.encoder.conv1.conv.weight") == "inpaint_net/conv1_1/kernel"
+    assert tf_name("sinet.com_13.conv.conv.bias") == "inpaint_net/com_13_fusion_1/bias"
+    assert tf_name("sinet.com_14.conv.conv.weight") == "inpaint_net/com_14_fusion/kernel"
+    assert tf_name("gpnet.encoder.conv10_atrous.conv.weight") == "inpaint_net_1/conv10_atrous_1/kernel"
+    assert tf_name("gpnet.conv15_upsample.conv.bias") == "inpaint_net_1/conv15_upsample_1/bias"
+
+
+def test_the_tf_mask_resize_is_tensorflows_align_corners_rule():
+    """resize_nearest_neighbor(align_corners=True) takes source pixel round(i * (in-1)/(out-1)),
+    halves away from zero: 8 -> 3 reads 0, 4 (3.5 rounded up), 7; PyTorch's nearest reads 0, 2, 5."""
+    m = torch.arange(64.0).reshape(1, 1, 8, 8)
+    tf_way = resize_mask(m, (3, 3), "tf-align-corners")
+    assert tf_way[0, 0].tolist() == [[0, 4, 7], [32, 36, 39], [56, 60, 63]]
+    assert resize_mask(m, (3, 3), "nearest")[0, 0, 0].tolist() == [0, 2, 5]
+    with pytest.raises(ValueError, match="mask_resize must be one of"):
+        RWConfig(mask_resize="bilinear")
+    assert "mask_resize" not in RWConfig().as_dict()  # configs written before the setting read the same
+
+
+def test_converted_weights_compute_what_tensorflow_computed(tmp_path):
+    """Every layer, name, kernel layout and convention at once: the PyTorch model with the
+    converted weights gives TensorFlow's outputs of the authors' graph to float rounding. With
+    PyTorch's own mask resizing it does not: the setting matters."""
+    main([str(PREFIX), "--out", str(tmp_path / "w.pt")])
+    model, meta = load_model(tmp_path / "w.pt")
+    io = np.load(FIXTURE / "io.npz")
+    assert meta["model_config"] == {"cnum": 4, "region_wise": True, "coarse_only": False, "mask_resize": "tf-align-corners"}
+    assert meta["step"] == 3500 and set(meta["converted_from"]) == {"model.ckpt.index", "model.ckpt.data-00000-of-00001"}
+    image, hole = torch.from_numpy(io["image"]), torch.from_numpy(io["hole"])
+    with torch.no_grad():
+        out = model(image, hole)
+        plain = RegionWiseInpainter(RWConfig(cnum=4))
+        plain.load_state_dict(model.state_dict())
+        other = plain(image, hole)
+    for k in ("p1", "p2"):
+        assert np.abs(out[k].numpy() - io[k]).max() < 1e-5, k
+        assert np.abs(other[k].numpy() - io[k]).max() > 0.1, k
+
+
+def test_converted_weights_run_in_the_harness_and_say_where_they_came_from(tmp_path):
+    main([str(PREFIX), "--out", str(tmp_path / "w.pt")])
+    r = CliRunner().invoke(app, ["run", "--method", "rwconv", "--weights", str(tmp_path / "w.pt"), "--limit", "1",
+                                 "--buckets", "10-20", "--no-deep-metrics", "--out", str(tmp_path / "run")])
+    assert r.exit_code == 0, r.output
+    method = json.loads((tmp_path / "run" / "manifest.json").read_text())["method"]
+    assert method["source"].startswith("the authors' TensorFlow checkpoint model.ckpt")
+    assert method["model_config"]["mask_resize"] == "tf-align-corners" and method["trained_steps"] == 3500
+
+
+def test_the_command_refuses_what_is_not_the_generator(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([str(tmp_path / "none.ckpt"), "--out", str(tmp_path / "w.pt")])
+    assert e.value.code == 2 and "no TensorFlow checkpoint here" in capsys.readouterr().err
+    assert not (tmp_path / "w.pt").exists()
+
+
+def test_the_trainer_continues_converted_weights_with_their_mask_resizing(tmp_path):
+    """--init-from a converted file was refused (its model config has the authors' mask resizing,
+    the trainer's had no way to ask for it); a wrong --mask-resize is refused with the settings."""
+    from methods.rwconv.train import RWRecipe, RWTrainConfig
+
+    main([str(PREFIX), "--out", str(tmp_path / "w.pt")])
+    _, meta = load_model(tmp_path / "w.pt")
+    assert RWRecipe(RWTrainConfig(cnum=4, mask_resize="tf-align-corners")).model_config() == meta["model_config"]
+    assert RWRecipe(RWTrainConfig(cnum=4)).model_config() != meta["model_config"]
+    assert "--mask-resize must be one of nearest, tf-align-corners, got 'bilinear'" in \
+        RWTrainConfig(mask_resize="bilinear").setting_problems()
