@@ -3,8 +3,10 @@
 Follows the authors' TF code (vickyFox/Region-wise-Inpainting, REFERENCE.md s1): every conv
 reflect-pads by dilation*(k-1)/2 and is followed by ELU, the last one too, whose output is
 then clipped to [-1, 1]; "deconv" is nearest x2 then a 3x3 conv. Only SINet's decoder layers
-13-15 are region-wise. Inside the network M is the paper's mask (1 = known); the
-`hole` (1 = missing) used everywhere else in inpaintbench is converted in `forward`.
+13-15 are region-wise; they resize the mask as `mask_resize` says (MASK_RESIZES). With weights
+converted from the authors' checkpoints (convert_tf.py) the model gives TensorFlow's outputs of
+their graph to 2e-6 (tests/test_convert_tf.py). Inside the network M is the paper's mask
+(1 = known); the `hole` (1 = missing) used everywhere else in inpaintbench is converted in `forward`.
 """
 from __future__ import annotations
 
