@@ -1,8 +1,9 @@
-"""The authors' TensorFlow checkpoints as rwconv weights (methods/tf_checkpoint.py, methods/rwconv/convert_tf.py).
+"""The authors' TensorFlow checkpoints as weights (methods/tf_checkpoint.py, methods/tf_compat.py,
+methods/rwconv/convert_tf.py, methods/gated/convert_tf.py).
 
-tests/fixtures/rwconv_tf was written by TensorFlow 2.21 (its make.py): a TF1 Saver checkpoint with
-the authors' generator variable names at cnum 4, and TensorFlow's own forward pass of their graph
-on one input. TensorFlow is not needed here."""
+tests/fixtures/rwconv_tf and gated_tf were written by TensorFlow 2.21 (their make.py): TF1 Saver
+checkpoints with the authors' generator variable names, and TensorFlow's own forward pass of their
+graphs on one input. TensorFlow is not needed here."""
 import json
 import shutil
 from pathlib import Path
@@ -116,3 +117,52 @@ def test_the_trainer_continues_converted_weights_with_their_mask_resizing(tmp_pa
     assert RWRecipe(RWTrainConfig(cnum=4)).model_config() != meta["model_config"]
     assert "--mask-resize must be one of nearest, tf-align-corners, got 'bilinear'" in \
         RWTrainConfig(mask_resize="bilinear").setting_problems()
+
+
+GATED = Path(__file__).parent / "fixtures" / "gated_tf"
+
+
+def test_same_padding_is_tensorflows():
+    """'SAME' at stride 2 on an even side pads 0 before and 1 after (hand-computed: 4 -> 5 rows,
+    the zero row last); stride 1 pads evenly."""
+    from methods.tf_compat import same_padding
+
+    x = same_padding(torch.ones(1, 1, 4, 4), 3, 2)
+    assert x.shape == (1, 1, 5, 5) and x[0, 0, 0].tolist() == [1, 1, 1, 1, 0] and x[0, 0, 4].sum() == 0
+    assert same_padding(torch.ones(1, 1, 4, 4), 3, 1, dilation=2).shape == (1, 1, 8, 8)
+
+
+def test_deepfill_v2_converted_weights_compute_what_tensorflow_computed(tmp_path):
+    """DeepFill v2's graph with contextual attention, BGR in and out as the authors' test.py feeds
+    it: the converted model, which takes RGB, gives TF's outputs. Without TF's padding and
+    resizing, or without the attention branch, it does not, so both are checked."""
+    from methods.gated.convert_tf import main as convert_gated, tf_name as gated_name
+    from methods.gated.model import GatedConfig, GatedInpainter
+    from methods.gated.train import GatedRecipe
+    from methods.learned import load_weights
+
+    assert gated_name("coarse.body.conv13_upsample.conv.weight") == "inpaint_net/conv13_upsample/conv13_upsample_conv/kernel"
+    assert gated_name("refine.attention_branch.pmconv6.conv.bias") == "inpaint_net/pmconv6/bias"
+    convert_gated([str(GATED / "model.ckpt"), "--out", str(tmp_path / "g.pt")])
+    model, meta = load_weights(GatedRecipe, tmp_path / "g.pt")
+    assert meta["model_config"] == {"cnum": 8, "attention": True, "tf_compat": True}
+    io = np.load(GATED / "io.npz")
+    image, hole = torch.from_numpy(io["image"]), torch.from_numpy(io["hole"])
+    others = {}
+    for name, config in (("pytorch arithmetic", GatedConfig(cnum=8)), ("no attention", GatedConfig(cnum=8, attention=False, tf_compat=True))):
+        others[name] = GatedInpainter(config).eval()
+        others[name].load_state_dict(model.state_dict())
+    with torch.no_grad():
+        out = model(image, hole)
+        other = {name: m(image, hole) for name, m in others.items()}
+    for k in ("x1", "x2"):
+        assert np.abs(out[k].numpy() - io[k]).max() < 1e-5, k
+        assert np.abs(other["pytorch arithmetic"][k].numpy() - io[k]).max() > 0.1, k
+    assert np.abs(other["no attention"]["x2"].numpy() - io["x2"]).max() > 0.1
+    from methods.gated.train import GatedTrainConfig
+    assert GatedRecipe(GatedTrainConfig(cnum=8, tf_compat=True)).model_config() == meta["model_config"]  # --tf-compat continues them
+    r = CliRunner().invoke(app, ["run", "--method", "gated", "--weights", str(tmp_path / "g.pt"), "--limit", "1",
+                                 "--buckets", "10-20", "--no-deep-metrics", "--out", str(tmp_path / "run")])
+    assert r.exit_code == 0, r.output
+    method = json.loads((tmp_path / "run" / "manifest.json").read_text())["method"]
+    assert method["source"].startswith("the authors' TensorFlow checkpoint model.ckpt (JiahuiYu/generative_inpainting v2)")

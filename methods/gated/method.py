@@ -1,7 +1,7 @@
 """`gated` for the harness: DeepFill v2 (gated convolution) with shipped or user weights.
 
-The authors released TensorFlow checkpoints only, so there is no foreign format to load;
-`--weights` takes files written by `python -m methods.gated.train --export`."""
+`--weights` takes files written by `python -m methods.gated.train --export`, or the authors'
+TensorFlow checkpoints once converted by `python -m methods.gated.convert_tf`."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,25 +5,39 @@ Follows the authors' TF code (JiahuiYu/generative_inpainting, v2 branch; REFEREN
 y = ELU(features) * sigmoid(gate), so a layer "of cnum" carries cnum/2 channels; the last
 layer is a plain conv followed by tanh. Zero padding, nearest x2 + conv for upsampling.
 Coarse network = the DeepFill v1 topology; refinement network = a dilated conv branch and a
-contextual-attention branch, concatenated. Inside, `hole` is 1 on missing pixels, as in the
+contextual-attention branch, concatenated. `tf_compat` runs TensorFlow's padding and resizing
+instead of PyTorch's; with it and weights converted from the authors' checkpoints (convert_tf.py)
+the model gives TensorFlow's outputs of their graph to 5e-6 (tests/test_convert_tf.py). Inside, `hole` is 1 on missing pixels, as in the
 authors' code (no conversion needed).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..tf_compat import resize_nearest_align_corners, same_padding
+
 
 @dataclass(frozen=True)
 class GatedConfig:
     cnum: int = 48  # 48 = paper
     attention: bool = True  # contextual attention in the refinement branch
+    #: TensorFlow's arithmetic, for weights converted from the authors' checkpoints (convert_tf.py):
+    #: 'SAME' padding (0 before, 1 after at stride 2 on an even side) and nearest resizing with
+    #: align_corners=True (neuralgym's default). The weights trained here use PyTorch's (False).
+    tf_compat: bool = False
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # the default left out, so configs read as they did before the setting existed
+        return {k: v for k, v in asdict(self).items() if k != "tf_compat" or v}
+
+
+def _resize(x: torch.Tensor, size, tf_compat: bool) -> torch.Tensor:
+    return resize_nearest_align_corners(x, tuple(size)) if tf_compat else F.interpolate(x, size=tuple(size), mode="nearest")
 
 
 class GatedConv2d(nn.Module):
@@ -31,13 +45,15 @@ class GatedConv2d(nn.Module):
     gives the plain output conv."""
 
     def __init__(self, cin: int, filters: int, k: int = 3, stride: int = 1, dilation: int = 1,
-                 act=F.elu, gated: bool = True):
+                 act=F.elu, gated: bool = True, tf_compat: bool = False):
         super().__init__()
-        self.conv = nn.Conv2d(cin, filters, k, stride, dilation * (k - 1) // 2, dilation)
-        self.act, self.gated = act, gated
+        self.conv = nn.Conv2d(cin, filters, k, stride, 0 if tf_compat else dilation * (k - 1) // 2, dilation)
+        self.act, self.gated, self.tf_compat = act, gated, tf_compat
         self.out_channels = filters // 2 if gated else filters
 
     def forward(self, x):
+        if self.tf_compat:
+            x = same_padding(x, self.conv.kernel_size[0], self.conv.stride[0], self.conv.dilation[0])
         x = self.conv(x)
         if not self.gated:
             return x
@@ -49,7 +65,7 @@ class GatedUpConv(GatedConv2d):
     """The authors' gen_deconv: nearest x2, then a gated 3x3 conv."""
 
     def forward(self, x):
-        return super().forward(F.interpolate(x, scale_factor=2, mode="nearest"))
+        return super().forward(_resize(x, [2 * n for n in x.shape[-2:]], self.tf_compat))
 
 
 def _patches(x: torch.Tensor, k: int, stride: int) -> torch.Tensor:
@@ -61,7 +77,7 @@ def _patches(x: torch.Tensor, k: int, stride: int) -> torch.Tensor:
 
 
 def contextual_attention(f: torch.Tensor, b: torch.Tensor, hole: torch.Tensor, ksize: int = 3, rate: int = 2,
-                         softmax_scale: float = 10.0, fuse: bool = True) -> torch.Tensor:
+                         softmax_scale: float = 10.0, fuse: bool = True, tf_compat: bool = False) -> torch.Tensor:
     """Contextual attention (Yu et al. 2018): every foreground position becomes a softmax-weighted
     sum of background patches, weights = cosine similarity of 3x3 patches at 1/rate resolution,
     patches that touch the hole excluded, scores propagated along diagonals (`fuse`), and the
@@ -70,9 +86,9 @@ def contextual_attention(f: torch.Tensor, b: torch.Tensor, hole: torch.Tensor, k
     f, b: (B,C,H,W) foreground and background features (the same map in DeepFill); hole (B,1,H,W)."""
     B, C, H, W = f.shape
     kernel = 2 * rate
-    f_s = F.interpolate(f, scale_factor=1 / rate, mode="nearest")
-    b_s = F.interpolate(b, scale_factor=1 / rate, mode="nearest")
-    m_s = F.interpolate(hole, size=b_s.shape[-2:], mode="nearest")
+    f_s = _resize(f, [n // rate for n in f.shape[-2:]], tf_compat)
+    b_s = _resize(b, [n // rate for n in b.shape[-2:]], tf_compat)
+    m_s = _resize(hole, [n // rate for n in hole.shape[-2:]], tf_compat)
     h, w = f_s.shape[-2:]
     bh, bw = b_s.shape[-2:]
     eye = torch.eye(ksize, dtype=f.dtype, device=f.device)[None, None]
@@ -98,22 +114,28 @@ _ENCODER_NAMES = ["conv1", "conv2_downsample", "conv3", "conv4_downsample", "con
                   "conv7_atrous", "conv8_atrous", "conv9_atrous", "conv10_atrous"]
 
 
-def _encoder(cin: int, filters: list[int], prefix: str) -> list[tuple[str, GatedConv2d]]:
+def _encoder(cin: int, filters: list[int], prefix: str, tf_compat: bool = False) -> list[tuple[str, GatedConv2d]]:
     """Layers 1-10 of both DeepFill encoders: 5x5, two stride-2 3x3 downsamplings, dilations 2-16."""
     kernels, strides, dilations = [5] + [3] * 9, [1, 2, 1, 2] + [1] * 6, [1] * 6 + [2, 4, 8, 16]
     layers = []
     for name, f, k, s, d in zip(_ENCODER_NAMES, filters, kernels, strides, dilations):
-        layers.append((prefix + name, GatedConv2d(cin, f, k, s, d)))
+        layers.append((prefix + name, GatedConv2d(cin, f, k, s, d, tf_compat=tf_compat)))
         cin = f // 2
     return layers
+
+
+def _layers(tf_compat: bool):
+    """The two layer classes, built with TensorFlow's arithmetic or PyTorch's."""
+    return (functools.partial(GatedConv2d, tf_compat=tf_compat), functools.partial(GatedUpConv, tf_compat=tf_compat))
 
 
 class CoarseNet(nn.Module):
     """Stage 1: DeepFill v1's coarse network with gated convolutions."""
 
-    def __init__(self, c: int):
+    def __init__(self, c: int, tf_compat: bool = False):
         super().__init__()
-        self.body = nn.ModuleDict(_encoder(5, [c, 2 * c, 2 * c] + [4 * c] * 7, ""))
+        GatedConv2d, GatedUpConv = _layers(tf_compat)
+        self.body = nn.ModuleDict(_encoder(5, [c, 2 * c, 2 * c] + [4 * c] * 7, "", tf_compat))
         half = lambda n: n // 2
         self.body["conv11"] = GatedConv2d(half(4 * c), 4 * c)
         self.body["conv12"] = GatedConv2d(half(4 * c), 4 * c)
@@ -132,10 +154,11 @@ class CoarseNet(nn.Module):
 class RefineNet(nn.Module):
     """Stage 2: dilated conv branch (x...) + contextual attention branch (pm...), merged (all...)."""
 
-    def __init__(self, c: int, attention: bool = True):
+    def __init__(self, c: int, attention: bool = True, tf_compat: bool = False):
         super().__init__()
-        self.conv_branch = nn.ModuleDict(_encoder(3, [c, c, 2 * c, 2 * c] + [4 * c] * 6, "x"))
-        self.attention = attention
+        GatedConv2d, GatedUpConv = _layers(tf_compat)
+        self.conv_branch = nn.ModuleDict(_encoder(3, [c, c, 2 * c, 2 * c] + [4 * c] * 6, "x", tf_compat))
+        self.attention, self.tf_compat = attention, tf_compat
         self.attention_branch = nn.ModuleDict({
             "pmconv1": GatedConv2d(3, c, 5), "pmconv2_downsample": GatedConv2d(c // 2, c, 3, 2),
             "pmconv3": GatedConv2d(c // 2, 2 * c), "pmconv4_downsample": GatedConv2d(c, 4 * c, 3, 2),
@@ -155,7 +178,7 @@ class RefineNet(nn.Module):
         for name, layer in self.attention_branch.items():
             p = layer(p)
             if name == "pmconv6" and self.attention:
-                p = contextual_attention(p, p, F.interpolate(hole, size=p.shape[-2:], mode="nearest"))
+                p = contextual_attention(p, p, _resize(hole, p.shape[-2:], self.tf_compat), tf_compat=self.tf_compat)
         y = torch.cat([h, p], 1)
         for layer in self.merge.values():
             y = layer(y)
@@ -168,8 +191,8 @@ class GatedInpainter(nn.Module):
     def __init__(self, config: GatedConfig = GatedConfig()):
         super().__init__()
         self.config = config
-        self.coarse = CoarseNet(config.cnum)
-        self.refine = RefineNet(config.cnum, config.attention)
+        self.coarse = CoarseNet(config.cnum, config.tf_compat)
+        self.refine = RefineNet(config.cnum, config.attention, config.tf_compat)
         # Initialisation is not the authors' (TF's glorot uniform, zero biases): with it, and with
         # PyTorch's default, every gate starts half shut (sigmoid(0) = 0.5) and the signal decays
         # through the 17 gated layers of each stage; measured at cnum 24, 128 px: the output

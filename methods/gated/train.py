@@ -30,6 +30,8 @@ class GatedTrainConfig(TrainConfig):
     gan_alpha: float = 1.0  # weight of the generator's hinge GAN term
     lr: float = 1e-4
     betas: tuple = (0.5, 0.999)
+    #: TensorFlow's padding and resizing (model.py), which weights from convert_tf.py use: continue those with it
+    tf_compat: bool = False
 
 
 class GatedRecipe(Recipe):
@@ -39,7 +41,7 @@ class GatedRecipe(Recipe):
     multiple_of = 8
 
     def model_config(self) -> dict:
-        return GatedConfig(self.cfg.cnum, self.cfg.attention).as_dict()
+        return GatedConfig(self.cfg.cnum, self.cfg.attention, self.cfg.tf_compat).as_dict()
 
     @classmethod
     def build_model(cls, model_config: dict) -> GatedInpainter:

@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..tf_compat import resize_nearest_align_corners
+
 #: the smallest image side: the dilation-16 convs run at 1/4 scale and reflect-pad 16 px, which
 #: needs a feature map of at least 17 (68 px, divisible by 4)
 MIN_SIDE = 68
@@ -50,13 +52,7 @@ def resize_mask(m: torch.Tensor, size: tuple[int, int], how: str = "nearest") ->
     """M at a feature map's size, by one of MASK_RESIZES."""
     if how == "nearest":
         return F.interpolate(m, size=size, mode="nearest")
-    index = []
-    for n_in, n_out in zip(m.shape[-2:], size):
-        # TF1's kernel in float32: roundf(i * scale), halves away from 0, clamped to the last pixel
-        scale = torch.tensor((n_in - 1) / (n_out - 1) if n_out > 1 else n_in / n_out, dtype=torch.float32)
-        at = torch.floor(torch.arange(n_out, dtype=torch.float32) * scale + 0.5).long().clamp(max=n_in - 1)
-        index.append(at.to(m.device))
-    return m[..., index[0][:, None], index[1][None, :]]
+    return resize_nearest_align_corners(m, size)
 
 
 class Conv(nn.Module):
