@@ -8,6 +8,10 @@ and the data files hold the raw little-endian tensors at those offsets. Tested a
 TensorFlow wrote (tests/fixtures/rwconv_tf). Not read: sliced (partitioned) variables and string
 tensors; the entries' CRC32C is not checked (the sizes are), so a corrupted download that keeps
 its size is caught only by what the weights then do.
+
+Below the reader, what both converters (methods/rwconv/convert_tf.py, methods/gated/convert_tf.py)
+share: a model's state dict from the checkpoint's variables, the weights file that records where
+they came from, and the command.
 """
 from __future__ import annotations
 
@@ -122,3 +126,72 @@ class TFCheckpoint:
         if len(raw) != size or size != np.dtype(dtype).itemsize * int(np.prod(shape, dtype=np.int64)):
             raise InputError(f"{data}: {name} is cut short ({len(raw)} of {size} bytes); the file is incomplete")
         return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape).copy()
+
+
+def width(ck: TFCheckpoint, name: str, leading: tuple[int, ...], what: str) -> int:
+    """The output channels of the first convolution `name`, whose kernel must start with
+    `leading` (kernel size and input channels): what sets the converted model's cnum."""
+    shape = ck.shapes.get(name)
+    if shape is None or len(shape) != 4 or shape[:3] != leading:
+        raise InputError(f"{ck.prefix}: no {what} here ({name} is {shape or 'missing'}, expected "
+                         f"{'x'.join(map(str, leading))}xcnum); it holds {', '.join(sorted(ck.shapes)[:4])}, ...")
+    return shape[3]
+
+
+def state_dict_from(ck: TFCheckpoint, model, tf_name, adapt=None) -> dict:
+    """`model`'s state dict from `ck`: each parameter from the variable tf_name(key) names, kernels
+    HWIO -> OIHW, then adapt(key, tensor) (a channel order folded in, say); the checkpoint's other
+    variables (optimiser slots, a discriminator) are left. Missing or mis-shaped ones are refused."""
+    import torch
+
+    state, missing = {}, []
+    for key, ours in model.state_dict().items():
+        name = tf_name(key)
+        if name not in ck.shapes:
+            missing.append(name)
+            continue
+        value = torch.from_numpy(ck.tensor(name)).float()
+        value = value.permute(3, 2, 0, 1) if value.ndim == 4 else value
+        value = adapt(key, value) if adapt else value
+        if value.shape != ours.shape:
+            raise InputError(f"{ck.prefix}: {name} is {tuple(ck.shapes[name])}, the model needs {tuple(ours.shape)} for {key}")
+        state[key] = value.contiguous()
+    if missing:
+        raise InputError(f"{ck.prefix}: {len(missing)} of the generator's variables are missing, e.g. {', '.join(missing[:3])}")
+    return state
+
+
+def weights_file(ck: TFCheckpoint, fmt: str, model_config: dict, state: dict, source: str) -> dict:
+    """What learned.load_weights reads, with where the weights came from: the checkpoint files'
+    sha256 and its global_step."""
+    from inpaintbench.networks import sha256_of
+
+    files = [Path(f"{ck.prefix}.index"), *sorted(ck.prefix.parent.glob(ck.prefix.name + ".data-*"))]
+    step = int(ck.tensor("global_step")) if ck.shapes.get("global_step") == () else None
+    return {"format": fmt, "state_dict": state, "model_config": model_config, "step": step, "source": source,
+            "converted_from": {f.name: sha256_of(f) for f in files}}
+
+
+def convert_command(convert, method: str, doc: str, argv=None) -> None:
+    """`python -m methods.<method>.convert_tf PREFIX --out F.pt`: convert(prefix) -> weights file."""
+    import argparse
+    import sys
+
+    from inpaintbench.errors import one_line
+
+    from .training.trainer import save_atomic
+
+    p = argparse.ArgumentParser(prog=f"python -m methods.{method}.convert_tf", description=doc,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("prefix", help="the checkpoint's prefix (PREFIX.index and PREFIX.data-* beside it)")
+    p.add_argument("--out", required=True, type=Path, help="the weights file to write (.pt)")
+    a = p.parse_args(argv)
+    try:
+        blob = convert(a.prefix)
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        save_atomic(blob, a.out)
+    except (InputError, OSError) as e:
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        sys.exit(2)
+    print(f"wrote {a.out}: cnum {blob['model_config']['cnum']}, step {blob['step']}; "
+          f"inpaintbench run --method {method} --weights {a.out}")

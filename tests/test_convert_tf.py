@@ -100,10 +100,15 @@ def test_converted_weights_run_in_the_harness_and_say_where_they_came_from(tmp_p
 
 
 def test_the_command_refuses_what_is_not_the_generator(tmp_path, capsys):
-    with pytest.raises(SystemExit) as e:
-        main([str(tmp_path / "none.ckpt"), "--out", str(tmp_path / "w.pt")])
-    assert e.value.code == 2 and "no TensorFlow checkpoint here" in capsys.readouterr().err
-    assert not (tmp_path / "w.pt").exists()
+    from methods.gated.convert_tf import main as convert_gated
+
+    for command, prefix, message in ((main, tmp_path / "none.ckpt", "no TensorFlow checkpoint here"),
+                                     (main, FIXTURE.parent / "gated_tf" / "model.ckpt", "no region-wise generator here"),
+                                     (convert_gated, PREFIX, "no DeepFill v2 generator here")):
+        with pytest.raises(SystemExit) as e:
+            command([str(prefix), "--out", str(tmp_path / "w.pt")])
+        assert e.value.code == 2 and message in capsys.readouterr().err
+        assert not (tmp_path / "w.pt").exists()
 
 
 def test_the_trainer_continues_converted_weights_with_their_mask_resizing(tmp_path):

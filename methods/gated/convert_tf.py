@@ -15,17 +15,11 @@ records tf_compat (TensorFlow's 'SAME' padding and align-corners resizing, model
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import torch
 
-from inpaintbench.errors import InputError, one_line
-from inpaintbench.networks import sha256_of
-
-from ..tf_checkpoint import TFCheckpoint
-from ..training.trainer import save_atomic
+from ..tf_checkpoint import TFCheckpoint, convert_command, state_dict_from, weights_file, width
 from .model import GatedConfig, GatedInpainter
 from .train import GatedRecipe
 
@@ -40,58 +34,26 @@ def tf_name(key: str) -> str:
     return f"inpaint_net/{scope}/{'kernel' if param == 'weight' else 'bias'}"
 
 
+def _bgr_to_rgb(key: str, value):
+    layer = key.split(".")[-3]
+    if layer in BGR_IN and value.ndim == 4:
+        value = torch.cat([value[:, [2, 1, 0]], value[:, 3:]], 1)
+    return value.flip(0) if layer in BGR_OUT else value
+
+
 def convert(prefix: str | Path) -> dict:
     """A gated weights file's contents (load_weights reads it) from the checkpoint at `prefix`."""
     ck = TFCheckpoint(prefix)
-    first = ck.shapes.get("inpaint_net/conv1/kernel")
-    if first is None or len(first) != 4 or first[:3] != (5, 5, 5):
-        raise InputError(f"{ck.prefix}: no DeepFill v2 generator here (inpaint_net/conv1/kernel is "
-                         f"{first or 'missing'}, expected 5x5x5xcnum); it holds {', '.join(sorted(ck.shapes)[:4])}, ...")
-    config = GatedConfig(cnum=first[3], attention=True, tf_compat=True)
-    model = GatedInpainter(config)
-    state, missing = {}, []
-    for key, ours in model.state_dict().items():
-        name = tf_name(key)
-        if name not in ck.shapes:
-            missing.append(name)
-            continue
-        value = torch.from_numpy(ck.tensor(name)).float()
-        layer = key.split(".")[-3]
-        if value.ndim == 4:
-            value = value.permute(3, 2, 0, 1)  # HWIO -> OIHW
-            if layer in BGR_IN:
-                value = torch.cat([value[:, [2, 1, 0]], value[:, 3:]], 1)
-        if layer in BGR_OUT:
-            value = value.flip(0)
-        if value.shape != ours.shape:
-            raise InputError(f"{ck.prefix}: {name} is {tuple(ck.shapes[name])}, the cnum-{config.cnum} model needs "
-                             f"{tuple(ours.shape)} for {key}")
-        state[key] = value.contiguous()
-    if missing:
-        raise InputError(f"{ck.prefix}: {len(missing)} of the generator's variables are missing, e.g. {', '.join(missing[:3])}")
-    files = [Path(f"{ck.prefix}.index"), *sorted(ck.prefix.parent.glob(ck.prefix.name + ".data-*"))]
-    step = int(ck.tensor("global_step")) if ck.shapes.get("global_step") == () else None
-    return {"format": GatedRecipe.weights_format(), "state_dict": state, "model_config": config.as_dict(), "step": step,
-            "source": f"the authors' TensorFlow checkpoint {ck.prefix.name} (JiahuiYu/generative_inpainting v2), "
-                      f"converted by methods/gated/convert_tf.py",
-            "converted_from": {f.name: sha256_of(f) for f in files}}
+    cnum = width(ck, "inpaint_net/conv1/kernel", (5, 5, 5), "DeepFill v2 generator")
+    config = GatedConfig(cnum=cnum, attention=True, tf_compat=True)
+    state = state_dict_from(ck, GatedInpainter(config), tf_name, _bgr_to_rgb)
+    return weights_file(ck, GatedRecipe.weights_format(), config.as_dict(), state,
+                        f"the authors' TensorFlow checkpoint {ck.prefix.name} (JiahuiYu/generative_inpainting v2), "
+                        f"converted by methods/gated/convert_tf.py")
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m methods.gated.convert_tf", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("prefix", help="the checkpoint's prefix (PREFIX.index and PREFIX.data-* beside it)")
-    p.add_argument("--out", required=True, type=Path, help="the weights file to write (.pt)")
-    a = p.parse_args(argv)
-    try:
-        blob = convert(a.prefix)
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        save_atomic(blob, a.out)
-    except (InputError, OSError) as e:
-        print(f"error: {one_line(e)}", file=sys.stderr)
-        sys.exit(2)
-    print(f"wrote {a.out}: cnum {blob['model_config']['cnum']}, step {blob['step']}; "
-          f"inpaintbench run --method gated --weights {a.out}")
+    convert_command(convert, "gated", __doc__, argv)
 
 
 if __name__ == "__main__":

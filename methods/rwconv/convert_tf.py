@@ -14,17 +14,9 @@ conv1's kernel. The weights keep their float32 and the authors' mask resizing (m
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
-import torch
-
-from inpaintbench.errors import InputError, one_line
-from inpaintbench.networks import sha256_of
-
-from ..tf_checkpoint import TFCheckpoint
-from ..training.trainer import save_atomic
+from ..tf_checkpoint import TFCheckpoint, convert_command, state_dict_from, weights_file, width
 from .model import RegionWiseInpainter, RWConfig
 from .train import RWRecipe
 
@@ -45,49 +37,16 @@ def tf_name(key: str) -> str:
 def convert(prefix: str | Path) -> dict:
     """An rwconv weights file's contents (load_weights reads it) from the checkpoint at `prefix`."""
     ck = TFCheckpoint(prefix)
-    first = ck.shapes.get("inpaint_net/conv1_1/kernel")
-    if first is None or len(first) != 4 or first[:3] != (5, 5, 4):
-        raise InputError(f"{ck.prefix}: no region-wise generator here (inpaint_net/conv1_1/kernel is "
-                         f"{first or 'missing'}, expected 5x5x4xcnum); it holds {', '.join(sorted(ck.shapes)[:4])}, ...")
-    config = RWConfig(cnum=first[3], mask_resize="tf-align-corners")
-    model = RegionWiseInpainter(config)
-    state, missing = {}, []
-    for key, ours in model.state_dict().items():
-        name = tf_name(key)
-        if name not in ck.shapes:
-            missing.append(name)
-            continue
-        value = torch.from_numpy(ck.tensor(name)).float()
-        value = value.permute(3, 2, 0, 1) if value.ndim == 4 else value  # HWIO -> OIHW
-        if value.shape != ours.shape:
-            raise InputError(f"{ck.prefix}: {name} is {tuple(ck.shapes[name])}, the cnum-{config.cnum} model needs "
-                             f"{tuple(ours.shape)} for {key}")
-        state[key] = value.contiguous()
-    if missing:
-        raise InputError(f"{ck.prefix}: {len(missing)} of the generator's variables are missing, e.g. {', '.join(missing[:3])}")
-    files = [Path(f"{ck.prefix}.index"), *sorted(ck.prefix.parent.glob(ck.prefix.name + ".data-*"))]
-    step = int(ck.tensor("global_step")) if ck.shapes.get("global_step") == () else None
-    return {"format": RWRecipe.weights_format(), "state_dict": state, "model_config": config.as_dict(), "step": step,
-            "source": f"the authors' TensorFlow checkpoint {ck.prefix.name} (vickyFox/Region-wise-Inpainting), "
-                      f"converted by methods/rwconv/convert_tf.py",
-            "converted_from": {f.name: sha256_of(f) for f in files}}
+    cnum = width(ck, "inpaint_net/conv1_1/kernel", (5, 5, 4), "region-wise generator")
+    config = RWConfig(cnum=cnum, mask_resize="tf-align-corners")
+    state = state_dict_from(ck, RegionWiseInpainter(config), tf_name)
+    return weights_file(ck, RWRecipe.weights_format(), config.as_dict(), state,
+                        f"the authors' TensorFlow checkpoint {ck.prefix.name} (vickyFox/Region-wise-Inpainting), "
+                        f"converted by methods/rwconv/convert_tf.py")
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m methods.rwconv.convert_tf", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("prefix", help="the checkpoint's prefix (PREFIX.index and PREFIX.data-* beside it)")
-    p.add_argument("--out", required=True, type=Path, help="the weights file to write (.pt)")
-    a = p.parse_args(argv)
-    try:
-        blob = convert(a.prefix)
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        save_atomic(blob, a.out)
-    except (InputError, OSError) as e:
-        print(f"error: {one_line(e)}", file=sys.stderr)
-        sys.exit(2)
-    print(f"wrote {a.out}: cnum {blob['model_config']['cnum']}, step {blob['step']}; "
-          f"inpaintbench run --method rwconv --weights {a.out}")
+    convert_command(convert, "rwconv", __doc__, argv)
 
 
 if __name__ == "__main__":
