@@ -6,9 +6,10 @@ y = ELU(features) * sigmoid(gate), so a layer "of cnum" carries cnum/2 channels;
 layer is a plain conv followed by tanh. Zero padding, nearest x2 + conv for upsampling.
 Coarse network = the DeepFill v1 topology; refinement network = a dilated conv branch and a
 contextual-attention branch, concatenated. `tf_compat` runs TensorFlow's padding and resizing
-instead of PyTorch's; with it and weights converted from the authors' checkpoints (convert_tf.py)
-the model gives TensorFlow's outputs of their graph to 5e-6 (tests/test_convert_tf.py). Inside, `hole` is 1 on missing pixels, as in the
-authors' code (no conversion needed).
+instead of PyTorch's; with it and weights converted from the authors' checkpoints
+(convert_tf.py) the model gives TensorFlow's outputs of their graph to 5e-6
+(tests/test_convert_tf.py). Inside, `hole` is 1 on missing pixels, as in the authors' code (no
+conversion needed).
 """
 from __future__ import annotations
 
