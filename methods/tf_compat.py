@@ -19,6 +19,13 @@ def resize_nearest_align_corners(x: torch.Tensor, size: tuple[int, int]) -> torc
     return x[..., index[0][:, None], index[1][None, :]]
 
 
+def resize_nearest(x: torch.Tensor, size, align_corners: bool = False) -> torch.Tensor:
+    """Nearest resizing by PyTorch's rule, or with align_corners by TensorFlow 1's (above): the one
+    switch both models' settings (rwconv's mask_resize, gated's tf_compat) turn."""
+    size = tuple(size)
+    return resize_nearest_align_corners(x, size) if align_corners else F.interpolate(x, size=size, mode="nearest")
+
+
 def same_padding(x: torch.Tensor, k: int, stride: int, dilation: int = 1) -> torch.Tensor:
     """x zero-padded as a TF conv with padding='SAME' pads it: ceil(n / stride) outputs, the odd
     pixel of the padding after, so a stride-2 3x3 conv on an even side pads 0 before and 1 after

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..tf_compat import resize_nearest_align_corners, same_padding
+from ..tf_compat import resize_nearest, same_padding
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,6 @@ class GatedConfig:
     def as_dict(self) -> dict:
         # the default left out, so configs read as they did before the setting existed
         return {k: v for k, v in asdict(self).items() if k != "tf_compat" or v}
-
-
-def _resize(x: torch.Tensor, size, tf_compat: bool) -> torch.Tensor:
-    return resize_nearest_align_corners(x, tuple(size)) if tf_compat else F.interpolate(x, size=tuple(size), mode="nearest")
 
 
 class GatedConv2d(nn.Module):
@@ -66,7 +62,7 @@ class GatedUpConv(GatedConv2d):
     """The authors' gen_deconv: nearest x2, then a gated 3x3 conv."""
 
     def forward(self, x):
-        return super().forward(_resize(x, [2 * n for n in x.shape[-2:]], self.tf_compat))
+        return super().forward(resize_nearest(x, [2 * n for n in x.shape[-2:]], self.tf_compat))
 
 
 def _patches(x: torch.Tensor, k: int, stride: int) -> torch.Tensor:
@@ -87,9 +83,9 @@ def contextual_attention(f: torch.Tensor, b: torch.Tensor, hole: torch.Tensor, k
     f, b: (B,C,H,W) foreground and background features (the same map in DeepFill); hole (B,1,H,W)."""
     B, C, H, W = f.shape
     kernel = 2 * rate
-    f_s = _resize(f, [n // rate for n in f.shape[-2:]], tf_compat)
-    b_s = _resize(b, [n // rate for n in b.shape[-2:]], tf_compat)
-    m_s = _resize(hole, [n // rate for n in hole.shape[-2:]], tf_compat)
+    f_s = resize_nearest(f, [n // rate for n in f.shape[-2:]], tf_compat)
+    b_s = resize_nearest(b, [n // rate for n in b.shape[-2:]], tf_compat)
+    m_s = resize_nearest(hole, [n // rate for n in hole.shape[-2:]], tf_compat)
     h, w = f_s.shape[-2:]
     bh, bw = b_s.shape[-2:]
     eye = torch.eye(ksize, dtype=f.dtype, device=f.device)[None, None]
@@ -179,7 +175,7 @@ class RefineNet(nn.Module):
         for name, layer in self.attention_branch.items():
             p = layer(p)
             if name == "pmconv6" and self.attention:
-                p = contextual_attention(p, p, _resize(hole, p.shape[-2:], self.tf_compat), tf_compat=self.tf_compat)
+                p = contextual_attention(p, p, resize_nearest(hole, p.shape[-2:], self.tf_compat), tf_compat=self.tf_compat)
         y = torch.cat([h, p], 1)
         for layer in self.merge.values():
             y = layer(y)

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..tf_compat import resize_nearest_align_corners
+from ..tf_compat import resize_nearest
 
 #: the smallest image side: the dilation-16 convs run at 1/4 scale and reflect-pad 16 px, which
 #: needs a feature map of at least 17 (68 px, divisible by 4)
@@ -50,9 +50,7 @@ class RWConfig:
 
 def resize_mask(m: torch.Tensor, size: tuple[int, int], how: str = "nearest") -> torch.Tensor:
     """M at a feature map's size, by one of MASK_RESIZES."""
-    if how == "nearest":
-        return F.interpolate(m, size=size, mode="nearest")
-    return resize_nearest_align_corners(m, size)
+    return resize_nearest(m, size, align_corners=how == "tf-align-corners")
 
 
 class Conv(nn.Module):
