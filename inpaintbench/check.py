@@ -10,6 +10,7 @@ import json
 import math
 from pathlib import Path
 
+from .data.base import other_images
 from .errors import InputError
 from .metrics import METRIC_INFO
 from .metrics.suite import network_ids
@@ -46,8 +47,7 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
             raise InputError(f"baseline was made with {key} {baseline.get(key)!r}, this run has {current[key]!r}; "
                              f"refusing to compare (use --update to make a new baseline deliberately)")
     # a folder with files added or removed: the same count of images may be other images
-    lists = {current.get("ids_sha256"), baseline.get("ids_sha256")}
-    if None not in lists and len(lists) > 1:  # runs and baselines from before the hash have none
+    if other_images(current.get("ids_sha256"), baseline.get("ids_sha256")):
         raise InputError("the baseline was made over another list of the dataset's images (files added or removed "
                          "since); refusing to compare (use --update to make a new baseline deliberately)")
     # the protocol names the default networks only: --fid-network or other VGG16 weights make other numbers

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .data.base import other_images
 from .errors import InputError, refuse_below
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
@@ -54,9 +55,7 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
                                                  *([] if pairs_only else [m["dataset"]["evaluated_images"]])))):
             if key(m) != key(first):
                 raise InputError(f"cannot table {d} with {run_dirs[0]}: {what} differs ({key(m)} vs {key(first)})")
-        # runs made before the list was hashed have none, and are taken at their folder's word
-        ids, ids0 = m["dataset"].get("ids_sha256"), first["dataset"].get("ids_sha256")
-        if ids and ids0 and ids != ids0 and not pairs_only:
+        if not pairs_only and other_images(m["dataset"].get("ids_sha256"), first["dataset"].get("ids_sha256")):
             raise InputError(f"cannot table {d} with {run_dirs[0]}: their dataset's list of images differs (files added "
                              f"or removed between the runs), so their means are over other images; `inpaintbench "
                              f"compare` them on the pairs both scored")

@@ -27,6 +27,7 @@ from . import registry
 from .blend import BLENDS, blend_fill
 from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
+from .data.base import other_images
 from .errors import InputError, MethodError, refuse_below
 from .method import pair_key, pair_keys
 from .lock import exclusive
@@ -320,14 +321,12 @@ def _refuse_other_numbers(out: Path, old: dict, cfg: RunConfig, described: dict,
                          f"use another --out")
 
 
-def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, dataset_info: dict) -> None:
+def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: dict, dataset_info: dict) -> None:
     """`outside`: scored pairs this run would not score; the manifest would describe fewer pairs
-    than the records hold."""
+    than the records hold. `before`: the dataset as the folder's manifest described it ({} without one)."""
     if not outside:
         return
-    manifest_path = out / MANIFEST
-    before = json.loads(manifest_path.read_text())["dataset"] if manifest_path.is_file() else {}
-    if before.get("ids_sha256", dataset_info["ids_sha256"]) != dataset_info["ids_sha256"]:
+    if other_images(before.get("ids_sha256"), dataset_info["ids_sha256"]):
         # a file removed or added before the scored ones moves their masks (an unscored one at
         # the end, e.g. a broken file the run stopped at, moves none and resumes)
         raise InputError(f"{out} holds {len(outside)} scored pairs of a list of images that has changed since "
@@ -362,8 +361,9 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
     described = {"method": method.describe(), "metrics": suite.describe() if suite else {"deep_metrics": "off"}}
 
     manifest_path = out / MANIFEST
-    if manifest_path.is_file():
-        _refuse_other_numbers(out, json.loads(manifest_path.read_text()), cfg, described, maskset)
+    old = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
+    if old:
+        _refuse_other_numbers(out, old, cfg, described, maskset)
     dataset_info = dataset.describe()
     pairs = plan(ids, buckets, maskset)
     named = [(image_id, e.file) for _, image_id, _, e in pairs]
@@ -381,7 +381,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         records_path, features_path = out / RECORDS, out / FEATURES
         existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
         done = {(r["image_id"], r["mask_file"]) for r in existing}
-        _refuse_fewer_pairs(out, existing, done - set(named), dataset_info)
+        _refuse_fewer_pairs(out, existing, done - set(named), old["dataset"] if old else {}, dataset_info)
         manifest = {
             "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
             "protocol": PROTOCOL.as_dict(), "dataset": {**dataset_info, "evaluated_images": len(ids)},

@@ -10,6 +10,12 @@ import numpy as np
 from .image_io import decode_rgb, fit_to_size
 
 
+def other_images(ids_sha256: str | None, other: str | None) -> bool:
+    """Two describe()s' image lists differ. Manifests and baselines made before the list was hashed
+    have no hash and are taken at their word."""
+    return bool(ids_sha256 and other and ids_sha256 != other)
+
+
 class Dataset(ABC):
     name: str = ""
 
