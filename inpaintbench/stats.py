@@ -71,8 +71,11 @@ def _per_image_metrics(df: pd.DataFrame, metrics) -> list[str]:
 def summary(df: pd.DataFrame, metrics) -> pd.DataFrame:
     """Long table: metric, bucket, method, n, mean, ci_low, ci_high (raw units, not display scale)."""
     rows, series = [], []
-    for m in _per_image_metrics(df, metrics):
-        for (bucket, method), g in df.groupby(["bucket", "method"], sort=False):
+    shown = _per_image_metrics(df, metrics)
+    # one grouping for every metric: at Places2's scale each costs a second or more. The rows'
+    # order is set by the sort below; an interval does not depend on the other series
+    for (bucket, method), g in df.groupby(["bucket", "method"], sort=False):
+        for m in shown:
             v = g[m].dropna().to_numpy()
             series.append(v)
             rows.append({"metric": m, "bucket": bucket, "method": method, "n": len(v), "mean": float(v.mean()) if len(v) else np.nan,
@@ -100,13 +103,20 @@ def paired(df: pd.DataFrame, a: str, b: str, metrics, pooled: bool = False) -> p
     if da.empty or db.empty:
         missing = a if da.empty else b
         raise ValueError(f"no records of method {missing!r} to compare")
-    for m in _per_image_metrics(df, metrics):
-        joined = da[key + ["bucket", m]].merge(db[key + [m]], on=key, suffixes=("_a", "_b")).dropna()
-        groups = [(x.name, joined[joined.bucket == x.name]) for x in BUCKETS] + ([("all", joined)] if pooled else [])
-        for bucket, g in groups:
-            if g.empty:
+    shown = _per_image_metrics(df, metrics)
+    # one merge and one bucket split for every metric (each a second at Places2's scale); a
+    # metric's pairs are then those where both runs have its value
+    joined = da[key + ["bucket"] + shown].merge(db[key + shown], on=key, suffixes=("_a", "_b"))
+    groups = [(x.name, (joined.bucket == x.name).to_numpy()) for x in BUCKETS]
+    groups += [("all", np.ones(len(joined), dtype=bool))] if pooled else []
+    for m in shown:
+        va, vb = joined[f"{m}_a"].to_numpy(dtype=float), joined[f"{m}_b"].to_numpy(dtype=float)
+        both = ~(np.isnan(va) | np.isnan(vb))
+        for bucket, in_bucket in groups:
+            sel = in_bucket & both
+            if not sel.any():
                 continue
-            d = (g[f"{m}_a"] - g[f"{m}_b"]).to_numpy()
+            d = va[sel] - vb[sel]
             series.append(d)
             p = float(stats.wilcoxon(d).pvalue) if len(d) >= 2 and np.any(d != 0) else 1.0
             higher = METRIC_INFO[m][0]
