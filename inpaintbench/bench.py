@@ -7,7 +7,9 @@ for the perceptual error), on the same (image, mask) pairs, checking the numbers
 memory of the suite is measured in fresh processes at two sizes.
 
 `report`: the report's bootstrap intervals and paired tests at Places2's size, against a
-scipy.stats.bootstrap call per interval, the way they were made before.
+scipy.stats.bootstrap call per interval, the way they were made before; then the whole
+`inpaintbench report` (read the runs, tables, statistics, per_image.csv) over made-up run
+folders of that size, in a fresh process for its time and peak memory.
 
 `METHOD`: inference latency of any registered method at batch 1 and 8 on the CPU, FLOPs
 counted with torch's FlopCounterMode, and bf16/channels_last GPU throughput when CUDA exists.
@@ -224,11 +226,70 @@ def bench_report(out: Path, pairs: int = 36_500, methods: int = 10, log=print) -
         "scipy_bootstrap_per_interval_seconds_estimate": t_one * (len(summ) + n_paired),
         "resampled_elements_at_once": stats.RESAMPLED_AT_ONCE,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "environment": _env(),
     }
+    del df, summ, cmp
+    result["end_to_end"] = _report_end_to_end(pairs, methods, log)
+    result["environment"] = _env()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     return result
+
+
+def _report_end_to_end(pairs: int, methods: int, log=print) -> dict:
+    """`inpaintbench report RUNS --out D -f md -f csv -f latex` over `methods` made-up run folders
+    of `pairs` pairs a bucket, timed in a child process (its peak memory is the report's alone).
+    The folders copy a real run's manifest (telea, one demo image, pixel metrics) and fill
+    records.jsonl with Places2-like identifiers and made-up pixel-metric values."""
+    import hashlib
+    import resource
+    import shutil
+    import tempfile
+
+    from .runner import MANIFEST, RECORDS, RunConfig, run
+
+    work = Path(tempfile.mkdtemp(prefix="inpaintbench-bench-report-"))
+    try:
+        run(RunConfig(method="telea", limit=1, deep_metrics=False), work / "seed", log=lambda s: None)
+        seed = json.loads((work / "seed" / MANIFEST).read_text())
+        metrics = [k for k in json.loads((work / "seed" / RECORDS).read_text().splitlines()[0])
+                   if k not in ("image_id", "image_index", "mask_file", "mask_sha256", "hole_ratio", "bucket", "method", "seconds")]
+        seed["dataset"].update(images=pairs, evaluated_images=pairs)
+        seed["dataset"].pop("ids_sha256", None)
+        rng = np.random.default_rng(0)
+        mask_sha = {f: hashlib.sha256(f.encode()).hexdigest()
+                    for f in (f"{b.name}/{j:04d}.png" for b in BUCKETS for j in range(min(pairs, 2000)))}
+        t0, dirs = time.time(), []
+        for k in range(methods):
+            d = work / f"m{k}"
+            d.mkdir()
+            name = f"m{k}"
+            (d / MANIFEST).write_text(json.dumps({**seed, "config": {**seed["config"], "label": name},
+                                                  "config_identity": {**seed["config_identity"], "label": name}}))
+            values = rng.normal(k, 1, (pairs * len(BUCKETS), len(metrics)))
+            with open(d / RECORDS, "w") as f:
+                for i in range(pairs):
+                    for j, b in enumerate(BUCKETS):
+                        mask = f"{b.name}/{i % 2000:04d}.png"
+                        rec = {"image_id": f"Places365_val_{i + 1:08d}.jpg", "image_index": i, "mask_file": mask,
+                               "mask_sha256": mask_sha[mask], "hole_ratio": b.hi_pct / 100 - 0.05, "bucket": b.name,
+                               "method": name, "seconds": 0.01, **dict(zip(metrics, values[i * len(BUCKETS) + j].tolist()))}
+                        f.write(json.dumps(rec) + "\n")
+            dirs.append(d)
+        log(f"made {methods} run folders of {pairs * len(BUCKETS)} records in {time.time() - t0:.0f} s")
+        cmd = [sys.executable, "-c", "from inpaintbench.cli import main; main()", "report", *map(str, dirs),
+               "--out", str(work / "report"), "-f", "md", "-f", "csv", "-f", "latex"]
+        t0 = time.time()
+        subprocess.run(cmd, check=True, capture_output=True)
+        seconds = time.time() - t0
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        log(f"inpaintbench report of them: {seconds:.0f} s, peak {peak:.0f} MiB")
+        return {"what": "inpaintbench report RUNS --out DIR -f md -f csv -f latex, a fresh process; made-up runs with "
+                        f"{len(metrics)} per-image pixel metrics",
+                "records_per_run": pairs * len(BUCKETS), "records_mib_per_run": (dirs[0] / RECORDS).stat().st_size / 2 ** 20,
+                "seconds": seconds, "peak_rss_mib": peak,
+                "per_image_csv_mib": (work / "report" / "per_image.csv").stat().st_size / 2 ** 20}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _bench_cpu(name, method, x, hole, flops, repeats, log) -> dict:

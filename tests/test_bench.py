@@ -44,3 +44,6 @@ def test_bench_report_counts_the_intervals_a_report_makes(tmp_path):
     assert r["intervals"] == 8 * 6 * 3 + 8 * 6 * 2
     assert json.loads((tmp_path / "r.json").read_text())["intervals"] == r["intervals"]
     assert r["scipy_bootstrap_per_interval_seconds_estimate"] == r["scipy_bootstrap_one_interval_seconds"] * r["intervals"]
+    # the whole report, in its own process, over run folders of that size
+    e2e = r["end_to_end"]
+    assert e2e["records_per_run"] == 20 * 6 and e2e["peak_rss_mib"] > 0 and e2e["per_image_csv_mib"] > 0
