@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .metrics import METRIC_INFO
+from .runner import run_name
 
 #: per-image rows the page carries (~9 MB). A full Places2 report is 219,000 pairs per method: the
 #: page would be gigabytes that no browser sorts; per_image.csv keeps every row
@@ -118,7 +119,7 @@ def page(title: str, caption: str, t, cells, best, cmp, plots: list[Path], grids
     parts.append("<h2>Per-image results</h2>" + _per_image_html(df, metrics))
     parts.append(f"<h2>Protocol {html.escape(protocol['id'])}</h2><pre>{html.escape(json.dumps(protocol, indent=2))}</pre>")
     parts.append("<h2>Run manifests</h2>" + "".join(
-        f"<details><summary>{html.escape(m['config']['method'])}</summary><pre>{html.escape(json.dumps(m, indent=2, default=str))}</pre></details>"
+        f"<details><summary>{html.escape(run_name(m))}</summary><pre>{html.escape(json.dumps(m, indent=2, default=str))}</pre></details>"
         for m in manifests))
     parts.append("</body></html>")
     return "\n".join(parts)

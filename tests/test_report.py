@@ -302,6 +302,22 @@ def test_every_format_is_written_and_the_page_is_self_contained(two_runs, tmp_pa
     assert ((grid[..., 0] > 240) & (grid[..., 1] < 60) & (grid[..., 2] < 60)).sum() > 100
 
 
+def test_the_page_names_each_manifest_by_its_run(two_runs, tmp_path):
+    """The manifests' headings said the method: rwconv, rwconv+poisson and rwconv+hflip+poisson
+    (or two --label runs of one method) were three headings 'rwconv', told apart only by reading
+    the JSON under each."""
+    other = tmp_path / "telea_v2"
+    shutil.copytree(two_runs[0], other)
+    m = json.loads((other / "manifest.json").read_text())
+    m["config"]["label"] = "telea_v2"
+    (other / "manifest.json").write_text(json.dumps(m))
+    recs = read_records(other / "records.jsonl")
+    (other / "records.jsonl").write_text("".join(json.dumps({**r, "method": "telea_v2"}) + "\n" for r in recs))
+    write_report([two_runs[0], other], tmp_path / "rep", formats=("html",), log=lambda s: None)
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert re.findall(r"<details><summary>([^<]*)</summary><pre>", page) == [recs[0]["method"], "telea_v2"]
+
+
 def _latex_of(two_runs, caption):
     df, _ = load_runs(two_runs)
     df["method"] = df.method.replace({"telea": "telea_v2"})  # a --label with LaTeX's subscript character
