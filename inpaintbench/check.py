@@ -35,7 +35,7 @@ def summarize(run_dir: Path, finished: bool = False) -> dict:
             metrics[r.bucket].update({"fid": r.fid, "kid": r.kid})
     return {"protocol": manifest["protocol"]["id"], "dataset": manifest["dataset"]["name"],
             "evaluated_images": manifest["dataset"]["evaluated_images"], "masks": manifest["masks"]["id"],
-            **({"ids_sha256": manifest["dataset"]["ids_sha256"]} if "ids_sha256" in manifest["dataset"] else {}),
+            **{k: manifest["dataset"][k] for k in ("ids_sha256", "evaluated_ids_sha256") if k in manifest["dataset"]},
             "method": run_name(manifest), "metrics": metrics,
             "networks": {name: list(w) for name, w in network_ids(manifest).items()},
             "pairs": {b: int(n) for b, n in df.groupby("bucket").size().items()}}
@@ -47,7 +47,7 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
             raise InputError(f"baseline was made with {key} {baseline.get(key)!r}, this run has {current[key]!r}; "
                              f"refusing to compare (use --update to make a new baseline deliberately)")
     # a folder with files added or removed: the same count of images may be other images
-    if other_images(current.get("ids_sha256"), baseline.get("ids_sha256")):
+    if other_images(current, baseline):
         raise InputError("the baseline was made over another list of the dataset's images (files added or removed "
                          "since); refusing to compare (use --update to make a new baseline deliberately)")
     # the protocol names the default networks only: --fid-network or other VGG16 weights make other numbers

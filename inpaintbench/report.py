@@ -56,7 +56,7 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
                                                  *([] if pairs_only else [m["dataset"]["evaluated_images"]])))):
             if key(m) != key(first):
                 raise InputError(f"cannot table {d} with {run_dirs[0]}: {what} differs ({key(m)} vs {key(first)})")
-        if not pairs_only and other_images(m["dataset"].get("ids_sha256"), first["dataset"].get("ids_sha256")):
+        if not pairs_only and other_images(m["dataset"], first["dataset"]):
             raise InputError(f"cannot table {d} with {run_dirs[0]}: their dataset's list of images differs (files added "
                              f"or removed between the runs), so their means are over other images; `inpaintbench "
                              f"compare` them on the pairs both scored")

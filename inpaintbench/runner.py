@@ -28,7 +28,7 @@ from . import registry
 from .blend import BLENDS, blend_fill
 from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
-from .data.base import other_images
+from .data.base import ids_sha256, other_images
 from .errors import InputError, MethodError, refuse_below
 from .method import pair_key, pair_keys
 from .lock import exclusive
@@ -355,7 +355,7 @@ def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: d
     than the records hold. `before`: the dataset as the folder's manifest described it ({} without one)."""
     if not outside:
         return
-    if other_images(before.get("ids_sha256"), dataset_info["ids_sha256"]):
+    if other_images({"ids_sha256": before.get("ids_sha256")}, dataset_info):
         # a file removed or added before the scored ones moves their masks (an unscored one at
         # the end, e.g. a broken file the run stopped at, moves none and resumes)
         raise InputError(f"{out} holds {len(outside)} scored pairs of a list of images that has changed since "
@@ -413,7 +413,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         _refuse_fewer_pairs(out, existing, done - set(named), old["dataset"] if old else {}, dataset_info)
         manifest = {
             "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
-            "protocol": PROTOCOL.as_dict(), "dataset": {**dataset_info, "evaluated_images": len(ids)},
+            "protocol": PROTOCOL.as_dict(), "dataset": {**dataset_info, "evaluated_images": len(ids), "evaluated_ids_sha256": ids_sha256(ids)},
             "masks": {"id": maskset.id, "root": repo_path(maskset.root), "manifest_sha256": maskset.manifest_sha256},
             **described,
             "versions": _versions(), "git_commit": _git_commit(),

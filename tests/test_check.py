@@ -119,13 +119,22 @@ def test_a_run_over_another_list_of_images_is_refused(tmp_path):
     good = _run("telea", tmp_path / "good")
     base, cli = tmp_path / "baseline.json", CliRunner()
     assert cli.invoke(app, ["check", str(good), "--baseline", str(base), "--update"]).exit_code == 0
-    assert len(json.loads(base.read_text())["ids_sha256"]) == 64
+    assert len(json.loads(base.read_text())["ids_sha256"]) == len(json.loads(base.read_text())["evaluated_ids_sha256"]) == 64
     assert cli.invoke(app, ["check", str(good), "--baseline", str(base)]).exit_code == 0
     manifest = json.loads((good / "manifest.json").read_text())
+    # a file added past the images a --limit run scored: the same pairs, checked alike
     manifest["dataset"]["ids_sha256"] = "c" * 64
+    (good / "manifest.json").write_text(json.dumps(manifest))
+    assert cli.invoke(app, ["check", str(good), "--baseline", str(base)]).exit_code == 0
+    manifest["dataset"]["evaluated_ids_sha256"] = "c" * 64  # one of the scored images another file
     (good / "manifest.json").write_text(json.dumps(manifest))
     r = cli.invoke(app, ["check", str(good), "--baseline", str(base)])
     assert r.exit_code == 2 and "another list of the dataset's images" in " ".join(r.output.split()), r.output
-    del manifest["dataset"]["ids_sha256"]  # a run made before the list was hashed is taken at its word
+    # a run made before the evaluated images were hashed: the whole list decides
+    del manifest["dataset"]["evaluated_ids_sha256"]
+    (good / "manifest.json").write_text(json.dumps(manifest))
+    r = cli.invoke(app, ["check", str(good), "--baseline", str(base)])
+    assert r.exit_code == 2 and "another list of the dataset's images" in " ".join(r.output.split()), r.output
+    del manifest["dataset"]["ids_sha256"]  # ... and one made before the list was hashed is taken at its word
     (good / "manifest.json").write_text(json.dumps(manifest))
     assert cli.invoke(app, ["check", str(good), "--baseline", str(base)]).exit_code == 0

@@ -329,6 +329,28 @@ def test_a_folder_whose_files_changed_is_named_as_such(tmp_path):
     assert len(read_records(tmp_path / "telea" / RECORDS)) == 5 * 2
 
 
+def test_limit_runs_over_folders_that_differ_past_the_limit_share_a_table(tmp_path):
+    """The table compared the whole list's hash: two --limit 2 runs that scored the same images
+    with the same masks were refused because a file had been added after those images."""
+    from inpaintbench.data import get_dataset
+
+    demo, imgs = get_dataset("demo"), tmp_path / "imgs"
+    imgs.mkdir()
+    for name, i in zip("bcd", demo.ids()):
+        Image.fromarray(demo.load(i)).save(imgs / f"{name}.png")
+    one = dict(dataset="folder", data_root=str(imgs), limit=2, buckets=["10-20"], deep_metrics=False)
+    run(RunConfig(method="telea", **one), tmp_path / "telea", log=lambda s: None)
+    (imgs / "e.png").write_bytes((imgs / "b.png").read_bytes())  # after the scored ones
+    run(RunConfig(method="navier-stokes", **one), tmp_path / "ns", log=lambda s: None)
+    a, b = (json.loads((tmp_path / d / "manifest.json").read_text())["dataset"] for d in ("telea", "ns"))
+    assert a["ids_sha256"] != b["ids_sha256"] and a["evaluated_ids_sha256"] == b["evaluated_ids_sha256"]
+    assert len(load_runs([tmp_path / "telea", tmp_path / "ns"])[0]) == 4
+    (imgs / "a.png").write_bytes((imgs / "c.png").read_bytes())  # before them: other images, other masks
+    run(RunConfig(method="biharmonic", **one), tmp_path / "bh", log=lambda s: None)
+    with pytest.raises(InputError, match="their dataset's list of images differs"):
+        load_runs([tmp_path / "telea", tmp_path / "bh"])
+
+
 def test_a_run_resumed_with_other_weights_under_the_same_path_is_refused(tmp_path):
     """Only the --weights path was compared: the file retrained in place (or a relative path
     resumed from another directory) extended the run with pairs scored by other weights."""

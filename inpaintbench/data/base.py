@@ -10,10 +10,21 @@ import numpy as np
 from .image_io import decode_rgb, fit_to_size
 
 
-def other_images(ids_sha256: str | None, other: str | None) -> bool:
-    """Two describe()s' image lists differ. Manifests and baselines made before the list was hashed
-    have no hash and are taken at their word."""
-    return bool(ids_sha256 and other and ids_sha256 != other)
+def ids_sha256(ids: list[str]) -> str:
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()
+
+
+def other_images(dataset: dict, other: dict) -> bool:
+    """Two runs' datasets (their manifests' "dataset", or a check baseline) scored other images.
+    The images a run scored are the first `evaluated_images` of the list (--limit), each with
+    masks that follow from its place there: where both carry the hash of those, it decides (two
+    --limit runs over folders that differ past them scored the same pairs); else the whole
+    list's hash. Manifests and baselines made before either was written are taken at their word."""
+    for key in ("evaluated_ids_sha256", "ids_sha256"):
+        a, b = dataset.get(key), other.get(key)
+        if a and b:
+            return a != b
+    return False
 
 
 class Dataset(ABC):
@@ -33,8 +44,7 @@ class Dataset(ABC):
         ids = self.ids()
         # each image's masks follow from its place in this list: a run resumes, and runs share a
         # table, only over the same list (a folder with a file added or removed is another one)
-        return {"name": self.name, "size": self.size, "images": len(ids),
-                "ids_sha256": hashlib.sha256("\n".join(ids).encode()).hexdigest()}
+        return {"name": self.name, "size": self.size, "images": len(ids), "ids_sha256": ids_sha256(ids)}
 
     def __iter__(self):
         for i in self.ids():
