@@ -392,6 +392,11 @@ def check_cmd(
             tol[name] = float(value)
         except ValueError:
             raise InputError(f"--tolerance expects METRIC=NUMBER, got {t!r}") from None
+        # NaN compares false with everything, so its metric could never regress: a gate turned
+        # off by a typo; below 0 an unchanged value fails. inf turns a metric's gate off, as asked
+        if not tol[name] >= 0:
+            raise InputError(f"--tolerance {t!r}: a tolerance is a number at least 0 (inf turns the metric's gate off)")
+    refuse_repeats("--tolerance", [t.partition("=")[0] for t in tolerance or []])
     rows = check(run_dir, baseline, tol, update)
     if update:
         console.print(f"baseline written to {baseline}")

@@ -48,6 +48,13 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
     # a misspelt metric would leave psnr at its default tolerance without a word
     r = cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", "pnsr=1000"])
     assert r.exit_code == 2 and "--tolerance 'pnsr': no such metric" in " ".join(r.output.split())
+    # NaN never compares worse, so psnr=nan passed every regression; a negative one failed unchanged values
+    for given, message in (("psnr=nan", "'psnr=nan': a tolerance is a number at least 0"),
+                           ("psnr=-0.1", "'psnr=-0.1': a tolerance is a number at least 0"),
+                           ("ssim=1", "--tolerance gives ssim more than once")):
+        r = cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", given])
+        assert r.exit_code == 2 and message in " ".join(r.output.split()), r.output
+    assert cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", "fid=inf"]).exit_code == 0
     for command in (["report", str(bad)], ["compare", str(good), str(bad)]):  # and so would report and compare
         r = cli.invoke(app, [*command, "--metrics", "psnr", "--metrics", "pnsr"])
         assert r.exit_code == 2 and "--metrics 'pnsr': no such metric" in " ".join(r.output.split()), r.output
