@@ -19,6 +19,18 @@ def test_every_runnable_module_answers_help_without_side_effects(tmp_path):
         assert not list(tmp_path.iterdir()), (m, list(tmp_path.iterdir()))
 
 
+def test_a_trainer_reached_through_the_cli_names_that_command(tmp_path):
+    """`inpaintbench train rwconv --steps x` answered 'python -m methods.rwconv.train: error: ...',
+    a command the user had not typed; its usage line too."""
+    import shutil
+
+    exe = shutil.which("inpaintbench")
+    assert exe, "the package's console script is installed with it"
+    r = subprocess.run([exe, "train", "rwconv", "--steps", "x"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "inpaintbench train rwconv: error: argument --steps" in r.stderr, r.stderr[-500:]
+    assert "usage: inpaintbench train rwconv" in r.stderr and not list(tmp_path.iterdir())
+
+
 def test_the_weights_command_says_where_the_torch_cache_is_here(tmp_path, monkeypatch):
     """Each missing network says 'copy it to $TORCH_HOME/hub/checkpoints/'; the title said
     'TORCH_HOME = torch.hub.get_dir()/..', which names no folder a user can copy into."""

@@ -679,7 +679,10 @@ def field_help(config_cls: type) -> dict[str, str]:
 
 def main(recipe_cls: type[Recipe], argv=None):
     """Command line for a recipe: every field of its Config becomes an option."""
-    p = argparse.ArgumentParser(prog=f"python -m methods.{recipe_cls.name}.train", description=__doc__,
+    # usage lines and argparse's errors name the command the user typed
+    via_cli = Path(sys.argv[0]).name == "inpaintbench"
+    prog = f"inpaintbench train {recipe_cls.name}" if via_cli else f"python -m methods.{recipe_cls.name}.train"
+    p = argparse.ArgumentParser(prog=prog, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     docs = field_help(recipe_cls.Config)
     for f in fields(recipe_cls.Config):
