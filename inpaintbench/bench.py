@@ -11,6 +11,9 @@ scipy.stats.bootstrap call per interval, the way they were made before; then the
 `inpaintbench report` (read the runs, tables, statistics, per_image.csv) over made-up run
 folders of that size, in a fresh process for its time and peak memory.
 
+`set-metrics`: FID and KID at the end of one Places2-sized run (219,000 feature rows), in a fresh
+process for its time and peak memory.
+
 `METHOD`: inference latency of any registered method at batch 1 and 8 on the CPU, FLOPs
 counted with torch's FlopCounterMode, and bf16/channels_last GPU throughput when CUDA exists.
 """
@@ -230,6 +233,49 @@ def bench_report(out: Path, pairs: int = 36_500, methods: int = 10, log=print) -
     del df, summ, cmp
     result["end_to_end"] = _report_end_to_end(pairs, methods, log)
     result["environment"] = _env()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def bench_set_metrics(out: Path, images: int = 36_500, log=print) -> dict:
+    """FID and KID of one run, every bucket and all (runner.set_metrics, the end of each run with deep
+    metrics), over made-up Inception features of `images` images x 6 buckets (Places2: 219,000
+    rows, 1.8 GB), in a fresh process for its time and peak memory."""
+    import json as _json
+    import shutil
+    import tempfile
+
+    from .metrics.suite import FEATURE_DIM
+    from .runner import FEATURES, RECORDS
+
+    refuse_below(2, ("--pairs", images))
+    work = Path(tempfile.mkdtemp(prefix="inpaintbench-bench-set-"))
+    try:
+        rng = np.random.default_rng(0)
+        reference = np.abs(rng.normal(0.3, 0.3, (images, FEATURE_DIM))).astype(np.float32)
+        np.save(work / "reference.npy", reference)
+        with open(work / RECORDS, "w") as f, open(work / FEATURES, "wb") as ff:
+            for start in range(0, images, 1000):
+                chunk = np.repeat(np.arange(start, min(images, start + 1000)), len(BUCKETS))
+                for row, i in enumerate(chunk, start * len(BUCKETS)):
+                    f.write(_json.dumps({"image_id": f"img{i:08d}", "bucket": BUCKETS[row % len(BUCKETS)].name,
+                                         "feature_row": row}) + "\n")
+                (reference[chunk] + rng.normal(0, 0.05, (len(chunk), FEATURE_DIM))).astype(np.float32).tofile(ff)
+        code = ("import resource, time, numpy as np; from pathlib import Path; from inpaintbench.runner import set_metrics; "
+                f"w = Path({str(work)!r}); ref = np.load(w / 'reference.npy'); "
+                f"ids = [f'img{{i:08d}}' for i in range({images})]; t = time.time(); "
+                "set_metrics(w, ref, ids, log=lambda s: None); "
+                "print(time.time() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        seconds, peak = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+        result = {"what": "runner.set_metrics: FID and KID per bucket and over all buckets of one run, made-up features, "
+                          "a fresh process (its peak includes the ground truth's features and the features file as read)",
+                  "images": images, "feature_rows": images * len(BUCKETS),
+                  "features_mib": (work / FEATURES).stat().st_size / 2 ** 20,
+                  "seconds": float(seconds), "peak_rss_mib": int(peak) / 1024, "environment": _env()}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log(f"set metrics over {images * len(BUCKETS)} features: {result['seconds']:.0f} s, peak {result['peak_rss_mib']:.0f} MiB")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     return result

@@ -285,17 +285,18 @@ def weights():
 @app.command()
 @_guard
 def bench(
-    target: str = typer.Argument(..., help="'metrics', 'report', or a method name (e.g. rwconv)."),
+    target: str = typer.Argument(..., help="'metrics', 'report', 'set-metrics', or a method name (e.g. rwconv)."),
     out: Optional[Path] = typer.Option(None, help="JSON output (default reports/bench/TARGET.json)."),
     pairs: Optional[int] = typer.Option(None, help="metrics: (image, mask) pairs for the speed comparison (96); "
-                                                   "report: pairs a bucket (36,500, Places2's test set)."),
+                                                   "report: pairs a bucket (36,500, Places2's test set); set-metrics: "
+                                                   "images (36,500)."),
     methods: int = typer.Option(10, help="report: runs in the made-up report."),
     memory_sizes: List[int] = typer.Option([100, 1000], help="metrics: pair counts for the peak-memory runs."),
     weights: Optional[str] = typer.Option(None, help="method: weights file."),
     cpu: bool = typer.Option(True, help="method: also time the CPU (--no-cpu on a GPU machine times the GPU alone)."),
 ):
     """Speed/memory benchmarks written as JSON under reports/bench/ (not tests)."""
-    from .bench import bench_method, bench_metrics, bench_report
+    from .bench import bench_method, bench_metrics, bench_report, bench_set_metrics
 
     out = out or Path("reports/bench") / f"{target}.json"
     out.parent.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made is refused before minutes of timing
@@ -303,6 +304,8 @@ def bench(
         r = bench_metrics(out, pairs or 96, tuple(memory_sizes), log=console.print)
     elif target == "report":
         r = bench_report(out, pairs or 36_500, methods, log=console.print)
+    elif target == "set-metrics":
+        r = bench_set_metrics(out, pairs or 36_500, log=console.print)
     else:
         r = bench_method(target, out, weights, cpu=cpu, log=console.print)
     console.print(f"wrote {out}")

@@ -47,3 +47,14 @@ def test_bench_report_counts_the_intervals_a_report_makes(tmp_path):
     # the whole report, in its own process, over run folders of that size
     e2e = r["end_to_end"]
     assert e2e["records_per_run"] == 20 * 6 and e2e["peak_rss_mib"] > 0 and e2e["per_image_csv_mib"] > 0
+
+
+def test_bench_set_metrics_scores_every_bucket_of_a_made_up_run(tmp_path):
+    """The set metrics' benchmark runs runner.set_metrics in its own process on features it made."""
+    import json
+
+    from inpaintbench.bench import bench_set_metrics
+
+    r = bench_set_metrics(tmp_path / "s.json", images=30, log=lambda s: None)
+    assert r["feature_rows"] == 180 and r["features_mib"] == 180 * 2048 * 4 / 2 ** 20 and r["peak_rss_mib"] > 0
+    assert json.loads((tmp_path / "s.json").read_text())["seconds"] == r["seconds"]

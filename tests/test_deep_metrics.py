@@ -61,6 +61,64 @@ def test_fid_full_rank_branch_agrees_with_the_low_rank_branch():
         assert fid_from_features(b[:50], a[:30]) == pytest.approx(direct(a[:30], b[:50]), rel=1e-6)
 
 
+def _direct_fid(a, b):
+    mu1, mu2, s1, s2 = a.mean(0), b.mean(0), np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    return ((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(linalg.sqrtm(s1 @ s2).real)
+
+
+def test_fid_reads_a_memmap_a_chunk_at_a_time(tmp_path, monkeypatch):
+    """A Places2 run's features (219,000 x 2048 float32) were made float64, centred and squared
+    whole: FID over them peaked at 16 GB. Moments read CHUNK_ROWS rows at a time (7 here) and give
+    numpy's mean and covariance, and the FID the direct scipy formula gives."""
+    from inpaintbench.metrics import fid
+
+    monkeypatch.setattr(fid, "CHUNK_ROWS", 7)
+    rng = np.random.default_rng(2)
+    for name, x in (("a", rng.normal(0.4, 1, (50, 6))), ("b", rng.gamma(2, 0.5, (31, 6)))):
+        x.astype(np.float32).tofile(tmp_path / name)
+    a, b = (np.memmap(tmp_path / n, dtype=np.float32, mode="r").reshape(-1, 6) for n in "ab")
+    m = fid.Moments(a)
+    assert np.allclose(m.mean, np.asarray(a, np.float64).mean(0), rtol=0, atol=1e-12)
+    assert np.allclose(m.cov, np.cov(np.asarray(a, np.float64), rowvar=False), rtol=0, atol=1e-12)
+    assert np.allclose(m.root @ m.root, m.cov, atol=1e-10)
+    direct = _direct_fid(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    assert fid.fid_from_features(a, b) == pytest.approx(direct, rel=1e-9)
+    assert fid.fid_from_moments(fid.Moments(a), fid.Moments(b)) == pytest.approx(direct, rel=1e-9)
+
+
+def test_a_runs_set_metrics_over_full_rank_buckets_are_the_direct_formulas(tmp_path, monkeypatch):
+    """set_metrics reads the run's features as a memmap and makes the ground truth's moments once
+    for every bucket: each bucket's FID (and 'all') is still the scipy formula over its own rows,
+    and KID kid_from_features over them (8-d features here, so 40 images make full-rank sets)."""
+    import json
+
+    from inpaintbench import runner
+
+    monkeypatch.setattr(runner, "FEATURE_DIM", 8)
+    rng = np.random.default_rng(4)
+    ids = [f"img{i:02d}" for i in range(40)]
+    reference = rng.normal(0, 1, (40, 8)).astype(np.float32)
+    buckets = ["0-10", "10-20", "20-30", "30-40", "40-50", "50-60"]
+    recs, feats = [], []
+    for i, image_id in enumerate(ids):
+        for k, b in enumerate(buckets):
+            recs.append({"image_id": image_id, "bucket": b, "feature_row": len(feats)})
+            feats.append(reference[i] + rng.normal(0, 0.1 * (k + 1), 8))
+    feats = np.asarray(feats, np.float32)
+    (tmp_path / runner.RECORDS).write_text("".join(json.dumps(r) + "\n" for r in recs))
+    feats.tofile(tmp_path / runner.FEATURES)
+    got = runner.set_metrics(tmp_path, reference, ids, log=lambda s: None)
+    for b in buckets + ["all"]:
+        rows = [r["feature_row"] for r in recs if b in ("all", r["bucket"])]
+        fake = feats[rows].astype(np.float64)
+        assert got[b]["fid"] == pytest.approx(_direct_fid(fake, reference.astype(np.float64)), rel=1e-8), b
+        kid = kid_from_features(feats[rows], reference, subsets=runner.PROTOCOL.kid_subsets,
+                                subset_size=runner.PROTOCOL.kid_subset_size)
+        assert (got[b]["kid"], got[b]["kid_std"]) == pytest.approx(kid, rel=1e-12), b
+        assert not got[b]["rank_deficient"] and got[b]["n_outputs"] == len(rows) and got[b]["n_reference"] == 40
+    assert got["50-60"]["fid"] > got["0-10"]["fid"] > 0  # noisier buckets are further from their ground truth
+
+
 def test_kid_against_a_direct_double_loop(inception_feats):
     a, b = inception_feats["a"][:10], inception_feats["b"][:12]
     d = a.shape[1]
