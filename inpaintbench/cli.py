@@ -55,9 +55,29 @@ class _Rate(ProgressColumn):
         return Text(f"{task.speed:.2f} it/s" if task.speed else "– it/s")
 
 
+class _LazyProgress(Progress):
+    """Drawn from its first task on: a command refused before any work printed an empty bar's
+    blank line above its error."""
+
+    drawn = False
+
+    def __enter__(self):
+        return self
+
+    def add_task(self, *args, **kwargs):
+        if not self.drawn:
+            self.drawn = True
+            self.start()
+        return super().add_task(*args, **kwargs)
+
+    def stop(self):
+        if self.drawn:  # rich ends a bar in a log with a line break, drawn or not
+            super().stop()
+
+
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                    _Rate(), TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+    return _LazyProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                         _Rate(), TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
 
 
 @contextlib.contextmanager

@@ -31,6 +31,22 @@ def test_a_trainer_reached_through_the_cli_names_that_command(tmp_path):
     assert "usage: inpaintbench train rwconv" in r.stderr and not list(tmp_path.iterdir())
 
 
+def test_a_refused_command_prints_its_error_line_first(tmp_path, monkeypatch):
+    """In a log (not a terminal) rich ends a progress bar with a line break, drawn or not: each
+    refused run and export printed a blank line above its one error line."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for command in (["run", "--method", "telea", "--limit", "0"], ["export-inputs", "--out", "e", "--limit", "0"]):
+        r = CliRunner().invoke(app, command)
+        assert r.exit_code == 2 and r.output.startswith("error: --limit must be at least 1"), repr(r.output)
+    r = CliRunner().invoke(app, ["run", "--method", "telea", "--limit", "1", "--buckets", "10-20", "--no-deep-metrics",
+                                 "--out", "r"])
+    assert r.exit_code == 0 and "1/1" in r.output and r.output.endswith("records in r\n"), repr(r.output)
+
+
 def test_the_weights_command_says_where_the_torch_cache_is_here(tmp_path, monkeypatch):
     """Each missing network says 'copy it to $TORCH_HOME/hub/checkpoints/'; the title said
     'TORCH_HOME = torch.hub.get_dir()/..', which names no folder a user can copy into."""
