@@ -255,7 +255,7 @@ def report(
 def demo(
     methods: Optional[List[str]] = typer.Option(None, "--method", help=f"Methods to run, METHOD[+hflip][+poisson] (default: {', '.join(DEMO_METHODS)})."),
     out: Path = typer.Option(Path("runs/demo"), help="Parent folder of the per-method runs."),
-    limit: Optional[int] = typer.Option(None),
+    limit: Optional[int] = typer.Option(None, help="Only the first N of the 32 demo images (--limit 2: a one-minute look)."),
 ):
     """The README's first command: run the default methods on the embedded demo set, print Table 1 and
     write every report format (tables, plots, grids, HTML) next to the runs."""
