@@ -114,7 +114,7 @@ def run(
     masks: Optional[Path] = typer.Option(None, help="Mask set folder with manifest.csv (default: the frozen set)."),
     buckets: Optional[List[str]] = typer.Option(None, help="Buckets to evaluate, e.g. --buckets 10-20 --buckets 50-60."),
     limit: Optional[int] = typer.Option(None, help="Evaluate only the first N images."),
-    batch_size: int = typer.Option(8),
+    batch_size: int = typer.Option(8, help="(image, mask) pairs per call to the method: memory and speed; each output is its own input's."),
     device: str = typer.Option("cpu", help="cpu or cuda[:N]."),
     weights: Optional[str] = typer.Option(None, help="Weights file for learned methods (default: shipped)."),
     resize: str = typer.Option("resize-crop", help="resize-crop, center-crop or exact."),
@@ -469,7 +469,7 @@ def masks_verify(root: Optional[Path] = typer.Argument(None, help="Mask set fold
 
 @masks_app.command("stats")
 @_guard
-def masks_stats(root: Optional[Path] = typer.Argument(None)):
+def masks_stats(root: Optional[Path] = typer.Argument(None, help="Mask set folder (default: the frozen set).")):
     """Per-bucket mean ratio, median components, stroke width, share touching the border."""
     from .masks import DEFAULT_MASK_DIR
     from .masks.build import stats
@@ -480,14 +480,17 @@ def masks_stats(root: Optional[Path] = typer.Argument(None)):
         t.add_column(c)
     for r in df.itertuples(index=False):
         t.add_row(*[str(v) for v in r])
-    Console().print(t)
+    Console(width=140).print(t)  # the column names are long: an 80-column log cut them to 'mean_rat…'
     if df.attrs.get("outside_buckets"):
         console.print(f"{df.attrs['outside_buckets']} masks fall outside every bucket")
 
 
 @masks_app.command("generate")
 @_guard
-def masks_generate(out: Path = typer.Option(...), per_bucket: int = 200, size: int = 256, seed: int = 0):
+def masks_generate(out: Path = typer.Option(..., help="A new or empty folder for the set."),
+                   per_bucket: int = typer.Option(200, help="Masks per bucket (the frozen set: 200)."),
+                   size: int = typer.Option(256, help="Side in pixels (the frozen set: 256, the evaluation size)."),
+                   seed: int = typer.Option(0, help="Seed of the stroke generator (the frozen set: 0).")):
     """Generate a mask set (the frozen set was made with the defaults)."""
     from .masks.build import generate_set
 
@@ -500,7 +503,8 @@ def masks_generate(out: Path = typer.Option(...), per_bucket: int = 200, size: i
 @masks_app.command("import")
 @_guard
 def masks_import(src: Path = typer.Argument(...), polarity: str = typer.Option(..., help="hole-white or hole-black"),
-                 out: Path = typer.Option(...), size: int = 256):
+                 out: Path = typer.Option(..., help="A new or empty folder outside SRC."),
+                 size: int = typer.Option(256, help="Side in pixels after the nearest-neighbour resize (256, the evaluation size).")):
     """Import an outside mask set: nearest resize, binarise, measure, bucket, manifest."""
     from .masks.build import import_set, mask_sources
 
