@@ -26,7 +26,7 @@ from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .method import pair_key
 from .paths import from_repo_path
 from .protocol import PROTOCOL
-from .runner import complete, run_name
+from .runner import RECORDS, complete, read_record_columns, run_name
 
 OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
 
@@ -75,17 +75,37 @@ def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Te
         return {k: np.asarray(Image.open(p).convert("RGB")) for k, p in zip(keys, saved)}
     cfg = manifest["config"]
     method = registry.create(cfg["method"], device="cpu", weights=cfg.get("weights"), **(cfg.get("method_options") or {}))
-    # the images shown must be the ones scored: the same weights, or the same folder of outside outputs
-    now = method.describe()
-    for key, what, restore in (("weights_sha256", "weights", "those weights"), ("folder_sha256", "folder", "its files")):
-        want, have = manifest["method"].get(key), now.get(key)
-        if want != have:
-            raise InputError(f"{run_dir}: the run's {cfg['method']} {what} had sha256 {str(want)[:12]}, here "
-                             f"{str(have)[:12]}; rerun it with --save-images or restore {restore}")
+    # the images shown must be the ones scored: the same weights, or the same outside outputs. A
+    # run that recorded each output file's hash is checked on the files shown alone; the folder's
+    # hash would read every file again (33 GB of PNGs at Places2's scale) to show a dozen
+    recorded = _recorded_sources(Path(run_dir), pairs) if method.wants_keys else {}
+    if recorded:
+        for k in keys:
+            if (have := method.source_sha256(k)) != recorded[k]:
+                raise InputError(f"{run_dir}: the run's {cfg['method']} file for pair {k} had sha256 {recorded[k][:12]}, "
+                                 f"here {have[:12] if have else 'none'}; rerun it with --save-images or restore its files")
+    else:
+        now = method.describe()
+        for key, what, restore in (("weights_sha256", "weights", "those weights"), ("folder_sha256", "folder", "its files")):
+            want, have = manifest["method"].get(key), now.get(key)
+            if want != have:
+                raise InputError(f"{run_dir}: the run's {cfg['method']} {what} had sha256 {str(want)[:12]}, here "
+                                 f"{str(have)[:12]}; rerun it with --save-images or restore {restore}")
     if method.wants_keys:
         method.prepare(keys)
     comp = complete(method, gt, hole, keys, cfg["method"], cfg.get("blend", "none"), cfg.get("self_ensemble", "none"))
     return {k: (c.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for k, c in zip(keys, comp)}
+
+
+def _recorded_sources(run_dir: Path, pairs: pd.DataFrame) -> dict[str, str]:
+    """{pair key: the output file's sha256 as the run recorded it} for the pairs, or {} when any
+    of them has none (a run made before the hashes were recorded)."""
+    cols = read_record_columns(run_dir / RECORDS)
+    if "output_sha256" not in cols:
+        return {}
+    sources = dict(zip(zip(cols["image_id"], cols["mask_file"]), cols["output_sha256"]))
+    got = {pair_key(r.image_id, r.mask_file): sources.get((r.image_id, r.mask_file)) for r in pairs.itertuples()}
+    return got if all(isinstance(v, str) for v in got.values()) else {}
 
 
 def outline(img: np.ndarray, hole: np.ndarray) -> np.ndarray:

@@ -48,6 +48,12 @@ class InpaintingMethod(ABC):
         Separate from `prepare`, which the report's image grids also call, on a few pairs only."""
         return []
 
+    def source_sha256(self, key: str) -> str | None:
+        """For a method whose outputs are stored files (wants_keys): the sha256 of the file that
+        answers `key` (None where there is none). The runner records it with each pair, so a
+        report's grids check the few files they show instead of hashing the whole folder again."""
+        return None
+
     def describe(self) -> dict:
         """Everything needed to know which network and weights produced a number."""
         return {"name": self.name, "class": f"{type(self).__module__}.{type(self).__qualname__}",

@@ -471,6 +471,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                     rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,
                            "hole_ratio": entry.ratio, "bucket": b.name, "method": cfg.name, "seconds": seconds}
                     rec.update({name: float(v[k]) for name, v in scores.items()})
+                    if method.wants_keys and (source := method.source_sha256(pair_key(image_id, entry.file))):
+                        rec["output_sha256"] = source
                     if feats is not None:
                         rec["feature_row"] = next_row + k
                     lines.append(json.dumps(rec) + "\n")

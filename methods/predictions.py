@@ -14,6 +14,8 @@ the run PARTIAL in its manifest (skipped_pairs) and in reports.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -56,12 +58,25 @@ class Predictions(InpaintingMethod):
                 if key in self.files:
                     raise InputError(f"--predictions {self.root}: two files for pair {key}: {self.files[key].name} and {f.name}")
                 self.files[key] = f
-        import hashlib
+        self._folder_sha256: str | None = None
+        self._scored: dict[str, str] = {}
 
-        digest = hashlib.sha256()
-        for key, f in self.files.items():
-            digest.update(f"{key}\0{sha256_of(f)}\n".encode())
-        self.folder_sha256 = digest.hexdigest()
+    @property
+    def folder_sha256(self) -> str:
+        """The folder's identity (every key and its file's sha256), for the run's manifest and a
+        resume; made when first asked, as the report's grids check only their files (source_sha256)."""
+        if self._folder_sha256 is None:
+            digest = hashlib.sha256()
+            for key, f in self.files.items():
+                digest.update(f"{key}\0{sha256_of(f)}\n".encode())
+            self._folder_sha256 = digest.hexdigest()
+        return self._folder_sha256
+
+    def source_sha256(self, key: str) -> str | None:
+        if key in self._scored:  # the bytes inpaint read, not the file as it may be by now
+            return self._scored[key]
+        f = self.files.get(key)
+        return sha256_of(f) if f else None
 
     def prepare(self, keys: list[str]) -> list[str]:
         wanted = set(keys)
@@ -104,7 +119,9 @@ class Predictions(InpaintingMethod):
             raise InputError("the predictions method needs the pair keys of every batch item")
         outs = []
         for k in keys:
-            with Image.open(self.files[k]) as im:
+            data = self.files[k].read_bytes()
+            self._scored[k] = hashlib.sha256(data).hexdigest()
+            with Image.open(io.BytesIO(data)) as im:
                 outs.append(np.asarray(im.convert("RGB"), dtype=np.float32) / 255)
         return torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2)
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from inpaintbench.cli import app
 from inpaintbench.errors import InputError
 from inpaintbench.method import pair_key
+from inpaintbench.networks import sha256_of
 from inpaintbench.runner import RunConfig, read_records, run
 
 BUCKETS = ["10-20", "40-50"]
@@ -179,7 +180,22 @@ def test_grids_show_the_scored_predictions_or_say_why_not(exported, tmp_path):
 
     text = report("rep")
     assert "match no pair" not in text and (tmp_path / "rep" / "grids" / "random.png").is_file(), text
-    Image.new("RGB", (256, 256)).save(sorted(preds.glob("*__*.png"))[0])
+    # each pair's file is checked by the hash the run recorded, not the whole folder's: a file no
+    # pair uses may change (the folder's hash read every file, 33 GB at Places2's scale)
+    recs = read_records(tmp_path / "run" / "records.jsonl")
+    assert all(r["output_sha256"] == sha256_of(preds / f"{pair_key(r['image_id'], r['mask_file'])}.png") for r in recs)
+    Image.new("RGB", (256, 256), "white").save(preds / "not_a_pair.png")
+    assert "not drawn" not in report("rep1")
+    from inpaintbench.grids import choose_pairs
+    from inpaintbench.report import load_runs
+
+    shown = choose_pairs(load_runs([tmp_path / "run"])[0], 1, "random").iloc[0]
+    Image.new("RGB", (256, 256)).save(preds / f"{pair_key(shown.image_id, shown.mask_file)}.png")
     text = report("rep2")
-    assert "not drawn" in text and "the run's predictions folder had sha256" in text, text
+    assert "not drawn" in text and f"file for pair {pair_key(shown.image_id, shown.mask_file)} had sha256" in text, text
     assert not (tmp_path / "rep2" / "grids" / "random.png").exists()
+    # a run made before the hashes were recorded is checked on the folder's, as it was
+    (tmp_path / "run" / "records.jsonl").write_text("".join(
+        json.dumps({k: v for k, v in r.items() if k != "output_sha256"}) + "\n" for r in recs))
+    text = report("rep3")
+    assert "not drawn" in text and "the run's predictions folder had sha256" in text, text
