@@ -84,13 +84,13 @@ def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Te
             if (have := method.source_sha256(k)) != recorded[k]:
                 raise InputError(f"{run_dir}: the run's {cfg['method']} file for pair {k} had sha256 {recorded[k][:12]}, "
                                  f"here {have[:12] if have else 'none'}; rerun it with --save-images or restore its files")
-    else:
-        now = method.describe()
-        for key, what, restore in (("weights_sha256", "weights", "those weights"), ("folder_sha256", "folder", "its files")):
-            want, have = manifest["method"].get(key), now.get(key)
-            if want != have:
-                raise InputError(f"{run_dir}: the run's {cfg['method']} {what} had sha256 {str(want)[:12]}, here "
-                                 f"{str(have)[:12]}; rerun it with --save-images or restore {restore}")
+    checks = [("weights_sha256", "weights", "those weights")] + ([] if recorded else [("folder_sha256", "folder", "its files")])
+    now = method.describe() if method.takes_weights or not recorded else {}  # describe() hashes a folder
+    for key, what, restore in checks:
+        want, have = manifest["method"].get(key), now.get(key)
+        if want != have:
+            raise InputError(f"{run_dir}: the run's {cfg['method']} {what} had sha256 {str(want)[:12]}, here "
+                             f"{str(have)[:12]}; rerun it with --save-images or restore {restore}")
     if method.wants_keys:
         method.prepare(keys)
     comp = complete(method, gt, hole, keys, cfg["method"], cfg.get("blend", "none"), cfg.get("self_ensemble", "none"))

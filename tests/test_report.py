@@ -318,6 +318,25 @@ def test_the_page_names_each_manifest_by_its_run(two_runs, tmp_path):
     assert re.findall(r"<details><summary>([^<]*)</summary><pre>", page) == [recs[0]["method"], "telea_v2"]
 
 
+def test_grids_of_a_learned_run_refuse_weights_changed_since(tmp_path):
+    """Without --save-images the grids run the method again: only with the weights the run was
+    scored with (the same path may hold a retrained file by now)."""
+    from inpaintbench.paths import REPO_ROOT
+
+    ablations = REPO_ROOT / "methods" / "rwconv" / "weights" / "ablations"
+    w = tmp_path / "w.pt"
+    shutil.copy(ablations / "f-full.pt", w)
+    run(RunConfig(method="rwconv", weights=str(w), limit=1, buckets=["10-20"], deep_metrics=False), tmp_path / "r",
+        log=lambda s: None)
+    said = []
+    write_report([tmp_path / "r"], tmp_path / "rep", formats=("html",), log=said.append)
+    assert (tmp_path / "rep" / "grids" / "random.png").is_file() and not any("not drawn" in x for x in said), said
+    shutil.copy(ablations / "b-standard-conv.pt", w)
+    write_report([tmp_path / "r"], tmp_path / "rep2", formats=("html",), log=said.append)
+    assert any("not drawn" in x and "the run's rwconv weights had sha256" in x for x in said), said
+    assert not (tmp_path / "rep2" / "grids" / "random.png").exists()
+
+
 def _latex_of(two_runs, caption):
     df, _ = load_runs(two_runs)
     df["method"] = df.method.replace({"telea": "telea_v2"})  # a --label with LaTeX's subscript character
