@@ -444,6 +444,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         log(f"{cfg.name} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
 
         last: tuple[str | None, torch.Tensor | None] = (None, None)
+        seen: dict[str, str] = {}  # image id -> its pixels' sha256, for the ground truth's features
         # a run without deep metrics has no features: no empty file to suggest it has
         with open(records_path, "a") as f, (open(features_path, "ab") if suite else contextlib.nullcontext()) as ff:
             for start in range(0, len(todo), cfg.batch_size):
@@ -451,7 +452,10 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                 images, holes = [], []
                 for i, image_id, b, entry in chunk:
                     if last[0] != image_id:
-                        last = (image_id, torch.from_numpy(np.array(dataset.load(image_id))).permute(2, 0, 1))
+                        pixels = np.array(dataset.load(image_id))
+                        if suite:
+                            seen[image_id] = _pixel_sha(pixels)
+                        last = (image_id, torch.from_numpy(pixels).permute(2, 0, 1))
                     images.append(last[1])
                     holes.append(torch.from_numpy(maskset.load(entry, PROTOCOL.eval_size))[None])
                 device = torch.device(cfg.device)
@@ -489,10 +493,14 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                 if progress:
                     progress.advance(len(chunk))
         if suite:
-            reference = suite.reference_features([(_pixel_sha(dataset, i), lambda i=i: dataset.load(i)) for i in ids], log=log)
+            # the ground truth's features are cached by its pixels' hashes, taken as the images were
+            # loaded for scoring; only those a resumed run scored before are decoded again (all of
+            # them again took minutes at the end of each run over Places2's full-size images)
+            reference = suite.reference_features([(seen.get(i) or _pixel_sha(np.array(dataset.load(i))),
+                                                    lambda i=i: dataset.load(i)) for i in ids], log=log)
             set_metrics(out, reference, ids, log=log)
     return out
 
 
-def _pixel_sha(dataset, image_id: str) -> str:
-    return hashlib.sha256(np.ascontiguousarray(dataset.load(image_id)).tobytes()).hexdigest()
+def _pixel_sha(pixels: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(pixels).tobytes()).hexdigest()

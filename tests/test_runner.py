@@ -351,6 +351,26 @@ def test_limit_runs_over_folders_that_differ_past_the_limit_share_a_table(tmp_pa
         load_runs([tmp_path / "telea", tmp_path / "bh"])
 
 
+def test_a_run_decodes_each_image_once_for_scoring_and_its_ground_truth_features(tmp_path, monkeypatch):
+    """The end of a run decoded every image again to hash its pixels for the ground truth's
+    feature cache (minutes a run over Places2's full-size images); the hashes are now taken as the
+    images are loaded for scoring, and the cache is found by the same key."""
+    from collections import Counter
+
+    from inpaintbench.data.demo import DemoDataset
+
+    one = dict(method="telea", limit=2, buckets=["10-20", "40-50"])
+    run(RunConfig(**one), tmp_path / "first", log=lambda s: None)  # makes the ground truth's cache if absent
+    loads, load = Counter(), DemoDataset.load
+    monkeypatch.setattr(DemoDataset, "load", lambda self, i: (loads.update([i]), load(self, i))[1])
+    said = []
+    run(RunConfig(**one), tmp_path / "again", log=said.append)
+    assert sorted(loads.values()) == [1, 1], loads  # one decode per image, both buckets scored from it
+    assert not any("reference features" in s for s in said), said  # the cache was found
+    first, again = (json.loads((tmp_path / d / "set_metrics.json").read_text()) for d in ("first", "again"))
+    assert first == again
+
+
 def test_a_run_resumed_with_other_weights_under_the_same_path_is_refused(tmp_path):
     """Only the --weights path was compared: the file retrained in place (or a relative path
     resumed from another directory) extended the run with pairs scored by other weights."""
