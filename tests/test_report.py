@@ -337,6 +337,29 @@ def test_grids_of_a_learned_run_refuse_weights_changed_since(tmp_path):
     assert not (tmp_path / "rep2" / "grids" / "random.png").exists()
 
 
+def test_a_report_whose_images_are_gone_says_so_instead_of_a_traceback(tmp_path):
+    """The grids load a run's ground truth again: an image removed or renamed since the run ended
+    the report with a KeyError traceback."""
+    from inpaintbench.data import get_dataset
+
+    demo, imgs = get_dataset("demo"), tmp_path / "imgs"
+    imgs.mkdir()
+    for name, i in zip("ab", demo.ids()):
+        Image.fromarray(demo.load(i)).save(imgs / f"{name}.png")
+    run(RunConfig(method="telea", dataset="folder", data_root=str(imgs), buckets=["10-20"], deep_metrics=False),
+        tmp_path / "r", log=lambda s: None)
+    (imgs / "a.png").rename(imgs / "c.png")
+    (imgs / "b.png").unlink()
+    said = []
+    write_report([tmp_path / "r"], tmp_path / "rep", formats=("html",), log=said.append)
+    notes = [x for x in said if "not drawn" in x]
+    assert len(notes) == 2 and all(f"{imgs}: no image" in x and "removed or renamed since it was scored" in x
+                                   for x in notes), said
+    assert (tmp_path / "rep" / "index.html").is_file()
+    with pytest.raises(InputError, match="the demo dataset has no image 'nope.png'"):
+        demo.load("nope.png")
+
+
 def _latex_of(two_runs, caption):
     df, _ = load_runs(two_runs)
     df["method"] = df.method.replace({"telea": "telea_v2"})  # a --label with LaTeX's subscript character

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from .image_io import decode_rgb, fit_to_size
 
 
@@ -63,7 +64,9 @@ class FileDataset(Dataset):
         return list(self._files)
 
     def load(self, image_id: str) -> np.ndarray:
-        path = self._files[image_id]
+        path = self._files.get(image_id)
+        if path is None:  # a report's grids ask for a run's images, which may be gone since
+            raise InputError(f"{self.root}: no image {image_id!r} (removed or renamed since it was scored?)")
         return fit_to_size(decode_rgb(path), self.size, self.resize, str(path))
 
     def describe(self) -> dict:

@@ -109,7 +109,9 @@ class DemoDataset(Dataset):
         return list(self.rows)
 
     def load(self, image_id: str) -> np.ndarray:
-        r = self.rows[image_id]
+        r = self.rows.get(image_id)
+        if r is None:  # a report of a run made with another version's demo list
+            raise InputError(f"the demo dataset has no image {image_id!r}")
         box = tuple(int(v) for v in r["box"].split())
         return _crop(_source(r["package"], r["file"], r["source_sha256"]), box, self.size)
 
