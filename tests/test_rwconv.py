@@ -395,6 +395,51 @@ def test_worker_processes_build_the_same_batches_as_the_training_process(photo_d
     assert data_workers(RWTrainConfig(workers=3), torch.device("cpu")) == 3
 
 
+def test_a_collection_too_large_to_hold_is_decoded_as_drawn_with_the_same_training(tmp_path, photo_dir, monkeypatch):
+    """Every photo was decoded up front at 640 px: a real training set (CelebA-HQ's 28,000 photos,
+    Places2's 1.8 million) would be 45 GB to 3 TB of memory. Past IN_MEMORY_PHOTOS the pool decodes
+    each photo as it is drawn: the same crops, so the same training."""
+    from methods.training import photos
+
+    held = photos.PhotoPool([str(photo_dir)], in_memory=True)
+    drawn = photos.PhotoPool([str(photo_dir)], in_memory=False)
+    assert drawn.photos is None and drawn.smaller_than(64) is None and len(drawn) == len(held)
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    for _ in range(12):
+        assert np.array_equal(held.crop(a, 96), drawn.crop(b, 96))
+    train(tiny(tmp_path / "held", photo_dir, steps=2), log=lambda s: None)
+    monkeypatch.setattr(photos, "IN_MEMORY_PHOTOS", len(held) - 1)
+    assert not photos.PhotoPool([str(photo_dir)]).in_memory
+    said = []
+    train(tiny(tmp_path / "drawn", photo_dir, steps=2), log=said.append)
+    assert any("each is decoded as it is drawn" in s for s in said), said
+    a, b = load_checkpoint(tmp_path / "held" / "last.pt"), load_checkpoint(tmp_path / "drawn" / "last.pt")
+    for k in a["nets"]["model"]:
+        assert torch.equal(a["nets"]["model"][k], b["nets"]["model"][k]), k
+    assert a["best_val"] == b["best_val"]
+
+
+def test_the_overlap_check_reads_only_training_photos_of_a_validation_photos_size(tmp_path, photo_dir, monkeypatch):
+    """Validation photos must not be training photos under another name; every training photo was
+    read and hashed to tell, the whole training set before the first step. Only those of a
+    validation photo's byte size are read now, and the copy is still found."""
+    import shutil
+
+    from methods.training import photos
+
+    train_files = sorted(photo_dir.glob("*.png"))
+    val = tmp_path / "val"
+    val.mkdir()
+    shutil.copy(train_files[2], val / "renamed.png")
+    shutil.copy(held_out(photo_dir) / sorted(p.name for p in held_out(photo_dir).iterdir())[0], val / "other.png")
+    read, real = [], photos.photo_bytes
+    monkeypatch.setattr(photos, "photo_bytes", lambda f: (read.append(Path(f)), real(f))[1])
+    assert photos.shared_photos(train_files, sorted(val.iterdir())) == [str(val / "renamed.png")]
+    sizes = {f.stat().st_size for f in val.iterdir()}
+    assert {f for f in read if f.parent == photo_dir} == {f for f in train_files if f.stat().st_size in sizes}
+    assert len({f for f in read if f.parent == photo_dir}) < len(train_files)
+
+
 def test_lr_schedules_by_hand():
     cfg = RWTrainConfig(steps=100, lr_schedule="cosine")
     assert [lr_factor(cfg, s) for s in (0, 50, 100, 150)] == pytest.approx([1, 0.5, 0, 0])

@@ -5,7 +5,8 @@ The sets are photographs inside Debian packages, each picked by eye from a conta
 shows (`python -m methods.training.photo_overlap` measures that; a test runs it where the sets
 are installed). A photo is a file, or BUNDLE#MEMBER for one stored inside a Qt resource bundle
 (qt_resource). Every photo is decoded once and downscaled to MAX_SHORT_SIDE; PhotoPool draws
-the random-scale crops.
+the random-scale crops. A collection too large to hold decoded (a real training set: CelebA-HQ's
+28,000, Places2's 1.8 million) is decoded as drawn instead, with the same draws.
 """
 from __future__ import annotations
 
@@ -208,29 +209,55 @@ def found_photos(sources: list[str], role: str = "training", flag: str = "--data
     return files
 
 
+def _stored_size(f: Path) -> int:
+    bm = bundle_member(f)
+    return len(qt_resource.read_member(*bm)) if bm else f.stat().st_size
+
+
 def shared_photos(train: list[Path], val: list[Path]) -> list[str]:
-    """Validation photos whose bytes are a training photo's, by any name (a copy in another folder)."""
-    seen = {hashlib.sha256(photo_bytes(f)).digest() for f in train}
+    """Validation photos whose bytes are a training photo's, by any name (a copy in another folder).
+    Only training photos of a validation photo's byte size are read: all of them would be the
+    whole training set read before the first step (tens of GB for Places2's)."""
+    sizes = {_stored_size(f) for f in val}
+    seen = {hashlib.sha256(photo_bytes(f)).digest() for f in train if _stored_size(f) in sizes}
     return [str(f) for f in val if hashlib.sha256(photo_bytes(f)).digest() in seen]
 
 
-class PhotoPool:
-    """Training photos decoded once, downscaled to MAX_SHORT_SIDE; random-scale crops + flips."""
+#: photos held decoded (~1.6 MB each at MAX_SHORT_SIDE, so ~3 GB); a larger collection is decoded as drawn
+IN_MEMORY_PHOTOS = 2000
 
-    def __init__(self, sources: list[str]):
+
+class PhotoPool:
+    """Training photos downscaled to MAX_SHORT_SIDE; random-scale crops + flips. Up to
+    IN_MEMORY_PHOTOS (or as `in_memory` says) decoded once up front; more, decoded as each is
+    drawn (a broken file then stops the run when drawn, not at its start). Both give the same crops."""
+
+    def __init__(self, sources: list[str], in_memory: bool | None = None):
         files = found_photos(sources)
         self.files = files
-        # decoding and downscaling release the GIL: threads make a GPU job's start (264 photos, twice
-        # when one run spans two calls) take seconds of its device time instead of ten
-        with ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 1)) as ex:
-            self.photos = list(ex.map(load_photo, files))
+        self.in_memory = len(files) <= IN_MEMORY_PHOTOS if in_memory is None else in_memory
+        self.photos: list[np.ndarray] | None = None
+        if self.in_memory:
+            # decoding and downscaling release the GIL: threads make a GPU job's start (264 photos,
+            # twice when one run spans two calls) take seconds of its device time instead of ten
+            with ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 1)) as ex:
+                self.photos = list(ex.map(load_photo, files))
 
-    def smaller_than(self, size: int) -> list[Path]:
-        """The photos whose short side is under `size`: their crops are enlarged (the trainer says so)."""
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def photo(self, i: int) -> np.ndarray:
+        return self.photos[i] if self.photos is not None else load_photo(self.files[i])
+
+    def smaller_than(self, size: int) -> list[Path] | None:
+        """The photos whose short side is under `size`: their crops are enlarged (the trainer says
+        so). None for a pool decoded as drawn: it would decode every photo to tell."""
+        if self.photos is None:
+            return None
         return [f for f, img in zip(self.files, self.photos) if min(img.shape[:2]) < size]
 
     def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        img = self.photos[int(rng.integers(len(self.photos)))]
+        img = self.photo(int(rng.integers(len(self.files))))
         h, w = img.shape[:2]
         # a photo smaller than the crop gives its whole short side, enlarged below; for the others
         # the draw is the same as it always was, so existing runs see the same crops

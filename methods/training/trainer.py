@@ -281,7 +281,7 @@ def validation_set(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
     pool = PhotoPool(cfg.val_data)
     rng = np.random.default_rng([cfg.seed, 999])
     imgs, holes = [], []
-    for i in range(4 * len(pool.photos)):
+    for i in range(4 * len(pool)):
         img = pool.crop(rng, cfg.val_size)
         for b in BUCKETS[1:]:
             imgs.append(img)
@@ -553,7 +553,10 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, checked: bo
         + (f" ({', '.join(sets)}" + (f" and {others} other files" if others else "") + ")" if sets else "")
         + (f"; validating on {len(val[0])} crops of {len(photo_files(cfg.val_data))} held-out photos every "
            f"{cfg.val_every} steps" if val is not None else ""))
-    if small := pool.smaller_than(cfg.crop):
+    if not pool.in_memory:
+        log(f"{len(pool)} training photos, more than are held decoded: each is decoded as it is drawn "
+            f"(--workers processes do it ahead of the steps)")
+    elif small := pool.smaller_than(cfg.crop):
         log(f"{len(small)} training photos have a short side under --crop {cfg.crop}; their crops are the whole short "
             f"side enlarged (bicubic): {', '.join(f.name for f in small[:5])}" + (", ..." if len(small) > 5 else ""))
     per_rank = max(1, cfg.batch_size // world)
