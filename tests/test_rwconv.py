@@ -440,6 +440,23 @@ def test_the_overlap_check_reads_only_training_photos_of_a_validation_photos_siz
     assert len({f for f in read if f.parent == photo_dir}) < len(train_files)
 
 
+def test_a_large_held_out_set_gives_a_bounded_validation_set(photo_dir, monkeypatch):
+    """Validation held 4 crops per held-out photo, each five times (one per hole bucket) as float32:
+    a real held-out set (Places2's 36,500 photos) would be ~110 GB. Up to VAL_PHOTOS_MAX photos'
+    worth now; a set within it gets the crops it always had."""
+    from methods.training import trainer
+
+    cfg = RWTrainConfig(val_data=[str(photo_dir)], val_size=64)
+    n = len(trainer.PhotoPool(cfg.val_data))
+    whole = trainer.validation_set(cfg)
+    assert whole[0].shape == (4 * n * 5, 3, 64, 64)
+    monkeypatch.setattr(trainer, "VAL_PHOTOS_MAX", n - 2)
+    capped = trainer.validation_set(cfg)
+    assert capped[0].shape == (4 * (n - 2) * 5, 3, 64, 64)
+    # the same draws, fewer of them
+    assert torch.equal(capped[0], whole[0][: len(capped[0])]) and torch.equal(capped[1], whole[1][: len(capped[1])])
+
+
 def test_lr_schedules_by_hand():
     cfg = RWTrainConfig(steps=100, lr_schedule="cosine")
     assert [lr_factor(cfg, s) for s in (0, 50, 100, 150)] == pytest.approx([1, 0.5, 0, 0])

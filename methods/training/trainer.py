@@ -275,13 +275,18 @@ def step_batches(pool: PhotoPool, cfg: TrainConfig, rank: int, n: int, first_ste
                                             num_workers=workers, pin_memory=pin, prefetch_factor=4 if workers else None))
 
 
+#: validation crops are 4 per photo up to this many photos: each crop is held five times (one per
+#: hole bucket) as float32, and a real held-out set (Places2's 36,500 photos) would be 110 GB of them
+VAL_PHOTOS_MAX = 64
+
+
 def validation_set(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fixed held-out crops, 4 per photo on average, each from a photo drawn at random, each paired
-    with one frozen-style hole per bucket 10-20%..50-60%."""
+    """Fixed held-out crops, 4 per photo on average (up to VAL_PHOTOS_MAX photos' worth), each from a
+    photo drawn at random, each paired with one frozen-style hole per bucket 10-20%..50-60%."""
     pool = PhotoPool(cfg.val_data)
     rng = np.random.default_rng([cfg.seed, 999])
     imgs, holes = [], []
-    for i in range(4 * len(pool)):
+    for i in range(4 * min(len(pool), VAL_PHOTOS_MAX)):
         img = pool.crop(rng, cfg.val_size)
         for b in BUCKETS[1:]:
             imgs.append(img)
