@@ -442,7 +442,7 @@ def test_the_overlap_check_reads_only_training_photos_of_a_validation_photos_siz
 
 def test_a_large_held_out_set_gives_a_bounded_validation_set(photo_dir, monkeypatch):
     """Validation held 4 crops per held-out photo, each five times (one per hole bucket) as float32:
-    a real held-out set (Places2's 36,500 photos) would be ~110 GB. Up to VAL_PHOTOS_MAX photos'
+    a real held-out set (Places2's 36,500 photos) would be ~700 GB. Up to VAL_PHOTOS_MAX photos'
     worth now; a set within it gets the crops it always had."""
     from methods.training import trainer
 

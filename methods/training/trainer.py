@@ -276,7 +276,7 @@ def step_batches(pool: PhotoPool, cfg: TrainConfig, rank: int, n: int, first_ste
 
 
 #: validation crops are 4 per photo up to this many photos: each crop is held five times (one per
-#: hole bucket) as float32, and a real held-out set (Places2's 36,500 photos) would be 110 GB of them
+#: hole bucket) as float32 with its hole, and a real held-out set (Places2's 36,500 photos) would be ~700 GB
 VAL_PHOTOS_MAX = 64
 
 
