@@ -396,9 +396,9 @@ def test_worker_processes_build_the_same_batches_as_the_training_process(photo_d
 
 
 def test_a_collection_too_large_to_hold_is_decoded_as_drawn_with_the_same_training(tmp_path, photo_dir, monkeypatch):
-    """Every photo was decoded up front at 640 px: a real training set (CelebA-HQ's 28,000 photos,
-    Places2's 1.8 million) would be 45 GB to 3 TB of memory. Past IN_MEMORY_PHOTOS the pool decodes
-    each photo as it is drawn: the same crops, so the same training."""
+    """Every photo was decoded up front at 640 px: a real training set would not fit (CelebA-HQ's
+    28,000 faces: 34 GB; Places2's 1.8 million: 350 GB at its 256-px release). Past IN_MEMORY_PHOTOS
+    the pool decodes each photo as it is drawn: the same crops, so the same training."""
     from methods.training import photos
 
     held = photos.PhotoPool([str(photo_dir)], in_memory=True)
