@@ -26,7 +26,7 @@ from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .method import pair_key
 from .paths import from_repo_path
 from .protocol import PROTOCOL
-from .runner import RECORDS, complete, read_record_columns, run_name
+from .runner import complete, run_name
 
 OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
 
@@ -66,9 +66,11 @@ def _maskset(manifest: dict) -> MaskSet:
     raise InputError(f"mask set {manifest['masks']['id']} of the run is not at {root} (nor is it the default set)")
 
 
-def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Tensor, hole: torch.Tensor) -> dict[str, np.ndarray]:
+def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Tensor, hole: torch.Tensor,
+                records: pd.DataFrame) -> dict[str, np.ndarray]:
     """Composited uint8 outputs of one run for the chosen pairs (gt, hole: their images and
-    holes as the runner builds them), keyed by pair_key."""
+    holes as the runner builds them), keyed by pair_key. `records`: the report's frame of every
+    run's records (load_runs), where a run of stored outputs keeps each file's hash."""
     keys = [pair_key(r.image_id, r.mask_file) for r in pairs.itertuples()]
     saved = [Path(run_dir) / "images" / f"{k}.png" for k in keys]
     if all(p.is_file() for p in saved):
@@ -78,7 +80,7 @@ def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Te
     # the images shown must be the ones scored: the same weights, or the same outside outputs. A
     # run that recorded each output file's hash is checked on the files shown alone; the folder's
     # hash would read every file again (33 GB of PNGs at Places2's scale) to show a dozen
-    recorded = _recorded_sources(Path(run_dir), pairs) if method.wants_keys else {}
+    recorded = _recorded_sources(records, run_name(manifest), pairs) if method.wants_keys else {}
     if recorded:
         for k in keys:
             if (have := method.source_sha256(k)) != recorded[k]:
@@ -97,14 +99,13 @@ def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Te
     return {k: (c.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for k, c in zip(keys, comp)}
 
 
-def _recorded_sources(run_dir: Path, pairs: pd.DataFrame) -> dict[str, str]:
-    """{pair key: the output file's sha256 as the run recorded it} for the pairs, or {} when any
-    of them has none (a run made before the hashes were recorded)."""
-    cols = read_record_columns(run_dir / RECORDS)
-    if "output_sha256" not in cols:
+def _recorded_sources(records: pd.DataFrame, name: str, pairs: pd.DataFrame) -> dict[str, str]:
+    """{pair key: the output file's sha256 as run `name` recorded it} for the pairs, or {} when
+    any of them has none (a run made before the hashes were recorded)."""
+    if "output_sha256" not in records.columns:
         return {}
-    sources = dict(zip(zip(cols["image_id"], cols["mask_file"]), cols["output_sha256"]))
-    got = {pair_key(r.image_id, r.mask_file): sources.get((r.image_id, r.mask_file)) for r in pairs.itertuples()}
+    mine = records[records.method == name].set_index(["image_id", "mask_file"]).output_sha256
+    got = {pair_key(r.image_id, r.mask_file): mine.get((r.image_id, r.mask_file)) for r in pairs.itertuples()}
     return got if all(isinstance(v, str) for v in got.values()) else {}
 
 
@@ -115,8 +116,10 @@ def outline(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return img
 
 
-def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Path, title: str = "") -> list[Path]:
-    """Write OUT_STEM.png and .jpg; columns input | methods... | ground truth, one row per pair."""
+def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Path, records: pd.DataFrame,
+               title: str = "") -> list[Path]:
+    """Write OUT_STEM.png and .jpg; columns input | methods... | ground truth, one row per pair.
+    `records`: the runs' records as load_runs reads them (the report has them already)."""
     first = runs[0][1]
     cfg = first["config"]
     # a demo run made before the demo refused --data-root may have one recorded, which it ignored
@@ -127,7 +130,7 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     holes = [ms.load(ms.pick(r.bucket, int(r.image_index)), PROTOCOL.eval_size) for r in pairs.itertuples()]
     gt_t = torch.from_numpy(np.stack(gts)).permute(0, 3, 1, 2).float() / 255
     hole_t = torch.from_numpy(np.stack(holes))[:, None].float()
-    outputs = [(run_name(m), run_outputs(d, m, pairs, gt_t, hole_t)) for d, m in runs]
+    outputs = [(run_name(m), run_outputs(d, m, pairs, gt_t, hole_t, records)) for d, m in runs]
     cols = len(outputs) + 2
     # 2.4 in at 110 dpi keeps each 256-px panel at about native resolution
     fig, axes = plt.subplots(len(pairs), cols, figsize=(2.4 * cols, 2.5 * len(pairs) + 0.4), dpi=110, squeeze=False)

@@ -366,7 +366,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
                         (f"Worst PSNR of {reference} per bucket", grids.choose_pairs(df, grid_rows, "worst", method=reference))):
         stem = out / "grids" / ("random" if name.startswith("Random") else f"worst_{safe_name(reference)}")
         try:
-            files = grids.image_grid(runs, pairs, stem, name)
+            files = grids.image_grid(runs, pairs, stem, df, name)
         except InputError as e:
             notes.append(f"grid '{name}' not drawn: {e}")
             continue
