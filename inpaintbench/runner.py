@@ -366,7 +366,7 @@ def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: d
     than the records hold. `before`: the dataset as the folder's manifest described it ({} without one)."""
     if not outside:
         return
-    if other_images({"ids_sha256": before.get("ids_sha256")}, dataset_info):
+    if other_images(before, dataset_info):  # describe() hashes the whole list only: that one decides
         # a file removed or added before the scored ones moves their masks (an unscored one at
         # the end, e.g. a broken file the run stopped at, moves none and resumes)
         raise InputError(f"{out} holds {len(outside)} scored pairs of a list of images that has changed since "
