@@ -144,12 +144,19 @@ def suite_path(pairs, batch_size: int = 8) -> dict:
     return {k: np.array(v) for k, v in res.items()}
 
 
-def _peak_rss_child(n: int, workdir: Path) -> dict:
-    code = ("import sys, resource, time; from pathlib import Path; from inpaintbench.bench import _pairs, suite_path;"
-            f"p = _pairs({n}, Path({str(workdir)!r})); t = time.time(); suite_path(p); "
+def _timed_child(setup: str, timed: str) -> tuple[float, float]:
+    """Seconds the statement `timed` takes after `setup` in a fresh Python process, and that
+    process's peak RSS in MiB (its own: nothing of this process's memory)."""
+    code = (f"import resource, time; {setup}; t = time.time(); {timed}; "
             "print(time.time() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    return {"pairs": n, "seconds": float(out[0]), "pairs_per_s": n / float(out[0]), "peak_rss_mib": int(out[1]) / 1024}
+    seconds, peak = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()[-2:]
+    return float(seconds), int(peak) / 1024
+
+
+def _peak_rss_child(n: int, workdir: Path) -> dict:
+    seconds, peak = _timed_child("from pathlib import Path; from inpaintbench.bench import _pairs, suite_path; "
+                                 f"p = _pairs({n}, Path({str(workdir)!r}))", "suite_path(p)")
+    return {"pairs": n, "seconds": seconds, "pairs_per_s": n / seconds, "peak_rss_mib": peak}
 
 
 def bench_metrics(out: Path, n: int = 96, memory_sizes=(100, 1000), workdir: Path | None = None, log=print) -> dict:
@@ -242,7 +249,6 @@ def bench_set_metrics(out: Path, images: int = 36_500, log=print) -> dict:
     """FID and KID of one run, every bucket and all (runner.set_metrics, the end of each run with deep
     metrics), over made-up Inception features of `images` images x 6 buckets (Places2: 219,000
     rows, 1.8 GB), in a fresh process for its time and peak memory."""
-    import json as _json
     import shutil
     import tempfile
 
@@ -259,20 +265,18 @@ def bench_set_metrics(out: Path, images: int = 36_500, log=print) -> dict:
             for start in range(0, images, 1000):
                 chunk = np.repeat(np.arange(start, min(images, start + 1000)), len(BUCKETS))
                 for row, i in enumerate(chunk, start * len(BUCKETS)):
-                    f.write(_json.dumps({"image_id": f"img{i:08d}", "bucket": BUCKETS[row % len(BUCKETS)].name,
+                    f.write(json.dumps({"image_id": f"img{i:08d}", "bucket": BUCKETS[row % len(BUCKETS)].name,
                                          "feature_row": row}) + "\n")
                 (reference[chunk] + rng.normal(0, 0.05, (len(chunk), FEATURE_DIM))).astype(np.float32).tofile(ff)
-        code = ("import resource, time, numpy as np; from pathlib import Path; from inpaintbench.runner import set_metrics; "
-                f"w = Path({str(work)!r}); ref = np.load(w / 'reference.npy'); "
-                f"ids = [f'img{{i:08d}}' for i in range({images})]; t = time.time(); "
-                "set_metrics(w, ref, ids, log=lambda s: None); "
-                "print(time.time() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-        seconds, peak = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+        seconds, peak = _timed_child("import numpy as np; from pathlib import Path; from inpaintbench.runner import set_metrics; "
+                                     f"w = Path({str(work)!r}); ref = np.load(w / 'reference.npy'); "
+                                     f"ids = [f'img{{i:08d}}' for i in range({images})]",
+                                     "set_metrics(w, ref, ids, log=lambda s: None)")
         result = {"what": "runner.set_metrics: FID and KID per bucket and over all buckets of one run, made-up features, "
                           "a fresh process (its peak includes the ground truth's features and the features file as read)",
                   "images": images, "feature_rows": images * len(BUCKETS),
                   "features_mib": (work / FEATURES).stat().st_size / 2 ** 20,
-                  "seconds": float(seconds), "peak_rss_mib": int(peak) / 1024, "environment": _env()}
+                  "seconds": seconds, "peak_rss_mib": peak, "environment": _env()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log(f"set metrics over {images * len(BUCKETS)} features: {result['seconds']:.0f} s, peak {result['peak_rss_mib']:.0f} MiB")
@@ -300,7 +304,8 @@ def _report_end_to_end(pairs: int, methods: int, log=print) -> dict:
         metrics = [k for k in json.loads((work / "seed" / RECORDS).read_text().splitlines()[0])
                    if k not in ("image_id", "image_index", "mask_file", "mask_sha256", "hole_ratio", "bucket", "method", "seconds")]
         seed["dataset"].update(images=pairs, evaluated_images=pairs)
-        seed["dataset"].pop("ids_sha256", None)
+        for key in ("ids_sha256", "evaluated_ids_sha256"):  # the seed's one image: made-up runs have no list to hash
+            seed["dataset"].pop(key, None)
         rng = np.random.default_rng(0)
         mask_sha = {f: hashlib.sha256(f.encode()).hexdigest()
                     for f in (f"{b.name}/{j:04d}.png" for b in BUCKETS for j in range(min(pairs, 2000)))}
