@@ -27,6 +27,10 @@ def test_folder_converts_modes_and_bit_depths(tmp_path):
     Image.fromarray((rgb[..., 0].astype(np.uint16) * 257)).save(tmp_path / "d_16bit.png")
     (tmp_path / "sub").mkdir()
     Image.fromarray(rgb).convert("P").save(tmp_path / "sub" / "e_palette.png")
+    # what a copy from a Mac and a Jupyter session leave: not images, and copies of the images
+    (tmp_path / "._a_rgb.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    Image.fromarray(rgb).save(tmp_path / ".ipynb_checkpoints" / "a_rgb-checkpoint.png")
     ds = get_dataset("folder", tmp_path)
     assert ds.ids() == ["a_rgb.png", "b_gray.png", "c_rgba.png", "d_16bit.png", "sub/e_palette.png"]
     gray = decode_rgb(tmp_path / "b_gray.png")
@@ -85,5 +89,7 @@ def test_official_layouts(tmp_path):
     paris = tmp_path / "paris" / "paris_eval_gt"
     paris.mkdir(parents=True)
     Image.fromarray(np.full((227, 227, 3), 9, np.uint8)).save(paris / "001_im.png")
+    (paris / "._001_im.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
     ds = get_dataset("paris", paris.parent)
+    assert ds.ids() == ["001_im.png"]
     assert ds.load("001_im.png").shape == (256, 256, 3)  # upsampled from 227, as documented

@@ -73,5 +73,13 @@ def fit_to_size(img: np.ndarray, size: int, policy: str, name: str = "") -> np.n
     return np.ascontiguousarray(img[top : top + size, left : left + size])
 
 
+def hidden(path: Path, root: Path) -> bool:
+    """A name under `root` starting with '.': macOS's AppleDouble `._NAME.jpg` beside each photo
+    copied from a Mac (not images: the run would stop on the first), Jupyter's
+    `.ipynb_checkpoints/` (copies: the same photo scored twice). Skipped as `ls` and shell globs skip them."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
 def list_images(root: Path) -> list[Path]:
-    return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    root = Path(root)
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and not hidden(p, root) and p.is_file())

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .base import FileDataset
+from .image_io import hidden
 
 
 def _find_dir(root: Path | None, names: tuple[str, ...], dataset: str, expected: str) -> Path:
@@ -59,7 +60,7 @@ class ParisStreetView(FileDataset):
 
     def __init__(self, root: Path | None, size: int = 256, resize: str = "resize-crop"):
         d = _find_dir(root, ("paris_eval_gt",), self.name, self.EXPECTED)
-        files = sorted(d.glob("*_im.png"))
+        files = sorted(f for f in d.glob("*_im.png") if not hidden(f, d))
         if not files:
             raise InputError(f"{d}: no *_im.png files; expected layout: {self.EXPECTED}")
         super().__init__(d, files, size, resize)
