@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from inpaintbench.data.image_io import hidden
 from inpaintbench.errors import InputError
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
@@ -53,7 +54,7 @@ class Predictions(InpaintingMethod):
         self.allow_partial, self.size = allow_partial, size
         self.files: dict[str, Path] = {}
         for f in sorted(self.root.rglob("*")):
-            if f.suffix.lower() in SUFFIXES and f.is_file():
+            if f.suffix.lower() in SUFFIXES and not hidden(f, self.root) and f.is_file():  # as dataset folders
                 key = f.relative_to(self.root).with_suffix("").as_posix()
                 if key in self.files:
                     raise InputError(f"--predictions {self.root}: two files for pair {key}: {self.files[key].name} and {f.name}")

@@ -76,9 +76,11 @@ def test_missing_extra_missized_and_wrong_mode_files_are_named(exported, tmp_pat
     Image.new("RGB", (64, 64)).save(files[1])
     Image.open(files[2]).convert("L").save(files[2])
     Image.new("RGB", (256, 256)).save(bad / "not_a_pair.png")
+    (bad / f"._{files[3].name}").write_bytes(b"\x00\x05\x16\x07 AppleDouble")  # a Mac's copy: hidden, not counted
     with pytest.raises(InputError) as e:
         _run_preds(bad, tmp_path)
     msg = str(e.value)
+    assert "also 1 extra files" in msg and "._" not in msg
     assert files[0].stem in msg and "1 of 4 pairs have no prediction" in msg
     assert f"{files[1].name}: 64x64, expected 256x256" in msg
     assert f"{files[2].name}: mode L, expected 8-bit RGB" in msg
