@@ -98,7 +98,9 @@ def test_import_resizes_with_nearest_and_measures_after(tmp_path):
     hole = np.ones((512, 512), np.uint8) * 255  # hole-black: 0 = hole
     hole[100:300, 50:250] = 0  # 200x200 hole at 512 -> 100x100 at 256
     Image.fromarray(hole).save(src / "00000.png")
+    (src / "._00000.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")  # a Mac's copy: not a mask, skipped
     import_set(src, tmp_path / "out", "hole-black")
+    (tmp_path / "out" / "._00000.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
     ms = MaskSet(tmp_path / "out")
     (row,) = ms.rows
     assert int(row["hole_pixels"]) == 100 * 100

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from ..data.image_io import list_images
 from ..errors import InputError, refuse_below
 from .buckets import BUCKETS
 from .generator import generate_hole
 from .maskset import MANIFEST, encode_png, manifest_row, write_manifest
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 0, progress=None) -> Path:
@@ -57,7 +57,7 @@ MAX_MID_GREY = 0.25  # share of pixels in 32..223 that a mask may have; see impo
 
 def mask_sources(src: Path) -> list[Path]:
     """The files `import_set` imports from SRC, in its order (the command's progress total)."""
-    return sorted(p for p in Path(src).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    return list_images(src)  # as dataset folders: hidden names (a Mac's ._NAME.png) skipped
 
 
 def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=None, log=print) -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..data.image_io import hidden
 from ..errors import InputError
 from .buckets import BUCKETS, Bucket, get_bucket
 from .measure import measure_hole
@@ -144,7 +145,7 @@ def verify(root: Path) -> list[str]:
     ms = MaskSet(root)
     problems = []
     listed = {r["file"] for r in ms.rows}
-    on_disk = {p.relative_to(ms.root).as_posix() for p in ms.root.rglob("*.png")}
+    on_disk = {p.relative_to(ms.root).as_posix() for p in ms.root.rglob("*.png") if not hidden(p, ms.root)}
     problems += [f"{f}: on disk but not in {MANIFEST}" for f in sorted(on_disk - listed)]
     for r in ms.rows:
         path = ms.root / r["file"]
