@@ -103,6 +103,23 @@ def _per_image_html(df: pd.DataFrame, metrics: list[str]) -> str:
             f"with a second click on PSNR/SSIM).</p><table id='perimage'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+#: items of a manifest's list shown on the page; a partial run over Places2 can skip 100,000 pairs
+#: (~6 MB of page), which manifest.json in its folder keeps whole
+MANIFEST_LIST_SHOWN = 20
+
+
+def _manifest_html(m: dict) -> str:
+    def shortened(v):
+        if isinstance(v, dict):
+            return {k: shortened(x) for k, x in v.items()}
+        if isinstance(v, list) and len(v) > MANIFEST_LIST_SHOWN:
+            return [*v[:MANIFEST_LIST_SHOWN], f"... {len(v)} in all: manifest.json in the run's folder lists every one"]
+        return v
+
+    text = json.dumps(shortened(m), indent=2, default=str)
+    return f"<details><summary>{html.escape(run_name(m))}</summary><pre>{html.escape(text)}</pre></details>"
+
+
 def page(title: str, caption: str, t, cells, best, cmp, plots: list[Path], grids: list[tuple[str, Path]],
          df: pd.DataFrame, metrics: list[str], manifests: list[dict], notes: list[str]) -> str:
     protocol = manifests[0]["protocol"]
@@ -118,9 +135,7 @@ def page(title: str, caption: str, t, cells, best, cmp, plots: list[Path], grids
         parts.append(f"<h2>{html.escape(name)}</h2><div class='grid'>{_img(p)}</div>")
     parts.append("<h2>Per-image results</h2>" + _per_image_html(df, metrics))
     parts.append(f"<h2>Protocol {html.escape(protocol['id'])}</h2><pre>{html.escape(json.dumps(protocol, indent=2))}</pre>")
-    parts.append("<h2>Run manifests</h2>" + "".join(
-        f"<details><summary>{html.escape(run_name(m))}</summary><pre>{html.escape(json.dumps(m, indent=2, default=str))}</pre></details>"
-        for m in manifests))
+    parts.append("<h2>Run manifests</h2>" + "".join(_manifest_html(m) for m in manifests))
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -105,6 +105,13 @@ def test_partial_runs_are_allowed_only_when_asked_and_then_marked(exported, tmp_
     for page in ("table1.md", "index.html"):
         text = (tmp_path / "rep" / page).read_text()
         assert "predictions is PARTIAL (1 pairs without output not scored)" in text and "UNFINISHED" not in text, page
+    # Places2's 219,000 pairs with most skipped: the page lists some, the manifest (the record) every one
+    from inpaintbench import html as page_html
+
+    many = {**json.loads((out / "manifest.json").read_text()), "skipped_pairs": [f"Places365_val_{i:08d}__10-20_0001" for i in range(100_000)]}
+    shown = page_html._manifest_html(many)
+    assert len(shown) < 20_000 and "Places365_val_00000019__" in shown and "Places365_val_00000020__" not in shown
+    assert "100000 in all: manifest.json in the run&#x27;s folder lists every one" in shown
 
 
 def test_wrong_names_get_one_line_with_the_naming_scheme(tmp_path):
