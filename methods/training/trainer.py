@@ -54,8 +54,8 @@ class TrainConfig:
     data: list = field(default_factory=lambda: list(DEFAULT_TRAIN_PHOTOS))  # training photos: files, folders or photo sets by package name: plasma-workspace-wallpapers, mate-backgrounds (these two: the default, 18 photos), lomiri-wallpapers-16.04, opencv-doc, kphotoalbum, gcompris-qt-data, scratch, libdlib19.1, labelme-examples (methods/training/photos.py PHOTO_SETS)
     val_data: list = field(default_factory=lambda: list(DEFAULT_VAL_PHOTOS))  # held-out photos for validation (default: 3 Debian wallpapers and 5 photos of rooms, people and streets, in no photo set: methods/training/photos.py VAL_PHOTOS)
     steps: int = 20000  # total optimiser steps, counted from 0 also after --init-from
-    batch_size: int = 8  # images per step, over all processes
-    crop: int = 128  # training crop side in pixels
+    batch_size: int = 8  # images per step, over all processes (the paper's rwconv: 8, on Places2 48)
+    crop: int = 128  # training crop side in pixels (the published models train at 256, PConv at 512; 128 costs a quarter of the compute, for CPUs)
     val_size: int = 256  # validation crop side in pixels
     lr: float = 1e-4  # Adam learning rate (the peak, with a schedule)
     #: "constant" (the paper) or "cosine": lr * (1 + cos(pi * step / steps)) / 2, a function of the
