@@ -621,9 +621,21 @@ def test_the_last_step_is_always_validated(tmp_path, photo_dir):
     on would never be a candidate for best.pt. Starting a finished run again validates nothing twice."""
     import csv
 
+    import gc
+    import warnings
+
     cfg = tiny(tmp_path / "r", photo_dir, steps=3, val_every=2)
-    train(cfg, log=lambda s: None)
-    rows = lambda: [int(r["step"]) for r in csv.DictReader(open(tmp_path / "r" / "val.csv"))]
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        train(cfg, log=lambda s: None)
+        gc.collect()
+    # the run closes its logs (flushed row by row, but a notebook or test that trains again kept them open)
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning) and "tmp" in str(w.message)], caught
+
+    def rows():
+        with open(tmp_path / "r" / "val.csv", newline="") as f:
+            return [int(r["step"]) for r in csv.DictReader(f)]
     assert rows() == [2, 3]
     best = load_checkpoint(tmp_path / "r" / "best.pt")
     assert best["best_val"]["step"] in (2, 3) and load_checkpoint(tmp_path / "r" / "last.pt")["val_step"] == 3

@@ -111,13 +111,19 @@ def _flags(recipe, cfg: dict) -> str:
                     if k not in skip and not same_setting(cfg.get(k, default), default))
 
 
+def _csv_rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) -> str:
     recipe = method_class(method).recipe
     blob = torch.load(weights, map_location="cpu", weights_only=False)
     cfg, mc = blob["config"], blob["model_config"]
     n_params = sum(v.numel() for k, v in blob["state_dict"].items() if not k.endswith(("weight_u", "weight_v")))
-    val = list(csv.DictReader(open(train_dir / "val.csv"))) if (train_dir / "val.csv").is_file() else []
-    log = list(csv.DictReader(open(train_dir / "train_log.csv"))) if (train_dir / "train_log.csv").is_file() else []
+    val, log = _csv_rows(train_dir / "val.csv"), _csv_rows(train_dir / "train_log.csv")
     wall_h, pieces, redone = wall_hours(log)
     loss_net = blob.get("loss_network") or {}
     rows = {
