@@ -601,66 +601,61 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, checked: bo
         log(f"validation step {step}: psnr {v['psnr']:.3f} ssim {v['ssim']:.4f} (best {best:.3f})")
 
     t_start, t_last, seen = time.time(), time.time(), 0
-    # closed however the loop ends: flushed after each row, they lost nothing, but a process that
-    # trains again (a notebook, the tests) kept two handles open per run
-    logf = open(out / "train_log.csv", "a", newline="") if rank == 0 else None
-    valf = open(out / "val.csv", "a", newline="") if rank == 0 else None
-    try:
-        # a resumed run appends under the header its file already has: a loss term that a changed
-        # setting adds or removes must not shift the columns under it
-        log_header = None
-        if logf is not None and (out / "train_log.csv").stat().st_size:
-            with open(out / "train_log.csv", newline="") as f:
-                log_header = next(csv.reader(f), None)
-        start = init_from["step"] if init_from else 0  # a resume finds it in its checkpoint, so the curve is the same
-        if remeasure and val is not None:
-            # weights a run continues from (or resumes with other validation settings) are measured on
-            # this run's own validation crops before it trains: the score recorded with them may come
-            # from other crops (another --val-data, a default changed since) or their fp32 original, and
-            # a stale high score keeps every later step out of best.pt, a stale low one lets a worse in
-            validation(starting_point=True)
-        batches = step_batches(pool, cfg, rank, per_rank, step, data_workers(cfg, device, world), pin=device.type == "cuda")
-        while step < cfg.steps:
-            for k, o in opts.items():
-                for g in o.param_groups:
-                    g["lr"] = cfg.lr * (1 if k == "model" else recipe.critic_lr_ratio) * lr_factor(cfg, step, start)
-            gt, hole = next(batches)
-            gt, hole = (t.to(device, non_blocking=True, memory_format=layout) for t in (gt, hole))
-            terms = train_step(recipe, wrapped["model"], critics, opts, gt, hole, bf16)
-            step += 1
-            seen += per_rank * world
-            if rank == 0 and on_step:
-                on_step(step, cfg.steps, terms)
-            if rank == 0:
-                if step % 10 == 0:
-                    now = time.time()
-                    rate = seen / (now - t_last)
-                    t_last, seen = now, 0
-                    row = {"step": step, **{k: round(float(v.detach()), 6) for k, v in terms.items()},
-                           "lr": float(f"{opts['model'].param_groups[0]['lr']:.4g}"), "images_per_s": round(rate, 3),
-                           "wall_s": round(now - t_start, 1)}
-                    if log_header is None:
-                        log_header = list(row)
-                        csv.writer(logf).writerow(log_header)
-                    csv.DictWriter(logf, log_header, restval="", extrasaction="ignore").writerow(row)
-                    logf.flush()
-                    log(" ".join(f"{k}={v}" for k, v in row.items()))
-                if val is not None and step % cfg.val_every == 0:
-                    validation()
-                elif step % cfg.ckpt_every == 0:
-                    checkpoint()
-            if cfg.time_limit_min and time.time() - t_start > cfg.time_limit_min * 60:
-                break
-        if val is not None and step >= cfg.steps and val_step != step:
-            # the last step, where a decaying schedule ends, is always a candidate for best.pt, also when
-            # --steps is no multiple of --val-every (and once, if a finished run is started again)
-            validation()
-        else:
-            checkpoint()
-    finally:
-        for f in (logf, valf):
-            if f is not None:
-                f.close()
+    # closed with the run folder's lock when the run ends, however it ends (a process that trains
+    # again, a notebook or the tests, kept two handles open a run; rows are flushed as written)
+    logf = held.enter_context(open(out / "train_log.csv", "a", newline="")) if rank == 0 else None
+    # a resumed run appends under the header its file already has: a loss term that a changed
+    # setting adds or removes must not shift the columns under it
+    log_header = None
+    if logf is not None and (out / "train_log.csv").stat().st_size:
+        with open(out / "train_log.csv", newline="") as f:
+            log_header = next(csv.reader(f), None)
+    valf = held.enter_context(open(out / "val.csv", "a", newline="")) if rank == 0 else None
+    start = init_from["step"] if init_from else 0  # a resume finds it in its checkpoint, so the curve is the same
+    if remeasure and val is not None:
+        # weights a run continues from (or resumes with other validation settings) are measured on
+        # this run's own validation crops before it trains: the score recorded with them may come
+        # from other crops (another --val-data, a default changed since) or their fp32 original, and
+        # a stale high score keeps every later step out of best.pt, a stale low one lets a worse in
+        validation(starting_point=True)
+    batches = step_batches(pool, cfg, rank, per_rank, step, data_workers(cfg, device, world), pin=device.type == "cuda")
+    while step < cfg.steps:
+        for k, o in opts.items():
+            for g in o.param_groups:
+                g["lr"] = cfg.lr * (1 if k == "model" else recipe.critic_lr_ratio) * lr_factor(cfg, step, start)
+        gt, hole = next(batches)
+        gt, hole = (t.to(device, non_blocking=True, memory_format=layout) for t in (gt, hole))
+        terms = train_step(recipe, wrapped["model"], critics, opts, gt, hole, bf16)
+        step += 1
+        seen += per_rank * world
+        if rank == 0 and on_step:
+            on_step(step, cfg.steps, terms)
+        if rank == 0:
+            if step % 10 == 0:
+                now = time.time()
+                rate = seen / (now - t_last)
+                t_last, seen = now, 0
+                row = {"step": step, **{k: round(float(v.detach()), 6) for k, v in terms.items()},
+                       "lr": float(f"{opts['model'].param_groups[0]['lr']:.4g}"), "images_per_s": round(rate, 3),
+                       "wall_s": round(now - t_start, 1)}
+                if log_header is None:
+                    log_header = list(row)
+                    csv.writer(logf).writerow(log_header)
+                csv.DictWriter(logf, log_header, restval="", extrasaction="ignore").writerow(row)
+                logf.flush()
+                log(" ".join(f"{k}={v}" for k, v in row.items()))
+            if val is not None and step % cfg.val_every == 0:
+                validation()
+            elif step % cfg.ckpt_every == 0:
+                checkpoint()
+        if cfg.time_limit_min and time.time() - t_start > cfg.time_limit_min * 60:
+            break
+    if val is not None and step >= cfg.steps and val_step != step:
+        # the last step, where a decaying schedule ends, is always a candidate for best.pt, also when
+        # --steps is no multiple of --val-every (and once, if a finished run is started again)
+        validation()
+    else:
+        checkpoint()
     if dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
