@@ -232,7 +232,10 @@ def test_vgg16_and_lpips_paths_with_weights_in_the_torch_cache(tmp_path, monkeyp
     vgg = vgg16(weights=None).eval()
     _write_random_weights(tmp_path, "vgg16-397923af.pth", vgg)
     _write_random_weights(tmp_path, "alexnet-owt-7be5be79.pth", alexnet(weights=None))
-    suite = MetricSuite(lpips_nets=("alex",))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # lpips's use of torchvision's deprecated `pretrained` is not the user's to fix
+        suite = MetricSuite(lpips_nets=("alex",))
     assert suite.perceptual_name == "perceptual_vgg16" and "alex" in suite.lpips
     gt = batch(demo, ["coffee_full"])
     hole = torch.zeros(1, 1, 256, 256)

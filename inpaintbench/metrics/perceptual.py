@@ -12,6 +12,8 @@ otherwise download them.
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 from ..networks import NETWORKS, locate, sha256_of
@@ -27,7 +29,12 @@ class LPIPSMetric(torch.nn.Module):
         import lpips
 
         self.net_name = net
-        self.model = lpips.LPIPS(net=net, version="0.1", pretrained=True, pnet_rand=False, verbose=False).eval()
+        with warnings.catch_warnings():
+            # lpips builds its backbone with torchvision's `pretrained=True`, deprecated since 0.13:
+            # two notices a run that no user can act on (the same weights file is loaded either way)
+            warnings.filterwarnings("ignore", message=r"(The parameter 'pretrained'|Arguments other than a weight enum)",
+                                    category=UserWarning)
+            self.model = lpips.LPIPS(net=net, version="0.1", pretrained=True, pnet_rand=False, verbose=False).eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
         backbone = locate("alexnet" if net == "alex" else "vgg16")
