@@ -359,7 +359,7 @@ def compare(
     from .metrics import SET_METRICS
     from .report import DEFAULT_METRICS, load_runs, refuse_unscored
     from .runner import MANIFEST, run_name
-    from .stats import paired
+    from .stats import paired, with_fdr
 
     metrics = _known_metrics(metrics)
     if run_a.resolve() == run_b.resolve():
@@ -377,17 +377,17 @@ def compare(
                          f"values to compare; `inpaintbench report` tables it per bucket")
     if metrics:
         refuse_unscored(df, manifests, metrics, every_run=True, names=names)
-    cmp = paired(df, names[0], names[1], metrics or DEFAULT_METRICS, pooled=True)
+    cmp = with_fdr(paired(df, names[0], names[1], metrics or DEFAULT_METRICS, pooled=True))
     if cmp.empty:
         raise InputError(f"{run_a} and {run_b} share no scored (image, mask) pair")
     t = Table(title=f"A = {names[0]}, B = {names[1]}: A - B on the pairs both scored")
-    for c in ("metric", "bucket", "pairs", "mean A - B", "95% CI", "A better", "B better", "Wilcoxon p", "verdict"):
+    for c in ("metric", "bucket", "pairs", "mean A - B", "95% CI", "A better", "B better", "Wilcoxon p", "BH q", "verdict"):
         t.add_column(c)
     for metric, rows in cmp.groupby("metric", sort=False):
         ordered = [*rows[rows.bucket == "all"].itertuples(), *rows[rows.bucket != "all"].itertuples()]  # pooled first
         for i, r in enumerate(ordered):
             t.add_row(metric if i == 0 else "", r.bucket, str(r.n_pairs), f"{r.mean_diff:+.4g}",
-                      f"[{r.ci_low:+.3g}, {r.ci_high:+.3g}]", str(r.n_a_better), str(r.n_b_better), f"{r.wilcoxon_p:.2g}",
+                      f"[{r.ci_low:+.3g}, {r.ci_high:+.3g}]", str(r.n_a_better), str(r.n_b_better), f"{r.wilcoxon_p:.2g}", f"{r.wilcoxon_q:.2g}",
                       r.verdict, end_section=i == len(ordered) - 1)
     Console(width=160).print(t)
     if out:

@@ -340,8 +340,8 @@ def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex",
     reference = reference or methods[-1]
     if reference not in methods:
         raise InputError(f"--reference {reference!r} is not among the runs' methods: {', '.join(methods)}")
-    cmp = pd.concat([stats.paired(df, reference, m, metrics) for m in methods if m != reference] or [pd.DataFrame()],
-                    ignore_index=True)
+    cmp = stats.with_fdr(pd.concat([stats.paired(df, reference, m, metrics) for m in methods if m != reference]
+                                   or [pd.DataFrame()], ignore_index=True))
     if "md" in formats:
         put("table1.md", render(t, "md", caption, ci))
     if "latex" in formats:

@@ -490,9 +490,42 @@ def test_html_colours_a_verdict_by_the_whole_method_name():
              "ci_low": d - 0.1, "ci_high": d + 0.1, "n_a_better": 1, "n_b_better": 31, "wilcoxon_p": p, "verdict": v}
             for b, d, p, v in (("10-20", -0.2, 1e-5, "rwconv+poisson better"), ("20-30", 0.2, 1e-5, "rwconv better"),
                                ("30-40", 0.0, 0.5, "no difference"))]
-    page = _comparisons_html(pd.DataFrame(rows))
+    from inpaintbench.stats import with_fdr
+
+    page = _comparisons_html(with_fdr(pd.DataFrame(rows)))
     assert "class='lose'>rwconv+poisson better" in page
     assert "class='win'>rwconv better" in page and "class='nodiff'>no difference" in page
+    # q of 1e-5 among three tests: 1.5e-5, both verdicts hold at a 5% false discovery rate
+    assert "rwconv+poisson better: 1 (1 at BH q &lt; 0.05), rwconv better: 1 (1 at BH q &lt; 0.05), no difference: 1" in page
+
+
+def _benjamini_hochberg(p):
+    """By hand, as Benjamini & Hochberg (1995) step up: q_(i) = min over j >= i of p_(j) m / j."""
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p)
+    m = len(p)
+    q_sorted = np.minimum.accumulate((p[order] * m / np.arange(1, m + 1))[::-1])[::-1]
+    q = np.empty(m)
+    q[order] = np.minimum(q_sorted, 1)
+    return q
+
+
+def test_comparisons_carry_benjamini_hochberg_q_over_the_whole_file(two_runs, tmp_path):
+    """A report makes one test per metric, bucket and opponent (270 on the demo): at alpha 0.05 some
+    verdicts are chance. comparisons.csv and `compare` give each p its BH q over every row they hold."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    write_report(two_runs, tmp_path / "rep", formats=("csv",), log=lambda s: None)
+    cmp = pd.read_csv(tmp_path / "rep" / "comparisons.csv")
+    assert len(cmp) > 4 and list(cmp.columns[cmp.columns.get_loc("wilcoxon_p"):][:2]) == ["wilcoxon_p", "wilcoxon_q"]
+    assert np.allclose(cmp.wilcoxon_q, _benjamini_hochberg(cmp.wilcoxon_p), rtol=1e-12)
+    assert (cmp.wilcoxon_q >= cmp.wilcoxon_p).all()
+    r = CliRunner().invoke(app, ["compare", *map(str, two_runs), "--out", str(tmp_path / "ab.csv")])
+    assert r.exit_code == 0, r.output
+    ab = pd.read_csv(tmp_path / "ab.csv")
+    assert np.allclose(ab.wilcoxon_q, _benjamini_hochberg(ab.wilcoxon_p), rtol=1e-12) and "BH q" in r.output
 
 
 def test_the_kid_plot_draws_no_band_where_every_subset_is_the_whole_set():
