@@ -2,9 +2,10 @@
 
 The test is scipy.stats.wilcoxon, with Benjamini-Hochberg q over a file's tests (with_fdr); the
 intervals are scipy.stats.bootstrap's percentile interval of the mean, computed here in one matrix
-product per series length (bootstrap_cis says why) and tested against scipy's. Every interval is seeded (PROTOCOL-independent REPORT_SEED), so a report
-is reproducible to the digit. Set-level metrics (FID, KID) have no per-image values to resample; KID's subset
-standard deviation is reported instead.
+product per series length (bootstrap_cis says why) and tested against scipy's. Every interval is
+seeded (PROTOCOL-independent REPORT_SEED), so a report is reproducible to the digit. Set-level
+metrics (FID, KID) have no per-image values to resample; KID's subset standard deviation is
+reported instead.
 """
 from __future__ import annotations
 

@@ -14,7 +14,6 @@ from .generator import generate_hole
 from .maskset import MANIFEST, encode_png, manifest_row, write_manifest
 
 
-
 def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 0, progress=None) -> Path:
     """The first half of each bucket keeps holes `size // 10` px from the border (NVIDIA: 50 px at 512)."""
     out = Path(out)
