@@ -33,6 +33,11 @@ def test_folder_converts_modes_and_bit_depths(tmp_path):
     Image.fromarray(rgb).save(tmp_path / ".ipynb_checkpoints" / "a_rgb-checkpoint.png")
     ds = get_dataset("folder", tmp_path)
     assert ds.ids() == ["a_rgb.png", "b_gray.png", "c_rgba.png", "d_16bit.png", "sub/e_palette.png"]
+    # only names under the root count: a dataset kept under ~/.cache/... is read whole
+    inside = tmp_path / ".cache" / "photos"
+    inside.mkdir(parents=True)
+    Image.fromarray(rgb).save(inside / "x.png")
+    assert get_dataset("folder", inside).ids() == ["x.png"]
     gray = decode_rgb(tmp_path / "b_gray.png")
     assert np.array_equal(gray[..., 0], gray[..., 2]) and np.array_equal(gray[..., 0], rgb[..., 0])
     assert np.array_equal(decode_rgb(tmp_path / "c_rgba.png"), rgb)  # alpha dropped
