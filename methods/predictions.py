@@ -22,12 +22,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from inpaintbench.data.image_io import hidden
+from inpaintbench.data.image_io import list_images
 from inpaintbench.errors import InputError
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
 
-SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 SHOW = 5  # names listed per problem; the count is always given
 
 
@@ -53,12 +52,11 @@ class Predictions(InpaintingMethod):
             raise InputError(f"--predictions {self.root}: no such folder")
         self.allow_partial, self.size = allow_partial, size
         self.files: dict[str, Path] = {}
-        for f in sorted(self.root.rglob("*")):
-            if f.suffix.lower() in SUFFIXES and not hidden(f, self.root) and f.is_file():  # as dataset folders
-                key = f.relative_to(self.root).with_suffix("").as_posix()
-                if key in self.files:
-                    raise InputError(f"--predictions {self.root}: two files for pair {key}: {self.files[key].name} and {f.name}")
-                self.files[key] = f
+        for f in list_images(self.root):  # as dataset folders: hidden names skipped, linked folders followed
+            key = f.relative_to(self.root).with_suffix("").as_posix()
+            if key in self.files:
+                raise InputError(f"--predictions {self.root}: two files for pair {key}: {self.files[key].name} and {f.name}")
+            self.files[key] = f
         self._folder_sha256: str | None = None
         self._scored: dict[str, str] = {}
 

@@ -46,6 +46,26 @@ def test_folder_converts_modes_and_bit_depths(tmp_path):
         assert ds.load(i).shape == (256, 256, 3)
 
 
+def test_folders_follow_linked_folders_once_and_name_a_broken_link(tmp_path):
+    """A dataset on a shared machine is often a folder of links to where the images live; Path.rglob
+    (before Python 3.13) skipped linked folders without a word."""
+    import os
+
+    real, root = tmp_path / "store" / "set1", tmp_path / "root"
+    real.mkdir(parents=True)
+    root.mkdir()
+    px = np.full((256, 256, 3), 60, np.uint8)
+    Image.fromarray(px).save(real / "a.png")
+    Image.fromarray(px).save(root / "b.png")
+    os.symlink(real, root / "linked")
+    os.symlink(real, root / "z_same_folder_again")  # listed once, under the first name in sorted order
+    os.symlink(root, root / "loop")  # a link to its own parent ends
+    assert get_dataset("folder", root).ids() == ["b.png", "linked/a.png"]
+    os.symlink(tmp_path / "gone.png", root / "c.png")
+    with pytest.raises(InputError, match="c.png: a link to .*gone.png, which is not there"):
+        get_dataset("folder", root)
+
+
 def test_bad_images_name_the_file(tmp_path):
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     with pytest.raises(InputError, match="broken.jpg: not a readable image"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -81,5 +82,25 @@ def hidden(path: Path, root: Path) -> bool:
 
 
 def list_images(root: Path) -> list[Path]:
+    """The images under `root`, in sorted path order, hidden names skipped. Linked folders are
+    followed (Path.rglob before Python 3.13 skips them without a word, and datasets on shared
+    machines are often a folder of links), each real folder once, so a link to a parent ends;
+    a link to an image that is not there stops the listing, naming it."""
     root = Path(root)
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and not hidden(p, root) and p.is_file())
+    found, seen = [], set()
+    for top, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        # in name order, so which of two links to one folder is listed is the same on every machine
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            f = Path(top) / name
+            if name.startswith(".") or f.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            if not f.exists():
+                raise InputError(f"{f}: a link to {os.readlink(f)}, which is not there")
+            found.append(f)
+    return sorted(found)
