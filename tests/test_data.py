@@ -64,6 +64,11 @@ def test_folders_follow_linked_folders_once_and_name_a_broken_link(tmp_path):
     os.symlink(tmp_path / "gone.png", root / "c.png")
     with pytest.raises(InputError, match="c.png: a link to .*gone.png, which is not there"):
         get_dataset("folder", root)
+    os.remove(root / "c.png")
+    # a Latin-1 name from an old archive: one line naming it, not a UnicodeEncodeError from the records
+    Image.fromarray(px).save(os.fsdecode(bytes(root) + b"/caf\xe9.png"))
+    with pytest.raises(InputError, match=r"caf\\xe9.png'.*not UTF-8"):
+        get_dataset("folder", root)
 
 
 def test_bad_images_name_the_file(tmp_path):

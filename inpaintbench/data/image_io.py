@@ -85,7 +85,7 @@ def list_images(root: Path) -> list[Path]:
     """The images under `root`, in sorted path order, hidden names skipped. Linked folders are
     followed (Path.rglob before Python 3.13 skips them without a word, and datasets on shared
     machines are often a folder of links), each real folder once, so a link to a parent ends;
-    a link to an image that is not there stops the listing, naming it."""
+    a link to an image that is not there, or a name that is not UTF-8, stops the listing, naming it."""
     root = Path(root)
     found, seen = [], set()
     for top, dirs, files in os.walk(root, followlinks=True):
@@ -102,5 +102,10 @@ def list_images(root: Path) -> list[Path]:
                 continue
             if not f.exists():
                 raise InputError(f"{f}: a link to {os.readlink(f)}, which is not there")
+            try:  # a name from an old archive (Latin-1 bytes): ids are written to UTF-8 records and reports
+                str(f).encode("utf-8")
+            except UnicodeEncodeError:
+                raise InputError(f"{os.fsencode(f)!r}: the file name is not UTF-8, which records and reports are "
+                                 f"written in; rename it (`convmv -f latin1 -t utf8 -r --notest DIR` renames a folder's)") from None
             found.append(f)
     return sorted(found)
