@@ -65,6 +65,18 @@ def test_folders_follow_linked_folders_once_and_name_a_broken_link(tmp_path):
     with pytest.raises(InputError, match="c.png: a link to .*gone.png, which is not there"):
         get_dataset("folder", root)
     os.remove(root / "c.png")
+    # a folder the user may not read (a test running as root cannot make one: os.scandir refuses here)
+    real_scandir = os.scandir
+
+    def refusing(path="."):
+        if os.path.realpath(path).endswith("set1"):  # reached through the links
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "scandir", refusing)
+        with pytest.raises(InputError, match="linked: cannot list this folder .Permission denied"):
+            get_dataset("folder", root)
     # a Latin-1 name from an old archive: one line naming it, not a UnicodeEncodeError from the records
     Image.fromarray(px).save(os.fsdecode(bytes(root) + b"/caf\xe9.png"))
     with pytest.raises(InputError, match=r"caf\\xe9.png'.*not UTF-8"):

@@ -85,10 +85,15 @@ def list_images(root: Path) -> list[Path]:
     """The images under `root`, in sorted path order, hidden names skipped. Linked folders are
     followed (Path.rglob before Python 3.13 skips them without a word, and datasets on shared
     machines are often a folder of links), each real folder once, so a link to a parent ends;
-    a link to an image that is not there, or a name that is not UTF-8, stops the listing, naming it."""
+    a folder it cannot read, a link to an image that is not there or a name that is not UTF-8
+    stops the listing, naming it."""
     root = Path(root)
     found, seen = [], set()
-    for top, dirs, files in os.walk(root, followlinks=True):
+
+    def unreadable(e: OSError):  # os.walk would skip the folder and its images without a word
+        raise InputError(f"{e.filename}: cannot list this folder ({e.strerror})")
+
+    for top, dirs, files in os.walk(root, onerror=unreadable, followlinks=True):
         real = os.path.realpath(top)
         if real in seen:
             dirs[:] = []
