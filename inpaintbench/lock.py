@@ -9,11 +9,15 @@ resuming needs nothing removed.
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 from pathlib import Path
 
 from .errors import InputError
 
 LOCK = ".lock"
+#: what flock says on a filesystem that has no locks, as against one that another process holds
+UNSUPPORTED = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
 
 
 @contextlib.contextmanager
@@ -30,6 +34,16 @@ def exclusive(folder: Path, what: str):
         except BlockingIOError:
             raise InputError(f"{folder}: another {what} is writing there now; let it finish (a second one would mix "
                              f"its output in) or give another --out") from None
+        except OSError as e:
+            if e.errno not in UNSUPPORTED:
+                raise
+            # a cluster filesystem mounted without locks (Lustre without -o flock, some NFS and FUSE
+            # mounts) refused every run and training outright; it runs, unguarded, and says so
+            logging.getLogger("inpaintbench").warning(
+                "%s: this filesystem has no file locks (%s); nothing stops a second %s writing there at once",
+                folder, e.strerror, what)
+            yield
+            return
         try:
             yield
         finally:

@@ -136,6 +136,30 @@ def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path):
     assert len(read_records(out / RECORDS)) == 3
 
 
+def test_a_filesystem_without_locks_runs_unguarded_and_says_so(tmp_path, monkeypatch, caplog):
+    """Lustre mounted without -o flock (and some NFS, FUSE mounts) answers flock with ENOLCK: every run
+    and training was refused there, with an OSError line. Other errors still stop it."""
+    import errno
+    import fcntl
+
+    def no_locks(f, op):
+        if op & fcntl.LOCK_EX:
+            raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with caplog.at_level("WARNING", logger="inpaintbench"):
+        run(cfg(limit=1), tmp_path / "r", log=lambda s: None)
+    assert len(read_records(tmp_path / "r" / RECORDS)) == 3
+    assert "has no file locks (No locks available); nothing stops a second inpaintbench run" in caplog.text
+
+    def broken(f, op):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(fcntl, "flock", broken)
+    with pytest.raises(OSError, match="Input/output error"):
+        run(cfg(limit=1), tmp_path / "r2", log=lambda s: None)
+
+
 def test_a_run_folder_only_grows(tmp_path):
     """Resumed with a larger --limit or more buckets it adds pairs; with fewer it is refused before
     anything is written, since its manifest would describe fewer pairs than its records hold."""
