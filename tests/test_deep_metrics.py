@@ -160,6 +160,25 @@ def test_reference_cache_is_hit_and_invalidated(demo):
     assert np.array_equal(f3[:2], f1[:2]) and not np.allclose(f3[2], f1[2])
 
 
+def test_a_cache_that_cannot_be_written_or_read_costs_time_not_the_run(demo, tmp_path, monkeypatch):
+    """A home that cannot be written (a container's, a full quota) ended a run at its last step, the set
+    metrics, hours in; a cache file cut short (disk full, a kill) ended every later run there."""
+    suite = MetricSuite(lpips_nets=())
+    ids = demo.ids()[:2]
+    images = [(demo.rows[i]["pixels_sha256"], lambda i=i: demo.load(i)) for i in ids]
+    (tmp_path / "a_file").write_text("")
+    monkeypatch.setenv("INPAINTBENCH_CACHE", str(tmp_path / "a_file" / "cache"))  # no folder can be made there
+    said = []
+    feats = suite.reference_features(images, log=said.append)
+    assert feats.shape == (2, 2048) and "reference features not cached" in said[-1] and "INPAINTBENCH_CACHE" in said[-1]
+    monkeypatch.setenv("INPAINTBENCH_CACHE", str(tmp_path / "cache"))
+    suite.reference_features(images, log=lambda s: None)
+    (cached,) = (tmp_path / "cache" / "features").glob("*.npy")
+    cached.write_bytes(cached.read_bytes()[:1000])
+    again = suite.reference_features(images, log=lambda s: None)
+    assert np.array_equal(again, feats) and suite.reference_computations == 3
+
+
 def test_two_runs_caching_one_reference_at_once_keep_both(demo, monkeypatch, tmp_path):
     """Runs into different folders share the reference cache; two finishing together (methods
     launched side by side) wrote one temporary file, and the later rename found it gone."""

@@ -116,8 +116,11 @@ class MetricSuite:
         key = hashlib.sha256(json.dumps(key_src, sort_keys=True).encode()).hexdigest()[:32]
         path = cache_dir() / f"{key}.npy"
         if path.is_file():
-            feats = np.load(path)
-            if feats.shape == (len(images), FEATURE_DIM):
+            try:
+                feats = np.load(path)
+            except (OSError, ValueError, EOFError):  # a file cut short (disk full, a kill): computed again
+                feats = None
+            if feats is not None and feats.shape == (len(images), FEATURE_DIM):
                 return feats
         self.reference_computations = getattr(self, "reference_computations", 0) + 1
         feats = []
@@ -126,12 +129,22 @@ class MetricSuite:
             _, p3 = self.inception(batch.to(self.device).float() / 255, taps=False, pool3=True)
             feats.append(p3.cpu().numpy().astype(np.float32))
         feats = np.concatenate(feats)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # a temporary name of its own: runs into other folders share this cache, and two finishing
-        # together (methods launched side by side) renamed each other's file away mid-write
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npy")
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, feats)
-        os.replace(tmp, path)
+        tmp = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # a temporary name of its own: runs into other folders share this cache, and two finishing
+            # together (methods launched side by side) renamed each other's file away mid-write
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npy")
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, feats)
+            os.replace(tmp, path)
+        except OSError as e:
+            # a cache is a saving, not a result: a home that cannot be written (a container's, a full
+            # quota) ended a run's last step, its set metrics, hours in; the features are in hand
+            if tmp is not None and os.path.exists(tmp):
+                os.remove(tmp)
+            log(f"reference features not cached ({e.strerror or e}: {e.filename or path.parent}); "
+                f"set INPAINTBENCH_CACHE to a writable folder to keep them")
+            return feats
         log(f"reference features for {len(images)} images cached in {path}")
         return feats
