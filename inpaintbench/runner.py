@@ -463,14 +463,22 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                 gt = torch.stack(images).to(device, torch.float32) / 255
                 hole = torch.stack(holes).to(device, torch.float32)
                 t0, reused = time.perf_counter(), memo.reused_seconds if memo else 0.0
-                composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend,
-                                     cfg.self_ensemble, memo)
-                reused = (memo.reused_seconds if memo else 0.0) - reused
-                seconds = (time.perf_counter() - t0 + reused) / len(chunk)
-                if suite:
-                    scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])
-                else:
-                    scores, feats = pixel_metrics(composite, gt, hole), None
+                try:
+                    composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method,
+                                         cfg.blend, cfg.self_ensemble, memo)
+                    reused = (memo.reused_seconds if memo else 0.0) - reused
+                    seconds = (time.perf_counter() - t0 + reused) / len(chunk)
+                    if suite:
+                        scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])
+                    else:
+                        scores, feats = pixel_metrics(composite, gt, hole), None
+                except (torch.OutOfMemoryError, MemoryError):
+                    # a shared GPU, or a method larger than the machine: a traceback said nothing of
+                    # what to change; the batch size is not part of a run's identity, so it resumes
+                    raise InputError(f"out of memory on {cfg.device} at --batch-size {cfg.batch_size} ({cfg.name} and "
+                                     f"its metrics); a smaller --batch-size needs less, and the same command with it "
+                                     f"resumes after the {start + len(pairs) - len(unavailable) - len(todo)} pairs "
+                                     f"scored") from None
                 lines = []
                 for k, (i, image_id, b, entry) in enumerate(chunk):
                     rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,

@@ -160,6 +160,25 @@ def test_a_filesystem_without_locks_runs_unguarded_and_says_so(tmp_path, monkeyp
         run(cfg(limit=1), tmp_path / "r2", log=lambda s: None)
 
 
+def test_out_of_memory_names_the_batch_size_and_a_smaller_one_resumes(tmp_path, monkeypatch):
+    """A method too big for a shared GPU at --batch-size N ended in a CUDA traceback; the batch size is
+    not part of a run's identity, so the same command with a smaller one goes on from the pairs scored."""
+    import torch
+
+    def fill(self, masked, hole):
+        if masked.shape[0] > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return masked
+
+    monkeypatch.setattr(MeanFill, "inpaint", fill)
+    run(cfg(limit=1, batch_size=2), tmp_path, log=lambda s: None)  # 3 pairs: a batch of 2, then 1
+    with pytest.raises(InputError, match="out of memory on cpu at --batch-size 4 .meanfill and its metrics.; a smaller "
+                                         "--batch-size needs less, and the same command with it resumes after the 3 pairs"):
+        run(cfg(limit=3, batch_size=4), tmp_path, log=lambda s: None)
+    run(cfg(limit=3, batch_size=2), tmp_path, log=lambda s: None)
+    assert len(read_records(tmp_path / RECORDS)) == 9
+
+
 def test_a_run_folder_only_grows(tmp_path):
     """Resumed with a larger --limit or more buckets it adds pairs; with fewer it is refused before
     anything is written, since its manifest would describe fewer pairs than its records hold."""

@@ -207,6 +207,31 @@ def test_a_second_trainer_on_a_folder_being_trained_is_refused(tmp_path, photo_d
     assert (out / "last.pt").is_file()
 
 
+def test_out_of_memory_in_training_says_what_to_change(tmp_path, photo_dir, monkeypatch, capsys):
+    """A batch too big for the GPU ended the job in a CUDA traceback; it says which settings take less
+    and that the run resumes from its last checkpoint."""
+    import methods.training.trainer as trainer
+    from methods.rwconv.train import RWRecipe
+
+    steps = []
+
+    def step(*a, **k):
+        steps.append(1)
+        if len(steps) > 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 4.00 GiB")
+        return real(*a, **k)
+
+    real = trainer.train_step
+    monkeypatch.setattr(trainer, "train_step", step)
+    args = ["--out", str(tmp_path / "t"), "--data", str(photo_dir), "--val-data", str(held_out(photo_dir)), "--steps", "3",
+            "--batch-size", "2", "--crop", "128", "--val-size", "128", "--cnum", "4", "--val-every", "0", "--ckpt-every", "1"]
+    with pytest.raises(SystemExit) as e:
+        trainer.main(RWRecipe, args)
+    err = " ".join(capsys.readouterr().err.split())
+    assert e.value.code == 2 and "error: out of memory on cpu at --batch-size 2, --crop 128; a smaller either needs less, " \
+        f"and the same command with it resumes from {tmp_path / 't' / 'last.pt'}" in err, err
+
+
 def test_training_resumes_exactly(tmp_path, photo_dir):
     """Killed during step 3 (after step 2's checkpoint), resumed; with a cosine schedule, so the
     learning rate after the resume must also be the uninterrupted one. The resumed half builds its

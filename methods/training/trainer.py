@@ -720,6 +720,12 @@ def main(recipe_cls: type[Recipe], argv=None):
     except (InputError, OSError) as e:  # bad settings, missing photos, --out naming a file: one line, as the harness's
         print(f"error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)
+    except (torch.OutOfMemoryError, MemoryError):  # a CUDA traceback said nothing of what to change
+        last = Path(cfg.out) / "last.pt"
+        print(f"error: out of memory on {cfg.device} at --batch-size {cfg.batch_size}, --crop {cfg.crop}; a smaller "
+              f"either needs less" + (f", and the same command with it resumes from {last} (the change is recorded "
+                                      f"with its step)" if last.is_file() else ""), file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:  # Ctrl-C ended the job with its bar half drawn and not a word
         last = Path(cfg.out) / "last.pt"
         print(f"interrupted: {last} holds the last checkpoint (every --ckpt-every {cfg.ckpt_every} steps); the same "
