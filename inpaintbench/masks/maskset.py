@@ -25,7 +25,11 @@ COLUMNS = [
     "file", "sha256", "bucket", "ratio", "hole_pixels", "components", "touches_border",
     "border_distance", "stroke_width", "source",
 ]
-DEFAULT_MASK_DIR = Path(__file__).resolve().parents[2] / "masks" / "irregular256"
+#: the frozen set: masks/ of the checkout this package runs from, or, installed from a wheel
+#: (pip install without -e), the copy it carries as inpaintbench/frozen_masks (pyproject.toml)
+DEFAULT_MASK_DIR = next((d for d in (Path(__file__).resolve().parents[2] / "masks" / "irregular256",
+                                     Path(__file__).resolve().parents[1] / "frozen_masks" / "irregular256")
+                         if (d / MANIFEST).is_file()), Path(__file__).resolve().parents[2] / "masks" / "irregular256")
 
 
 def sha256_file(path: Path) -> str:
