@@ -232,6 +232,26 @@ def test_out_of_memory_in_training_says_what_to_change(tmp_path, photo_dir, monk
         f"and the same command with it resumes from {tmp_path / 't' / 'last.pt'}" in err, err
 
 
+def test_a_start_that_fails_prints_its_error_under_no_bar(tmp_path, photo_dir, capsys):
+    """Settings pass their check, then a training photo does not decode: the one error line came
+    under an empty progress bar ('train rwconv 0/3 0:00:00'), as a refused harness command once did."""
+    import shutil
+
+    from methods.rwconv.train import RWRecipe
+    from methods.training.trainer import main
+
+    data = tmp_path / "photos"
+    shutil.copytree(photo_dir, data)
+    (data / "zz_cut.jpg").write_bytes((data / sorted(p.name for p in data.iterdir())[0]).read_bytes()[:3000])
+    args = ["--out", str(tmp_path / "t"), "--data", str(data), "--val-data", str(held_out(photo_dir)), "--steps", "3",
+            "--batch-size", "2", "--crop", "128", "--val-size", "128", "--cnum", "4", "--val-every", "0"]
+    with pytest.raises(SystemExit) as e:
+        main(RWRecipe, args)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "zz_cut.jpg: not a readable image" in err
+    assert "train rwconv" not in err and err.lstrip().startswith("error:"), err
+
+
 def test_training_resumes_exactly(tmp_path, photo_dir):
     """Killed during step 3 (after step 2's checkpoint), resumed; with a cosine schedule, so the
     learning rate after the resume must also be the uninterrupted one. The resumed half builds its

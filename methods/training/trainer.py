@@ -755,11 +755,24 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
     recipe = recipe_cls(cfg)
     check_settings(recipe)  # a refusal is one line, not one under an empty progress bar
     console = Console(stderr=True)
-    with Progress(TextColumn(f"train {recipe_cls.name}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[losses]}"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
-        task = bar.add_task("train", total=cfg.steps, losses="")
+    bar = Progress(TextColumn(f"train {recipe_cls.name}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[losses]}"),
+                   TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+    task = None
 
-        def on_step(step, total, terms):
-            bar.update(task, completed=step, losses=" ".join(f"{k} {float(v.detach()):.4f}" for k, v in terms.items()))
+    def on_step(step, total, terms):
+        nonlocal task
+        losses = " ".join(f"{k} {float(v.detach()):.4f}" for k, v in terms.items())
+        if task is None:
+            # drawn from the first step: a start that fails after the settings' check (a photo that
+            # does not decode, a checkpoint of other weights) printed its line under an empty bar;
+            # counted from the step a resumed run starts at, so its time left is this run's
+            bar.start()
+            task = bar.add_task("train", total=cfg.steps, completed=step, losses=losses)
+        else:
+            bar.update(task, completed=step, losses=losses)
 
+    try:
         train(recipe, log=lambda s: bar.console.print(s, highlight=False), on_step=on_step, checked=True)
+    finally:
+        if task is not None:
+            bar.stop()
