@@ -17,6 +17,7 @@ from rich.text import Text
 
 from .errors import InputError, one_line, refuse_repeats
 from .paths import safe_name
+from .progress import LazyProgress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
 masks_app = typer.Typer(no_args_is_help=True, help="Frozen mask sets: generate, verify, stats, import.")
@@ -55,28 +56,8 @@ class _Rate(ProgressColumn):
         return Text(f"{task.speed:.2f} it/s" if task.speed else "– it/s")
 
 
-class _LazyProgress(Progress):
-    """Drawn from its first task on: a command refused before any work printed an empty bar's
-    blank line above its error."""
-
-    drawn = False
-
-    def __enter__(self):
-        return self
-
-    def add_task(self, *args, **kwargs):
-        if not self.drawn:
-            self.drawn = True
-            self.start()
-        return super().add_task(*args, **kwargs)
-
-    def stop(self):
-        if self.drawn:  # rich ends a bar in a log with a line break, drawn or not
-            super().stop()
-
-
 def _progress() -> Progress:
-    return _LazyProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+    return LazyProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                          _Rate(), TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
 
 

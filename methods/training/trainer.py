@@ -750,29 +750,26 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
         train(recipe_cls(cfg), log=lambda s: None)
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from inpaintbench.progress import LazyProgress
 
     recipe = recipe_cls(cfg)
     check_settings(recipe)  # a refusal is one line, not one under an empty progress bar
     console = Console(stderr=True)
-    bar = Progress(TextColumn(f"train {recipe_cls.name}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[losses]}"),
-                   TimeElapsedColumn(), TimeRemainingColumn(), console=console)
-    task = None
+    with LazyProgress(TextColumn(f"train {recipe_cls.name}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[losses]}"),
+                      TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
+        task = None
 
-    def on_step(step, total, terms):
-        nonlocal task
-        losses = " ".join(f"{k} {float(v.detach()):.4f}" for k, v in terms.items())
-        if task is None:
-            # drawn from the first step: a start that fails after the settings' check (a photo that
-            # does not decode, a checkpoint of other weights) printed its line under an empty bar;
-            # counted from the step a resumed run starts at, so its time left is this run's
-            bar.start()
-            task = bar.add_task("train", total=cfg.steps, completed=step, losses=losses)
-        else:
-            bar.update(task, completed=step, losses=losses)
+        def on_step(step, total, terms):
+            nonlocal task
+            losses = " ".join(f"{k} {float(v.detach()):.4f}" for k, v in terms.items())
+            if task is None:
+                # the bar's task from the first step: a start that fails after the settings' check (a
+                # photo that does not decode) printed its line under an empty bar; counted from the
+                # step a resumed run starts at, so its time left is this run's
+                task = bar.add_task("train", total=cfg.steps, completed=step, losses=losses)
+            else:
+                bar.update(task, completed=step, losses=losses)
 
-    try:
         train(recipe, log=lambda s: bar.console.print(s, highlight=False), on_step=on_step, checked=True)
-    finally:
-        if task is not None:
-            bar.stop()
