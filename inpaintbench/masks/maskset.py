@@ -27,9 +27,10 @@ COLUMNS = [
 ]
 #: the frozen set: masks/ of the checkout this package runs from, or, installed from a wheel
 #: (pip install without -e), the copy it carries as inpaintbench/frozen_masks (pyproject.toml)
-DEFAULT_MASK_DIR = next((d for d in (Path(__file__).resolve().parents[2] / "masks" / "irregular256",
-                                     Path(__file__).resolve().parents[1] / "frozen_masks" / "irregular256")
-                         if (d / MANIFEST).is_file()), Path(__file__).resolve().parents[2] / "masks" / "irregular256")
+_CHECKOUT_MASKS = Path(__file__).resolve().parents[2] / "masks" / "irregular256"
+_CARRIED_MASKS = Path(__file__).resolve().parents[1] / "frozen_masks" / "irregular256"
+DEFAULT_MASK_DIR = (_CARRIED_MASKS if not (_CHECKOUT_MASKS / MANIFEST).is_file() and (_CARRIED_MASKS / MANIFEST).is_file()
+                    else _CHECKOUT_MASKS)
 
 
 def sha256_file(path: Path) -> str:
