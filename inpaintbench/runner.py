@@ -440,8 +440,9 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
 
         todo = [(i, image_id, b, e) for i, image_id, b, e in pairs
                 if (image_id, e.file) not in done and pair_key(image_id, e.file) not in unavailable]
+        scored_before = len(pairs) - len(unavailable) - len(todo)
         if progress:
-            progress.start(total=len(pairs) - len(unavailable), completed=len(pairs) - len(unavailable) - len(todo))
+            progress.start(total=len(pairs) - len(unavailable), completed=scored_before)
         log(f"{cfg.name} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
 
         last: tuple[str | None, torch.Tensor | None] = (None, None)
@@ -477,8 +478,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                     # what to change; the batch size is not part of a run's identity, so it resumes
                     raise InputError(f"out of memory on {cfg.device} at --batch-size {cfg.batch_size} ({cfg.name} and "
                                      f"its metrics); a smaller --batch-size needs less, and the same command with it "
-                                     f"resumes after the {start + len(pairs) - len(unavailable) - len(todo)} pairs "
-                                     f"scored") from None
+                                     f"resumes after the {scored_before + start} pairs scored") from None
                 lines = []
                 for k, (i, image_id, b, entry) in enumerate(chunk):
                     rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,
