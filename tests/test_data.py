@@ -135,3 +135,22 @@ def test_official_layouts(tmp_path):
     ds = get_dataset("paris", paris.parent)
     assert ds.ids() == ["001_im.png"]
     assert ds.load("001_im.png").shape == (256, 256, 3)  # upsampled from 227, as documented
+
+
+def test_upsampling_is_said_once_per_image_and_a_few_images_by_name(tmp_path, caplog):
+    # a run loads each image for its reference features and again per bucket: Paris StreetView's
+    # 100 test images (227 px) printed 200 lines
+    from inpaintbench.data.base import UPSAMPLED_NAMED
+    for i in range(UPSAMPLED_NAMED + 3):
+        Image.fromarray(np.full((227, 240, 3), i, np.uint8)).save(tmp_path / f"{i}.png")
+    Image.fromarray(np.full((300, 300, 3), 7, np.uint8)).save(tmp_path / "big.png")
+    ds = get_dataset("folder", tmp_path)
+    with caplog.at_level("WARNING", logger="inpaintbench"):
+        for _ in range(3):
+            for image_id in ds.ids():
+                assert ds.load(image_id).shape == (256, 256, 3)
+    lines = [r.getMessage() for r in caplog.records]
+    named = [m for m in lines if "240x227 is smaller than 256; upsampled" in m]
+    assert len(named) == UPSAMPLED_NAMED and len(set(named)) == UPSAMPLED_NAMED
+    assert len(lines) == UPSAMPLED_NAMED + 1 and "more images smaller than 256" in lines[-1]
+    assert not any("big.png" in m for m in lines)

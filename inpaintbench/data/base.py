@@ -5,10 +5,17 @@ import hashlib
 from abc import ABC, abstractmethod
 from pathlib import Path
 
+import logging
+
 import numpy as np
 
 from ..errors import InputError
 from .image_io import decode_rgb, fit_to_size
+
+log = logging.getLogger("inpaintbench")
+#: images named in the upsampling warning; a run loads each image once for its reference
+#: features and again per bucket, and Paris StreetView's 100 test images are all 227 px
+UPSAMPLED_NAMED = 3
 
 
 def ids_sha256(ids: list[str]) -> str:
@@ -59,6 +66,7 @@ class FileDataset(Dataset):
         super().__init__(size)
         self.root, self.resize = Path(root), resize
         self._files = {p.relative_to(self.root).as_posix(): p for p in files}
+        self._upsampled: set[str] = set()
 
     def ids(self) -> list[str]:
         return list(self._files)
@@ -67,7 +75,19 @@ class FileDataset(Dataset):
         path = self._files.get(image_id)
         if path is None:  # a report's grids ask for a run's images, which may be gone since
             raise InputError(f"{self.root}: no image {image_id!r} (removed or renamed since it was scored?)")
-        return fit_to_size(decode_rgb(path), self.size, self.resize, str(path))
+        img = decode_rgb(path)
+        if self.resize == "resize-crop" and min(img.shape[:2]) < self.size:
+            self._note_upsampled(image_id, path, img.shape)
+        return fit_to_size(img, self.size, self.resize, str(path))
+
+    def _note_upsampled(self, image_id: str, path: Path, shape: tuple) -> None:
+        if image_id in self._upsampled:
+            return
+        self._upsampled.add(image_id)
+        if len(self._upsampled) <= UPSAMPLED_NAMED:
+            log.warning("%s: %dx%d is smaller than %d; upsampled (bicubic)", path, shape[1], shape[0], self.size)
+        elif len(self._upsampled) == UPSAMPLED_NAMED + 1:
+            log.warning("%s: more images smaller than %d, upsampled the same way (not named again)", self.root, self.size)
 
     def describe(self) -> dict:
         return {**super().describe(), "root": str(self.root), "resize": self.resize}

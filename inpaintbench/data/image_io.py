@@ -61,8 +61,6 @@ def fit_to_size(img: np.ndarray, size: int, policy: str, name: str = "") -> np.n
                              f"use --resize resize-crop to upsample it")
     elif policy == "resize-crop":
         s = size / min(h, w)
-        if s > 1:
-            log.warning("%s: %dx%d is smaller than %d; upsampled (bicubic)", name, w, h, size)
         if s != 1:
             nw, nh = max(size, round(w * s)), max(size, round(h * s))
             # PIL widens its bicubic kernel when shrinking, so downsampling is antialiased.
