@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -75,8 +76,11 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
         w.writerows(rows)
     from importlib.metadata import version
 
-    args = [f"--dataset {dataset}"] + ([f"--data-root {data_root}"] if data_root else []) + \
-        ([f"--masks {masks}"] if masks else []) + [f"--buckets {b.name}" for b in chosen if buckets] + \
+    # the folder usually travels to where the outside method runs and its outputs come back: the
+    # command is pasted in another folder (absolute paths) and a path may hold spaces (quoted)
+    where = lambda p: shlex.quote(str(Path(p).resolve()))
+    args = [f"--dataset {shlex.quote(dataset)}"] + ([f"--data-root {where(data_root)}"] if data_root else []) + \
+        ([f"--masks {where(masks)}"] if masks else []) + [f"--buckets {b.name}" for b in chosen if buckets] + \
         ([f"--limit {limit}"] if limit else []) + ([f"--resize {resize}"] if resize != "resize-crop" else [])
     (out / "README.txt").write_text(README.format(version=version("inpaintbench"), protocol=PROTOCOL.id, maskset=maskset.id,
                                                   size=PROTOCOL.eval_size, run_args=" ".join(args)))

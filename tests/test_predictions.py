@@ -208,3 +208,29 @@ def test_grids_show_the_scored_predictions_or_say_why_not(exported, tmp_path):
         json.dumps({k: v for k, v in r.items() if k != "output_sha256"}) + "\n" for r in recs))
     text = report("rep3")
     assert "not drawn" in text and "the run's predictions folder had sha256" in text, text
+
+
+def test_the_export_readme_command_runs_from_another_folder_and_a_path_with_spaces(tmp_path, monkeypatch):
+    """The README's scoring command named --data-root and --masks as typed (relative, unquoted): pasted
+    where the outputs came back, or with a space in the path, it scored nothing."""
+    import shlex
+
+    from inpaintbench.masks.build import generate_set
+
+    home = tmp_path / "my work"
+    generate_set(home / "my masks", per_bucket=2)
+    (home / "my photos").mkdir()
+    rng = np.random.default_rng(1)
+    for name in ("a.png", "b.png"):
+        Image.fromarray((rng.random((256, 256, 3)) * 255).astype(np.uint8)).save(home / "my photos" / name)
+    monkeypatch.chdir(home)
+    r = CliRunner().invoke(app, ["export-inputs", "--dataset", "folder", "--data-root", "my photos", "--masks", "my masks",
+                                 "--buckets", "10-20", "--out", "exp"])
+    assert r.exit_code == 0, r.output
+    outside_telea(home / "exp", tmp_path / "preds")
+    line = next(s for s in (home / "exp" / "README.txt").read_text().splitlines() if "inpaintbench run" in s)
+    monkeypatch.chdir(tmp_path)
+    argv = shlex.split(line.replace("YOUR_FOLDER", "preds"))[1:] + ["--no-deep-metrics", "--out", "scored"]
+    r = CliRunner().invoke(app, argv)
+    assert r.exit_code == 0, (line, r.output)
+    assert len(read_records(tmp_path / "scored" / "records.jsonl")) == 2
