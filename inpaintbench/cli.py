@@ -335,21 +335,15 @@ def compare(
 ):
     """A against B on the (image, mask) pairs both scored: per metric, over all pairs and per bucket,
     the mean difference A - B (95% paired bootstrap CI), pairs each is better on, Wilcoxon p, verdict."""
-    import json
-
     from .metrics import SET_METRICS
-    from .report import DEFAULT_METRICS, load_runs, refuse_unscored
-    from .runner import MANIFEST, run_name
+    from .report import DEFAULT_METRICS, load_runs, read_run_manifest, refuse_unscored
+    from .runner import run_name
     from .stats import paired, with_fdr
 
     metrics = _known_metrics(metrics)
     if run_a.resolve() == run_b.resolve():
         raise InputError(f"compare needs two runs; both are {run_a}")
-    names = []
-    for d in (run_a, run_b):
-        if not (d / MANIFEST).is_file():
-            raise InputError(f"{d}: not a run directory (no {MANIFEST}); make one with `inpaintbench run`")
-        names.append(run_name(json.loads((d / MANIFEST).read_text())))
+    names = [run_name(read_run_manifest(d)) for d in (run_a, run_b)]
     if names[0] == names[1]:  # one method twice (two weights files): tell them apart by folder
         names = [str(run_a), str(run_b)]
     df, manifests = load_runs([run_a, run_b], names=names, pairs_only=True)

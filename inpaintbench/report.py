@@ -25,6 +25,12 @@ DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16",
 ARROW = {True: "↑", False: "↓"}
 
 
+def read_run_manifest(d: Path) -> dict:
+    if not (d / MANIFEST).is_file():
+        raise InputError(f"{d}: not a run directory (no {MANIFEST}); make one with `inpaintbench run`")
+    return json.loads((d / MANIFEST).read_text())
+
+
 def load_runs(run_dirs: list[Path], names: list[str] | None = None,
               pairs_only: bool = False) -> tuple[pd.DataFrame, list[dict]]:
     """Per-record frame (set-level metrics in df.attrs['set'], see `set_frame`) and the runs' manifests.
@@ -34,13 +40,11 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
     frames, manifests, sets, run_names, strings = [], [], [], [], {}
     for i, d in enumerate(run_dirs):
         d = Path(d)
-        mpath, rpath = d / MANIFEST, d / RECORDS
-        if not mpath.is_file():
-            raise InputError(f"{d}: not a run directory (no {MANIFEST}); make one with `inpaintbench run`")
-        cols = read_record_columns(rpath, strings)
+        manifest = read_run_manifest(d)
+        cols = read_record_columns(d / RECORDS, strings)
         if not cols:
             raise InputError(f"{d}: the run has no records yet")
-        manifests.append(json.loads(mpath.read_text()))
+        manifests.append(manifest)
         frames.append(pd.DataFrame(cols))
         del cols
         run_names.append(names[i] if names else run_name(manifests[-1]))
