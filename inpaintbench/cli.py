@@ -108,7 +108,8 @@ def run(
     predictions: Optional[Path] = typer.Option(None, help="With --method predictions: folder of <key>.png outputs (see export-inputs)."),
     allow_partial: bool = typer.Option(False, help="With --method predictions: score the pairs present, mark the run PARTIAL."),
     label: Optional[str] = typer.Option(None, help="Name of this run in records and reports (default: the method's), "
-                                               "e.g. to table an ablation's weights beside the shipped ones."),
+                                               "e.g. to table an ablation's weights beside the shipped ones; with the --out of a run "
+                                               "made without it (or with another), that run's scored pairs are renamed, not scored again."),
     # None, not "none", when not given: `--method X+poisson --blend none` contradicts the name and is
     # refused, where a "none" default could not be told from the flag left out
     blend: Optional[str] = typer.Option(None, help="none (default), or poisson: blend the method's fill into the known "

@@ -79,8 +79,9 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
     if dup.any():
         name = df[dup].method.iloc[0]
         where = [str(d) for d, n in zip(run_dirs, run_names) if n == name]
-        raise InputError(f"method {name!r} appears in more than one run directory ({', '.join(where)}): run one with "
-                         f"--label NAME to table them side by side, or `inpaintbench compare` the two")
+        raise InputError(f"method {name!r} appears in more than one run directory ({', '.join(where)}): run one "
+                         f"again with --label NAME --out ITS_DIR (its scored pairs are kept, renamed) to table them side "
+                         f"by side, or `inpaintbench compare` the two")
     # plain records, not a DataFrame: pandas compares attrs when merging frames, and a
     # DataFrame there has no truth value
     df.attrs["set"] = sets

@@ -344,8 +344,15 @@ def check_device(device: str) -> None:
 
 def _refuse_other_numbers(out: Path, old: dict, cfg: RunConfig, described: dict, maskset: MaskSet) -> None:
     """A run folder resumes only where its records and the new ones are the same numbers: the same
-    options, protocol and mask set, and the same weights and metric networks by content."""
-    if old["config_identity"] != cfg.identity() or old["protocol"]["id"] != PROTOCOL.id or old["masks"]["id"] != maskset.id:
+    options, protocol and mask set, and the same weights and metric networks by content. A --label
+    given is a name, not a number: the folder takes it (`_rename_records`)."""
+    mine, theirs = cfg.identity(), old["config_identity"]
+    if cfg.label:
+        mine, theirs = ({k: v for k, v in d.items() if k != "label"} for d in (mine, theirs))
+    if "label" in theirs and {k: v for k, v in mine.items() if k != "label"} == {k: v for k, v in theirs.items() if k != "label"}:
+        raise InputError(f"{out} holds the run labelled {theirs['label']!r}: give --label {theirs['label']} to resume it, "
+                         f"or another --label to rename it")
+    if mine != theirs or old["protocol"]["id"] != PROTOCOL.id or old["masks"]["id"] != maskset.id:
         raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
                          f"use another --out or delete it")
     # the same --weights path may hold another file by now (retrained, or the path is relative
@@ -359,6 +366,15 @@ def _refuse_other_numbers(out: Path, old: dict, cfg: RunConfig, described: dict,
         changed = sorted(k for k in set(was) | set(then) if was.get(k) != then.get(k))
         raise InputError(f"{out} holds a run scored with other weights of the {', '.join(changed)} network; "
                          f"use another --out")
+
+
+def _rename_records(records_path: Path, records: list[dict], name: str) -> None:
+    """Two runs of one method (two weights files) share a table only under two names; a run made
+    without --label, re-run with one, is renamed rather than scored again (Places2: hours)."""
+    if any(r["method"] != name for r in records):
+        tmp = records_path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps({**r, "method": name}) + "\n" for r in records))
+        tmp.replace(records_path)
 
 
 def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: dict, dataset_info: dict) -> None:
@@ -422,6 +438,9 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
         done = {(r["image_id"], r["mask_file"]) for r in existing}
         _refuse_fewer_pairs(out, existing, done - set(named), old["dataset"] if old else {}, dataset_info)
+        if old and run_name(old) != cfg.name:
+            _rename_records(records_path, existing, cfg.name)
+            log(f"{out}: the run named {run_name(old)} is named {cfg.name} from now on ({len(existing)} scored pairs kept)")
         # only their number from here: a resumed Places2 run held its 219,000 records (0.64 GB) for hours
         next_row, existing = len(existing), None
         manifest = {

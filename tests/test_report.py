@@ -477,9 +477,29 @@ def test_a_label_tables_two_runs_of_one_method_side_by_side(two_runs, tmp_path):
     t = table1(df)
     assert (t["telea"] == t["telea-again"]).all()
     assert "telea-again (method telea, weights: none)" in caption_for(manifests)
-    cfg.label = "telea-other"
-    with pytest.raises(InputError, match="different method"):
+    # the way out the refusal names, on a run made without a label: the same command with one takes
+    # the folder's scored pairs under the new name instead of scoring them again (Places2: hours)
+    import shutil
+
+    shutil.copytree(two_runs[0], tmp_path / "copy")
+    before = read_records(tmp_path / "copy" / "records.jsonl")
+    said = []
+    run(RunConfig(method="telea", limit=3, buckets=["10-20", "40-50"], deep_metrics=False, label="telea-copy"),
+        tmp_path / "copy", log=said.append)
+    after = read_records(tmp_path / "copy" / "records.jsonl")
+    assert [{**r, "method": "telea-copy"} for r in before] == after  # renamed, not scored again (same seconds)
+    assert any("is named telea-copy from now on (6 scored pairs kept)" in s for s in said)
+    df, _ = load_runs([two_runs[0], tmp_path / "copy"])
+    assert list(dict.fromkeys(df.method)) == ["telea", "telea-copy"]
+    cfg.label = "telea-other"  # a labelled run renamed again
+    run(cfg, tmp_path / "again", log=lambda s: None)
+    assert {r["method"] for r in read_records(tmp_path / "again" / "records.jsonl")} == {"telea-other"}
+    cfg.label = None  # resuming it without its label would take it back to the method's name: refused
+    with pytest.raises(InputError, match="holds the run labelled 'telea-other': give --label telea-other"):
         run(cfg, tmp_path / "again", log=lambda s: None)
+    with pytest.raises(InputError, match="different method"):  # a label renames; it does not make another method's numbers fit
+        run(RunConfig(method="biharmonic", limit=3, buckets=["10-20", "40-50"], deep_metrics=False, label="telea-other"),
+            tmp_path / "again", log=lambda s: None)
 
 
 def test_html_colours_a_verdict_by_the_whole_method_name():
