@@ -192,16 +192,26 @@ def load_photo(f: Path) -> np.ndarray:
     return img
 
 
-def photo_files(sources: list[str]) -> list[Path]:
-    """--data / --val-data as files: a folder becomes the images in it."""
-    return [f for s in sources for f in (list_images(Path(s)) if Path(s).is_dir() else [Path(s)])]
+def photo_files(sources: list[str], named: list[Path] | None = None) -> list[Path]:
+    """--data / --val-data as files: a folder becomes the images in it. `named` collects the files
+    given by name, the ones a listing did not just find."""
+    out = []
+    for s in sources:
+        if Path(s).is_dir():
+            out += list_images(Path(s))
+        else:
+            out.append(Path(s))
+            if named is not None:
+                named.append(Path(s))
+    return out
 
 
 def found_photos(sources: list[str], role: str = "training", flag: str = "--data") -> list[Path]:
     """`photo_files`, each checked to be there (without decoding it): MissingInput names the first
     missing ones and the Debian packages that hold them."""
-    files = photo_files(sources)
-    missing = [str(f) for f in files if not photo_exists(f)]
+    named: list[Path] = []
+    files = photo_files(sources, named)
+    missing = [str(f) for f in named if not photo_exists(f)]
     if missing or not files:
         packages = list(dict.fromkeys(k for sets in (PHOTO_SETS, VAL_PHOTOS) for k, v in sets.items() if set(missing) & set(v)))
         raise MissingInput(f"{role} photos not found: {missing[:3] or sources} "
@@ -232,8 +242,9 @@ class PhotoPool:
     IN_MEMORY_PHOTOS (or as `in_memory` says) decoded once up front; more, decoded as each is
     drawn (a broken file then stops the run when drawn, not at its start). Both give the same crops."""
 
-    def __init__(self, sources: list[str], in_memory: bool | None = None):
-        files = found_photos(sources)
+    def __init__(self, sources: list[str], in_memory: bool | None = None, files: list[Path] | None = None):
+        """`files`: found_photos(sources) where the caller has it already."""
+        files = found_photos(sources) if files is None else files
         self.files = files
         self.in_memory = len(files) <= IN_MEMORY_PHOTOS if in_memory is None else in_memory
         self.photos: list[np.ndarray] | None = None
