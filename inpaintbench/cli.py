@@ -238,6 +238,8 @@ def demo(
     methods: Optional[List[str]] = typer.Option(None, "--method", help=f"Methods to run, METHOD[+hflip][+poisson] (default: {', '.join(DEMO_METHODS)})."),
     out: Path = typer.Option(Path("runs/demo"), help="Parent folder of the per-method runs."),
     limit: Optional[int] = typer.Option(None, help="Only the first N of the 32 demo images (--limit 2: a one-minute look)."),
+    device: str = typer.Option("cpu", help="cpu or cuda[:N], for every method and metric network (each run's manifest "
+                                           "records the hardware; the committed reports/demo was made on the CPU)."),
 ):
     """The README's first command: run the default methods on the embedded demo set, print Table 1 and
     write every report format (tables, plots, grids, HTML) next to the runs."""
@@ -257,7 +259,8 @@ def demo(
     memos: dict[str, Memo] = {}
     with _resumable(out), _progress() as p:
         for name in names:
-            cfg = RunConfig(**split_name(name), masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit)
+            cfg = RunConfig(**split_name(name), masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit,
+                            device=device)
             dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False),
                                memo=memos.setdefault(cfg.method, Memo()) if runs_of[cfg.method] > 1 else None))
     write_report(dirs, out, reference=DEMO_REFERENCE if DEMO_REFERENCE in names else None,

@@ -115,6 +115,11 @@ def test_demo_runs_blended_entries_as_their_own_runs(tmp_path):
     res = CliRunner().invoke(app, ["demo", "--method", "meanfill", "--method", "meanfill", "--limit", "1",
                                    "--out", str(tmp_path / "twice")])
     assert res.exit_code == 2 and "--method gives meanfill more than once" in res.output and not (tmp_path / "twice").exists()
+    # the demo's runs take --device (they ran on the CPU whatever the machine had)
+    assert manifest["config"]["device"] == "cpu"
+    res = CliRunner().invoke(app, ["demo", "--method", "meanfill", "--limit", "1", "--device", "cuda:99",
+                                   "--out", str(tmp_path / "gpu")])
+    assert res.exit_code == 2 and "--device cuda:99: PyTorch sees" in " ".join(res.output.split()), res.output
 
 
 def test_run_takes_a_run_name_for_its_method(tmp_path):
