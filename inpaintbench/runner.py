@@ -440,7 +440,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         _refuse_fewer_pairs(out, existing, done - set(named), old["dataset"] if old else {}, dataset_info)
         if old and run_name(old) != cfg.name:
             _rename_records(records_path, existing, cfg.name)
-            log(f"{out}: the run named {run_name(old)} is named {cfg.name} from now on ({len(existing)} scored pairs kept)")
+            log(f"{out}: the run named {run_name(old)} is named {cfg.name} from now on ({len(existing)} scored pair{'' if len(existing) == 1 else 's'} kept)")
         # only their number from here: a resumed Places2 run held its 219,000 records (0.64 GB) for hours
         next_row, existing = len(existing), None
         manifest = {
