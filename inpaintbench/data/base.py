@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from abc import ABC, abstractmethod
 from pathlib import Path
-
-import logging
 
 import numpy as np
 
