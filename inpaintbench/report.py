@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data.base import other_images
-from .errors import InputError, refuse_below
+from .errors import InputError, refuse_below, refuse_repeats
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
 from .metrics.suite import network_ids, run_networks
@@ -37,6 +37,7 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
     `names` replaces the runs' own names (their --label or method), e.g. for two runs of one method.
     `pairs_only`: the runs are compared on the pairs both scored (`compare`), so they may have
     evaluated different numbers of the dataset's images; a table's means need the same images."""
+    refuse_repeats("RUN_DIR", [str(Path(d).resolve()) for d in run_dirs])  # one run twice is not two runs of one method
     frames, manifests, sets, run_names, strings = [], [], [], [], {}
     for i, d in enumerate(run_dirs):
         d = Path(d)

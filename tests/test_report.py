@@ -466,9 +466,14 @@ def test_a_metric_asked_for_that_the_runs_lack_is_refused_with_the_reason(two_ru
 
 
 def test_a_label_tables_two_runs_of_one_method_side_by_side(two_runs, tmp_path):
+    import shutil
+
+    shutil.copytree(two_runs[0], tmp_path / "copy")
     with pytest.raises(InputError, match="'telea' appears in more than one run directory") as e:
+        write_report([two_runs[0], tmp_path / "copy"], tmp_path / "x")
+    assert f"({two_runs[0]}, {tmp_path / 'copy'})" in str(e.value) and "--label" in str(e.value)  # which runs, and the way out
+    with pytest.raises(InputError, match=f"RUN_DIR gives {two_runs[0]} more than once"):  # one folder twice is another slip
         write_report([two_runs[0], two_runs[0]], tmp_path / "x")
-    assert str(two_runs[0]) in str(e.value) and "--label" in str(e.value)  # which runs, and the way out
     cfg = RunConfig(method="telea", limit=3, buckets=["10-20", "40-50"], deep_metrics=False, label="telea-again")
     run(cfg, tmp_path / "again", log=lambda s: None)
     df, manifests = load_runs([two_runs[0], tmp_path / "again"])
@@ -479,9 +484,6 @@ def test_a_label_tables_two_runs_of_one_method_side_by_side(two_runs, tmp_path):
     assert "telea-again (method telea, weights: none)" in caption_for(manifests)
     # the way out the refusal names, on a run made without a label: the same command with one takes
     # the folder's scored pairs under the new name instead of scoring them again (Places2: hours)
-    import shutil
-
-    shutil.copytree(two_runs[0], tmp_path / "copy")
     before = read_records(tmp_path / "copy" / "records.jsonl")
     said = []
     run(RunConfig(method="telea", limit=3, buckets=["10-20", "40-50"], deep_metrics=False, label="telea-copy"),
