@@ -8,8 +8,8 @@ Every prediction is `<key>.png` (or .jpg/.jpeg/.webp/.bmp/.tif), key = inpaintbe
 `<image id without extension>__<mask file without extension, '/' -> '_'>`, an 8-bit RGB image
 of the evaluation size (256x256). Only hole pixels are used: the harness composites them into
 the ground truth like every other method's output. Before anything is scored the whole
-folder is checked against the run's pairs: missing, extra, mis-sized and wrong-mode files are
-listed. Missing files stop the run unless --allow-partial, which scores the rest and marks
+folder is checked against the run's pairs: missing, extra, mis-sized, wrong-mode and 16-bit files
+are listed. Missing files stop the run unless --allow-partial, which scores the rest and marks
 the run PARTIAL in its manifest (skipped_pairs) and in reports.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from inpaintbench.data.image_io import list_images
+from inpaintbench.data.image_io import list_images, png_header
 from inpaintbench.errors import InputError
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
@@ -88,6 +88,8 @@ class Predictions(InpaintingMethod):
             try:
                 with Image.open(self.files[k]) as im:
                     mode, size = im.mode, im.size
+                with open(self.files[k], "rb") as f:
+                    png = png_header(f.read(26))
             except Exception as e:
                 bad.append(f"{self.files[k].name}: unreadable ({type(e).__name__})")
                 continue
@@ -95,6 +97,8 @@ class Predictions(InpaintingMethod):
                 bad.append(f"{self.files[k].name}: {size[0]}x{size[1]}, expected {self.size}x{self.size}")
             elif mode != "RGB":
                 bad.append(f"{self.files[k].name}: mode {mode}, expected 8-bit RGB")
+            elif png and png[0] != 8:  # Pillow reads a 16-bit RGB PNG as mode RGB, each value's high byte
+                bad.append(f"{self.files[k].name}: {png[0]}-bit PNG, expected 8-bit RGB")
         problems = []
         if bad:
             problems.append(f"{len(bad)} unusable: {_listing(bad)}")

@@ -77,6 +77,9 @@ def test_missing_extra_missized_and_wrong_mode_files_are_named(exported, tmp_pat
     Image.open(files[2]).convert("L").save(files[2])
     Image.new("RGB", (256, 256)).save(bad / "not_a_pair.png")
     (bad / f"._{files[3].name}").write_bytes(b"\x00\x05\x16\x07 AppleDouble")  # a Mac's copy: hidden, not counted
+    # 16-bit RGB: Pillow calls it mode RGB and keeps each value's high byte, half a level low on average
+    cv2.imwrite(str(files[3]), cv2.imread(str(files[3])).astype(np.uint16) * 257 + 128)
+    assert Image.open(files[3]).mode == "RGB"
     with pytest.raises(InputError) as e:
         _run_preds(bad, tmp_path)
     msg = str(e.value)
@@ -84,6 +87,7 @@ def test_missing_extra_missized_and_wrong_mode_files_are_named(exported, tmp_pat
     assert files[0].stem in msg and "1 of 4 pairs have no prediction" in msg
     assert f"{files[1].name}: 64x64, expected 256x256" in msg
     assert f"{files[2].name}: mode L, expected 8-bit RGB" in msg
+    assert f"{files[3].name}: 16-bit PNG, expected 8-bit RGB" in msg
     assert "not_a_pair" in msg and "extra" in msg
 
 
