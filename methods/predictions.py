@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from inpaintbench.data.image_io import list_images, png_header
+from inpaintbench.data.image_io import file_head, list_images, sixteen_bit_colour
 from inpaintbench.errors import InputError
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
@@ -88,8 +88,7 @@ class Predictions(InpaintingMethod):
             try:
                 with Image.open(self.files[k]) as im:
                     mode, size = im.mode, im.size
-                with open(self.files[k], "rb") as f:
-                    png = png_header(f.read(26))
+                    deep = sixteen_bit_colour(im, file_head(self.files[k]))
             except Exception as e:
                 bad.append(f"{self.files[k].name}: unreadable ({type(e).__name__})")
                 continue
@@ -97,8 +96,8 @@ class Predictions(InpaintingMethod):
                 bad.append(f"{self.files[k].name}: {size[0]}x{size[1]}, expected {self.size}x{self.size}")
             elif mode != "RGB":
                 bad.append(f"{self.files[k].name}: mode {mode}, expected 8-bit RGB")
-            elif png and png[0] != 8:  # Pillow reads a 16-bit RGB PNG as mode RGB, each value's high byte
-                bad.append(f"{self.files[k].name}: {png[0]}-bit PNG, expected 8-bit RGB")
+            elif deep:  # Pillow opens it as mode RGB, each value's high byte
+                bad.append(f"{self.files[k].name}: 16-bit colour, expected 8-bit RGB")
         problems = []
         if bad:
             problems.append(f"{len(bad)} unusable: {_listing(bad)}")

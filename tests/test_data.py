@@ -43,7 +43,7 @@ def test_folder_converts_modes_and_bit_depths(tmp_path):
     assert np.array_equal(gray[..., 0], gray[..., 2]) and np.array_equal(gray[..., 0], rgb[..., 0])
     assert np.array_equal(decode_rgb(tmp_path / "c_rgba.png"), rgb)  # alpha dropped
     assert np.array_equal(decode_rgb(tmp_path / "d_16bit.png")[..., 0], rgb[..., 0])  # 16-bit rounded to 8
-    # 16-bit colour, which Pillow reads as 8-bit keeping the high byte (0x00ff -> 0, not 1)
+    # 16-bit colour PNG and TIFF, which Pillow reads as 8-bit keeping the high byte (0x00ff -> 0, not 1)
     import cv2
 
     deep = np.random.default_rng(3).integers(0, 65536, (40, 50, 3), dtype=np.uint16)
@@ -51,7 +51,8 @@ def test_folder_converts_modes_and_bit_depths(tmp_path):
     expected = np.rint(deep / 257).astype(np.uint8)
     cv2.imwrite(str(tmp_path / "f_rgb16.png"), deep[..., ::-1])
     cv2.imwrite(str(tmp_path / "g_rgba16.png"), np.dstack([deep[..., ::-1], np.full((40, 50), 9, np.uint16)]))
-    for name in ("f_rgb16.png", "g_rgba16.png"):
+    cv2.imwrite(str(tmp_path / "h_rgb16.tif"), deep[..., ::-1])
+    for name in ("f_rgb16.png", "g_rgba16.png", "h_rgb16.tif"):
         assert np.array_equal(decode_rgb(tmp_path / name), expected), name
         assert np.array_equal(decode_rgb(Path(name), data=(tmp_path / name).read_bytes()), expected)  # an archive member's bytes
     assert decode_rgb(tmp_path / "f_rgb16.png")[0, 0].tolist() == [1, 128, 255]

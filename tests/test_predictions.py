@@ -87,7 +87,7 @@ def test_missing_extra_missized_and_wrong_mode_files_are_named(exported, tmp_pat
     assert files[0].stem in msg and "1 of 4 pairs have no prediction" in msg
     assert f"{files[1].name}: 64x64, expected 256x256" in msg
     assert f"{files[2].name}: mode L, expected 8-bit RGB" in msg
-    assert f"{files[3].name}: 16-bit PNG, expected 8-bit RGB" in msg
+    assert f"{files[3].name}: 16-bit colour, expected 8-bit RGB" in msg
     assert "not_a_pair" in msg and "extra" in msg
 
 

@@ -1,7 +1,7 @@
 """Decoding images into 8-bit RGB at the evaluation size, with the bad-input policy in one place.
 
 Converted (and said so in the run log): grayscale, palette, CMYK, RGBA/LA (alpha dropped),
-16-bit (rounded to 8 bits; colour PNGs through OpenCV, as Pillow truncates them). Stopping the run with one line naming the file: unreadable,
+16-bit (rounded to 8 bits; colour PNGs and TIFFs through OpenCV, as Pillow truncates them). Stopping the run with one line naming the file: unreadable,
 truncated or non-image files, and, under the `center-crop` policy, images smaller than the
 evaluation size. Under the default `resize-crop` policy a smaller image is upsampled, with a
 warning, because the official Paris StreetView test images are 227 px and users expect them
@@ -31,30 +31,38 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def png_header(head: bytes) -> tuple[int, int] | None:
-    """(bit depth, colour type) from a PNG's first 26 bytes (its IHDR chunk); None if not a PNG."""
-    if len(head) < 26 or not head.startswith(PNG_SIGNATURE) or head[12:16] != b"IHDR":
-        return None
-    return head[24], head[25]
+def sixteen_bit_colour(im: Image.Image, head: bytes) -> bool:
+    """A 16-bit colour PNG or TIFF (RGB, grey+alpha, RGBA), which Pillow opens in an 8-bit mode
+    keeping each value's high byte (v >> 8, not round(v / 257)): half a level low on average,
+    2e-3 of l1 over a hole, more than many differences between methods. `head`: the file's
+    first 26 bytes (a PNG's IHDR chunk: Pillow does not keep its bit depth)."""
+    if im.format == "PNG":
+        return len(head) >= 26 and head.startswith(PNG_SIGNATURE) and head[24] == 16 and head[25] in (2, 4, 6)
+    if im.format == "TIFF":
+        bits = im.tag_v2.get(258)  # BitsPerSample, one per channel
+        return isinstance(bits, tuple) and len(bits) > 1 and max(bits) == 16
+    return False
 
 
-def _decode_png16_colour(path: Path, data: bytes | None) -> np.ndarray:
-    """A 16-bit colour PNG (RGB, grey+alpha, RGBA) rounded to 8 bits. Pillow reads these as 8-bit
-    modes keeping each value's high byte (v >> 8, not round(v / 257)): half a level low on average,
-    2e-3 of l1 over a hole, more than many differences between methods."""
+def file_head(path: Path, data: bytes | None = None, n: int = 26) -> bytes:
+    if data is not None:
+        return data[:n]
+    with open(path, "rb") as f:
+        return f.read(n)
+
+
+def _decode_16bit_colour(raw: bytes) -> np.ndarray:
     import cv2
 
-    raw = np.frombuffer(data if data is not None else Path(path).read_bytes(), np.uint8)
-    arr = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED)
+    arr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
     if arr is None or arr.dtype != np.uint16:
-        raise ValueError("16-bit PNG that OpenCV cannot decode")
+        raise ValueError("a 16-bit colour image OpenCV cannot decode")
     if arr.ndim == 2:
         arr = np.repeat(arr[..., None], 3, axis=2)
     elif arr.shape[2] == 2:  # grey + alpha
         arr = np.repeat(arr[..., :1], 3, axis=2)
     else:
         arr = cv2.cvtColor(arr[..., :3], cv2.COLOR_BGR2RGB)
-    log.info("%s: converted 16-bit colour to 8-bit RGB (rounded)", path)
     return np.clip(np.rint(arr / 257.0), 0, 255).astype(np.uint8)
 
 
@@ -62,18 +70,14 @@ def decode_rgb(path: Path, data: bytes | None = None) -> np.ndarray:
     """HxWx3 uint8 from any image PIL reads; raises InputError naming the file otherwise.
     `data`: the file's bytes, read from elsewhere (an archive member); `path` then only names it."""
     try:
-        if data is not None:
-            head = data[:26]
-        else:
-            with open(path, "rb") as f:
-                head = f.read(26)
-        if (png := png_header(head)) and png[0] == 16 and png[1] in (2, 4, 6):
-            return _decode_png16_colour(path, data)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data) if data is not None else path) as im:
                 im.load()
                 mode = im.mode
+                if sixteen_bit_colour(im, file_head(path, data) if im.format == "PNG" else b""):
+                    log.info("%s: converted 16-bit colour to 8-bit RGB (rounded)", path)
+                    return _decode_16bit_colour(data if data is not None else Path(path).read_bytes())
                 if mode in ("I;16", "I;16B", "I;16L", "I"):
                     arr = np.asarray(im, dtype=np.float64)
                     peak = 65535.0 if arr.max() > 255 or mode.startswith("I;16") else 255.0
