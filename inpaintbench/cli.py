@@ -52,13 +52,19 @@ class _Bar:
 
 
 class _Rate(ProgressColumn):
+    def __init__(self, unit: str):
+        super().__init__()
+        self.unit = unit
+
     def render(self, task):
-        return Text(f"{task.speed:.2f} it/s" if task.speed else "– it/s")
+        # a task that ends between rich's speed samples has no speed but the one it finished at
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.2f} {self.unit}/s" if speed else f"– {self.unit}/s")
 
 
-def _progress() -> Progress:
+def _progress(unit: str = "pairs") -> Progress:
     return LazyProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                         _Rate(), TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+                         _Rate(unit), TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
 
 
 @contextlib.contextmanager
@@ -473,7 +479,7 @@ def masks_generate(out: Path = typer.Option(..., help="A new or empty folder for
     """Generate a mask set (the frozen set was made with the defaults)."""
     from .masks.build import generate_set
 
-    with _progress() as p:
+    with _progress("masks") as p:
         t = p.add_task("masks", total=per_bucket * 6)
         generate_set(out, per_bucket, size, seed, progress=lambda: p.advance(t))
     console.print(f"wrote {out}")
@@ -487,7 +493,7 @@ def masks_import(src: Path = typer.Argument(...), polarity: str = typer.Option(.
     """Import an outside mask set: nearest resize, binarise, measure, bucket, manifest."""
     from .masks.build import import_set, mask_sources
 
-    with _progress() as p:
+    with _progress("masks") as p:
         t = p.add_task("import", total=len(mask_sources(src)))
         import_set(src, out, polarity, size, progress=lambda: p.advance(t), log=lambda s: p.console.print(s, highlight=False))
     console.print(f"wrote {out}")

@@ -107,3 +107,19 @@ def test_the_wheel_lists_every_package_and_carries_what_runs_need(tmp_path):
     from inpaintbench.masks import MaskSet, DEFAULT_MASK_DIR
     assert manifest["masks"]["id"] == MaskSet(DEFAULT_MASK_DIR).id  # the frozen set itself, carried whole
     assert manifest["masks"]["root"].endswith("frozen_masks/irregular256")
+
+
+def test_the_bars_rate_column_names_its_unit_and_a_finished_tasks_rate():
+    """The column said "it/s" for pairs (the batch-log line says pairs/s) and masks, and "– it/s"
+    for a task that ended between rich's speed samples, whose rate rich keeps as finished_speed."""
+    import time
+
+    from rich.progress import Task
+
+    from inpaintbench.cli import _Rate
+
+    task = Task(0, "telea", 48, 48, _get_time=time.monotonic)
+    assert _Rate("pairs").render(task).plain == "– pairs/s"
+    task.finished_speed = 27.54
+    assert _Rate("pairs").render(task).plain == "27.54 pairs/s"
+    assert _Rate("masks").render(task).plain == "27.54 masks/s"
