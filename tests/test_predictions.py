@@ -20,7 +20,7 @@ BUCKETS = ["10-20", "40-50"]
 def outside_telea(exported, dest):
     """A stand-in for any outside tool: reads only the exported files, writes <key>.png."""
     dest.mkdir()
-    for row in csv.DictReader(open(exported / "pairs.csv")):
+    for row in csv.DictReader((exported / "pairs.csv").read_text().splitlines()):
         img = np.asarray(Image.open(exported / "inputs" / f"{row['key']}.png"))
         hole = np.asarray(Image.open(exported / "holes" / f"{row['key']}.png"))
         out = cv2.inpaint(np.ascontiguousarray(img), (hole > 127).astype(np.uint8), 3, cv2.INPAINT_TELEA)
@@ -38,7 +38,7 @@ def exported(tmp_path_factory):
 
 
 def test_round_trip_gives_the_same_numbers_as_running_the_method(exported, tmp_path):
-    rows = list(csv.DictReader(open(exported / "inputs" / "pairs.csv")))
+    rows = list(csv.DictReader((exported / "inputs" / "pairs.csv").read_text().splitlines()))
     assert len(rows) == 2 * len(BUCKETS)
     # the exported input is the ground truth with holes zeroed; the hole file marks 255 = missing
     hole = np.asarray(Image.open(exported / "inputs" / "holes" / f"{rows[0]['key']}.png")) > 127

@@ -157,7 +157,7 @@ def test_training_logs_a_seam_term_and_a_resume_keeps_the_log_columns(tmp_path, 
     logs = []
     train(tiny(tmp_path / "a", photo_dir, steps=20, val_every=0, seam_weight=2.0), log=logs.append)
     assert any("seam=" in s for s in logs) and any("seam_weight 0.0 -> 2.0" in s for s in logs)
-    rows = list(csv.DictReader(open(tmp_path / "a" / "train_log.csv")))
+    rows = list(csv.DictReader((tmp_path / "a" / "train_log.csv").read_text().splitlines()))
     assert [r["step"] for r in rows] == ["10", "20"] and all(None not in r for r in rows)  # no value without a column
     assert float(rows[1]["total"]) > float(rows[1]["rec"]) and 0 < float(rows[1]["lr"]) < 1  # not shifted
     ck = load_checkpoint(tmp_path / "a" / "last.pt")
@@ -706,7 +706,7 @@ def test_a_continued_run_measures_its_starting_weights_on_its_own_validation_set
         logs = []
         cfg = tiny(tmp_path / name, photo_dir, steps=4, val_every=1, init_from=str(w), lr=3e-3)
         train(cfg, log=logs.append)
-        rows = list(csv.DictReader(open(tmp_path / name / "val.csv")))
+        rows = list(csv.DictReader((tmp_path / name / "val.csv").read_text().splitlines()))
         best = tmp_path / name / "best.pt"
         runs[name] = (rows, load_checkpoint(best)["best_val"] if best.is_file() else None)
         assert any("validation of the starting weights, step 2" in s for s in logs)
@@ -741,7 +741,7 @@ def test_a_resume_with_other_validation_crops_measures_again(tmp_path, photo_dir
     logs = []
     train(tiny(tmp_path / "r", photo_dir, steps=3, val_every=1, lr=0.0), log=logs.append)  # lr 0: step 3 = step 2
     assert any("validation crops changed: best.pt kept as best_before_step2.pt" in s for s in logs)
-    rows = list(csv.DictReader(open(tmp_path / "r" / "val.csv")))
+    rows = list(csv.DictReader((tmp_path / "r" / "val.csv").read_text().splitlines()))
     assert [int(r["step"]) for r in rows] == [1, 2, 2, 3]
     assert float(rows[3]["psnr"]) == pytest.approx(float(rows[2]["psnr"]), abs=1e-4)  # unchanged weights
     # step 3 did not beat the weights it resumed with, measured on the same crops: no new best.pt
