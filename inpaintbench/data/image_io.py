@@ -1,11 +1,12 @@
 """Decoding images into 8-bit RGB at the evaluation size, with the bad-input policy in one place.
 
 Converted (and said so in the run log): grayscale, palette, CMYK, RGBA/LA (alpha dropped),
-16-bit (rounded to 8 bits; colour PNGs and TIFFs through OpenCV, as Pillow truncates them). Stopping the run with one line naming the file: unreadable,
-truncated or non-image files, and, under the `center-crop` policy, images smaller than the
-evaluation size. Under the default `resize-crop` policy a smaller image is upsampled, with a
-warning, because the official Paris StreetView test images are 227 px and users expect them
-to be evaluated at 256 as EdgeConnect and the paper did.
+16-bit (rounded to 8 bits; colour PNGs and TIFFs through OpenCV, as Pillow truncates them).
+Stopping the run with one line naming the file: unreadable, truncated or non-image files, and,
+under the `center-crop` policy, images smaller than the evaluation size. Under the default
+`resize-crop` policy a smaller image is upsampled, with a warning, because the official Paris
+StreetView test images are 227 px and users expect them to be evaluated at 256 as EdgeConnect
+and the paper did.
 
 EXIF orientation is not applied: pixels are taken as stored, as clean-fid's and torchvision's
 decoders take them, so a file gives the same pixels here, in `export-inputs` and in those tools.
