@@ -195,9 +195,7 @@ def _align_features(records_path: Path, features_path: Path) -> list[dict]:
     rows = features_path.stat().st_size // _ROW_BYTES
     kept = [r for r in recs if r.get("feature_row", -1) < rows]
     if len(kept) != len(recs):
-        tmp = records_path.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        tmp.replace(records_path)
+        _write_records(records_path, kept)
     used = max((r["feature_row"] for r in kept), default=-1) + 1
     with open(features_path, "r+b") as f:
         f.truncate(used * _ROW_BYTES)
@@ -347,9 +345,10 @@ def _refuse_other_numbers(out: Path, old: dict, cfg: RunConfig, described: dict,
     options, protocol and mask set, and the same weights and metric networks by content. A --label
     given is a name, not a number: the folder takes it (`_rename_records`)."""
     mine, theirs = cfg.identity(), old["config_identity"]
+    unlabelled = lambda identity: {k: v for k, v in identity.items() if k != "label"}
     if cfg.label:
-        mine, theirs = ({k: v for k, v in d.items() if k != "label"} for d in (mine, theirs))
-    if "label" in theirs and {k: v for k, v in mine.items() if k != "label"} == {k: v for k, v in theirs.items() if k != "label"}:
+        mine, theirs = unlabelled(mine), unlabelled(theirs)
+    elif "label" in theirs and unlabelled(theirs) == mine:
         raise InputError(f"{out} holds the run labelled {theirs['label']!r}: give --label {theirs['label']} to resume it, "
                          f"or another --label to rename it")
     if mine != theirs or old["protocol"]["id"] != PROTOCOL.id or old["masks"]["id"] != maskset.id:
@@ -372,9 +371,14 @@ def _rename_records(records_path: Path, records: list[dict], name: str) -> None:
     """Two runs of one method (two weights files) share a table only under two names; a run made
     without --label, re-run with one, is renamed rather than scored again (Places2: hours)."""
     if any(r["method"] != name for r in records):
-        tmp = records_path.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps({**r, "method": name}) + "\n" for r in records))
-        tmp.replace(records_path)
+        _write_records(records_path, [{**r, "method": name} for r in records])
+
+
+def _write_records(records_path: Path, records: list[dict]) -> None:
+    """Replace the file whole (a kill leaves the old one), as appending cannot rewrite what it holds."""
+    tmp = records_path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
+    tmp.replace(records_path)
 
 
 def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: dict, dataset_info: dict) -> None:
