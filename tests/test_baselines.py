@@ -321,7 +321,8 @@ def test_the_trainer_refuses_to_validate_on_training_photos(tmp_path, capsys, ph
                         "--val-data", str(held_out(photo_dir)), str(copies)])
     err = " ".join(capsys.readouterr().err.split())
     assert e.value.code == 2 and not out.exists()
-    assert (f"error: 1 validation photos are also training photos ({copies / 'renamed.png'}): validation would measure "
+    first = sorted(photo_dir.glob("*.png"))[0]
+    assert (f"error: 1 validation photos are also training photos ({copies / 'renamed.png'} is {first}): validation would measure "
             f"what the model has seen; pass --val-data photos outside --data") in err, err
 
 

@@ -479,7 +479,7 @@ def test_the_overlap_check_reads_only_training_photos_of_a_validation_photos_siz
     shutil.copy(held_out(photo_dir) / sorted(p.name for p in held_out(photo_dir).iterdir())[0], val / "other.png")
     read, real = [], photos.photo_bytes
     monkeypatch.setattr(photos, "photo_bytes", lambda f: (read.append(Path(f)), real(f))[1])
-    assert photos.shared_photos(train_files, sorted(val.iterdir())) == [str(val / "renamed.png")]
+    assert photos.shared_photos(train_files, sorted(val.iterdir())) == [(str(val / "renamed.png"), str(train_files[2]))]
     sizes = {f.stat().st_size for f in val.iterdir()}
     assert {f for f in read if f.parent == photo_dir} == {f for f in train_files if f.stat().st_size in sizes}
     assert len({f for f in read if f.parent == photo_dir}) < len(train_files)

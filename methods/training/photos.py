@@ -216,13 +216,19 @@ def _stored_size(f: Path) -> int:
     return len(qt_resource.read_member(*bm)) if bm else f.stat().st_size
 
 
-def shared_photos(train: list[Path], val: list[Path]) -> list[str]:
-    """Validation photos whose bytes are a training photo's, by any name (a copy in another folder).
+def shared_photos(train: list[Path], val: list[Path]) -> list[tuple[str, str]]:
+    """(validation photo, the first training photo with its bytes) for each validation photo that is
+    a training photo by any name (a copy in another folder, or a link: the Debian wallpapers' sizes
+    are links to one file), so the refusal can say which training file to take out.
     Only training photos of a validation photo's byte size are read: all of them would be the
     whole training set read before the first step (tens of GB for Places2's)."""
     sizes = {_stored_size(f) for f in val}
-    seen = {hashlib.sha256(photo_bytes(f)).digest() for f in train if _stored_size(f) in sizes}
-    return [str(f) for f in val if hashlib.sha256(photo_bytes(f)).digest() in seen]
+    seen: dict[bytes, Path] = {}
+    for f in train:
+        if _stored_size(f) in sizes:
+            seen.setdefault(hashlib.sha256(photo_bytes(f)).digest(), f)
+    digests = {f: hashlib.sha256(photo_bytes(f)).digest() for f in val}
+    return [(str(f), str(seen[d])) for f, d in digests.items() if d in seen]
 
 
 #: photos held decoded (~1.6 MB each at MAX_SHORT_SIDE, so ~3 GB); a larger collection is decoded as drawn
