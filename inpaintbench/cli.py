@@ -161,7 +161,7 @@ def export_inputs_cmd(
     dataset: str = typer.Option("demo", help="demo, folder, places2, celeba-hq or paris."),
     data_root: Optional[Path] = typer.Option(None, help="Root folder of the dataset (not needed for demo)."),
     masks: Optional[Path] = typer.Option(None, help="Mask set folder (default: the frozen set)."),
-    buckets: Optional[List[str]] = typer.Option(None, help="Buckets to export (default: all six)."),
+    buckets: Optional[List[str]] = typer.Option(None, help="Buckets to export, e.g. --buckets 10-20 --buckets 50-60 (default: all six)."),
     limit: Optional[int] = typer.Option(None, help="Only the first N images."),
     resize: str = typer.Option("resize-crop", help="resize-crop, center-crop or exact."),
 ):
@@ -198,7 +198,7 @@ def report(
     format: Optional[List[str]] = typer.Option(None, "--format", "-f", help="md, csv, latex, html or all; several "
                                                "(-f md -f csv) with --out DIR (default: md to stdout, all with --out DIR)."),
     out: Optional[Path] = typer.Option(None, help="File for md/csv/latex; folder for html or all."),
-    metrics: Optional[List[str]] = typer.Option(None, help="Metrics to show (default: all available)."),
+    metrics: Optional[List[str]] = typer.Option(None, help="Metrics to show, e.g. --metrics psnr --metrics ssim (default: all available)."),
     reference: Optional[str] = typer.Option(None, help="Method the paired comparisons are made against (default: last run)."),
     grid_rows: int = typer.Option(1, help="Image-grid rows per bucket."),
     screenshot: bool = typer.Option(False, help="With html: also render index.png in headless Chromium."),
@@ -241,7 +241,8 @@ def report(
 @app.command()
 @_guard
 def demo(
-    methods: Optional[List[str]] = typer.Option(None, "--method", help=f"Methods to run, METHOD[+hflip][+poisson] (default: {', '.join(DEMO_METHODS)})."),
+    methods: Optional[List[str]] = typer.Option(None, "--method", help="Methods to run, METHOD[+hflip][+poisson], one --method "
+                                                f"each (default: {', '.join(DEMO_METHODS)})."),
     out: Path = typer.Option(Path("runs/demo"), help="Parent folder of the per-method runs."),
     limit: Optional[int] = typer.Option(None, help="Only the first N of the 32 demo images (--limit 2: a one-minute look)."),
     device: str = typer.Option("cpu", help="cpu or cuda[:N], for every method and metric network (each run's manifest "
@@ -340,7 +341,8 @@ def train_cmd(ctx: typer.Context, method: str = typer.Argument(..., help="A meth
 def compare(
     run_a: Path = typer.Argument(..., help="Run directory A."),
     run_b: Path = typer.Argument(..., help="Run directory B (e.g. the same method with other weights)."),
-    metrics: Optional[List[str]] = typer.Option(None, help="Metrics to compare (default: every per-image metric both have)."),
+    metrics: Optional[List[str]] = typer.Option(None, help="Metrics to compare, e.g. --metrics psnr --metrics ssim "
+                                                "(default: every per-image metric both have)."),
     out: Optional[Path] = typer.Option(None, help="Also write the comparison as CSV to this file."),
 ):
     """A against B on the (image, mask) pairs both scored: per metric, over all pairs and per bucket,
@@ -386,7 +388,7 @@ def compare(
 def check_cmd(
     run_dir: Path = typer.Argument(..., help="Run directory to gate."),
     baseline: Path = typer.Option(Path("reports/baseline.json"), help="Committed baseline JSON."),
-    tolerance: Optional[List[str]] = typer.Option(None, help="Per-metric absolute tolerance, e.g. --tolerance psnr=0.1."),
+    tolerance: Optional[List[str]] = typer.Option(None, help="Per-metric absolute tolerance, e.g. --tolerance psnr=0.1 --tolerance ssim=0.002."),
     update: bool = typer.Option(False, help="Rewrite the baseline from this run (deliberately)."),
 ):
     """Exit 1 with a readable diff when any per-bucket metric regresses beyond its tolerance."""
