@@ -57,10 +57,15 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
     first = manifests[0]
     for d, m in zip(run_dirs[1:], manifests[1:]):
         for what, key in (("protocol", lambda m: m["protocol"]["id"]), ("mask set", lambda m: m["masks"]["id"]),
-                          ("dataset", lambda m: (m["dataset"]["name"], m["dataset"].get("root"),
-                                                 *([] if pairs_only else [m["dataset"]["evaluated_images"]])))):
+                          ("dataset", lambda m: m["dataset"]["name"]),
+                          ("dataset folder (--data-root)", lambda m: m["dataset"].get("root")),
+                          *([] if pairs_only else [("number of images scored (--limit)",
+                                                    lambda m: m["dataset"]["evaluated_images"])])):
             if key(m) != key(first):
-                raise InputError(f"cannot table {d} with {run_dirs[0]}: {what} differs ({key(m)} vs {key(first)})")
+                # a tuple of all three printed as "(('demo', None, 2) vs ('demo', None, 3))": say which one
+                raise InputError(f"cannot table {d} with {run_dirs[0]}: {what} differs ({key(m)} vs {key(first)})"
+                                 + ("; a table's means need the same images: `inpaintbench compare` them on the pairs "
+                                    "both scored" if what.startswith("number") else ""))
         if not pairs_only and other_images(m["dataset"], first["dataset"]):
             raise InputError(f"cannot table {d} with {run_dirs[0]}: their dataset's list of images differs (files added "
                              f"or removed between the runs), so their means are over other images; `inpaintbench "

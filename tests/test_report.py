@@ -237,7 +237,7 @@ def test_compare_takes_runs_of_different_length_on_their_shared_pairs(two_runs, 
     (theirs,) = [r for r in full if (r["image_id"], r["mask_file"]) == (mine["image_id"], mine["mask_file"])]
     pooled = cmp[cmp.bucket == "all"].iloc[0]
     assert pooled.n_pairs == 1 and np.isclose(pooled.mean_diff, mine["psnr"] - theirs["psnr"])
-    with pytest.raises(InputError, match="dataset differs"):
+    with pytest.raises(InputError, match=r"number of images scored \(--limit\) differs \(3 vs 1\); .*compare"):
         write_report([tmp_path / "short", two_runs[0]], tmp_path / "rep", log=lambda s: None)
     res = CliRunner().invoke(app, ["compare", str(two_runs[0]), str(two_runs[0]) + "/"])
     assert res.exit_code == 2 and "compare needs two runs; both are" in " ".join(res.output.split())

@@ -240,7 +240,7 @@ def test_report_formats_and_refusals(tmp_path):
     csv = render(t, "csv")
     assert csv.splitlines()[0].startswith("metric,mask,meanfill,telea")
     run(cfg(limit=2), tmp_path / "c", log=lambda s: None)
-    with pytest.raises(InputError, match="dataset differs"):
+    with pytest.raises(InputError, match=r"number of images scored \(--limit\) differs \(2 vs 3\)"):
         load_runs([tmp_path / "a", tmp_path / "c"])
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="not a run directory"):
