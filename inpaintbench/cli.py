@@ -37,7 +37,8 @@ class _Bar:
         self.last_line = time.monotonic()
 
     def start(self, total: int, completed: int = 0):
-        self.task = self.p.add_task(self.label, total=total, completed=completed)
+        # first: pairs a resumed run had already, which its own rate must not count
+        self.task = self.p.add_task(self.label, total=total, completed=completed, first=completed)
 
     def advance(self, n: int = 1):
         self.p.advance(self.task, n)
@@ -57,8 +58,11 @@ class _Rate(ProgressColumn):
         self.unit = unit
 
     def render(self, task):
-        # a task that ends between rich's speed samples has no speed but the one it finished at
+        # a task that ends between rich's speed samples has no speed but the one it finished at, and
+        # one that ended in its first batch (a --limit 2 look) has no samples at all: its mean rate
         speed = task.finished_speed or task.speed
+        if not speed and task.finished and task.elapsed:
+            speed = (task.completed - task.fields.get("first", 0)) / task.elapsed
         return Text(f"{speed:.2f} {self.unit}/s" if speed else f"– {self.unit}/s")
 
 
