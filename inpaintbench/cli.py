@@ -61,8 +61,8 @@ class _Rate(ProgressColumn):
         # a task that ends between rich's speed samples has no speed but the one it finished at, and
         # one that ended in its first batch (a --limit 2 look) has no samples at all: its mean rate
         speed = task.finished_speed or task.speed
-        if not speed and task.finished and task.elapsed:
-            speed = (task.completed - task.fields.get("first", 0)) / task.elapsed
+        if not speed and task.finished_time:  # rich keeps there the seconds it took, not a clock reading
+            speed = (task.completed - task.fields.get("first", 0)) / task.finished_time
         return Text(f"{speed:.2f} {self.unit}/s" if speed else f"– {self.unit}/s")
 
 
