@@ -113,7 +113,7 @@ def run(
     deep_metrics: bool = typer.Option(True, help="FID, KID, perceptual error, LPIPS besides the pixel metrics."),
     # None when not given, so that --no-deep-metrics can refuse a network it would not use
     fid_network: Optional[str] = typer.Option(None, help="inception-tf (default; offline, shipped) or inception-pytorch-fid."),
-    vgg_weights: Optional[str] = typer.Option(None, help="VGG16 ImageNet weights for the perceptual error (default: torch cache)."),
+    vgg_weights: Optional[str] = typer.Option(None, help="VGG16 ImageNet weights for the perceptual error and LPIPS-vgg (default: torch cache)."),
     out: Optional[Path] = typer.Option(None, help="Run directory (default runs/DATASET/NAME: the run's name, --label's or the method's, with '_' for characters a folder name should not have)."),
     predictions: Optional[Path] = typer.Option(None, help="With --method predictions: folder of <key>.png outputs (see export-inputs)."),
     allow_partial: bool = typer.Option(False, help="With --method predictions: score the pairs present, mark the run PARTIAL."),

@@ -38,7 +38,7 @@ NETWORKS = {
     "vgg16": NetworkSpec(
         "vgg16", "perceptual error (pool1-3, as in the paper); LPIPS-vgg backbone; rwconv training losses",
         cache_file="vgg16-397923af.pth",
-        how_to_provide="copy torchvision's vgg16-397923af.pth (IMAGENET1K_V1) to $TORCH_HOME/hub/checkpoints/ or pass --weights"),
+        how_to_provide="copy torchvision's vgg16-397923af.pth (IMAGENET1K_V1) to $TORCH_HOME/hub/checkpoints/ or pass it as `run --vgg-weights F` (`train --loss-net-weights F`)"),
     "alexnet": NetworkSpec(
         "alexnet", "LPIPS-alex backbone", cache_file="alexnet-owt-7be5be79.pth",
         how_to_provide="copy torchvision's alexnet-owt-7be5be79.pth to $TORCH_HOME/hub/checkpoints/"),

@@ -4,8 +4,10 @@ import torch
 import torch.nn.functional as F
 from scipy import linalg
 
+from inpaintbench.errors import InputError
 from inpaintbench.metrics.backbones import load_fid_network, load_tf_inception
 from inpaintbench.metrics.fid import FID, KID, fid_from_features, kid_from_features
+from inpaintbench.metrics.perceptual import LPIPSMetric
 from inpaintbench.metrics.suite import MetricSuite
 from inpaintbench.networks import locate
 
@@ -268,6 +270,35 @@ def test_vgg16_and_lpips_paths_with_weights_in_the_torch_cache(tmp_path, monkeyp
     assert scores["perceptual_vgg16"].item() == pytest.approx(expect.item(), rel=1e-5)
     assert scores["lpips_alex"].item() == pytest.approx(direct_lpips, rel=1e-5)
     assert suite.describe()["networks"]["perceptual"]["network"] == "vgg16 pool1-3"
+
+
+def test_vgg_weights_given_by_path_feed_lpips_vgg_too(tmp_path, monkeypatch, demo):
+    """--vgg-weights F gave perceptual_vgg16 but left lpips_vgg "unavailable", advising `--weights`
+    (the method's weights option): LPIPS took its trunk only from the torch cache. The same file now
+    feeds both, and LPIPS-vgg equals the lpips package's own with that file in its cache."""
+    import lpips
+    from torchvision.models import alexnet, vgg16
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
+    torch.manual_seed(1)
+    mine = _write_random_weights(tmp_path / "mine", "vgg16-397923af.pth", vgg16(weights=None))
+    assert "--vgg-weights" in MetricSuite(lpips_nets=("vgg",)).unavailable["lpips_vgg"]
+    suite = MetricSuite(vgg_weights=str(mine), lpips_nets=("vgg",))
+    assert suite.perceptual_name == "perceptual_vgg16" and "lpips_vgg" not in suite.unavailable
+    assert suite.describe()["networks"]["lpips_vgg"]["backbone"] == str(mine)
+    gt = batch(demo, ["coffee_full", "rocket_c"])
+    hole = torch.zeros(2, 1, 256, 256)
+    hole[..., 60:140, 40:210] = 1
+    comp = gt * (1 - hole) + 0.3 * hole
+    scores, _ = suite.score(comp, gt, hole, ["coffee_full", "rocket_c"])
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "mine"))
+    with torch.no_grad():
+        direct = lpips.LPIPS(net="vgg", verbose=False)(comp * 2 - 1, gt * 2 - 1).flatten().double()
+    assert torch.allclose(scores["lpips_vgg"], direct, rtol=1e-5) and (direct > 0).all()
+    # another network's file in its place is named, not loaded half
+    other = _write_random_weights(tmp_path / "other", "alexnet-owt-7be5be79.pth", alexnet(weights=None))
+    with pytest.raises(InputError, match="not torchvision vgg16 weights"):
+        LPIPSMetric("vgg", other)
 
 
 def test_pytorch_fid_inception_path(tmp_path, monkeypatch):

@@ -7,15 +7,19 @@ TF Inception's pool0, pool1, mixed_2 (`perceptual_inception`). The two have diff
 and are never put in one column.
 
 LPIPS goes through the `lpips` package (v0.1 linear heads, inputs in [-1,1]) and only when its
-backbone's ImageNet weights are already in the torch cache, since its constructor would
-otherwise download them.
+backbone's ImageNet weights are found: in the torch cache, or (VGG16) the file given with
+--vgg-weights. The package is asked for a random trunk and the weights are loaded here from the file
+found: its own loader goes through torchvision, which downloads what the cache lacks and cannot take
+a file the user names.
 """
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import torch
 
+from ..errors import InputError
 from ..networks import NETWORKS, locate, sha256_of
 
 
@@ -23,21 +27,37 @@ def perceptual_error(feats_x: list[torch.Tensor], feats_y: list[torch.Tensor]) -
     return sum(((a.double() - b.double()) ** 2).mean(dim=(1, 2, 3)) for a, b in zip(feats_x, feats_y))
 
 
+def _backbone(net: str) -> str:
+    return "alexnet" if net == "alex" else "vgg16"
+
+
 class LPIPSMetric(torch.nn.Module):
-    def __init__(self, net: str = "alex"):
+    def __init__(self, net: str = "alex", backbone_weights: str | Path | None = None):
+        """backbone_weights: a torchvision ImageNet weights file for the trunk (default: the torch cache)."""
         super().__init__()
         import lpips
 
         self.net_name = net
+        backbone = locate(_backbone(net), backbone_weights)
+        if backbone is None:
+            raise InputError(lpips_unavailable_reason(net, backbone_weights))
         with warnings.catch_warnings():
-            # lpips builds its backbone with torchvision's `pretrained=True`, deprecated since 0.13:
-            # two notices a run that no user can act on (the same weights file is loaded either way)
+            # lpips builds its trunk with torchvision's `pretrained=`, deprecated since 0.13: notices
+            # a run that no user can act on
             warnings.filterwarnings("ignore", message=r"(The parameter 'pretrained'|Arguments other than a weight enum)",
                                     category=UserWarning)
-            self.model = lpips.LPIPS(net=net, version="0.1", pretrained=True, pnet_rand=False, verbose=False).eval()
+            self.model = lpips.LPIPS(net=net, version="0.1", pretrained=True, pnet_rand=True, verbose=False).eval()
+        # lpips keeps torchvision's `features` layers under their indices, split into slices:
+        # slice2.4.weight is features.4.weight
+        trunk = self.model.net
+        state = torch.load(backbone, map_location="cpu", weights_only=True)
+        try:
+            trunk.load_state_dict({k: state[f"features.{k.split('.', 1)[1]}"] for k in trunk.state_dict()})
+        except (KeyError, RuntimeError, TypeError) as e:
+            raise InputError(f"{backbone}: not torchvision {_backbone(net)} weights "
+                             f"({type(e).__name__}: {str(e)[:160]})") from None
         for p in self.model.parameters():
             p.requires_grad_(False)
-        backbone = locate("alexnet" if net == "alex" else "vgg16")
         self.weights = {"backbone": str(backbone), "backbone_sha256": sha256_of(backbone),
                         "linear_heads": str(locate(f"lpips-lin-{net}"))}
 
@@ -45,9 +65,11 @@ class LPIPSMetric(torch.nn.Module):
         return self.model(x01.float() * 2 - 1, y01.float() * 2 - 1).flatten().double()
 
 
-def lpips_unavailable_reason(net: str) -> str | None:
-    backbone = "alexnet" if net == "alex" else "vgg16"
-    if locate(backbone) is None:
+def lpips_unavailable_reason(net: str, backbone_weights: str | Path | None = None) -> str | None:
+    backbone = _backbone(net)
+    if backbone_weights and locate(backbone, backbone_weights) is None:
+        return f"{backbone} weights {backbone_weights} not found"
+    if locate(backbone, backbone_weights) is None:
         return f"{backbone} ImageNet weights absent: {NETWORKS[backbone].how_to_provide}"
     if locate(f"lpips-lin-{net}") is None:
         return NETWORKS[f"lpips-lin-{net}"].how_to_provide

@@ -65,11 +65,13 @@ class MetricSuite:
             self.unavailable["perceptual_vgg16"] = "VGG16 ImageNet weights absent and the FID network has no early taps"
         self.lpips = {}
         for net in lpips_nets:
-            reason = lpips_unavailable_reason(net)
+            # --vgg-weights is VGG16's ImageNet file: LPIPS-vgg's trunk is the same network
+            given = vgg_weights if net == "vgg" else None
+            reason = lpips_unavailable_reason(net, given)
             if reason:
                 self.unavailable[f"lpips_{net}"] = reason
             else:
-                self.lpips[net] = LPIPSMetric(net).to(self.device)
+                self.lpips[net] = LPIPSMetric(net, given).to(self.device)
 
     def describe(self) -> dict:
         nets = {"fid": {"network": self.inception.name, "weights": self.inception.weights_path,
