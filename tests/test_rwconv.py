@@ -181,7 +181,7 @@ def test_vgg16_is_used_when_its_weights_are_in_the_torch_cache(tmp_path, monkeyp
         assert torch.allclose(net(x)[2], ref.features[:17](norm), atol=1e-5)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
     assert isinstance(load_loss_network("auto"), EfficientNetLite0Taps)
-    with pytest.raises(FileNotFoundError, match="vgg16-397923af.pth"):
+    with pytest.raises(FileNotFoundError, match="vgg16-397923af.pth .* --loss-net-weights"):
         load_loss_network("vgg16")
 
 

@@ -79,7 +79,7 @@ def load_loss_network(choice: str = "auto", weights: str | None = None) -> nn.Mo
         net = load_vgg16(weights)
         if net is None and choice == "vgg16":
             raise MissingInput("VGG16 ImageNet weights not found; put torchvision's vgg16-397923af.pth "
-                                    "under $TORCH_HOME/hub/checkpoints/ or pass its path")
+                                    "under $TORCH_HOME/hub/checkpoints/ or pass its path with --loss-net-weights")
         if net is not None:
             net.name = "vgg16-imagenet"
             return net
