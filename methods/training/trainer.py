@@ -755,19 +755,28 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.table import Column
 
     from inpaintbench.progress import LazyProgress
 
     recipe = recipe_cls(cfg)
     photos = check_settings(recipe)  # a refusal is one line, not one under an empty progress bar
     console = Console(stderr=True)
-    with LazyProgress(TextColumn(f"train {recipe_cls.name}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[losses]}"),
-                      TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
+    # in an 80-column terminal rich shrank every column alike, down to "1…" for the step and "0:0…" for
+    # the times: those keep their width, the bar gives way first and the loss terms are cut at the end
+    keep = lambda n: Column(no_wrap=True, min_width=n)
+    with LazyProgress(TextColumn(f"train {recipe_cls.name}", table_column=keep(6 + len(recipe_cls.name))),
+                      BarColumn(table_column=Column(min_width=0)), MofNCompleteColumn(table_column=keep(2 * len(str(cfg.steps)) + 1)),
+                      TimeElapsedColumn(table_column=keep(7)), TimeRemainingColumn(table_column=keep(7)),
+                      TextColumn("{task.fields[losses]}", table_column=Column(no_wrap=True, overflow="ellipsis", min_width=0)),
+                      console=console) as bar:
         task = None
 
         def on_step(step, total, terms):
             nonlocal task
-            losses = " ".join(f"{k} {float(v.detach()):.4f}" for k, v in terms.items())
+            # the total first: a narrow terminal cuts the line's end
+            order = sorted(terms, key=lambda k: k != "total")
+            losses = " ".join(f"{k} {float(terms[k].detach()):.4f}" for k in order)
             if task is None:
                 # the bar's task from the first step: a start that fails after the settings' check (a
                 # photo that does not decode) printed its line under an empty bar; counted from the
