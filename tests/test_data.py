@@ -19,6 +19,30 @@ def test_demo_is_deterministic_and_matches_its_manifest(demo):
         assert hashlib.sha256(img.tobytes()).hexdigest() == demo.rows[i]["pixels_sha256"]
 
 
+def test_files_a_folder_holds_beside_its_images_are_named_not_dropped_silently(tmp_path, caplog):
+    """A GIF (or a notes.txt) among a folder's images left the set without a word: the run scored
+    the others and the user never learned one image was not in it. Hidden names are skipped on
+    purpose (a Mac's ._ files) and stay unmentioned."""
+    rgb = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    for name in ("a.png", "b.jpg"):
+        Image.fromarray(rgb).save(tmp_path / name)
+    Image.fromarray(rgb).save(tmp_path / "c.gif")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "notes.txt").write_text("shot on a phone")
+    (tmp_path / "._a.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    with caplog.at_level("WARNING", logger="inpaintbench"):
+        ds = get_dataset("folder", tmp_path)
+    assert ds.ids() == ["a.png", "b.jpg"]
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.startswith(f"{tmp_path}: 2 files skipped (c.gif, sub/notes.txt): not of the image types read here (.png ")
+    caplog.clear()
+    for f in ("c.gif", "sub/notes.txt"):
+        (tmp_path / f).unlink()
+    with caplog.at_level("WARNING", logger="inpaintbench"):
+        get_dataset("folder", tmp_path)
+    assert not caplog.records
+
+
 def test_folder_converts_modes_and_bit_depths(tmp_path):
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)

@@ -126,9 +126,10 @@ def list_images(root: Path) -> list[Path]:
     followed (Path.rglob before Python 3.13 skips them without a word, and datasets on shared
     machines are often a folder of links), each real folder once, so a link to a parent ends;
     a folder it cannot read, a link to an image that is not there or a name that is not UTF-8
-    stops the listing, naming it."""
+    stops the listing, naming it. Other files (a .gif, a notes.txt) are not read, and a warning
+    says how many and names the first: a GIF among the images had left the set without a word."""
     root = Path(root)
-    found, seen = [], set()
+    found, seen, others = [], set(), []
 
     def unreadable(e: OSError):  # os.walk would skip the folder and its images without a word
         raise InputError(f"{e.filename}: cannot list this folder ({e.strerror})")
@@ -143,7 +144,10 @@ def list_images(root: Path) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in files:
             f = Path(top) / name
-            if name.startswith(".") or f.suffix.lower() not in IMAGE_SUFFIXES:
+            if name.startswith("."):
+                continue
+            if f.suffix.lower() not in IMAGE_SUFFIXES:
+                others.append(f)
                 continue
             if not f.exists():
                 raise InputError(f"{f}: a link to {os.readlink(f)}, which is not there")
@@ -153,4 +157,8 @@ def list_images(root: Path) -> list[Path]:
                 raise InputError(f"{os.fsencode(f)!r}: the file name is not UTF-8, which records and reports are "
                                  f"written in; rename it (`convmv -f latin1 -t utf8 -r --notest DIR` renames a folder's)") from None
             found.append(f)
+    if others:
+        named = ", ".join(str(f.relative_to(root)) for f in sorted(others)[:3]) + (", ..." if len(others) > 3 else "")
+        log.warning("%s: %d file%s skipped (%s): not of the image types read here (%s)", root, len(others),
+                    "s" if len(others) > 1 else "", named, " ".join(IMAGE_SUFFIXES))
     return sorted(found)
