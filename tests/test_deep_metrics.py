@@ -1,3 +1,5 @@
+import hashlib
+
 import numpy as np
 import pytest
 import torch
@@ -33,16 +35,36 @@ def inception_feats(demo):
 
 
 def test_inception_wrapper_equals_the_torchscript_network(inception_feats):
-    assert np.allclose(inception_feats["a"], inception_feats["a_direct"], atol=1e-5)
+    # the archive's weights in pytorch-fid's network compute what the TorchScript module computes
+    assert np.array_equal(inception_feats["a"], inception_feats["a_direct"])
 
 
-def test_loading_the_fid_network_prints_no_deprecation_notice():
-    # torch 2.14 warns on every torch.jit.load, which every run and report would print; the
-    # network exists here only as TorchScript, so the loader silences that notice and no other
+def test_the_fid_network_loads_without_torch_jit_load_and_prints_no_notice(monkeypatch):
+    """torch 2.14 deprecates torch.jit.load, and the only offline copy of the TF-FID Inception is
+    TorchScript: the network was the script's own layers, so FID would end with the loader. Its
+    weights are now read from the archive's zip into pytorch-fid's network; no deprecation notice
+    (TorchScript's or TypedStorage's) is printed."""
     import warnings
+
+    def gone(*a, **k):
+        raise AssertionError("torch.jit.load called")
+
+    monkeypatch.setattr(torch.jit, "load", gone)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        load_tf_inception()
+        net = load_tf_inception()
+    assert net.weights_sha256 == hashlib.sha256(locate("inception-tf").read_bytes()).hexdigest()
+
+
+def test_an_archive_that_is_not_the_tf_fid_inception_is_refused_by_name(tmp_path):
+    from inpaintbench.metrics.backbones import TFInception
+
+    (tmp_path / "junk.pt").write_bytes(b"not a zip")
+    with pytest.raises(InputError, match="junk.pt: not a TorchScript archive"):
+        TFInception(tmp_path / "junk.pt")
+    torch.jit.save(torch.jit.script(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))), str(tmp_path / "other.pt"))
+    with pytest.raises(InputError, match=r"other.pt: not the TF-FID Inception archive \(no net.layers\)"):
+        TFInception(tmp_path / "other.pt")
 
 
 def test_fid_equals_the_scipy_sqrtm_formula(inception_feats):
