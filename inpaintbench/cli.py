@@ -288,14 +288,17 @@ def weights():
     import torch
 
     # where "copy it to $TORCH_HOME/hub/checkpoints/" means on this machine, TORCH_HOME set or not
-    t = Table(title=f"pretrained networks (nothing is downloaded; $TORCH_HOME/hub/checkpoints here is "
-                    f"{Path(torch.hub.get_dir()) / 'checkpoints'})")
-    for c in ("network", "found", "where / how to provide", "sha256", "used for"):
-        t.add_column(c, overflow="fold")
+    out = Console()
+    out.print(f"pretrained networks (nothing is downloaded; $TORCH_HOME/hub/checkpoints here is "
+              f"{Path(torch.hub.get_dir()) / 'checkpoints'})", highlight=False)
+    # a block per network, not a five-column table: in 80 columns that folded every path and name
     for r in inventory():
-        t.add_row(r["network"], "yes" if r["found"] else "[red]no[/red]", r["where"] or r["how_to_provide"],
-                  r["sha256"][:16], r["used_for"])
-    Console().print(t)
+        found = f"[green]found[/green]  sha256 {r['sha256'][:12]}" if r["found"] else "[red]not found[/red]"
+        out.print(f"\n[bold]{r['network']}[/bold]  {found}", highlight=False)
+        # soft_wrap: the terminal wraps a long path, so it copies as one line
+        out.print(f"  {'at' if r['found'] else 'to provide'}: {r['where'] or r['how_to_provide']}", highlight=False,
+                  markup=False, soft_wrap=True)
+        out.print(f"  used for: {r['used_for']}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

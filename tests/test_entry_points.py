@@ -61,7 +61,13 @@ def test_the_weights_command_says_where_the_torch_cache_is_here(tmp_path, monkey
     assert r.exit_code == 0, r.output
     flat = "".join(r.output.split())  # rich wraps the title at the console's width
     assert f"$TORCH_HOME/hub/checkpointshereis{tmp_path / 'th' / 'hub' / 'checkpoints'}" in flat, r.output
-    assert "inception-tf" in flat and "vgg16" in flat
+    # a block per network: in 80 columns the table folded every path, name and piece of advice
+    from inpaintbench.networks import locate
+
+    lines = r.output.splitlines()
+    assert f"  at: {locate('inception-tf')}" in lines and "vgg16  not found" in lines, r.output
+    assert any(s.startswith("  to provide: copy torchvision's vgg16-397923af.pth") and s.endswith("--loss-net-weights F`)")
+               for s in lines), r.output
 
 
 def test_a_run_labelled_with_a_path_gets_one_folder_of_its_own(tmp_path, monkeypatch):
