@@ -466,7 +466,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         scored_before = len(pairs) - len(unavailable) - len(todo)
         if progress:
             progress.start(total=len(pairs) - len(unavailable), completed=scored_before)
-        log(f"{cfg.name} on {cfg.dataset}: {len(ids)} images x {len(buckets)} buckets, {len(todo)} to do")
+        log(f"{cfg.name} on {cfg.dataset}: {len(ids)} image{'s' * (len(ids) != 1)} x {len(buckets)} "
+            f"bucket{'s' * (len(buckets) != 1)}, {len(todo)} to do")
 
         last: tuple[str | None, torch.Tensor | None] = (None, None)
         seen: dict[str, str] = {}  # image id -> its pixels' sha256, for the ground truth's features
