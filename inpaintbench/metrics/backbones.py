@@ -154,7 +154,7 @@ class TFInception(nn.Module):
     def __init__(self, path: Path):
         super().__init__()
         import pytorch_fid.inception as pfi
-        from torchvision.models.inception import BasicConv2d
+        from torchvision.models.inception import BasicConv2d, inception_v3
 
         saved = read_torchscript(path)
         try:
@@ -164,7 +164,7 @@ class TFInception(nn.Module):
         if [k for k, _ in _modules(layers)] != [*self.LAYERS, "pool2"]:
             raise InputError(f"{path}: not the TF-FID Inception archive (layers {[k for k, _ in _modules(layers)]})")
         # pytorch-fid's fid_inception_v3() builds this and then downloads its own weights: built here as it does
-        net = pfi._inception_v3(num_classes=1008, aux_logits=False, weights=None)
+        net = inception_v3(num_classes=1008, aux_logits=False, weights=None, init_weights=False)
         net.Mixed_5b = pfi.FIDInceptionA(192, pool_features=32)
         net.Mixed_5c = pfi.FIDInceptionA(256, pool_features=64)
         net.Mixed_5d = pfi.FIDInceptionA(288, pool_features=64)
