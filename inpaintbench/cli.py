@@ -175,7 +175,7 @@ def export_inputs_cmd(
     with _progress() as p:
         n = export_inputs(out, dataset, str(data_root) if data_root else None, str(masks) if masks else None,
                           list(buckets) if buckets else None, limit, resize, progress=_Bar(p, "export"))
-    console.print(f"wrote {n} pairs to {out} (see {out / 'README.txt'})")
+    console.print(f"wrote {n} pair{'s' * (n != 1)} to {out} (see {out / 'README.txt'})")
 
 
 DEMO_METHODS = ("telea", "navier-stokes", "biharmonic", "patchmatch", "pconv", "gated", "edgeconnect", "rwconv",
