@@ -340,19 +340,21 @@ def test_a_training_out_that_is_a_file_is_one_line(tmp_path, capsys, photo_dir):
     assert "Traceback" not in err and f.read_text() == "mine"
 
 
-def test_the_training_bar_keeps_its_step_and_times_in_80_columns(tmp_path, capsys, photo_dir, monkeypatch):
+@pytest.mark.parametrize("recipe, width", [(RWRecipe, ["--cnum", "4"]), (EdgeConnectRecipe, ["--width", "4", "--blocks", "1"])])
+def test_the_training_bar_keeps_its_step_and_times_in_80_columns(tmp_path, capsys, photo_dir, monkeypatch, recipe, width):
     """In an 80-column terminal rich shrank every column of the trainer's bar alike: the step showed
-    as "1…" and both times as "0:0…" behind the loss terms. Those keep their width now, the bar gives
-    way first and the loss terms (total first) are cut at the end."""
+    as "1…" and both times as "0:0…" behind rwconv's loss terms, and beside EdgeConnect's eleven they
+    were dropped whole. Those keep their width now; the loss terms (total first) get what is left
+    and are cut at the end."""
     import re
 
     from methods.training.trainer import main
 
     monkeypatch.setenv("COLUMNS", "80")
-    main(RWRecipe, ["--out", str(tmp_path / "t"), "--steps", "2", "--cnum", "4", "--crop", "128", "--batch-size", "2",
-                    "--val-every", "0", "--data", str(photo_dir), "--val-data", str(held_out(photo_dir))])
-    line = [s for s in capsys.readouterr().err.splitlines() if s.startswith("train rwconv")][-1]
-    assert len(line) <= 80 and re.match(r"train rwconv[ ━╸╺]* 2/2 \d:\d\d:\d\d \d:\d\d:\d\d total \d\.\d{4} rec ", line), line
+    main(recipe, ["--out", str(tmp_path / "t"), "--steps", "2", *width, "--crop", "128", "--batch-size", "2",
+                  "--val-every", "0", "--data", str(photo_dir), "--val-data", str(held_out(photo_dir))])
+    line = [s for s in capsys.readouterr().err.splitlines() if s.startswith(f"train {recipe.name}")][-1]
+    assert len(line) <= 80 and re.match(rf"train {recipe.name}[ ━╸╺]* 2/2 \d:\d\d:\d\d \d:\d\d:\d\d total \d\.\d{{4}} ", line), line
 
 
 def test_an_interrupted_training_run_says_where_it_resumes_from(tmp_path, capsys, photo_dir, monkeypatch):

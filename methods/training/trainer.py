@@ -763,12 +763,16 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
     photos = check_settings(recipe)  # a refusal is one line, not one under an empty progress bar
     console = Console(stderr=True)
     # in an 80-column terminal rich shrank every column alike, down to "1…" for the step and "0:0…" for
-    # the times: those keep their width, the bar gives way first and the loss terms are cut at the end
+    # the times, and dropped them whole beside EdgeConnect's eleven loss terms: those keep their width,
+    # the loss terms get what is left (cut at the end) and the bar shows where they leave room
+    widths = [6 + len(recipe_cls.name), 2 * len(str(cfg.steps)) + 1, 7, 7]
     keep = lambda n: Column(no_wrap=True, min_width=n)
-    with LazyProgress(TextColumn(f"train {recipe_cls.name}", table_column=keep(6 + len(recipe_cls.name))),
-                      BarColumn(table_column=Column(min_width=0)), MofNCompleteColumn(table_column=keep(2 * len(str(cfg.steps)) + 1)),
-                      TimeElapsedColumn(table_column=keep(7)), TimeRemainingColumn(table_column=keep(7)),
-                      TextColumn("{task.fields[losses]}", table_column=Column(no_wrap=True, overflow="ellipsis", min_width=0)),
+    left = max(1, console.width - sum(widths) - 5)  # five one-space gaps between six columns
+    with LazyProgress(TextColumn(f"train {recipe_cls.name}", table_column=keep(widths[0])),
+                      BarColumn(table_column=Column(min_width=0)), MofNCompleteColumn(table_column=keep(widths[1])),
+                      TimeElapsedColumn(table_column=keep(widths[2])), TimeRemainingColumn(table_column=keep(widths[3])),
+                      TextColumn("{task.fields[losses]}",
+                                 table_column=Column(no_wrap=True, overflow="ellipsis", min_width=0, max_width=left)),
                       console=console) as bar:
         task = None
 
