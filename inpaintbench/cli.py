@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import contextlib
-import datetime
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -17,7 +15,7 @@ from rich.text import Text
 
 from .errors import InputError, one_line, refuse_repeats
 from .paths import safe_name
-from .progress import LazyProgress
+from .progress import LazyProgress, LogLines
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
 masks_app = typer.Typer(no_args_is_help=True, help="Frozen mask sets: generate, verify, stats, import.")
@@ -26,15 +24,12 @@ console = Console(stderr=True)
 
 
 class _Bar:
-    """Adapter from the runner's start/advance calls to a rich progress bar. Where the output is
-    not a terminal (a batch job's log) rich draws the bar only when it ends, so a line is written
-    every `every_s` seconds instead: hours of a Places2 run showed nothing."""
-
-    every_s = 60.0
+    """Adapter from the runner's start/advance calls to a rich progress bar, and to a line every
+    LogLines.every_s seconds where the output is not a terminal."""
 
     def __init__(self, progress: Progress, label: str):
         self.p, self.label, self.task = progress, label, None
-        self.last_line = time.monotonic()
+        self.log = LogLines(progress, "pairs")
 
     def start(self, total: int, completed: int = 0):
         # first: pairs a resumed run had already, which its own rate must not count
@@ -42,14 +37,7 @@ class _Bar:
 
     def advance(self, n: int = 1):
         self.p.advance(self.task, n)
-        if not self.p.console.is_terminal and time.monotonic() - self.last_line >= self.every_s:
-            self.last_line = time.monotonic()
-            t = next(t for t in self.p.tasks if t.id == self.task)
-            rate = ""
-            if t.speed and t.time_remaining is not None:
-                rate = f", {t.speed:.2f} pairs/s, {datetime.timedelta(seconds=round(t.time_remaining))} left"
-            self.p.console.print(f"{self.label}: {t.completed:.0f}/{t.total:.0f} pairs ({t.percentage:.0f}%){rate}",
-                                 highlight=False)
+        self.log.line(self.task, self.label)
 
 
 class _Rate(ProgressColumn):

@@ -1,6 +1,9 @@
 """A progress bar that is drawn only once there is work to show (the harness's commands and the trainer)."""
 from __future__ import annotations
 
+import datetime
+import time
+
 from rich.progress import Progress
 
 
@@ -22,3 +25,27 @@ class LazyProgress(Progress):
     def stop(self):
         if self.drawn:  # rich ends a bar in a log with a line break, drawn or not
             super().stop()
+
+
+class LogLines:
+    """Where the output is not a terminal (a batch job's log, `cmd > log 2>&1 &`) rich draws a bar
+    only when it ends: hours of a Places2 run or of training showed nothing. `line` writes the bar's
+    state as a line instead, at most every `every_s` seconds."""
+
+    every_s = 60.0
+
+    def __init__(self, progress: Progress, unit: str):
+        self.p, self.unit = progress, unit
+        self.last = time.monotonic()
+
+    def line(self, task_id, label: str, extra: str = "") -> None:
+        if self.p.console.is_terminal or time.monotonic() - self.last < self.every_s:
+            return
+        self.last = time.monotonic()
+        t = next(t for t in self.p.tasks if t.id == task_id)
+        rate = ""
+        if t.speed and t.time_remaining is not None:
+            rate = f", {t.speed:.2f} {self.unit}/s, {datetime.timedelta(seconds=round(t.time_remaining))} left"
+        # soft_wrap: one line of the log per report, whatever the console's width, for grep and tail
+        self.p.console.print(f"{label}: {t.completed:.0f}/{t.total:.0f} {self.unit} ({t.percentage:.0f}%){rate}{extra}",
+                             highlight=False, soft_wrap=True)

@@ -345,16 +345,24 @@ def test_the_training_bar_keeps_its_step_and_times_in_80_columns(tmp_path, capsy
     """In an 80-column terminal rich shrank every column of the trainer's bar alike: the step showed
     as "1…" and both times as "0:0…" behind rwconv's loss terms, and beside EdgeConnect's eleven they
     were dropped whole. Those keep their width now; the loss terms (total first) get what is left
-    and are cut at the end."""
+    and are cut at the end. Where the output is no terminal (a background job's log) rich drew the
+    bar only at the end: a line every LogLines.every_s seconds (0 here) says the step and the terms."""
     import re
 
+    from inpaintbench.progress import LogLines
     from methods.training.trainer import main
 
     monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(LogLines, "every_s", 0.0)
     main(recipe, ["--out", str(tmp_path / "t"), "--steps", "2", *width, "--crop", "128", "--batch-size", "2",
                   "--val-every", "0", "--data", str(photo_dir), "--val-data", str(held_out(photo_dir))])
-    line = [s for s in capsys.readouterr().err.splitlines() if s.startswith(f"train {recipe.name}")][-1]
+    err = capsys.readouterr().err.splitlines()
+    line = [s for s in err if s.startswith(f"train {recipe.name} ")][-1]
     assert len(line) <= 80 and re.match(rf"train {recipe.name}[ ━╸╺]* 2/2 \d:\d\d:\d\d \d:\d\d:\d\d total \d\.\d{{4}} ", line), line
+    logged = [s for s in err if s.startswith(f"train {recipe.name}:")]
+    assert [s.split(";")[0].split(",")[0] for s in logged] == [f"train {recipe.name}: 1/2 steps (50%)",
+                                                               f"train {recipe.name}: 2/2 steps (100%)"], err
+    assert all(re.search(r"; total \d\.\d{4} ", s) for s in logged), logged
 
 
 def test_an_interrupted_training_run_says_where_it_resumes_from(tmp_path, capsys, photo_dir, monkeypatch):

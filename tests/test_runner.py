@@ -262,10 +262,10 @@ def test_report_writes_every_format_asked_for(tmp_path):
 
 def test_progress_is_written_as_lines_where_the_output_is_no_terminal(tmp_path, monkeypatch):
     """rich draws a bar only when it ends where the output is not a terminal: a batch job's log
-    showed nothing for the hours of a long run. Now a line every _Bar.every_s seconds (0 here)."""
-    from inpaintbench.cli import _Bar
+    showed nothing for the hours of a long run. Now a line every LogLines.every_s seconds (0 here)."""
+    from inpaintbench.progress import LogLines
 
-    monkeypatch.setattr(_Bar, "every_s", 0.0)
+    monkeypatch.setattr(LogLines, "every_s", 0.0)
     r = CliRunner().invoke(app, ["run", "--method", "telea", "--limit", "1", "--buckets", "10-20", "--buckets", "30-40",
                                  "--batch-size", "1", "--no-deep-metrics", "--out", str(tmp_path / "r")])
     assert r.exit_code == 0, r.output

@@ -757,7 +757,7 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.table import Column
 
-    from inpaintbench.progress import LazyProgress
+    from inpaintbench.progress import LazyProgress, LogLines
 
     recipe = recipe_cls(cfg)
     photos = check_settings(recipe)  # a refusal is one line, not one under an empty progress bar
@@ -775,6 +775,7 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
                                  table_column=Column(no_wrap=True, overflow="ellipsis", min_width=0, max_width=left)),
                       console=console) as bar:
         task = None
+        lines = LogLines(bar, "steps")  # a background job's log: a line a minute, not only the end
 
         def on_step(step, total, terms):
             nonlocal task
@@ -788,5 +789,6 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
                 task = bar.add_task("train", total=cfg.steps, completed=step, losses=losses)
             else:
                 bar.update(task, completed=step, losses=losses)
+            lines.line(task, f"train {recipe_cls.name}", f"; {losses}")
 
         train(recipe, log=lambda s: bar.console.print(s, highlight=False), on_step=on_step, photos=photos)
