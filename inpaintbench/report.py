@@ -258,7 +258,8 @@ def incomplete(manifests: list[dict], df: pd.DataFrame | None = None) -> list[st
     """Runs whose means cover fewer pairs than the other columns', which the N row alone says too
     quietly: PARTIAL (pairs a predictions folder had no output for) and, given the runs' records
     `df`, UNFINISHED."""
-    partial = [f"{run_name(m)} is PARTIAL ({len(m['skipped_pairs'])} pairs without output not scored)"
+    partial = [f"{run_name(m)} is PARTIAL ({len(m['skipped_pairs'])} pair{'s' * (len(m['skipped_pairs']) != 1)} "
+               f"without output not scored)"
                for m in manifests if m.get("skipped_pairs")]
     return partial + (unfinished(manifests, df) if df is not None else [])
 

@@ -108,7 +108,7 @@ def test_partial_runs_are_allowed_only_when_asked_and_then_marked(exported, tmp_
     write_report([out], tmp_path / "rep", formats=("md", "html"), log=lambda s: None)
     for page in ("table1.md", "index.html"):
         text = (tmp_path / "rep" / page).read_text()
-        assert "predictions is PARTIAL (1 pairs without output not scored)" in text and "UNFINISHED" not in text, page
+        assert "predictions is PARTIAL (1 pair without output not scored)" in text and "UNFINISHED" not in text, page
     # Places2's 219,000 pairs with most skipped: the page lists some, the manifest (the record) every one
     from inpaintbench import html as page_html
 
