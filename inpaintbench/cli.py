@@ -83,9 +83,21 @@ def _guard(fn):
     return wrapper
 
 
-@app.command()
+# typer takes `--buckets 10-20 20-30` as --buckets 10-20 plus a stray 20-30, refused as "unexpected
+# extra argument": commands without positional arguments take the strays and say what to type
+ONE_VALUE_EACH = {"allow_extra_args": True}
+
+
+def _one_value_each(ctx: typer.Context) -> None:
+    if ctx.args:
+        raise InputError(f"unexpected {' '.join(ctx.args)}: an option that takes several values is given once "
+                         f"per value (--buckets 10-20 --buckets 20-30, --method telea --method rwconv)")
+
+
+@app.command(context_settings=ONE_VALUE_EACH)
 @_guard
 def run(
+    ctx: typer.Context,
     method: str = typer.Option(..., help="Registered method name (see `inpaintbench methods`), or a run's name such as "
                                          "rwconv+hflip+poisson (= --self-ensemble hflip --blend poisson)."),
     dataset: str = typer.Option("demo", help="demo, folder, places2, celeba-hq or paris."),
@@ -117,6 +129,7 @@ def run(
                                                            "self-ensemble; 2x the time); the run is named METHOD+hflip."),
 ):
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
+    _one_value_each(ctx)
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
     from .runner import RunConfig, run as do_run, split_name
 
@@ -146,9 +159,10 @@ def run(
     console.print(f"records in {out}")
 
 
-@app.command("export-inputs")
+@app.command("export-inputs", context_settings=ONE_VALUE_EACH)
 @_guard
 def export_inputs_cmd(
+    ctx: typer.Context,
     out: Path = typer.Option(..., help="Folder to write inputs/, holes/, pairs.csv and README.txt into."),
     dataset: str = typer.Option("demo", help="demo, folder, places2, celeba-hq or paris."),
     data_root: Optional[Path] = typer.Option(None, help="Root folder of the dataset (not needed for demo)."),
@@ -158,6 +172,7 @@ def export_inputs_cmd(
     resize: str = typer.Option("resize-crop", help="resize-crop, center-crop or exact."),
 ):
     """Write the exact masked inputs and holes a run scores, so an outside method can be run on them."""
+    _one_value_each(ctx)
     from .export import export_inputs
 
     with _progress() as p:
@@ -230,9 +245,10 @@ def report(
         sys.stdout.write(text)
 
 
-@app.command()
+@app.command(context_settings=ONE_VALUE_EACH)
 @_guard
 def demo(
+    ctx: typer.Context,
     methods: Optional[List[str]] = typer.Option(None, "--method", help="Methods to run, METHOD[+hflip][+poisson], one --method "
                                                 f"each (default: {', '.join(DEMO_METHODS)})."),
     out: Path = typer.Option(Path("runs/demo"), help="Parent folder of the per-method runs."),
@@ -242,6 +258,7 @@ def demo(
 ):
     """The README's first command: run the default methods on the embedded demo set, print Table 1 and
     write every report format (tables, plots, grids, HTML) next to the runs."""
+    _one_value_each(ctx)
     from collections import Counter
 
     from . import registry

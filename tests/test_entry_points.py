@@ -134,3 +134,21 @@ def test_the_bars_rate_column_names_its_unit_and_a_finished_tasks_rate():
     task = Task(0, "rwconv", 10, 10, _get_time=time.monotonic, fields={"first": 4})
     task.finished_time = 3.0  # as rich's Progress sets it: the task's elapsed seconds when it finished
     assert not task.speed and _Rate("pairs").render(task).plain == "2.00 pairs/s"
+
+
+@pytest.mark.parametrize("args", [["run", "--method", "telea", "--buckets", "20-30", "30-40"],
+                                  ["export-inputs", "--out", "x", "--buckets", "20-30", "30-40"],
+                                  ["demo", "--method", "telea", "30-40"]])
+def test_several_values_after_one_option_are_answered_with_what_to_type(tmp_path, monkeypatch, args):
+    """`--buckets 20-30 30-40` (as the README's table once read) ended in typer's "Got unexpected extra
+    argument(s) (30-40)"; the commands now say how an option takes several values, before any work."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, args)
+    said = " ".join(r.output.split())
+    assert r.exit_code == 2 and "error: unexpected 30-40: an option that takes several values is given once per value " \
+        "(--buckets 10-20 --buckets 20-30" in said, r.output
+    assert not any(tmp_path.iterdir())  # nothing run, nothing written
