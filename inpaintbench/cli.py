@@ -86,12 +86,22 @@ def _guard(fn):
 # typer takes `--buckets 10-20 20-30` as --buckets 10-20 plus a stray 20-30, refused as "unexpected
 # extra argument": commands without positional arguments take the strays and say what to type
 ONE_VALUE_EACH = {"allow_extra_args": True}
+SEVERAL_VALUES = ("an option that takes several values is given once per value (--buckets 10-20 --buckets 20-30, "
+                  "--metrics psnr --metrics ssim)")
 
 
 def _one_value_each(ctx: typer.Context) -> None:
     if ctx.args:
-        raise InputError(f"unexpected {' '.join(ctx.args)}: an option that takes several values is given once "
-                         f"per value (--buckets 10-20 --buckets 20-30, --method telea --method rwconv)")
+        raise InputError(f"unexpected {' '.join(ctx.args)}: {SEVERAL_VALUES}")
+
+
+def _no_stray_values(runs: List[Path]) -> None:
+    """`report --metrics psnr ssim RUN` takes ssim for a run folder: say what was meant."""
+    from .metrics import METRIC_INFO
+
+    for d in runs:
+        if not d.exists() and str(d) in (*METRIC_INFO, "md", "csv", "latex", "html", "all"):
+            raise InputError(f"{d}: not a run folder; {SEVERAL_VALUES}")
 
 
 @app.command(context_settings=ONE_VALUE_EACH)
@@ -215,6 +225,7 @@ def report(
     from .stats import summary
 
     metrics = _known_metrics(metrics)
+    _no_stray_values(runs or [])
     if not runs:
         if not DEMO_RUNS.is_dir():
             raise InputError("no run directories given, and no reports/demo/runs here; pass RUN_DIR ...")
@@ -348,9 +359,10 @@ def train_cmd(ctx: typer.Context, method: str = typer.Argument(..., help="A meth
     eps[method].load()(list(ctx.args))
 
 
-@app.command()
+@app.command(context_settings=ONE_VALUE_EACH)
 @_guard
 def compare(
+    ctx: typer.Context,
     run_a: Path = typer.Argument(..., help="Run directory A."),
     run_b: Path = typer.Argument(..., help="Run directory B (e.g. the same method with other weights)."),
     metrics: Optional[List[str]] = typer.Option(None, help="Metrics to compare, e.g. --metrics psnr --metrics ssim "
@@ -359,6 +371,8 @@ def compare(
 ):
     """A against B on the (image, mask) pairs both scored: per metric, over all pairs and per bucket,
     the mean difference A - B (95% paired bootstrap CI), pairs each is better on, Wilcoxon p, verdict."""
+    _one_value_each(ctx)
+    _no_stray_values([run_a, run_b])
     from .metrics import SET_METRICS
     from .report import DEFAULT_METRICS, load_runs, read_run_manifest, refuse_unscored
     from .runner import run_name

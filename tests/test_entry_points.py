@@ -138,7 +138,8 @@ def test_the_bars_rate_column_names_its_unit_and_a_finished_tasks_rate():
 
 @pytest.mark.parametrize("args", [["run", "--method", "telea", "--buckets", "20-30", "30-40"],
                                   ["export-inputs", "--out", "x", "--buckets", "20-30", "30-40"],
-                                  ["demo", "--method", "telea", "30-40"]])
+                                  ["demo", "--method", "telea", "30-40"],
+                                  ["compare", "a", "b", "--metrics", "psnr", "30-40"]])
 def test_several_values_after_one_option_are_answered_with_what_to_type(tmp_path, monkeypatch, args):
     """`--buckets 20-30 30-40` (as the README's table once read) ended in typer's "Got unexpected extra
     argument(s) (30-40)"; the commands now say how an option takes several values, before any work."""
@@ -150,5 +151,20 @@ def test_several_values_after_one_option_are_answered_with_what_to_type(tmp_path
     r = CliRunner().invoke(app, args)
     said = " ".join(r.output.split())
     assert r.exit_code == 2 and "error: unexpected 30-40: an option that takes several values is given once per value " \
-        "(--buckets 10-20 --buckets 20-30" in said, r.output
+        "(--buckets 10-20 --buckets 20-30, --metrics psnr --metrics ssim)" in said, r.output
     assert not any(tmp_path.iterdir())  # nothing run, nothing written
+
+
+@pytest.mark.parametrize("args", [["report", "--metrics", "psnr", "ssim"], ["compare", "--metrics", "psnr", "ssim", "r"]])
+def test_a_metric_name_taken_for_a_run_folder_is_named_as_such(tmp_path, monkeypatch, args):
+    """`report --metrics psnr ssim RUN` takes ssim for a run folder ("not a run directory (no
+    manifest.json)"): the message now says what was meant."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, args + ["somewhere"] if args[0] == "report" else args)
+    said = " ".join(r.output.split())
+    assert r.exit_code == 2 and "error: ssim: not a run folder; an option that takes several values is given once " \
+        "per value (--buckets 10-20 --buckets 20-30, --metrics psnr --metrics ssim)" in said, r.output
