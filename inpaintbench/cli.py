@@ -409,9 +409,10 @@ def compare(
         console.print(f"wrote {out}")
 
 
-@app.command("check")
+@app.command("check", context_settings=ONE_VALUE_EACH)
 @_guard
 def check_cmd(
+    ctx: typer.Context,
     run_dir: Path = typer.Argument(..., help="Run directory to gate."),
     baseline: Path = typer.Option(Path("reports/baseline.json"), help="Committed baseline JSON."),
     tolerance: Optional[List[str]] = typer.Option(None, help="Per-metric absolute tolerance, e.g. --tolerance psnr=0.1 --tolerance ssim=0.002."),
@@ -433,6 +434,7 @@ def check_cmd(
         if not tol[name] >= 0:
             raise InputError(f"--tolerance {t!r}: a tolerance is a number at least 0 (inf turns the metric's gate off)")
     refuse_repeats("--tolerance", [t.partition("=")[0] for t in tolerance or []])
+    _one_value_each(ctx)  # after the tolerances: `--tolerance psnr 0.1` is named as a tolerance without '='
     rows = check(run_dir, baseline, tol, update)
     if update:
         console.print(f"baseline written to {baseline}")

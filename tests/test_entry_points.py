@@ -139,7 +139,8 @@ def test_the_bars_rate_column_names_its_unit_and_a_finished_tasks_rate():
 @pytest.mark.parametrize("args", [["run", "--method", "telea", "--buckets", "20-30", "30-40"],
                                   ["export-inputs", "--out", "x", "--buckets", "20-30", "30-40"],
                                   ["demo", "--method", "telea", "30-40"],
-                                  ["compare", "a", "b", "--metrics", "psnr", "30-40"]])
+                                  ["compare", "a", "b", "--metrics", "psnr", "30-40"],
+                                  ["check", "r", "--tolerance", "psnr=0.1", "30-40"]])
 def test_several_values_after_one_option_are_answered_with_what_to_type(tmp_path, monkeypatch, args):
     """`--buckets 20-30 30-40` (as the README's table once read) ended in typer's "Got unexpected extra
     argument(s) (30-40)"; the commands now say how an option takes several values, before any work."""
