@@ -62,6 +62,11 @@ def test_an_archive_that_is_not_the_tf_fid_inception_is_refused_by_name(tmp_path
     (tmp_path / "junk.pt").write_bytes(b"not a zip")
     with pytest.raises(InputError, match="junk.pt: not a TorchScript archive"):
         TFInception(tmp_path / "junk.pt")
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "zip.pt", "w") as z:
+        z.writestr("notes/readme.txt", "a zip, but no data.pkl")
+    with pytest.raises(InputError, match="zip.pt: not a TorchScript archive"):
+        TFInception(tmp_path / "zip.pt")
     torch.jit.save(torch.jit.script(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))), str(tmp_path / "other.pt"))
     with pytest.raises(InputError, match=r"other.pt: not the TF-FID Inception archive \(no net.layers\)"):
         TFInception(tmp_path / "other.pt")

@@ -86,12 +86,11 @@ def read_torchscript(path: Path) -> _Saved:
     import pickle
     import zipfile
 
+    not_one = InputError(f"{path}: not a TorchScript archive (a zip with one top-level data.pkl)")
     try:
         z = zipfile.ZipFile(path)
-        (pkl,) = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/data.pkl")]
-    except (zipfile.BadZipFile, ValueError):
-        raise InputError(f"{path}: not a TorchScript archive (a zip with one top-level data.pkl)") from None
-    folder = pkl.rsplit("/", 1)[0]
+    except zipfile.BadZipFile:
+        raise not_one from None
 
     class Reader(pickle.Unpickler):
         def find_class(self, module, name):
@@ -108,11 +107,15 @@ def read_torchscript(path: Path) -> _Saved:
             raise InputError(f"{path}: its data.pkl needs {module}.{name}, which this reader does not take")
 
         def persistent_load(self, pid):
-            kind, storage, key, _device, _numel = pid
+            _kind, storage, key, _device, _numel = pid
             return torch.frombuffer(bytearray(z.read(f"{folder}/data/{key}")), dtype=_storage_dtype(storage))
 
     with z:
-        return Reader(io.BytesIO(z.read(pkl))).load()
+        pkls = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/data.pkl")]
+        if len(pkls) != 1:
+            raise not_one
+        folder = pkls[0].rsplit("/", 1)[0]
+        return Reader(io.BytesIO(z.read(pkls[0]))).load()
 
 
 def _modules(saved: _Saved) -> list[tuple[str, _Saved]]:
