@@ -322,7 +322,7 @@ def test_the_trainer_refuses_to_validate_on_training_photos(tmp_path, capsys, ph
     err = " ".join(capsys.readouterr().err.split())
     assert e.value.code == 2 and not out.exists()
     first = sorted(photo_dir.glob("*.png"))[0]
-    assert (f"error: 1 validation photos are also training photos ({copies / 'renamed.png'} is {first}): validation would measure "
+    assert (f"error: 1 validation photo is also a training photo ({copies / 'renamed.png'} is {first}): validation would measure "
             f"what the model has seen; pass --val-data photos outside --data") in err, err
 
 

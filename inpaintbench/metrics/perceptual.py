@@ -67,9 +67,9 @@ class LPIPSMetric(torch.nn.Module):
 
 def lpips_unavailable_reason(net: str, backbone_weights: str | Path | None = None) -> str | None:
     backbone = _backbone(net)
-    if backbone_weights and locate(backbone, backbone_weights) is None:
-        return f"{backbone} weights {backbone_weights} not found"
     if locate(backbone, backbone_weights) is None:
+        if backbone_weights:
+            return f"{backbone} weights {backbone_weights} not found"
         return f"{backbone} ImageNet weights absent: {NETWORKS[backbone].how_to_provide}"
     if locate(f"lpips-lin-{net}") is None:
         return NETWORKS[f"lpips-lin-{net}"].how_to_provide

@@ -439,7 +439,8 @@ def check_settings(recipe: Recipe) -> list[Path]:
         # validation picks the step --export ships and the card calls its photos held out
         if shared := shared_photos(training, found_photos(cfg.val_data, "validation", "--val-data")):
             named = ", ".join(f"{v} is {t}" for v, t in shared[:3])
-            raise BadSetting(f"{len(shared)} validation photos are also training photos ({named}"
+            are = "photo is also a training photo" if len(shared) == 1 else "photos are also training photos"
+            raise BadSetting(f"{len(shared)} validation {are} ({named}"
                              f"{' ...' if len(shared) > 3 else ''}): validation would measure what the model has seen; "
                              f"pass --val-data photos outside --data")
     return training
