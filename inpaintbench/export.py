@@ -45,6 +45,7 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
     ds = get_dataset(dataset, Path(data_root) if data_root else None, PROTOCOL.eval_size, resize)
     maskset = MaskSet(Path(masks) if masks else DEFAULT_MASK_DIR)
     chosen = get_buckets(buckets or BUCKET_NAMES)
+    maskset.check_size(PROTOCOL.eval_size, chosen)
     ids = first_images(ds.ids(), limit)
     pairs = plan(ids, chosen, maskset)
     out = Path(out)

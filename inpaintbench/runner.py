@@ -405,6 +405,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
     dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, PROTOCOL.eval_size, cfg.resize)
     maskset = MaskSet(Path(cfg.masks))
     buckets = get_buckets(cfg.buckets)
+    maskset.check_size(PROTOCOL.eval_size, buckets)
     ids = first_images(dataset.ids(), cfg.limit)
     refuse_below(1, ("--batch-size", cfg.batch_size))
     check_device(cfg.device)

@@ -188,3 +188,31 @@ def test_bad_masks_are_refused(tmp_path):
     Image.fromarray(np.zeros((200, 256), np.uint8)).save(tmp_path / "small.png")
     with pytest.raises(InputError, match="expected 256x256"):
         read_hole_png(tmp_path / "small.png", 256)
+
+
+def test_a_mask_set_of_another_size_is_refused_before_any_work(tmp_path, monkeypatch):
+    """A set generated or imported at 512 px stopped a run at its first pair ("mask is 512x512,
+    expected 256x256"), after the method had loaded and its bar was drawn, and left a run folder:
+    run and export-inputs now refuse it first, saying how to make a copy at the evaluation size,
+    and write nothing. That copy then runs."""
+    from inpaintbench import registry
+    from inpaintbench.export import export_inputs
+    from inpaintbench.masks.build import generate_set
+    from inpaintbench.runner import RunConfig, run
+
+    generate_set(tmp_path / "big", per_bucket=1, size=512)
+    made = []
+    monkeypatch.setattr(registry, "create", lambda *a, **k: made.append(a) or pytest.fail("method loaded"))
+    cfg = RunConfig(method="telea", masks=str(tmp_path / "big"), buckets=["10-20"], limit=1, deep_metrics=False)
+    expect = (rf"big: its masks are 512x512 \(10-20/0000.png\), the evaluation is at 256x256; `inpaintbench masks import "
+              rf".*big --polarity hole-white --size 256 --out NEW_DIR`")
+    with pytest.raises(InputError, match=expect):
+        run(cfg, tmp_path / "r", log=lambda s: None)
+    with pytest.raises(InputError, match=expect):
+        export_inputs(tmp_path / "x", masks=str(tmp_path / "big"), buckets=["10-20"], limit=1)
+    assert not (tmp_path / "r").exists() and not (tmp_path / "x").exists() and not made
+    monkeypatch.undo()
+    import_set(tmp_path / "big", tmp_path / "small", "hole-white", size=256)
+    run(RunConfig(method="telea", masks=str(tmp_path / "small"), buckets=["10-20"], limit=1, deep_metrics=False),
+        tmp_path / "r", log=lambda s: None)
+    assert (tmp_path / "r" / "records.jsonl").read_text().count("\n") == 1

@@ -105,6 +105,23 @@ class MaskSet:
                              + (", ".join(held) + ": choose those with --buckets" if held else "no bucket"))
         return entries[image_index % len(entries)]
 
+    def check_size(self, size: int, buckets: list[Bucket]) -> None:
+        """A set of another size stopped a run at its first pair, after the method had loaded and
+        the bar was drawn: said before any work, from one mask's header per bucket (empty buckets
+        and unreadable masks are left to pick() and load(), which name them)."""
+        for b in buckets:
+            if not (entries := self.by_bucket.get(b.name)):
+                continue
+            try:
+                with Image.open(self.root / entries[0].file) as im:
+                    w, h = im.size
+            except (OSError, ValueError):
+                continue
+            if (w, h) != (size, size):
+                raise InputError(f"{self.root}: its masks are {w}x{h} ({entries[0].file}), the evaluation is at "
+                                 f"{size}x{size}; `inpaintbench masks import {self.root} --polarity hole-white --size "
+                                 f"{size} --out NEW_DIR` makes a copy of the set at that size")
+
     def load(self, entry: MaskEntry, size: int) -> np.ndarray:
         path = self.root / entry.file
         if not path.is_file():
