@@ -204,8 +204,8 @@ def test_a_mask_set_of_another_size_is_refused_before_any_work(tmp_path, monkeyp
     made = []
     monkeypatch.setattr(registry, "create", lambda *a, **k: made.append(a) or pytest.fail("method loaded"))
     cfg = RunConfig(method="telea", masks=str(tmp_path / "big"), buckets=["10-20"], limit=1, deep_metrics=False)
-    expect = (rf"big: its masks are 512x512 \(10-20/0000.png\), the evaluation is at 256x256; `inpaintbench masks import "
-              rf".*big --polarity hole-white --size 256 --out NEW_DIR`")
+    expect = (r"big: its masks are 512x512 \(10-20/0000.png\), the evaluation is at 256x256; `inpaintbench masks import "
+              r".*big --polarity hole-white --size 256 --out NEW_DIR`")
     with pytest.raises(InputError, match=expect):
         run(cfg, tmp_path / "r", log=lambda s: None)
     with pytest.raises(InputError, match=expect):
