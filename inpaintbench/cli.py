@@ -13,7 +13,7 @@ from rich.progress import ProgressColumn, BarColumn, MofNCompleteColumn, Progres
 from rich.table import Table
 from rich.text import Text
 
-from .errors import InputError, one_line, refuse_repeats
+from .errors import InputError, counted, one_line, refuse_repeats
 from .paths import safe_name
 from .progress import LazyProgress, LogLines
 
@@ -98,9 +98,10 @@ def _one_value_each(ctx: typer.Context) -> None:
 def _no_stray_values(runs: List[Path]) -> None:
     """`report --metrics psnr ssim RUN` takes ssim for a run folder: say what was meant."""
     from .metrics import METRIC_INFO
+    from .report import REPORT_FORMATS
 
     for d in runs:
-        if not d.exists() and str(d) in (*METRIC_INFO, "md", "csv", "latex", "html", "all"):
+        if not d.exists() and str(d) in (*METRIC_INFO, *REPORT_FORMATS, "all"):
             raise InputError(f"{d}: not a run folder; {SEVERAL_VALUES}")
 
 
@@ -188,7 +189,7 @@ def export_inputs_cmd(
     with _progress() as p:
         n = export_inputs(out, dataset, str(data_root) if data_root else None, str(masks) if masks else None,
                           list(buckets) if buckets else None, limit, resize, progress=_Bar(p, "export"))
-    console.print(f"wrote {n} pair{'s' * (n != 1)} to {out} (see {out / 'README.txt'})")
+    console.print(f"wrote {counted(n, 'pair')} to {out} (see {out / 'README.txt'})")
 
 
 DEMO_METHODS = ("telea", "navier-stokes", "biharmonic", "patchmatch", "pconv", "gated", "edgeconnect", "rwconv",
@@ -221,7 +222,7 @@ def report(
     screenshot: bool = typer.Option(False, help="With html: also render index.png in headless Chromium."),
 ):
     """Table 1 (+ bootstrap CIs, paired tests, plots, image grids, HTML page)."""
-    from .report import caption_for, ci_halfwidths, load_table, render, table1, write_report
+    from .report import REPORT_FORMATS, caption_for, ci_halfwidths, load_table, render, table1, write_report
     from .stats import summary
 
     metrics = _known_metrics(metrics)
@@ -236,7 +237,7 @@ def report(
     # -f given twice was a single-value option: the last one written, the others dropped unsaid
     formats = list(dict.fromkeys(format or ["all" if out and not out.suffix else "md"]))
     if "all" in formats:
-        formats = ["md", "csv", "latex", "html"]
+        formats = list(REPORT_FORMATS)
     if len(formats) > 1 or formats == ["html"]:
         if out is None or out.suffix:
             raise InputError(f"--format {' '.join(format or ['all'])} writes several files: give --out a folder")

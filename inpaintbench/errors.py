@@ -18,6 +18,11 @@ class MissingInput(InputError, FileNotFoundError):
     """A file or folder the user named, or the tool needs, is not there; also a FileNotFoundError."""
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 pair', '2 pairs': the messages' counts (regular plurals only)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def refuse_below(floor: int, *flags: tuple[str, float]) -> None:
     """The one line for a count or size under what it can be: refuse_below(1, ("--limit", limit))."""
     for flag, value in flags:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data.base import other_images
-from .errors import InputError, refuse_below, refuse_repeats
+from .errors import InputError, counted, refuse_below, refuse_repeats
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
 from .metrics.suite import network_ids, run_networks
@@ -258,8 +258,7 @@ def incomplete(manifests: list[dict], df: pd.DataFrame | None = None) -> list[st
     """Runs whose means cover fewer pairs than the other columns', which the N row alone says too
     quietly: PARTIAL (pairs a predictions folder had no output for) and, given the runs' records
     `df`, UNFINISHED."""
-    partial = [f"{run_name(m)} is PARTIAL ({len(m['skipped_pairs'])} pair{'s' * (len(m['skipped_pairs']) != 1)} "
-               f"without output not scored)"
+    partial = [f"{run_name(m)} is PARTIAL ({counted(len(m['skipped_pairs']), 'pair')} without output not scored)"
                for m in manifests if m.get("skipped_pairs")]
     return partial + (unfinished(manifests, df) if df is not None else [])
 
@@ -324,14 +323,18 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
             + " ± is the half-width of a seeded 95% bootstrap interval of the mean over images.")
 
 
-def write_report(run_dirs: list[Path], out: Path, formats=("md", "csv", "latex", "html"), metrics=None,
+#: what `report -f` takes (and "all", for every one of them)
+REPORT_FORMATS = ("md", "csv", "latex", "html")
+
+
+def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metrics=None,
                  reference: str | None = None, grid_rows: int = 1, screenshot: bool = False, log=print) -> list[Path]:
     """Every format into OUT: table1.{md,csv,tex}, table1_ci.csv, comparisons.csv, per_image.csv, plots/,
     grids/ and a self-contained index.html (+ index.png with screenshot). `metrics`: the ones a
     user asked for, each refused when no run has it; None: every one some run has."""
     from . import grids, plots, stats
 
-    unknown = set(formats) - {"md", "csv", "latex", "html"}
+    unknown = set(formats) - set(REPORT_FORMATS)
     if unknown:
         raise InputError(f"unknown report format(s) {sorted(unknown)}; expected csv, md, latex, html or all")
     refuse_below(1, ("--grid-rows", grid_rows))

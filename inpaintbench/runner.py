@@ -29,7 +29,7 @@ from .blend import BLENDS, blend_fill
 from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
 from .data.base import ids_sha256, other_images
-from .errors import InputError, MethodError, refuse_below
+from .errors import InputError, MethodError, counted, refuse_below
 from .method import pair_key, pair_keys
 from .lock import exclusive
 from .paths import repo_path
@@ -445,7 +445,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         _refuse_fewer_pairs(out, existing, done - set(named), old["dataset"] if old else {}, dataset_info)
         if old and run_name(old) != cfg.name:
             _rename_records(records_path, existing, cfg.name)
-            log(f"{out}: the run named {run_name(old)} is named {cfg.name} from now on ({len(existing)} scored pair{'' if len(existing) == 1 else 's'} kept)")
+            log(f"{out}: the run named {run_name(old)} is named {cfg.name} from now on ({counted(len(existing), 'scored pair')} kept)")
         # only their number from here: a resumed Places2 run held its 219,000 records (0.64 GB) for hours
         next_row, existing = len(existing), None
         manifest = {
@@ -467,8 +467,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         scored_before = len(pairs) - len(unavailable) - len(todo)
         if progress:
             progress.start(total=len(pairs) - len(unavailable), completed=scored_before)
-        log(f"{cfg.name} on {cfg.dataset}: {len(ids)} image{'s' * (len(ids) != 1)} x {len(buckets)} "
-            f"bucket{'s' * (len(buckets) != 1)}, {len(todo)} to do")
+        log(f"{cfg.name} on {cfg.dataset}: {counted(len(ids), 'image')} x {counted(len(buckets), 'bucket')}, "
+            f"{len(todo)} to do")
 
         last: tuple[str | None, torch.Tensor | None] = (None, None)
         seen: dict[str, str] = {}  # image id -> its pixels' sha256, for the ground truth's features

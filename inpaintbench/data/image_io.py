@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..errors import InputError
+from ..errors import InputError, counted
 
 log = logging.getLogger("inpaintbench")
 RESIZE_POLICIES = ("resize-crop", "center-crop", "exact")
@@ -159,6 +159,6 @@ def list_images(root: Path) -> list[Path]:
             found.append(f)
     if others:
         named = ", ".join(str(f.relative_to(root)) for f in sorted(others)[:3]) + (", ..." if len(others) > 3 else "")
-        log.warning("%s: %d file%s skipped (%s): not of the image types read here (%s)", root, len(others),
-                    "s" if len(others) > 1 else "", named, " ".join(IMAGE_SUFFIXES))
+        log.warning("%s: %s skipped (%s): not of the image types read here (%s)", root, counted(len(others), "file"),
+                    named, " ".join(IMAGE_SUFFIXES))
     return sorted(found)
