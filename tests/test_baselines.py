@@ -386,3 +386,38 @@ def test_an_interrupted_training_run_says_where_it_resumes_from(tmp_path, capsys
     err = " ".join(capsys.readouterr().err.split())
     assert e.value.code == 130 and f"interrupted: {out / 'last.pt'} holds the last checkpoint" in err, err
     assert trainer.load_checkpoint(out / "last.pt")["step"] == 2
+
+
+def test_the_training_bar_reads_loss_terms_from_the_device_at_its_own_pace(tmp_path, photo_dir, monkeypatch):
+    """The bar formatted every step's loss terms with float(): on a GPU each is a wait for the step to
+    finish, so the host could not queue the next one. They are read every LOSSES_EVERY_S seconds
+    (made endless here: the first step's only) and for the log row every 10 steps."""
+    from methods.training import trainer
+
+    reads = []
+
+    class Term:
+        def __init__(self, t):
+            self.t = t
+
+        def detach(self):
+            return self
+
+        def __float__(self):
+            reads.append(1)
+            return float(self.t.detach())
+
+    step = trainer.train_step
+    terms_per_step = []
+
+    def counted(*args, **kwargs):
+        terms = step(*args, **kwargs)
+        terms_per_step.append(len(terms))
+        return {k: Term(v) for k, v in terms.items()}
+
+    monkeypatch.setattr(trainer, "train_step", counted)
+    monkeypatch.setattr(trainer, "LOSSES_EVERY_S", float("inf"))
+    trainer.main(RWRecipe, ["--out", str(tmp_path / "t"), "--steps", "20", "--cnum", "4", "--crop", "96",
+                            "--batch-size", "1", "--val-every", "0", "--data", str(photo_dir)])
+    n = terms_per_step[0]
+    assert len(terms_per_step) == 20 and len(reads) == n + 2 * n, (len(reads), n)

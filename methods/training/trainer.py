@@ -750,6 +750,10 @@ def _export(recipe_cls: type[Recipe], out: Path, export: Path) -> None:
     print(f"wrote {export} from {src.name}, step {ck['step']}" + (f", validation PSNR {psnr:.3f}" if psnr is not None else ""))
 
 
+#: how often the progress bar's loss terms are read from the device (seconds)
+LOSSES_EVERY_S = 0.25
+
+
 def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
     if int(os.environ.get("RANK", 0)) != 0:  # one progress bar per job, on rank 0
         train(recipe_cls(cfg), log=lambda s: None)
@@ -778,11 +782,17 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
         task = None
         lines = LogLines(bar, "steps")  # a background job's log: a line a minute, not only the end
 
+        shown, losses = -float("inf"), ""
+
         def on_step(step, total, terms):
-            nonlocal task
-            # the total first: a narrow terminal cuts the line's end
-            order = sorted(terms, key=lambda k: k != "total")
-            losses = " ".join(f"{k} {float(terms[k].detach()):.4f}" for k in order)
+            nonlocal task, shown, losses
+            # float() of a loss on a GPU waits for the step to finish, so formatting them every step
+            # kept the host from queueing the next one; rich redraws ten times a second anyway
+            if task is None or time.monotonic() - shown >= LOSSES_EVERY_S:
+                shown = time.monotonic()
+                # the total first: a narrow terminal cuts the line's end
+                order = sorted(terms, key=lambda k: k != "total")
+                losses = " ".join(f"{k} {float(terms[k].detach()):.4f}" for k in order)
             if task is None:
                 # the bar's task from the first step: a start that fails after the settings' check (a
                 # photo that does not decode) printed its line under an empty bar; counted from the
