@@ -6,7 +6,9 @@
 
 Every prediction is `<key>.png` (or .jpg/.jpeg/.webp/.bmp/.tif), key = inpaintbench.method.pair_key:
 `<image id without extension>__<mask file without extension, '/' -> '_'>`, an 8-bit RGB image
-of the evaluation size (256x256). Only hole pixels are used: the harness composites them into
+of the evaluation size (256x256); RGBA is read as RGB where every pixel is opaque (matplotlib's
+`imsave` writes RGBA so), and refused where any is not: what a transparent pixel shows depends on
+what it is put over. Only hole pixels are used: the harness composites them into
 the ground truth like every other method's output. Before anything is scored the whole
 folder is checked against the run's pairs: missing, extra, mis-sized, wrong-mode and 16-bit files
 are listed. Missing files stop the run unless --allow-partial, which scores the rest and marks
@@ -23,7 +25,7 @@ import torch
 from PIL import Image
 
 from inpaintbench.data.image_io import file_head, list_images, sixteen_bit_colour
-from inpaintbench.errors import InputError
+from inpaintbench.errors import InputError, counted
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
 
@@ -89,12 +91,15 @@ class Predictions(InpaintingMethod):
                 with Image.open(self.files[k]) as im:
                     mode, size = im.mode, im.size
                     deep = sixteen_bit_colour(im, file_head(self.files[k]))
+                    see_through = int((np.asarray(im.getchannel("A")) < 255).sum()) if mode == "RGBA" else 0
             except Exception as e:
                 bad.append(f"{self.files[k].name}: unreadable ({type(e).__name__})")
                 continue
             if size != (self.size, self.size):
                 bad.append(f"{self.files[k].name}: {size[0]}x{size[1]}, expected {self.size}x{self.size}")
-            elif mode != "RGB":
+            elif see_through:
+                bad.append(f"{self.files[k].name}: RGBA with {counted(see_through, 'pixel')} not opaque, expected 8-bit RGB")
+            elif mode not in ("RGB", "RGBA"):
                 bad.append(f"{self.files[k].name}: mode {mode}, expected 8-bit RGB")
             elif deep:  # Pillow opens it as mode RGB, each value's high byte
                 bad.append(f"{self.files[k].name}: 16-bit colour, expected 8-bit RGB")

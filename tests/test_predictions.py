@@ -91,6 +91,35 @@ def test_missing_extra_missized_and_wrong_mode_files_are_named(exported, tmp_pat
     assert "not_a_pair" in msg and "extra" in msg
 
 
+def test_opaque_rgba_files_as_matplotlib_saves_them_are_scored_and_see_through_ones_refused(exported, tmp_path):
+    """plt.imsave writes RGBA PNGs (alpha 255 everywhere) even from an RGB array: a folder saved so
+    was refused whole as "mode RGBA". Opaque, it is the same picture: same numbers as the RGB files.
+    A pixel that is not opaque shows whatever it is put over, so that file is still refused."""
+    import matplotlib.pyplot as plt
+
+    rgba = tmp_path / "rgba"
+    rgba.mkdir()
+    for f in sorted((exported / "preds").glob("*.png")):
+        plt.imsave(rgba / f.name, np.asarray(Image.open(f)))
+    assert {Image.open(f).mode for f in rgba.glob("*.png")} == {"RGBA"}
+    common = dict(dataset="demo", limit=2, buckets=BUCKETS, deep_metrics=False)
+    for name, folder in (("rgb", exported / "preds"), ("rgba_run", rgba)):
+        run(RunConfig(method="predictions", method_options={"predictions": str(folder)}, **common),
+            tmp_path / name, log=lambda s: None)
+    key = lambda r: (r["image_id"], r["mask_file"])
+    a, b = (sorted(read_records(tmp_path / n / "records.jsonl"), key=key) for n in ("rgb", "rgba_run"))
+    assert [(key(r), r["psnr"], r["ssim"]) for r in a] == [(key(r), r["psnr"], r["ssim"]) for r in b]
+
+    f = sorted(rgba.glob("*.png"))[1]
+    px = np.asarray(Image.open(f)).copy()
+    px[:2, :3, 3] = 128
+    Image.fromarray(px).save(f)
+    with pytest.raises(InputError) as e:
+        _run_preds(rgba, tmp_path)
+    assert f"{f.name}: RGBA with 6 pixels not opaque, expected 8-bit RGB" in str(e.value)
+    assert "1 unusable" in str(e.value)
+
+
 def test_partial_runs_are_allowed_only_when_asked_and_then_marked(exported, tmp_path):
     import shutil
 
