@@ -110,7 +110,7 @@ class LearnedMethod(InpaintingMethod):
         import time
 
         from .training.loss_network import load_loss_network
-        from .training.trainer import autocast_enabled, compiled, train_step
+        from .training.trainer import autocast_enabled, compiled_for_training, train_step
 
         recipe = self.recipe(self.recipe.Config(crop=crop, batch_size=batch))
         layout = torch.channels_last if channels_last else torch.preserve_format
@@ -128,7 +128,7 @@ class LearnedMethod(InpaintingMethod):
         x, hole = x.to(memory_format=layout), hole.to(memory_format=layout)
         dev = torch.device(device)
         times, bf16 = [], autocast_enabled(precision, dev)
-        step_model = compiled(model) if compile else model
+        step_model = compiled_for_training(model, recipe) if compile else model
         for _ in range(steps + 1):
             t0 = time.perf_counter()
             train_step(recipe, step_model, critics, opts, x, hole, bf16)

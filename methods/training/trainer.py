@@ -79,7 +79,7 @@ class TrainConfig:
     #: NHWC weights and activations (torch.channels_last) for the model and the loss network: the
     #: layout in which GPU tensor cores run convolutions. The same arithmetic, so a resume may switch it
     channels_last: bool = False
-    #: torch.compile the model's training forward (validation stays eager): eager mode runs the reflect
+    #: torch.compile the model's training forward and the loss network (validation stays eager): eager mode runs the reflect
     #: pads, ELUs and concatenations between convs as separate passes over memory, and inference sits
     #: at 16% of the eager memory floor on an H200 (`inpaintbench bench`). The first step pays the
     #: compile time (a minute or more)
@@ -392,6 +392,18 @@ def compiled(model: nn.Module) -> nn.Module:
     return torch.compile(model)
 
 
+def compiled_for_training(model: nn.Module, recipe: Recipe) -> nn.Module:
+    """`--compile` in a training step: the model and the frozen loss network. The loss network runs
+    three times a step (two with a backward), ~320 kernels each eager, as many as the model's
+    whole step once compiled: left eager it kept a compiled run launch-bound on a GPU."""
+    if recipe.loss_net is not None:
+        # in place (nn.Module.compile): the recipe's loss network stays the module whose name and
+        # hash checkpoints record; a compiled wrapper has no truth value (`if loss_net` raised)
+        torch._dynamo.config.suppress_errors = True
+        recipe.loss_net.compile()
+    return compiled(model)
+
+
 def train_step(recipe: Recipe, model: nn.Module, critics: dict, opts: dict, gt: torch.Tensor, hole: torch.Tensor,
                bf16: bool) -> dict[str, torch.Tensor]:
     """One optimiser step of every network (the trainer's and `inpaintbench bench`'s): the critics
@@ -553,7 +565,7 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         log(f"loss network {recipe.loss_net.name}" + "".join(f"; {k} = {v}" for k, v in recipe.calibration.items()))
     wrapped = {k: nn.parallel.DistributedDataParallel(n) if world > 1 else n for k, n in nets.items()}
     if cfg.compile:  # checkpoints keep saving `nets`, whose state_dict keys compiling would prefix
-        wrapped["model"] = compiled(wrapped["model"])
+        wrapped["model"] = compiled_for_training(wrapped["model"], recipe)
     critics = {k: n for k, n in wrapped.items() if k != "model"}
     val = validation_set(cfg) if rank == 0 and cfg.val_every else None
     # the photos as found (a folder in --data counts by its files), kept with every checkpoint and export
