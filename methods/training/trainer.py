@@ -79,10 +79,10 @@ class TrainConfig:
     #: NHWC weights and activations (torch.channels_last) for the model and the loss network: the
     #: layout in which GPU tensor cores run convolutions. The same arithmetic, so a resume may switch it
     channels_last: bool = False
-    #: torch.compile the model's training forward and the loss network (validation stays eager): eager mode runs the reflect
-    #: pads, ELUs and concatenations between convs as separate passes over memory, and inference sits
-    #: at 16% of the eager memory floor on an H200 (`inpaintbench bench`). The first step pays the
-    #: compile time (a minute or more)
+    #: torch.compile the model's training forward and the loss network (validation stays eager):
+    #: eager mode runs the reflect pads, ELUs and concatenations between convs as separate passes
+    #: over memory, and inference sits at 16% of the eager memory floor on an H200 (`inpaintbench
+    #: bench`). The first step pays the compile time (a minute or more)
     compile: bool = False
     loss_net: str = "auto"  # feature network of the losses: auto (VGG16 if cached, else EfficientNet-Lite0), vgg16, efficientnet-lite0
     loss_net_weights: str | None = None  # a file with the loss network's weights instead of the cache
@@ -394,14 +394,15 @@ def compiled(model: nn.Module) -> nn.Module:
 
 def compiled_for_training(model: nn.Module, recipe: Recipe) -> nn.Module:
     """`--compile` in a training step: the model and the frozen loss network. The loss network runs
-    three times a step (two with a backward), ~320 kernels each eager, as many as the model's
-    whole step once compiled: left eager it kept a compiled run launch-bound on a GPU."""
+    three times a step (two with a backward), ~320 kernels each eager against ~990 for the model's
+    whole step eager, which compiling fuses; a GPU run is far from the H200's bandwidth and compute
+    (the card's run 10), so the launches count."""
+    model = compiled(model)  # also sets the eager fallback for the loss network's compile
     if recipe.loss_net is not None:
-        # in place (nn.Module.compile): the recipe's loss network stays the module whose name and
-        # hash checkpoints record; a compiled wrapper has no truth value (`if loss_net` raised)
-        torch._dynamo.config.suppress_errors = True
+        # in place (nn.Module.compile): the recipe keeps the module whose name and hash checkpoints
+        # record; a torch.compile wrapper there would have no truth value (`loss_net and {...}` raises)
         recipe.loss_net.compile()
-    return compiled(model)
+    return model
 
 
 def train_step(recipe: Recipe, model: nn.Module, critics: dict, opts: dict, gt: torch.Tensor, hole: torch.Tensor,
