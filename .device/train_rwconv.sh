@@ -10,7 +10,7 @@
 # folder stays on the machine; the fp16 export (best step), val.csv, train_log.csv, the log and a
 # demo-set run of the export come back under $OUT (7 files; the run in $OUT/demo). To go on in a later call, put them in
 # train_runs/c$CNUM/ here (train_runs/c16/) and carry it too: the job then starts from that export (fresh
-# Adam state). The first --compile on a machine takes ~66 s of the time limit; a warm machine keeps
+# Adam state). The first --compile on a machine took ~66 s of the time limit (the model alone, to run 16; the loss network is compiled too since); a warm machine keeps
 # the cache (7 s in the next call).
 # Tested here on the CPU: DEVICE=cpu WORKERS=0 BATCH=2 DEMO_LIMIT=1 OUT=/tmp/o bash .device/train_rwconv.sh 0.3 17502
 # ARM=NAME keeps a run apart (its own run folder, $OUT/NAME/), so two arms can share one GPU, which
