@@ -234,27 +234,6 @@ def test_bench_times_the_trainers_own_step(monkeypatch):
 
 
 
-def test_compile_also_compiles_the_loss_network_in_place(tmp_path, photo_dir, monkeypatch):
-    """--compile compiled only the model: the loss network, run three times a step (~320 kernels
-    each eager), kept a compiled GPU run launch-bound. It is compiled in place, so the recipe still
-    holds the module whose name and hash the checkpoint records (a torch.compile wrapper in its
-    place would have no truth value: the checkpoint's `loss_net and {...}` raises on one)."""
-    from methods.training import trainer
-    from methods.training.loss_network import EfficientNetLite0Taps
-
-    compiled = []
-    monkeypatch.setattr(torch, "compile", lambda f, *a, **k: compiled.append(f) or f)
-    monkeypatch.setattr(torch._dynamo.config, "suppress_errors", False)
-    out = tmp_path / "run"
-    trainer.main(RWRecipe, ["--out", str(out), "--steps", "1", "--cnum", "4", "--crop", "96", "--batch-size", "1",
-                            "--val-every", "0", "--compile", "--data", str(photo_dir)])
-    owners = [type(getattr(f, "__self__", f)).__name__ for f in compiled]
-    assert sorted(owners) == ["EfficientNetLite0Taps", "RegionWiseInpainter"], owners
-    assert isinstance(next(f for f in compiled if hasattr(f, "__self__")).__self__, EfficientNetLite0Taps)
-    ck = trainer.load_checkpoint(out / "last.pt")
-    assert ck["loss_network"]["name"] == "efficientnet-lite0-imagenet" and len(ck["loss_network"]["weights_sha256"]) == 64
-
-
 @pytest.mark.parametrize("name", ["rwconv", "gated", "edgeconnect", "pconv"])
 def test_learned_methods_name_the_image_sizes_they_cannot_take(name):
     """Too small (reflect padding deep in the network) or not a multiple of the downsampling: one

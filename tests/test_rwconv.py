@@ -324,9 +324,15 @@ def test_channels_last_and_compile_train_the_same_steps(tmp_path, photo_dir, mon
               on_step=lambda step, total, t: rows.append({k: float(v.detach()) for k, v in t.items()}))
         runs[name] = load_checkpoint(tmp_path / name / "last.pt")
     torch._dynamo.reset()
-    # each compiled run compiles the model and, in place, the loss network's call
+    # each compiled run compiles the model and, in place (nn.Module.compile), the loss network's
+    # call: the recipe keeps the module whose name and hash the checkpoint records (a torch.compile
+    # wrapper there would have no truth value: the checkpoint's `loss_net and {...}` raises on one)
     owners = sorted(type(getattr(m, "__self__", m)).__name__ for m in compiled)
     assert owners == ["EfficientNetLite0Taps"] * 2 + ["RegionWiseInpainter"] * 2, owners
+    assert all(isinstance(m.__self__, EfficientNetLite0Taps) for m in compiled if hasattr(m, "__self__"))
+    for name in ("nhwc_compiled", "compile_fails"):
+        net = runs[name]["loss_network"]
+        assert net["name"] == "efficientnet-lite0-imagenet" and len(net["weights_sha256"]) == 64, net
     # a failing compiler leaves the run eager (a GPU session's run must not end on it)
     for other in ("nhwc_compiled", "compile_fails"):
         for a, b in zip(terms["eager"], terms[other], strict=True):
