@@ -138,6 +138,9 @@ def run(
     self_ensemble: Optional[str] = typer.Option(None, help="none (default), or hflip: average the method's output with its "
                                                            "output on the mirrored input, mirrored back (test-time "
                                                            "self-ensemble; 2x the time); the run is named METHOD+hflip."),
+    size: int = typer.Option(256, help="Side in pixels images and masks are scored at (256: the paper's Table 1); another "
+                                       "size needs a mask set of that size (--masks; `inpaintbench masks generate --size "
+                                       "N`) and is another protocol, so its runs table only with runs of that size."),
 ):
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
     _one_value_each(ctx)
@@ -159,11 +162,13 @@ def run(
         if method != "predictions":
             raise InputError("--predictions and --allow-partial belong to --method predictions")
         options = {"predictions": str(predictions.resolve()) if predictions else None, "allow_partial": allow_partial}
+    if method == "predictions" and size != RunConfig.size:
+        options["size"] = size  # the side its files must have; only when not the default, so earlier runs resume
     cfg = RunConfig(method=method, dataset=dataset, data_root=str(data_root) if data_root else None,
                     masks=str(masks or DEFAULT_MASK_DIR), buckets=list(buckets or BUCKET_NAMES), limit=limit,
                     batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,
                     deep_metrics=deep_metrics, fid_network=fid_network or RunConfig.fid_network, vgg_weights=vgg_weights, method_options=options,
-                    label=label, blend=chosen["blend"], self_ensemble=chosen["self_ensemble"])
+                    label=label, blend=chosen["blend"], self_ensemble=chosen["self_ensemble"], size=size)
     out = out or Path("runs") / dataset / safe_name(cfg.name)
     with _resumable(out), _progress() as p:
         do_run(cfg, out, progress=_Bar(p, cfg.name), log=lambda s: p.console.print(s, highlight=False))
@@ -181,6 +186,7 @@ def export_inputs_cmd(
     buckets: Optional[List[str]] = typer.Option(None, help="Buckets to export, e.g. --buckets 10-20 --buckets 50-60 (default: all six)."),
     limit: Optional[int] = typer.Option(None, help="Only the first N images."),
     resize: str = typer.Option("resize-crop", help="resize-crop, center-crop or exact."),
+    size: int = typer.Option(256, help="Side in pixels, as `run --size` (256: the paper's Table 1)."),
 ):
     """Write the exact masked inputs and holes a run scores, so an outside method can be run on them."""
     _one_value_each(ctx)
@@ -188,7 +194,7 @@ def export_inputs_cmd(
 
     with _progress() as p:
         n = export_inputs(out, dataset, str(data_root) if data_root else None, str(masks) if masks else None,
-                          list(buckets) if buckets else None, limit, resize, progress=_Bar(p, "export"))
+                          list(buckets) if buckets else None, limit, resize, progress=_Bar(p, "export"), size=size)
     console.print(f"wrote {counted(n, 'pair')} to {out} (see {out / 'README.txt'})")
 
 

@@ -18,10 +18,10 @@ import numpy as np
 from PIL import Image
 
 from .data import get_dataset
-from .errors import InputError
+from .errors import InputError, refuse_below
 from .masks import MaskSet, get_buckets
 from .method import pair_key, pair_keys
-from .protocol import PROTOCOL
+from .protocol import MIN_EVAL_SIZE, PROTOCOL, protocol_for
 from .runner import first_images, plan
 
 README = """Inputs exported by inpaintbench {version} (protocol {protocol}, mask set {maskset}).
@@ -39,13 +39,15 @@ one folder; only the hole pixels are scored. Then:
 
 def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None, masks: str | None = None,
                   buckets: list[str] | None = None, limit: int | None = None, resize: str = "resize-crop",
-                  progress=None) -> int:
+                  progress=None, size: int = PROTOCOL.eval_size) -> int:
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
 
-    ds = get_dataset(dataset, Path(data_root) if data_root else None, PROTOCOL.eval_size, resize)
+    refuse_below(MIN_EVAL_SIZE, ("--size", size))
+    protocol = protocol_for(size)
+    ds = get_dataset(dataset, Path(data_root) if data_root else None, size, resize)
     maskset = MaskSet(Path(masks) if masks else DEFAULT_MASK_DIR)
     chosen = get_buckets(buckets or BUCKET_NAMES)
-    maskset.check_size(PROTOCOL.eval_size, chosen)
+    maskset.check_size(size, chosen)
     ids = first_images(ds.ids(), limit)
     pairs = plan(ids, chosen, maskset)
     out = Path(out)
@@ -60,7 +62,7 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
     for i, image_id, b, entry in pairs:
         if last[0] != image_id:
             last = (image_id, np.asarray(ds.load(image_id)))
-        hole = maskset.load(entry, PROTOCOL.eval_size).astype(bool)
+        hole = maskset.load(entry, size).astype(bool)
         key = pair_key(image_id, entry.file)
         for sub, arr in (("inputs", np.where(hole[..., None], 0, last[1]).astype(np.uint8)),
                          ("holes", (hole * 255).astype(np.uint8))):
@@ -82,10 +84,11 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
     where = lambda p: shlex.quote(str(Path(p).resolve()))
     args = [f"--dataset {shlex.quote(dataset)}"] + ([f"--data-root {where(data_root)}"] if data_root else []) + \
         ([f"--masks {where(masks)}"] if masks else []) + [f"--buckets {b.name}" for b in chosen if buckets] + \
-        ([f"--limit {limit}"] if limit else []) + ([f"--resize {resize}"] if resize != "resize-crop" else [])
-    (out / "README.txt").write_text(README.format(version=version("inpaintbench"), protocol=PROTOCOL.id, maskset=maskset.id,
-                                                  size=PROTOCOL.eval_size, run_args=" ".join(args)))
-    (out / "export.json").write_text(json.dumps({"dataset": ds.describe(), "masks": maskset.id, "protocol": PROTOCOL.id,
+        ([f"--limit {limit}"] if limit else []) + ([f"--resize {resize}"] if resize != "resize-crop" else []) + \
+        ([f"--size {size}"] if size != PROTOCOL.eval_size else [])
+    (out / "README.txt").write_text(README.format(version=version("inpaintbench"), protocol=protocol.id, maskset=maskset.id,
+                                                  size=size, run_args=" ".join(args)))
+    (out / "export.json").write_text(json.dumps({"dataset": ds.describe(), "masks": maskset.id, "protocol": protocol.id,
                                                  "pairs": len(rows), "limit": limit, "buckets": [b.name for b in chosen]},
                                                 indent=2, default=str))
     return len(rows)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 from PIL import Image
+from scipy.ndimage import binary_dilation
 from skimage.segmentation import find_boundaries
 
 from . import registry
@@ -25,7 +26,6 @@ from .errors import InputError
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .method import pair_key
 from .paths import from_repo_path
-from .protocol import PROTOCOL
 from .runner import complete, run_name
 
 OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
@@ -110,9 +110,13 @@ def _recorded_sources(records: pd.DataFrame, name: str, pairs: pd.DataFrame) -> 
 
 
 def outline(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """The hole's border drawn 2 px wide just inside the hole, so it survives downscaling."""
+    """The hole's border drawn just inside the hole (1 px at 256 px); as wide in proportion at a larger
+    `run --size`, since every panel is drawn about 256 px wide and a 1-px line would break up."""
     img = img.copy()
-    img[find_boundaries(hole, mode="thick") & hole] = OUTLINE
+    edge = find_boundaries(hole, mode="thick") & hole
+    if (grow := hole.shape[0] // 256) > 1:
+        edge = binary_dilation(edge, iterations=grow - 1) & hole
+    img[edge] = OUTLINE
     return img
 
 
@@ -124,10 +128,11 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     cfg = first["config"]
     # a demo run made before the demo refused --data-root may have one recorded, which it ignored
     root = Path(cfg["data_root"]) if cfg.get("data_root") and cfg["dataset"] != "demo" else None
-    ds = get_dataset(cfg["dataset"], root, PROTOCOL.eval_size, cfg.get("resize", "resize-crop"))
+    size = first["protocol"]["eval_size"]  # the runs of one table share their protocol (report.py)
+    ds = get_dataset(cfg["dataset"], root, size, cfg.get("resize", "resize-crop"))
     ms = _maskset(first)
     gts = [np.asarray(ds.load(r.image_id)) for r in pairs.itertuples()]
-    holes = [ms.load(ms.pick(r.bucket, int(r.image_index)), PROTOCOL.eval_size) for r in pairs.itertuples()]
+    holes = [ms.load(ms.pick(r.bucket, int(r.image_index)), size) for r in pairs.itertuples()]
     gt_t = torch.from_numpy(np.stack(gts)).permute(0, 3, 1, 2).float() / 255
     hole_t = torch.from_numpy(np.stack(holes))[:, None].float()
     outputs = [(run_name(m), run_outputs(d, m, pairs, gt_t, hole_t, records)) for d, m in runs]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -47,3 +47,15 @@ class Protocol:
 
 
 PROTOCOL = Protocol()
+
+#: below this SSIM's 11-px window and its 5-px border leave too little image to score
+MIN_EVAL_SIZE = 32
+
+
+def protocol_for(size: int) -> Protocol:
+    """The protocol at another evaluation side (`run --size`): every other convention as the default
+    one, so its id differs only by the size and its runs table only with runs of that size."""
+    if size == PROTOCOL.eval_size:
+        return PROTOCOL
+    return replace(PROTOCOL, eval_size=size,
+                   fid_resize=PROTOCOL.fid_resize.replace(f"{PROTOCOL.eval_size} -> ", f"{size} -> "))

@@ -56,7 +56,9 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
                 sets.append({"method": run_names[-1], "bucket": bucket, **v})
     first = manifests[0]
     for d, m in zip(run_dirs[1:], manifests[1:]):
-        for what, key in (("protocol", lambda m: m["protocol"]["id"]), ("mask set", lambda m: m["masks"]["id"]),
+        # the size first: it is the protocol difference a user makes (`run --size`) and can read
+        for what, key in (("evaluation size (--size)", lambda m: m["protocol"]["eval_size"]),
+                          ("protocol", lambda m: m["protocol"]["id"]), ("mask set", lambda m: m["masks"]["id"]),
                           ("dataset", lambda m: m["dataset"]["name"]),
                           ("dataset folder (--data-root)", lambda m: m["dataset"].get("root")),
                           *([] if pairs_only else [("number of images scored (--limit)",
@@ -310,7 +312,8 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
     missing = "; ".join(f"{metric} unavailable{'' if len(runs) == deep else ' for ' + ', '.join(runs)} ({why})"
                         for (metric, why), runs in gaps.items())
     partial = "; ".join(incomplete(manifests, df))
-    return (f"Dataset {m['dataset']['name']} ({m['dataset']['evaluated_images']} images), masks {m['masks']['id']}, "
+    side = m["protocol"]["eval_size"]
+    return (f"Dataset {m['dataset']['name']} ({m['dataset']['evaluated_images']} images at {side}x{side}), masks {m['masks']['id']}, "
             f"protocol {m['protocol']['id']}. Methods: {methods}."
             + (f" Networks: {used}." if used else "") + (f" {missing}." if missing else "")
             + (f" Deep metrics off (pixel metrics only) for {', '.join(off)}." if off and deep else "")

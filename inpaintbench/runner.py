@@ -37,7 +37,7 @@ from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import Moments, fid_from_features, fid_from_moments, kid_from_features
 from .metrics.pixel import pixel_metrics
 from .metrics.suite import FEATURE_DIM, MetricSuite, network_ids
-from .protocol import PROTOCOL
+from .protocol import MIN_EVAL_SIZE, PROTOCOL, Protocol, protocol_for
 
 RECORDS, MANIFEST, FEATURES, SET_METRICS = "records.jsonl", "manifest.json", "features_pool3.f32", "set_metrics.json"
 _ROW_BYTES = FEATURE_DIM * 4
@@ -71,6 +71,9 @@ class RunConfig:
     #: the method's outputs averaged over flipped copies of its input (inpaintbench/ensemble.py),
     #: before any blend; named METHOD+hflip (METHOD+hflip+poisson with a blend) unless labelled
     self_ensemble: str = "none"
+    #: the side images and masks are scored at (the protocol's 256 unless set): another size is
+    #: another protocol, with a mask set of that size
+    size: int = PROTOCOL.eval_size
 
     def __post_init__(self):
         # one folder, one identity: 'imgs' and '/abs/imgs/' were two datasets to report (refused to
@@ -340,7 +343,8 @@ def check_device(device: str) -> None:
                          + ("use --device cpu" if n == 0 else f"use cuda:0 to cuda:{n - 1}"))
 
 
-def _refuse_other_numbers(out: Path, old: dict, cfg: RunConfig, described: dict, maskset: MaskSet) -> None:
+def _refuse_other_numbers(out: Path, old: dict, cfg: RunConfig, described: dict, maskset: MaskSet,
+                          protocol: Protocol) -> None:
     """A run folder resumes only where its records and the new ones are the same numbers: the same
     options, protocol and mask set, and the same weights and metric networks by content. A --label
     given is a name, not a number: the folder takes it (`_rename_records`)."""
@@ -351,7 +355,7 @@ def _refuse_other_numbers(out: Path, old: dict, cfg: RunConfig, described: dict,
     elif "label" in theirs and unlabelled(theirs) == mine:
         raise InputError(f"{out} holds the run labelled {theirs['label']!r}: give --label {theirs['label']} to resume it, "
                          f"or another --label to rename it")
-    if mine != theirs or old["protocol"]["id"] != PROTOCOL.id or old["masks"]["id"] != maskset.id:
+    if mine != theirs or old["protocol"]["id"] != protocol.id or old["masks"]["id"] != maskset.id:
         raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
                          f"use another --out or delete it")
     # the same --weights path may hold another file by now (retrained, or the path is relative
@@ -402,10 +406,12 @@ def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: d
 def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None = None) -> Path:
     """`memo`: outputs shared with other runs of the same method and weights (see `Memo`)."""
     out = Path(out)
-    dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, PROTOCOL.eval_size, cfg.resize)
+    refuse_below(MIN_EVAL_SIZE, ("--size", cfg.size))
+    protocol = protocol_for(cfg.size)
+    dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, protocol.eval_size, cfg.resize)
     maskset = MaskSet(Path(cfg.masks))
     buckets = get_buckets(cfg.buckets)
-    maskset.check_size(PROTOCOL.eval_size, buckets)
+    maskset.check_size(protocol.eval_size, buckets)
     ids = first_images(dataset.ids(), cfg.limit)
     refuse_below(1, ("--batch-size", cfg.batch_size))
     check_device(cfg.device)
@@ -424,7 +430,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
     manifest_path = out / MANIFEST
     old = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
     if old:
-        _refuse_other_numbers(out, old, cfg, described, maskset)
+        _refuse_other_numbers(out, old, cfg, described, maskset, protocol)
     dataset_info = dataset.describe()
     pairs = plan(ids, buckets, maskset)
     named = [(image_id, e.file) for _, image_id, _, e in pairs]
@@ -450,7 +456,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         next_row, existing = len(existing), None
         manifest = {
             "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
-            "protocol": PROTOCOL.as_dict(), "dataset": {**dataset_info, "evaluated_images": len(ids), "evaluated_ids_sha256": ids_sha256(ids)},
+            "protocol": protocol.as_dict(), "dataset": {**dataset_info, "evaluated_images": len(ids), "evaluated_ids_sha256": ids_sha256(ids)},
             "masks": {"id": maskset.id, "root": repo_path(maskset.root), "manifest_sha256": maskset.manifest_sha256},
             **described,
             "versions": _versions(), "git_commit": _git_commit(),
@@ -484,7 +490,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                             seen[image_id] = _pixel_sha(pixels)
                         last = (image_id, torch.from_numpy(pixels).permute(2, 0, 1))
                     images.append(last[1])
-                    holes.append(torch.from_numpy(maskset.load(entry, PROTOCOL.eval_size))[None])
+                    holes.append(torch.from_numpy(maskset.load(entry, protocol.eval_size))[None])
                 device = torch.device(cfg.device)
                 gt = torch.stack(images).to(device, torch.float32) / 255
                 hole = torch.stack(holes).to(device, torch.float32)

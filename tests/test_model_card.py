@@ -60,7 +60,7 @@ def test_a_report_caption_says_what_photos_a_learned_method_saw():
 
     files = PHOTO_SETS["mate-backgrounds"] + ["/data/x.png", "/data/y.png"]
     assert photo_summary(files) == {"count": 12, "sets": ["mate-backgrounds"], "other_files": 2}
-    manifest = {"dataset": {"name": "d", "evaluated_images": 1}, "masks": {"id": "m"}, "protocol": {"id": "p"},
+    manifest = {"dataset": {"name": "d", "evaluated_images": 1}, "masks": {"id": "m"}, "protocol": {"id": "p", "eval_size": 256},
                 "config": {"method": "x"}, "method": {"name": "x", "weights": "w.pt", "training_photos": photo_summary(files)}}
     assert "x (weights: w.pt, trained on 12 photos: mate-backgrounds + 2 other files)" in caption_for([manifest])
     del manifest["method"]["training_photos"]  # runs made before the record: nothing claimed

@@ -459,3 +459,67 @@ def test_an_out_that_is_a_file_is_one_line(tmp_path, command):
     r = CliRunner().invoke(app, [c.format(f=f) for c in command])
     assert r.exit_code == 2 and "a file is in the way of a folder on this path" in " ".join(r.output.split()), r.output
     assert "Traceback" not in r.output and f.read_text() == "mine"
+
+
+def test_a_run_at_another_size_is_another_protocol_and_scores_that_size(tmp_path):
+    """`--size`: a set generated at 512 px could be used by no command (run and export-inputs
+    scored at 256 only). A run at 96 px scores the images and masks at 96 (checked against
+    scikit-image on the composite made here from the files), an outside tool's outputs made
+    from `export-inputs --size 96` score the same, and the run is another protocol: the caption
+    says the size, a 256 run will not share its table, and the 256-px frozen set is refused."""
+    import csv
+
+    import cv2
+    import numpy as np
+    from skimage.metrics import peak_signal_noise_ratio
+
+    from inpaintbench.data import get_dataset
+    from inpaintbench.masks.build import generate_set
+    from inpaintbench.protocol import PROTOCOL
+
+    photos, masks = tmp_path / "photos", tmp_path / "masks96"
+    photos.mkdir()
+    demo = get_dataset("demo")
+    for i in demo.ids()[:2]:
+        Image.fromarray(demo.load(i)).resize((96, 96), Image.BICUBIC).save(photos / f"{i}.png")
+    generate_set(masks, per_bucket=1, size=96)
+    common = ["--dataset", "folder", "--data-root", str(photos), "--resize", "exact", "--buckets", "30-40"]
+    cli = lambda *args: CliRunner().invoke(app, [*args])
+    r = cli("export-inputs", *common, "--masks", str(masks), "--size", "96", "--out", str(tmp_path / "exp"))
+    assert r.exit_code == 0, r.output
+    assert "--size 96" in (tmp_path / "exp" / "README.txt").read_text()
+    (tmp_path / "preds").mkdir()
+    for row in csv.DictReader(open(tmp_path / "exp" / "pairs.csv")):  # an outside tool, on the files alone
+        img = np.asarray(Image.open(tmp_path / "exp" / "inputs" / f"{row['key']}.png"))
+        hole = np.asarray(Image.open(tmp_path / "exp" / "holes" / f"{row['key']}.png")) > 127
+        assert img.shape == (96, 96, 3)
+        Image.fromarray(cv2.inpaint(img, hole.astype(np.uint8), 3, cv2.INPAINT_TELEA)).save(tmp_path / "preds" / f"{row['key']}.png")
+    runs = {"telea": ["--method", "telea"], "files": ["--method", "predictions", "--predictions", str(tmp_path / "preds")]}
+    for name, args in runs.items():
+        r = cli("run", *args, *common, "--masks", str(masks), "--size", "96", "--no-deep-metrics", "--out", str(tmp_path / name))
+        assert r.exit_code == 0, r.output
+    key = lambda rec: (rec["image_id"], rec["mask_file"])
+    direct, via = (sorted(read_records(tmp_path / n / RECORDS), key=key) for n in runs)
+    assert len(direct) == 2 and [key(a) for a in direct] == [key(b) for b in via]
+    for a, b in zip(direct, via):
+        assert all(a[m] == b[m] for m in ("l1", "l2", "psnr", "ssim")), (a, b)
+        gt = np.asarray(Image.open(photos / a["image_id"]))
+        hole = np.asarray(Image.open(masks / a["mask_file"])) > 127
+        fill = cv2.inpaint(np.where(hole[..., None], 0, gt).astype(np.uint8), hole.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+        composite = np.where(hole[..., None], fill, gt)
+        assert abs(a["psnr"] - peak_signal_noise_ratio(gt, composite)) < 1e-4
+        assert abs(a["hole_ratio"] - hole.mean()) < 1e-6
+    manifest = json.loads((tmp_path / "telea" / "manifest.json").read_text())
+    assert manifest["protocol"]["eval_size"] == 96 and manifest["protocol"]["id"] != PROTOCOL.id
+    assert "96 -> 299" in manifest["protocol"]["fid_resize"]
+    r = cli("report", str(tmp_path / "telea"), str(tmp_path / "files"))
+    assert r.exit_code == 0 and "(2 images at 96x96)" in r.output, r.output
+
+    r = cli("run", "--method", "telea", "--dataset", "folder", "--data-root", str(photos), "--buckets", "30-40",
+            "--no-deep-metrics", "--out", str(tmp_path / "at256"))
+    assert r.exit_code == 0, r.output
+    r = cli("report", str(tmp_path / "telea"), str(tmp_path / "at256"))
+    assert r.exit_code == 2 and "evaluation size (--size) differs (256 vs 96)" in " ".join(r.output.split())
+    r = cli("run", "--method", "telea", *common, "--size", "96", "--out", str(tmp_path / "frozen"))
+    assert r.exit_code == 2 and "--polarity hole-white --size 96 --out NEW_DIR" in " ".join(r.output.split()), r.output
+    assert not (tmp_path / "frozen").exists()

@@ -100,7 +100,8 @@ class DemoDataset(Dataset):
             raise InputError(f"the demo dataset is embedded and takes no --data-root (got {root}); "
                              f"for a folder of your images use --dataset folder --data-root {root}")
         if size != 256:
-            raise InputError("the demo dataset is defined at 256x256 only")
+            raise InputError(f"the demo dataset is defined at 256x256 only (its manifest hashes each crop's pixels at "
+                             f"that size), not {size}x{size}; for another size use --dataset folder --data-root DIR")
         super().__init__(size)
         with open(MANIFEST, newline="") as f:
             self.rows = {r["image_id"]: r for r in csv.DictReader(f)}

@@ -118,9 +118,12 @@ class MaskSet:
             except (OSError, ValueError):
                 continue
             if (w, h) != (size, size):
+                # a set scaled up keeps its hole ratios but its strokes turn blocky: a new one is drawn too
                 raise InputError(f"{self.root}: its masks are {w}x{h} ({entries[0].file}), the evaluation is at "
                                  f"{size}x{size}; `inpaintbench masks import {self.root} --polarity hole-white --size "
-                                 f"{size} --out NEW_DIR` makes a copy of the set at that size")
+                                 f"{size} --out NEW_DIR` makes a copy of the set at that size"
+                                 + (f", `inpaintbench masks generate --size {size} --out NEW_DIR` draws a new one (give "
+                                    f"it as --masks)" if size > w else ""))
 
     def load(self, entry: MaskEntry, size: int) -> np.ndarray:
         path = self.root / entry.file
