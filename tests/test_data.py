@@ -155,6 +155,13 @@ def test_official_layouts(tmp_path):
         get_dataset("places2", tmp_path / "nowhere")
     with pytest.raises(InputError, match="needs --data-root"):
         get_dataset("places2", None)
+    # beside val_256/, val_large/ (full size) is the one a `--size` above 256 reads: val_256's would be upsampled
+    (tmp_path / "val_large").mkdir()
+    for i in (1, 2):
+        Image.fromarray(np.full((480, 640, 3), 120, np.uint8)).save(tmp_path / "val_large" / f"Places365_val_{i:08d}.jpg")
+    assert get_dataset("places2", tmp_path).load("Places365_val_00000001.jpg")[100, 100, 0] == 50
+    at512 = get_dataset("places2", tmp_path, 512).load("Places365_val_00000001.jpg")
+    assert at512.shape == (512, 512, 3) and abs(int(at512[100, 100, 0]) - 120) <= 2
     # the demo is embedded: a root given with it was ignored, and the run of the demo looked like one of the folder
     with pytest.raises(InputError, match="embedded and takes no --data-root .* use --dataset folder"):
         get_dataset("demo", tmp_path)

@@ -25,7 +25,8 @@ class Places2(FileDataset):
     EXPECTED = "ROOT/val_256/Places365_val_00000001.jpg ... Places365_val_00036500.jpg (or val_large/)"
 
     def __init__(self, root: Path | None, size: int = 256, resize: str = "resize-crop"):
-        d = _find_dir(root, ("val_256", "val_large"), self.name, self.EXPECTED)
+        # at a --size above 256 the full-size images, where a copy has both: val_256's would be upsampled
+        d = _find_dir(root, ("val_large", "val_256") if size > 256 else ("val_256", "val_large"), self.name, self.EXPECTED)
         files = sorted(d.glob("Places365_val_*.jpg"))
         if not files:
             raise InputError(f"{d}: no Places365_val_*.jpg files; expected layout: {self.EXPECTED}")
