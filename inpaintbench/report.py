@@ -313,7 +313,7 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
                         for (metric, why), runs in gaps.items())
     partial = "; ".join(incomplete(manifests, df))
     side = m["protocol"]["eval_size"]
-    return (f"Dataset {m['dataset']['name']} ({m['dataset']['evaluated_images']} images at {side}x{side}), masks {m['masks']['id']}, "
+    return (f"Dataset {m['dataset']['name']} ({counted(m['dataset']['evaluated_images'], 'image')} at {side}x{side}), masks {m['masks']['id']}, "
             f"protocol {m['protocol']['id']}. Methods: {methods}."
             + (f" Networks: {used}." if used else "") + (f" {missing}." if missing else "")
             + (f" Deep metrics off (pixel metrics only) for {', '.join(off)}." if off and deep else "")

@@ -65,6 +65,7 @@ def test_a_report_caption_says_what_photos_a_learned_method_saw():
     assert "x (weights: w.pt, trained on 12 photos: mate-backgrounds + 2 other files)" in caption_for([manifest])
     del manifest["method"]["training_photos"]  # runs made before the record: nothing claimed
     assert "x (weights: w.pt)" in caption_for([manifest])
+    assert caption_for([manifest]).startswith("Dataset d (1 image at 256x256), masks m")  # was '1 images'
 
 
 def test_the_card_command_finds_a_methods_shipped_weights_by_itself(tmp_path):
