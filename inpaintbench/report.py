@@ -293,6 +293,8 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
             photos = method["training_photos"]
             sets = photos["sets"] + ([f"{photos['other_files']} other files"] if photos["other_files"] else [])
             parts.append(f"trained on {photos['count']} photos: {' + '.join(sets)}")
+            if photos.get("demo_photos") and x["dataset"]["name"] == "demo":
+                parts.append(f"NOT HELD OUT: trained on the demo set's source photos {', '.join(photos['demo_photos'])}")
         return f"{name} ({', '.join(parts)})"
 
     methods = "; ".join(who(x) for x in manifests)

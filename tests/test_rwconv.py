@@ -862,3 +862,41 @@ def test_the_training_photos_are_listed_once(tmp_path, photo_dir, monkeypatch):
     assert listed.count(photo_dir) == 1
     with pytest.raises(SystemExit):  # a photo named one by one that is not there is still named
         main(["--out", str(tmp_path / "c"), "--data", str(photo_dir / "gone.png"), "--steps", "1"])
+
+
+def test_weights_trained_on_the_demo_sets_photos_say_so_in_every_demo_caption(tmp_path, photo_dir):
+    import json
+
+    """The offline photos inside scikit-image, scikit-learn and matplotlib are the demo set's
+    sources, and the first a user without datasets reaches for: weights trained on them scored
+    the demo set on what they had seen without a word. A copied file and a lossless re-save of
+    the pixels are both found; the run warns, the weights record them, a demo table says so."""
+    import shutil
+
+    from inpaintbench.data.demo import source_files
+    from inpaintbench.data.image_io import decode_rgb
+    from inpaintbench.report import caption_for
+    from inpaintbench.runner import RunConfig, run
+
+    data = tmp_path / "photos"
+    shutil.copytree(photo_dir, data)  # demo crops: 256-px cuts of the sources, not the sources
+    sources = source_files()
+    shutil.copy(sources["coffee"], data / "my_coffee.png")
+    Image.fromarray(decode_rgb(sources["china"])).save(data / "china_resaved.png")  # a JPEG's pixels as PNG
+    logs = []
+    train(tiny(tmp_path / "t", data, steps=1, val_every=0), log=logs.append)
+    assert any(s.startswith("warning: 2 training photos are the demo set's own (coffee, china)") for s in logs), logs
+    ck = load_checkpoint(tmp_path / "t" / "last.pt")
+    assert ck["training_photos"] == {"count": 8, "sets": [], "other_files": 8, "demo_photos": ["coffee", "china"]}
+    w = export_weights(ck, tmp_path / "w.pt")
+    run(RunConfig(method="rwconv", weights=str(w), limit=1, buckets=["30-40"], deep_metrics=False), tmp_path / "r",
+        log=lambda s: None)
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert "NOT HELD OUT: trained on the demo set's source photos coffee, china" in caption_for([manifest])
+    from methods.training.model_card import card
+
+    assert "Among them the demo set's source photos coffee, china: its scores on the demo set are not held out." in \
+        card("rwconv", tmp_path / "t", w)
+    # photos that are not the sources (the clean folder) record nothing
+    train(tiny(tmp_path / "clean", photo_dir, steps=1, val_every=0), log=lambda s: None)
+    assert "demo_photos" not in load_checkpoint(tmp_path / "clean" / "last.pt")["training_photos"]

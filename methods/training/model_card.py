@@ -142,7 +142,9 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
                          f"offline here, EfficientNet-Lite0 taps at strides 2/4/8 stand in for VGG pool1-3 (methods/training/loss_network.py). "
                          f"Not the FID Inception.") if loss_net else "none (no feature losses)",
         "calibration": f"{blob.get('calibration')}" if blob.get("calibration") else "none",
-        "training data": photo_sources(cfg["data"]),
+        "training data": photo_sources(cfg["data"]) + (
+            f" Among them the demo set's source photos {', '.join(demo)}: its scores on the demo set are not held out."
+            if (demo := (blob.get("training_photos") or {}).get("demo_photos")) else ""),
         "validation data": f"held-out photos {', '.join(photo_name(d) for d in cfg['val_data'])}: {4 * len(cfg['val_data'])} crops at {cfg['val_size']} px, each from one of them drawn at random, x 5 holes (buckets 10-20% ... 50-60%)",
         "hardware": hardware,
         "arithmetic": arithmetic(cfg),

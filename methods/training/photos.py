@@ -258,6 +258,24 @@ class PhotoPool:
     def photo(self, i: int) -> np.ndarray:
         return self.photos[i] if self.photos is not None else load_photo(self.files[i])
 
+    def demo_photos(self) -> list[str] | None:
+        """The demo set's source photos (inpaintbench.data.demo) among these, by name in the demo's
+        order: a copy, a link or a lossless re-save (skimage.data.astronaut() written as PNG), told by
+        their pixels as loaded. A model trained on one is scored on the demo set on what it has seen.
+        None for a pool decoded as drawn: it would decode every photo to tell. Re-encoded, cropped or
+        scaled copies are for `python -m methods.training.photo_overlap` (keypoints, ~80 s)."""
+        if self.photos is None:
+            return None
+        from inpaintbench.data.demo import source_files
+
+        shapes = {img.shape for img in self.photos}
+        found = []
+        for stem, path in source_files().items():
+            src = load_photo(path)
+            if src.shape in shapes and any(img.shape == src.shape and np.array_equal(img, src) for img in self.photos):
+                found.append(stem)
+        return found
+
     def smaller_than(self, size: int) -> list[Path] | None:
         """The photos whose short side is under `size`: their crops are enlarged (the trainer says
         so). None for a pool decoded as drawn: it would decode every photo to tell."""

@@ -571,6 +571,10 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
     val = validation_set(cfg) if rank == 0 and cfg.val_every else None
     # the photos as found (a folder in --data counts by its files), kept with every checkpoint and export
     training_photos = photo_summary([str(f) for f in pool.files])
+    if seen := pool.demo_photos():  # the weights' demo-set scores would not be held out: said wherever they are reported
+        training_photos["demo_photos"] = seen
+        log(f"warning: {len(seen)} training photos are the demo set's own ({', '.join(seen)}): the model's scores on "
+            f"the demo set will measure photos it has seen (report captions say so)")
     sets, others = training_photos["sets"], training_photos["other_files"]
     log(f"training on {training_photos['count']} photos"
         + (f" ({', '.join(sets)}" + (f" and {others} other files" if others else "") + ")" if sets else "")
