@@ -371,6 +371,14 @@ def _refuse_other_numbers(out: Path, old: dict, cfg: RunConfig, described: dict,
                          f"use another --out")
 
 
+def _scored_any(records_path: Path) -> bool:
+    """Whether the run folder's records hold a line (read up to the first, not the whole file)."""
+    if not records_path.is_file():
+        return False
+    with open(records_path) as f:
+        return any(line.strip() for line in f)
+
+
 def _rename_records(records_path: Path, records: list[dict], name: str) -> None:
     """Two runs of one method (two weights files) share a table only under two names; a run made
     without --label, re-run with one, is renamed rather than scored again (Places2: hours)."""
@@ -429,6 +437,11 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
 
     manifest_path = out / MANIFEST
     old = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
+    if old and not _scored_any(out / RECORDS):
+        # a run stopped before its first pair was scored (the method refused the inputs) has no
+        # numbers to mix with: its folder, by default runs/DATASET/NAME, takes the corrected options
+        log(f"note: {out} holds a run that scored no pair; it starts again with these options")
+        old = None
     if old:
         _refuse_other_numbers(out, old, cfg, described, maskset, protocol)
     dataset_info = dataset.describe()

@@ -217,6 +217,21 @@ def test_broken_methods_stop_cleanly(tmp_path, mode, msg):
     assert read_records(tmp_path / RECORDS) == []
 
 
+def test_a_folder_whose_run_scored_nothing_takes_other_options(tmp_path):
+    """A method that refuses the inputs at its first batch (pconv at a --size not divisible by 128)
+    left a manifest and no records in runs/DATASET/NAME, and the corrected command, whose default
+    --out is that folder, was refused as "a different ... protocol": nothing there to mix with."""
+    with pytest.raises(MethodError):
+        run(cfg("broken", method_options={"mode": "shape"}), tmp_path, log=lambda s: None)
+    logs = []
+    run(cfg("meanfill", limit=2), tmp_path, log=logs.append)
+    assert any("scored no pair; it starts again" in s for s in logs)
+    assert len(read_records(tmp_path / RECORDS)) == 6
+    assert json.loads((tmp_path / "manifest.json").read_text())["config"]["method"] == "meanfill"
+    with pytest.raises(InputError, match="different method"):  # once a pair is scored, the folder is that run's
+        run(cfg("peek"), tmp_path, log=lambda s: None)
+
+
 def test_classical_methods_beat_mean_fill(tmp_path):
     for m in ("meanfill", "telea", "navier-stokes", "biharmonic", "patchmatch"):
         run(cfg(m), tmp_path / m, log=lambda s: None)
