@@ -48,6 +48,11 @@ class InpaintingMethod(ABC):
         Separate from `prepare`, which the report's image grids also call, on a few pairs only."""
         return []
 
+    def size_problem(self, h: int, w: int) -> str | None:
+        """Why the method cannot take h x w images (a network's strides), or None. Asked before a
+        run does any work, so `run --size` is refused in one line, not at the first batch."""
+        return None
+
     def source_sha256(self, key: str) -> str | None:
         """For a method whose outputs are stored files (wants_keys): the sha256 of the file that
         answers `key` (None where there is none). The runner records it with each pair, so a

@@ -80,8 +80,11 @@ class LearnedMethod(InpaintingMethod):
         self.model.to(self.device)
         self.sha256 = sha256_of(self.path)
 
+    def size_problem(self, h: int, w: int) -> str | None:
+        return self.recipe.size_problem(h, w)
+
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-        if problem := self.recipe.size_problem(*masked.shape[-2:]):
+        if problem := self.size_problem(*masked.shape[-2:]):
             raise MethodError(problem)
         with torch.no_grad():
             out = self.recipe.prediction(self.model, masked.to(self.device), hole.to(self.device))

@@ -232,6 +232,23 @@ def test_a_folder_whose_run_scored_nothing_takes_other_options(tmp_path):
         run(cfg("peek"), tmp_path, log=lambda s: None)
 
 
+def test_a_size_a_network_cannot_take_is_refused_before_any_work(tmp_path):
+    """pconv's seven stride-2 layers need sides divisible by 128: at --size 96 the run drew its bar,
+    made its folder and stopped at the first batch."""
+    from inpaintbench.masks.build import generate_set
+
+    generate_set(tmp_path / "m96", per_bucket=1, size=96)
+    (tmp_path / "photos").mkdir()
+    Image.new("RGB", (96, 96), (90, 120, 30)).save(tmp_path / "photos" / "a.png")
+    at = lambda method: cfg(method, dataset="folder", data_root=str(tmp_path / "photos"), masks=str(tmp_path / "m96"),
+                            size=96, limit=1, buckets=["30-40"])
+    with pytest.raises(InputError, match="pconv needs image sides divisible by 128, got 96x96: --size 96 is not one"):
+        run(at("pconv"), tmp_path / "p", log=lambda s: None)
+    assert not (tmp_path / "p").exists()
+    run(at("rwconv"), tmp_path / "r", log=lambda s: None)  # divisible by 4: it can
+    assert len(read_records(tmp_path / "r" / RECORDS)) == 1
+
+
 def test_classical_methods_beat_mean_fill(tmp_path):
     for m in ("meanfill", "telea", "navier-stokes", "biharmonic", "patchmatch"):
         run(cfg(m), tmp_path / m, log=lambda s: None)
