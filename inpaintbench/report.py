@@ -38,6 +38,7 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
     `pairs_only`: the runs are compared on the pairs both scored (`compare`), so they may have
     evaluated different numbers of the dataset's images; a table's means need the same images."""
     refuse_repeats("RUN_DIR", [str(Path(d).resolve()) for d in run_dirs])  # one run twice is not two runs of one method
+    cannot = "cannot compare" if pairs_only else "cannot table"
     frames, manifests, sets, run_names, strings = [], [], [], [], {}
     for i, d in enumerate(run_dirs):
         d = Path(d)
@@ -65,11 +66,11 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
                                                     lambda m: m["dataset"]["evaluated_images"])])):
             if key(m) != key(first):
                 # a tuple of all three printed as "(('demo', None, 2) vs ('demo', None, 3))": say which one
-                raise InputError(f"cannot table {d} with {run_dirs[0]}: {what} differs ({key(m)} vs {key(first)})"
+                raise InputError(f"{cannot} {d} with {run_dirs[0]}: {what} differs ({key(m)} vs {key(first)})"
                                  + ("; a table's means need the same images: `inpaintbench compare` them on the pairs "
                                     "both scored" if what.startswith("number") else ""))
         if not pairs_only and other_images(m["dataset"], first["dataset"]):
-            raise InputError(f"cannot table {d} with {run_dirs[0]}: their dataset's list of images differs (files added "
+            raise InputError(f"{cannot} {d} with {run_dirs[0]}: their dataset's list of images differs (files added "
                              f"or removed between the runs), so their means are over other images; `inpaintbench "
                              f"compare` them on the pairs both scored")
     # against the first run that had each network, not only the first run: that one may have had
@@ -79,7 +80,7 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
         for name, w in network_ids(m).items():
             d0, w0 = seen.setdefault(name, (d, w))
             if w != w0:
-                raise InputError(f"cannot table {d} with {d0}: the {name} network's weights differ "
+                raise InputError(f"{cannot} {d} with {d0}: the {name} network's weights differ "
                                  f"(sha256 {', '.join(x[:12] for x in w)} vs "
                                  f"{', '.join(x[:12] for x in w0)}); numbers from two networks do not share a column")
     df = pd.concat(frames, ignore_index=True)

@@ -552,6 +552,8 @@ def test_a_run_at_another_size_is_another_protocol_and_scores_that_size(tmp_path
     assert r.exit_code == 0, r.output
     r = cli("report", str(tmp_path / "telea"), str(tmp_path / "at256"))
     assert r.exit_code == 2 and "evaluation size (--size) differs (256 vs 96)" in " ".join(r.output.split())
+    r = cli("compare", str(tmp_path / "telea"), str(tmp_path / "at256"))
+    assert r.exit_code == 2 and "cannot compare" in r.output and "evaluation size (--size) differs" in " ".join(r.output.split())
     r = cli("run", "--method", "telea", *common, "--size", "96", "--out", str(tmp_path / "frozen"))
     assert r.exit_code == 2 and "--polarity hole-white --size 96 --out NEW_DIR" in " ".join(r.output.split()), r.output
     assert not (tmp_path / "frozen").exists()
