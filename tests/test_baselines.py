@@ -277,6 +277,9 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
 @pytest.mark.parametrize("args,message", [
     (["--crop", "30"], "error: --crop 30: rwconv needs image sides divisible by 4"),
     (["--data", "/no/such/photos"], "error: training photos not found: ['/no/such/photos']"),
+    # a photo set's name mistyped: the names are listed
+    (["--data", "plasma"], "error: training photos not found: ['plasma'] (or pass --data DIR; photo sets by name: "
+                           "plasma-workspace-wallpapers, mate-backgrounds, lomiri-wallpapers-16.04"),
     # found only after the run folder was made and the training photos loaded
     (["--val-data", "/no/such/photos"], "error: validation photos not found: ['/no/such/photos'] (or pass --val-data DIR)"),
     (["--lr-schedule", "sideways"], "error: --lr-schedule must be one of constant, cosine, cosine-restart, got 'sideways'"),

@@ -206,8 +206,11 @@ def found_photos(sources: list[str], role: str = "training", flag: str = "--data
     missing = [str(Path(s)) for s in sources if not Path(s).is_dir() and not photo_exists(Path(s))]
     if missing or not files:
         packages = list(dict.fromkeys(k for sets in (PHOTO_SETS, VAL_PHOTOS) for k, v in sets.items() if set(missing) & set(v)))
+        # a bare word is a photo set's name mistyped (`--data plasma`) more often than a file without a suffix
+        words = [m for m in missing if not Path(m).suffix and "/" not in m]
+        hint = f"; photo sets by name: {', '.join(PHOTO_SETS)}" if words else ""
         raise MissingInput(f"{role} photos not found: {missing[:3] or sources} "
-                           f"({'install Debian ' + ' '.join(packages) + ', ' if packages else ''}or pass {flag} DIR)")
+                           f"({'install Debian ' + ' '.join(packages) + ', ' if packages else ''}or pass {flag} DIR{hint})")
     return files
 
 
