@@ -11,8 +11,9 @@ of the evaluation size (256x256); RGBA is read as RGB where every pixel is opaqu
 what it is put over. Only hole pixels are used: the harness composites them into
 the ground truth like every other method's output. Before anything is scored the whole
 folder is checked against the run's pairs: missing, extra, mis-sized, wrong-mode and 16-bit files
-are listed. Missing files stop the run unless --allow-partial, which scores the rest and marks
-the run PARTIAL in its manifest (skipped_pairs) and in reports.
+are listed; JPEG files are scored with a note that they are lossy. Missing files stop the run
+unless --allow-partial, which scores the rest and marks the run PARTIAL in its manifest
+(skipped_pairs) and in reports.
 """
 from __future__ import annotations
 
@@ -83,13 +84,15 @@ class Predictions(InpaintingMethod):
         wanted = set(keys)
         missing = [k for k in keys if k not in self.files]
         extra = sorted(set(self.files) - wanted)
-        bad = []
+        bad, self.lossy = [], []
         for k in keys:
             if k not in self.files:
                 continue
             try:
                 with Image.open(self.files[k]) as im:
                     mode, size = im.mode, im.size
+                    if im.format == "JPEG":
+                        self.lossy.append(self.files[k].name)
                     deep = sixteen_bit_colour(im, file_head(self.files[k]))
                     see_through = int((np.asarray(im.getchannel("A")) < 255).sum()) if mode == "RGBA" else 0
             except Exception as e:
@@ -117,9 +120,13 @@ class Predictions(InpaintingMethod):
         return missing
 
     def notes(self) -> list[str]:
-        if not self.extra:
-            return []
-        return [f"{len(self.extra)} files in {self.root} match no pair of this run and are ignored: {_listing(self.extra)}"]
+        notes = []
+        if self.extra:
+            notes.append(f"{len(self.extra)} files in {self.root} match no pair of this run and are ignored: {_listing(self.extra)}")
+        if self.lossy:  # every method run here is scored from its exact output, rounded to 8 bits
+            notes.append(f"{len(self.lossy)} predictions are JPEG files ({_listing(self.lossy)}): lossy, so their scores "
+                         f"include the compression's error besides the fill's; save PNG to score the fill alone")
+        return notes
 
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor, keys: list[str] | None = None) -> torch.Tensor:
         if keys is None or len(keys) != masked.shape[0]:

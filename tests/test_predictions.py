@@ -120,6 +120,24 @@ def test_opaque_rgba_files_as_matplotlib_saves_them_are_scored_and_see_through_o
     assert "1 unusable" in str(e.value)
 
 
+def test_jpeg_predictions_are_scored_with_a_note_that_they_are_lossy(exported, tmp_path):
+    """JPEG outputs were scored without a word, their compression error counted as the fill's, beside
+    methods scored from their exact outputs; the run now says so. PNGs get no such note."""
+    jpeg = tmp_path / "jpeg"
+    jpeg.mkdir()
+    for f in sorted((exported / "preds").glob("*.png")):
+        Image.open(f).save(jpeg / f"{f.stem}.jpg", quality=95)
+    common = dict(dataset="demo", limit=2, buckets=BUCKETS, deep_metrics=False)
+    logs = {}
+    for name, folder in (("png", exported / "preds"), ("jpg", jpeg)):
+        logs[name] = []
+        run(RunConfig(method="predictions", method_options={"predictions": str(folder)}, **common), tmp_path / name,
+            log=logs[name].append)
+    n = len(list(jpeg.glob("*.jpg")))
+    assert any(s.startswith(f"note: {n} predictions are JPEG files (") and "lossy" in s for s in logs["jpg"]), logs["jpg"]
+    assert not any("JPEG" in s for s in logs["png"])
+
+
 def test_partial_runs_are_allowed_only_when_asked_and_then_marked(exported, tmp_path):
     import shutil
 
