@@ -6,7 +6,7 @@
 
 Every prediction is `<key>.png` (or .jpg/.jpeg/.webp/.bmp/.tif), key = inpaintbench.method.pair_key:
 `<image id without extension>__<mask file without extension, '/' -> '_'>`, an 8-bit RGB image
-of the evaluation size (256x256); RGBA is read as RGB where every pixel is opaque (matplotlib's
+of the evaluation size (256x256, or `run --size`'s); RGBA is read as RGB where every pixel is opaque (matplotlib's
 `imsave` writes RGBA so), and refused where any is not: what a transparent pixel shows depends on
 what it is put over. Only hole pixels are used: the harness composites them into
 the ground truth like every other method's output. Before anything is scored the whole
