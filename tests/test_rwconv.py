@@ -865,12 +865,11 @@ def test_the_training_photos_are_listed_once(tmp_path, photo_dir, monkeypatch):
 
 
 def test_weights_trained_on_the_demo_sets_photos_say_so_in_every_demo_caption(tmp_path, photo_dir):
-    import json
-
     """The offline photos inside scikit-image, scikit-learn and matplotlib are the demo set's
     sources, and the first a user without datasets reaches for: weights trained on them scored
     the demo set on what they had seen without a word. A copied file and a lossless re-save of
     the pixels are both found; the run warns, the weights record them, a demo table says so."""
+    import json
     import shutil
 
     from inpaintbench.data.demo import source_files
