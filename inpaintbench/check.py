@@ -11,9 +11,10 @@ import math
 from pathlib import Path
 
 from .data.base import other_images
-from .errors import InputError
+from .errors import InputError, counted
 from .metrics import METRIC_INFO
 from .metrics.suite import network_ids
+from .protocol import PROTOCOL
 from .report import load_runs, set_frame, unfinished
 from .runner import run_name
 
@@ -33,7 +34,7 @@ def summarize(run_dir: Path, finished: bool = False) -> dict:
     for r in sets.itertuples() if len(sets) else []:
         if r.bucket in metrics:
             metrics[r.bucket].update({"fid": r.fid, "kid": r.kid})
-    return {"protocol": manifest["protocol"]["id"], "dataset": manifest["dataset"]["name"],
+    return {"protocol": manifest["protocol"]["id"], "eval_size": manifest["protocol"]["eval_size"], "dataset": manifest["dataset"]["name"],
             "evaluated_images": manifest["dataset"]["evaluated_images"], "masks": manifest["masks"]["id"],
             **{k: manifest["dataset"][k] for k in ("ids_sha256", "evaluated_ids_sha256") if k in manifest["dataset"]},
             "method": run_name(manifest), "metrics": metrics,
@@ -42,6 +43,12 @@ def summarize(run_dir: Path, finished: bool = False) -> dict:
 
 
 def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[dict]:
+    # baselines written before they recorded the size: the default protocol's id says 256
+    base_size = baseline.get("eval_size") or (PROTOCOL.eval_size if baseline.get("protocol") == PROTOCOL.id else None)
+    if base_size and base_size != current["eval_size"]:
+        raise InputError(f"baseline was scored at {base_size}x{base_size}, this run at {current['eval_size']}x"
+                         f"{current['eval_size']} (`run --size`); refusing to compare (use --update to make a new "
+                         f"baseline deliberately)")
     for key in ("protocol", "dataset", "evaluated_images", "masks", "method"):
         if current[key] != baseline.get(key):
             raise InputError(f"baseline was made with {key} {baseline.get(key)!r}, this run has {current[key]!r}; "
@@ -67,7 +74,7 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
         scored, expected = current.get("pairs", {}).get(bucket), baseline.get("pairs", {}).get(bucket)
         if expected is not None and scored != expected:
             rows.append({"bucket": bucket, "metric": "pairs", "baseline": expected, "current": scored, "regressed": True,
-                         "why": f"{scored} pairs scored, the baseline has {expected}"})
+                         "why": f"{counted(scored, 'pair')} scored, the baseline has {expected}"})
         for metric, b in base.items():
             if metric not in now:
                 rows.append({"bucket": bucket, "metric": metric, "baseline": b, "current": None, "regressed": True,

@@ -91,7 +91,7 @@ def test_a_run_stopped_before_its_end_fails_the_gate(tmp_path):
     (good / "records.jsonl").write_text("".join(r for r in recs if not ('"40-50"' in r and '"image_index": 1' in r)))
     loose = sum([["--tolerance", f"{m}=1000"] for m in ("psnr", "ssim", "l1", "l2", "psnr_hole", "ssim_hole", "l1_hole", "l2_hole")], [])
     r = cli.invoke(app, ["check", str(good), "--baseline", str(base), *loose])
-    assert r.exit_code == 1 and "1 pairs scored, the baseline has 2" in " ".join(r.output.split()), r.output
+    assert r.exit_code == 1 and "1 pair scored, the baseline has 2" in " ".join(r.output.split()), r.output
     # nor can such a run become the baseline (every whole run would then fail on its pair counts)
     r = cli.invoke(app, ["check", str(good), "--baseline", str(tmp_path / "new.json"), "--update"])
     assert r.exit_code == 2 and "telea is UNFINISHED (3 of 4 pairs scored" in " ".join(r.output.split()), r.output
@@ -145,3 +145,27 @@ def test_a_run_over_another_list_of_images_is_refused(tmp_path):
     del manifest["dataset"]["ids_sha256"]  # ... and one made before the list was hashed is taken at its word
     (good / "manifest.json").write_text(json.dumps(manifest))
     assert cli.invoke(app, ["check", str(good), "--baseline", str(base)]).exit_code == 0
+
+
+def test_a_baseline_of_another_size_is_refused_by_its_size(tmp_path):
+    """A run at --size 96 against the committed 256-px baseline was refused with two protocol ids
+    ('ib1-c432ae1b' vs another), which do not say what differs; baselines made before they recorded
+    the size are known to be 256 by the default protocol's id."""
+    from PIL import Image
+
+    from inpaintbench.masks.build import generate_set
+    from inpaintbench.paths import REPO_ROOT
+
+    generate_set(tmp_path / "m96", per_bucket=1, size=96)
+    (tmp_path / "photos").mkdir()
+    Image.new("RGB", (96, 96), (90, 120, 30)).save(tmp_path / "photos" / "a.png")
+    run(RunConfig(method="telea", dataset="folder", data_root=str(tmp_path / "photos"), masks=str(tmp_path / "m96"),
+                  size=96, buckets=["30-40"], deep_metrics=False), tmp_path / "r96", log=lambda s: None)
+    committed = REPO_ROOT / "reports" / "baseline.json"
+    assert "eval_size" not in json.loads(committed.read_text())
+    r = CliRunner().invoke(app, ["check", str(tmp_path / "r96"), "--baseline", str(committed)])
+    assert r.exit_code == 2 and "baseline was scored at 256x256, this run at 96x96 (`run --size`)" in " ".join(r.output.split())
+    base = tmp_path / "b96.json"
+    assert CliRunner().invoke(app, ["check", str(tmp_path / "r96"), "--baseline", str(base), "--update"]).exit_code == 0
+    assert json.loads(base.read_text())["eval_size"] == 96
+    assert CliRunner().invoke(app, ["check", str(tmp_path / "r96"), "--baseline", str(base)]).exit_code == 0
