@@ -18,10 +18,10 @@ import numpy as np
 from PIL import Image
 
 from .data import get_dataset
-from .errors import InputError, refuse_below
+from .errors import InputError
 from .masks import MaskSet, get_buckets
 from .method import pair_key, pair_keys
-from .protocol import MIN_EVAL_SIZE, PROTOCOL, protocol_for
+from .protocol import PROTOCOL, protocol_for
 from .runner import first_images, plan
 
 README = """Inputs exported by inpaintbench {version} (protocol {protocol}, mask set {maskset}).
@@ -42,7 +42,6 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
                   progress=None, size: int = PROTOCOL.eval_size) -> int:
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
 
-    refuse_below(MIN_EVAL_SIZE, ("--size", size))
     protocol = protocol_for(size)
     ds = get_dataset(dataset, Path(data_root) if data_root else None, size, resize)
     maskset = MaskSet(Path(masks) if masks else DEFAULT_MASK_DIR)

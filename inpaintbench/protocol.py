@@ -6,6 +6,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
 
+from .errors import refuse_below
+
 
 @dataclass(frozen=True)
 class Protocol:
@@ -55,6 +57,7 @@ MIN_EVAL_SIZE = 32
 def protocol_for(size: int) -> Protocol:
     """The protocol at another evaluation side (`run --size`): every other convention as the default
     one, so its id differs only by the size and its runs table only with runs of that size."""
+    refuse_below(MIN_EVAL_SIZE, ("--size", size))
     if size == PROTOCOL.eval_size:
         return PROTOCOL
     return replace(PROTOCOL, eval_size=size,

@@ -37,7 +37,7 @@ from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import Moments, fid_from_features, fid_from_moments, kid_from_features
 from .metrics.pixel import pixel_metrics
 from .metrics.suite import FEATURE_DIM, MetricSuite, network_ids
-from .protocol import MIN_EVAL_SIZE, PROTOCOL, Protocol, protocol_for
+from .protocol import PROTOCOL, Protocol, protocol_for
 
 RECORDS, MANIFEST, FEATURES, SET_METRICS = "records.jsonl", "manifest.json", "features_pool3.f32", "set_metrics.json"
 _ROW_BYTES = FEATURE_DIM * 4
@@ -414,7 +414,6 @@ def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: d
 def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None = None) -> Path:
     """`memo`: outputs shared with other runs of the same method and weights (see `Memo`)."""
     out = Path(out)
-    refuse_below(MIN_EVAL_SIZE, ("--size", cfg.size))
     protocol = protocol_for(cfg.size)
     dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, protocol.eval_size, cfg.resize)
     maskset = MaskSet(Path(cfg.masks))
