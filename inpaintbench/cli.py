@@ -162,8 +162,6 @@ def run(
         if method != "predictions":
             raise InputError("--predictions and --allow-partial belong to --method predictions")
         options = {"predictions": str(predictions.resolve()) if predictions else None, "allow_partial": allow_partial}
-    if method == "predictions" and size != RunConfig.size:
-        options["size"] = size  # the side its files must have; only when not the default, so earlier runs resume
     cfg = RunConfig(method=method, dataset=dataset, data_root=str(data_root) if data_root else None,
                     masks=str(masks or DEFAULT_MASK_DIR), buckets=list(buckets or BUCKET_NAMES), limit=limit,
                     batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,

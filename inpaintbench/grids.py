@@ -76,7 +76,8 @@ def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Te
     if all(p.is_file() for p in saved):
         return {k: np.asarray(Image.open(p).convert("RGB")) for k, p in zip(keys, saved)}
     cfg = manifest["config"]
-    method = registry.create(cfg["method"], device="cpu", weights=cfg.get("weights"), **(cfg.get("method_options") or {}))
+    method = registry.create(cfg["method"], eval_size=manifest["protocol"]["eval_size"], device="cpu", weights=cfg.get("weights"),
+                             **(cfg.get("method_options") or {}))
     # the images shown must be the ones scored: the same weights, or the same outside outputs. A
     # run that recorded each output file's hash is checked on the files shown alone; the folder's
     # hash would read every file again (33 GB of PNGs at Places2's scale) to show a dozen

@@ -25,6 +25,9 @@ class InpaintingMethod(ABC):
     #: True for methods that load a weights file (`--weights`); to the others a file is refused,
     #: since the manifest and the report caption would name weights that produced nothing
     takes_weights: ClassVar[bool] = False
+    #: True for methods that must know the evaluation side before any batch, such as stored
+    #: outputs checked against it in `prepare`; `registry.create` then passes `size`
+    wants_size: ClassVar[bool] = False
 
     def __init__(self, device: str = "cpu", weights: str | None = None, **options: Any):
         if weights and not self.takes_weights:

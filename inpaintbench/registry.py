@@ -38,5 +38,12 @@ def method_class(name: str) -> type[InpaintingMethod]:
     return cls
 
 
-def create(name: str, **kwargs) -> InpaintingMethod:
-    return method_class(name)(**kwargs)
+def create(name: str, eval_size: int | None = None, **kwargs) -> InpaintingMethod:
+    """`eval_size`: the run's evaluation side, given to a method that wants it (`wants_size`) by every
+    caller alike, so a run from Python, the CLI or a report's grids builds the same method."""
+    cls = method_class(name)
+    if eval_size is not None and cls.wants_size:
+        # runs made before the side was passed here carry it in their method options
+        if kwargs.setdefault("size", eval_size) != eval_size:
+            raise InputError(f"method {name}: its options say size {kwargs['size']}, the run --size {eval_size}: give one")
+    return cls(**kwargs)

@@ -426,7 +426,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         raise InputError(f"--blend must be one of {', '.join(BLENDS)}, got {cfg.blend!r}")
     if cfg.self_ensemble not in ENSEMBLES:
         raise InputError(f"--self-ensemble must be one of {', '.join(ENSEMBLES)}, got {cfg.self_ensemble!r}")
-    method = registry.create(cfg.method, device=cfg.device, weights=cfg.weights, **cfg.method_options)
+    method = registry.create(cfg.method, eval_size=protocol.eval_size, device=cfg.device, weights=cfg.weights,
+                             **cfg.method_options)
     if problem := method.size_problem(protocol.eval_size, protocol.eval_size):
         raise InputError(f"{problem}: --size {protocol.eval_size} is not one it can take")
     if cfg.self_ensemble != "none" and method.wants_keys:

@@ -43,6 +43,7 @@ class Predictions(InpaintingMethod):
     name = "predictions"
     kind = "precomputed"
     wants_keys = True
+    wants_size = True
 
     def __init__(self, device: str = "cpu", weights: str | None = None, predictions: str | None = None,
                  allow_partial: bool = False, size: int = 256, **options):

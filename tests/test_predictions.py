@@ -285,3 +285,36 @@ def test_the_export_readme_command_runs_from_another_folder_and_a_path_with_spac
     r = CliRunner().invoke(app, argv)
     assert r.exit_code == 0, (line, r.output)
     assert len(read_records(tmp_path / "scored" / "records.jsonl")) == 2
+
+
+def test_a_run_at_another_size_tells_the_folder_its_size_through_the_python_api(tmp_path):
+    """The side predictions' files must have was put in its options by the `run` command alone: a
+    RunConfig(size=96) from Python refused every 96x96 file as 'expected 256x256', and the report's
+    grids, which rebuild the method from the run's options, refused them as well."""
+    from inpaintbench.masks.build import generate_set
+
+    photos, masks = tmp_path / "photos", tmp_path / "masks96"
+    photos.mkdir()
+    rng = np.random.default_rng(3)
+    for name in ("a.png", "b.png"):
+        Image.fromarray(rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)).save(photos / name)
+    generate_set(masks, per_bucket=1, size=96)
+    common = dict(dataset="folder", data_root=str(photos), masks=str(masks), size=96, buckets=["30-40"],
+                  resize="exact", deep_metrics=False)
+    r = CliRunner().invoke(app, ["export-inputs", "--dataset", "folder", "--data-root", str(photos), "--masks", str(masks),
+                                 "--size", "96", "--buckets", "30-40", "--resize", "exact", "--out", str(tmp_path / "exp")])
+    assert r.exit_code == 0, r.output
+    outside_telea(tmp_path / "exp", tmp_path / "preds")
+    run(RunConfig(method="telea", **common), tmp_path / "telea", log=lambda s: None)
+    run(RunConfig(method="predictions", method_options={"predictions": str(tmp_path / "preds")}, **common),
+        tmp_path / "files", log=lambda s: None)
+    key = lambda rec: (rec["image_id"], rec["mask_file"])
+    direct, via = (sorted(read_records(tmp_path / n / "records.jsonl"), key=key) for n in ("telea", "files"))
+    assert len(via) == 2 and [(key(a), a["psnr"]) for a in direct] == [(key(b), b["psnr"]) for b in via]
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "files"), "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 0 and "not drawn" not in r.output, r.output
+    assert (tmp_path / "rep" / "grids" / "random.png").is_file()
+    # a size in the options that is not the run's is a contradiction, not a choice between them
+    with pytest.raises(InputError, match="size 128.*--size 96|--size 96.*128"):
+        run(RunConfig(method="predictions", method_options={"predictions": str(tmp_path / "preds"), "size": 128},
+                      **common), tmp_path / "clash", log=lambda s: None)
