@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .errors import InputError
+from .workers import fill_in_worker, start_pool
 
 
 class InpaintingMethod(ABC):
@@ -25,6 +26,9 @@ class InpaintingMethod(ABC):
     #: True for methods that load a weights file (`--weights`); to the others a file is refused,
     #: since the manifest and the report caption would name weights that produced nothing
     takes_weights: ClassVar[bool] = False
+    #: processes the method may spread one batch over (`run --workers`); set by the runner, and no
+    #: part of the method's identity, since no output depends on it (PerImageMethod.parallel)
+    workers: int = 1
     #: True for methods that must know the evaluation side before any batch, such as stored
     #: outputs checked against it in `prepare`; `registry.create` then passes `size`
     wants_size: ClassVar[bool] = False
@@ -96,6 +100,11 @@ class PerImageMethod(InpaintingMethod):
     """For classical methods that work on one uint8 HxWx3 image and a bool HxW hole at a time."""
 
     kind = "classical"
+    #: True where one image takes long enough (PatchMatch about 0.8 s, biharmonic 0.1 s at 256x256)
+    #: that a batch is worth spreading over `workers` processes; Telea's 15 ms is not worth the
+    #: seconds a pool takes to start. Processes, not threads: PatchMatch's seed is one global C
+    #: state, so two threads would draw from one stream and the output would depend on timing
+    parallel: ClassVar[bool] = False
 
     @abstractmethod
     def inpaint_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -104,8 +113,24 @@ class PerImageMethod(InpaintingMethod):
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         imgs = (masked.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         holes = hole[:, 0].cpu().numpy() > 0.5
+        pool = self._pool() if self.parallel and self.workers > 1 and len(imgs) > 1 else None
+        # each image is filled by the same code with the same seed wherever it runs, so the outputs
+        # are the same for any number of workers (a test holds them bit for bit)
+        filled = pool.map(fill_in_worker, imgs, holes) if pool else map(self.inpaint_one, imgs, holes)
         outs = []
-        for img, h in zip(imgs, holes):
-            out = np.asarray(self.inpaint_one(img, h))
+        for out in filled:
+            out = np.asarray(out)
             outs.append(out.astype(np.float32) / 255 if out.dtype == np.uint8 else out.astype(np.float32))
         return torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2)
+
+    def _pool(self):
+        if getattr(self, "_executor", None) is not None and self._executor_size != self.workers:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
+        if getattr(self, "_executor", None) is None:
+            self._executor, self._executor_size = start_pool(self, self.workers), self.workers
+        return self._executor
+
+    def __getstate__(self):
+        # what a worker needs to fill images: the method's settings, not its parent's pool
+        return {k: v for k, v in self.__dict__.items() if k not in ("_executor", "_executor_size")}

@@ -74,6 +74,11 @@ class RunConfig:
     #: the side images and masks are scored at (the protocol's 256 unless set): another size is
     #: another protocol, with a mask set of that size
     size: int = PROTOCOL.eval_size
+    #: processes a classical method may spread each batch over (PerImageMethod.parallel); like
+    #: batch_size no part of the run's identity, as no output depends on it. 1 here: workers start
+    #: as new interpreters, which run a calling script again unless it keeps its work under
+    #: `if __name__ == "__main__":`; the `run` and `demo` commands default to every usable core
+    workers: int = 1
 
     def __post_init__(self):
         # one folder, one identity: 'imgs' and '/abs/imgs/' were two datasets to report (refused to
@@ -93,6 +98,11 @@ class RunConfig:
                 # only when set, so runs made before labels existed still resume
                 **({"label": self.label} if self.label else {}),
                 **{k: v for k in ("blend", "self_ensemble") if (v := getattr(self, k)) != "none"}}
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's or `taskset`'s share, not the machine's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def split_name(name: str) -> dict:
@@ -420,7 +430,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
     buckets = get_buckets(cfg.buckets)
     maskset.check_size(protocol.eval_size, buckets)
     ids = first_images(dataset.ids(), cfg.limit)
-    refuse_below(1, ("--batch-size", cfg.batch_size))
+    refuse_below(1, ("--batch-size", cfg.batch_size), ("--workers", cfg.workers))
     check_device(cfg.device)
     if cfg.blend not in BLENDS:
         raise InputError(f"--blend must be one of {', '.join(BLENDS)}, got {cfg.blend!r}")
@@ -428,6 +438,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         raise InputError(f"--self-ensemble must be one of {', '.join(ENSEMBLES)}, got {cfg.self_ensemble!r}")
     method = registry.create(cfg.method, eval_size=protocol.eval_size, device=cfg.device, weights=cfg.weights,
                              **cfg.method_options)
+    method.workers = cfg.workers
     if problem := method.size_problem(protocol.eval_size, protocol.eval_size):
         raise InputError(f"{problem}: --size {protocol.eval_size} is not one it can take")
     if cfg.self_ensemble != "none" and method.wants_keys:

@@ -39,6 +39,7 @@ class Biharmonic(PerImageMethod):
     """Biharmonic equation fill (skimage.restoration.inpaint_biharmonic), per channel."""
 
     name = "biharmonic"
+    parallel = True
 
     def inpaint_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         return inpaint_biharmonic(image.astype(np.float64) / 255, hole, channel_axis=-1)
@@ -48,13 +49,15 @@ class PatchMatch(PerImageMethod):
     """Barnes et al. 2009 PatchMatch fill (PyPI `pypatchmatch`), seeded per image for determinism."""
 
     name = "patchmatch"
+    parallel = True
 
     def __init__(self, device: str = "cpu", weights: str | None = None, patch_size: int = 3, seed: int = 0, **options):
-        import patchmatch  # imported here so the other baselines work without the wheel
+        import patchmatch  # noqa: F401  here, so the other baselines work without the wheel
 
         super().__init__(device, weights, patch_size=patch_size, seed=seed, **options)
-        self._pm = patchmatch
 
     def inpaint_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        self._pm.set_random_seed(self.options["seed"])
-        return self._pm.inpaint(image, hole.astype(np.uint8) * 255, patch_size=self.options["patch_size"])
+        import patchmatch  # not kept on self: a module cannot go to a worker process
+
+        patchmatch.set_random_seed(self.options["seed"])
+        return patchmatch.inpaint(image, hole.astype(np.uint8) * 255, patch_size=self.options["patch_size"])

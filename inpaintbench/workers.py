@@ -1,0 +1,58 @@
+"""Worker processes for methods that fill one image at a time (`run --workers`, PerImageMethod).
+
+concurrent.futures' process pool, with two things it does not do: start its workers from a fork
+server, and end them when the run that started them is killed outright.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+import weakref
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+_method = None  # the method this worker fills images with
+
+
+def start_pool(method, workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` processes, each holding a copy of `method`; shut down with it."""
+    # forkserver, not fork: a fork of this process would copy torch's thread pools mid-state
+    context = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
+                                          else "spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(method, os.getpid()))
+    weakref.finalize(method, pool.shutdown, wait=False, cancel_futures=True)
+    return pool
+
+
+def fill_in_worker(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    return _method.inpaint_one(image, hole)
+
+
+def _adopt(method, caller: int) -> None:
+    global _method
+    _method = method
+    # a run killed outright (kill -9, the OOM killer) cannot stop its pool, whose workers waited
+    # for work forever, holding 0.6 GB each; their parent is the fork server, not the run, so
+    # the run's end is watched here
+    threading.Thread(target=_end_with, args=(caller,), daemon=True).start()
+
+
+def _end_with(pid: int) -> None:
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(pid, 0)
+            # a killed run stays a zombie until its parent reaps it, which a parent reading the
+            # run's output first (subprocess.run) does only once the workers, holding that output
+            # too, are gone; Linux names the state, elsewhere the pid's end must do
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                dead = f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+        except (ProcessLookupError, PermissionError):  # gone, or its pid reused by another user
+            dead = True
+        except OSError:
+            dead = False
+        if dead:
+            os._exit(1)
