@@ -335,7 +335,8 @@ REPORT_FORMATS = ("md", "csv", "latex", "html")
 
 def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metrics=None,
                  reference: str | None = None, grid_rows: int = 1, screenshot: bool = False, log=print) -> list[Path]:
-    """Every format into OUT: table1.{md,csv,tex}, table1_ci.csv, comparisons.csv, per_image.csv, plots/,
+    """Every format into OUT: table1.{md,csv,tex}, table1_ci.csv, comparisons.csv, per_image.csv,
+    set_metrics.csv (FID, KID and its std per run and bucket, where some run has them), plots/,
     grids/ and a self-contained index.html (+ index.png with screenshot). `metrics`: the ones a
     user asked for, each refused when no run has it; None: every one some run has."""
     from . import grids, plots, stats
@@ -371,6 +372,11 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
         put("table1.csv", render(t, "csv"))
         put("table1_ci.csv", summ.to_csv(index=False))
         put("comparisons.csv", cmp.to_csv(index=False))
+        if len(sets := set_frame(df)):
+            # FID and KID have no per-image values, so no bootstrap interval in table1_ci.csv: the
+            # spread of KID over its subsets (empty where each subset is the whole set, as in the
+            # plots), the set sizes and the rank warning are kept here
+            put("set_metrics.csv", sets.assign(kid_std=plots.kid_spread(sets)).to_csv(index=False))
         # to the file, in pandas' chunks: as one string it would be the whole file in memory
         # again (720 MB for ten runs over Places2)
         per_image(df).to_csv(out / "per_image.csv", index=False)

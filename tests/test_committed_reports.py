@@ -38,5 +38,21 @@ def test_a_committed_report_regenerates_from_its_runs(name, runs, reference, tmp
                  reference=reference, log=lambda s: None)
     for f in ("table1.md", "table1.tex"):
         assert (tmp_path / f).read_text() == (ROOT / name / f).read_text(), f"reports/{name}/{f} is stale: regenerate it"
-    for f in ("table1.csv", "table1_ci.csv", "comparisons.csv", "per_image.csv"):
+    for f in ("table1.csv", "table1_ci.csv", "comparisons.csv", "per_image.csv", "set_metrics.csv"):
         _same_csv(tmp_path / f, ROOT / name / f)
+
+
+
+def test_the_set_metrics_file_holds_each_runs_fid_and_kid_as_the_run_saved_them():
+    """FID and KID have no per-image values, so table1_ci.csv has no interval for them; their set
+    sizes, rank warning and KID's spread over subsets were in no report file."""
+    import json
+
+    rows = pd.read_csv(ROOT / "demo" / "set_metrics.csv")
+    runs = [m for m in DEMO_METHODS if (ROOT / "demo" / "runs" / m).is_dir()]
+    assert len(rows) == 7 * len(runs) and set(rows.method) == set(runs)
+    for r in rows.itertuples():
+        saved = json.loads((ROOT / "demo" / "runs" / r.method / "set_metrics.json").read_text())[r.bucket]
+        assert (r.fid, r.kid, r.n_outputs, r.n_reference) == (saved["fid"], saved["kid"], saved["n_outputs"], saved["n_reference"])
+    # 32 images, no more than a KID subset: each subset was the whole set, its std 0 up to rounding
+    assert rows.kid_std.isna().all() and (rows.n_outputs <= 1000).all()
