@@ -29,6 +29,8 @@ from .paths import from_repo_path
 from .runner import complete, run_name
 
 OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
+#: a grid's pixels at most: ten methods at 1024x1024 over six buckets would be 86 M, 350 MB to draw
+MAX_PIXELS = 64e6
 
 
 def choose_pairs(df: pd.DataFrame, per_bucket: int = 1, how: str = "random", seed: int = 0,
@@ -112,7 +114,7 @@ def _recorded_sources(records: pd.DataFrame, name: str, pairs: pd.DataFrame) -> 
 
 def outline(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """The hole's border drawn just inside the hole (1 px at 256 px); as wide in proportion at a larger
-    `run --size`, since every panel is drawn about 256 px wide and a 1-px line would break up."""
+    `run --size`, so that it reads the same once the figure is shrunk into a page."""
     img = img.copy()
     edge = find_boundaries(hole, mode="thick") & hole
     if (grow := hole.shape[0] // 256) > 1:
@@ -138,8 +140,11 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     hole_t = torch.from_numpy(np.stack(holes))[:, None].float()
     outputs = [(run_name(m), run_outputs(d, m, pairs, gt_t, hole_t, records)) for d, m in runs]
     cols = len(outputs) + 2
-    # 2.4 in at 110 dpi keeps each 256-px panel at about native resolution
-    fig, axes = plt.subplots(len(pairs), cols, figsize=(2.4 * cols, 2.5 * len(pairs) + 0.4), dpi=110, squeeze=False)
+    # 2.4 in at 110 dpi keeps each 256-px panel at about native resolution; a larger `run --size`
+    # raises the dpi (not the inches, so the lettering keeps its place), up to MAX_PIXELS a figure
+    w_in, h_in = 2.4 * cols, 2.5 * len(pairs) + 0.4
+    dpi = min(110 * max(1.0, size / 256), (MAX_PIXELS / (w_in * h_in)) ** 0.5)
+    fig, axes = plt.subplots(len(pairs), cols, figsize=(w_in, h_in), dpi=dpi, squeeze=False)
     for i, r in enumerate(pairs.itertuples()):
         key = pair_key(r.image_id, r.mask_file)
         gt, hole = gts[i], holes[i].astype(bool)

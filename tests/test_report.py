@@ -591,3 +591,27 @@ def test_a_label_with_a_slash_names_one_grid_file(tmp_path):
     write_report([tmp_path / "r"], tmp_path / "rep", formats=("html",), log=lambda s: None)
     assert sorted(p.name for p in (tmp_path / "rep" / "grids").iterdir()) == [
         "random.jpg", "random.png", "worst_my_method_v2.jpg", "worst_my_method_v2.png"]
+
+
+def test_a_grid_at_a_larger_size_shows_each_panel_at_its_own_resolution(tmp_path):
+    """Every panel was drawn about 256 px wide whatever `run --size` scored, so a 512x512 run's grid
+    showed its outputs at half their resolution, in the PNG meant for papers too."""
+    from inpaintbench.grids import outline
+    from inpaintbench.masks.build import generate_set
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (512, 512, 3), dtype=np.uint8)).save(photos / "a.png")
+    generate_set(tmp_path / "m512", per_bucket=1, size=512)
+    run(RunConfig(method="telea", dataset="folder", data_root=str(photos), masks=str(tmp_path / "m512"), size=512,
+                  buckets=["30-40"], deep_metrics=False), tmp_path / "telea", log=lambda s: None)
+    write_report([tmp_path / "telea"], tmp_path / "rep", formats=("html",), log=lambda s: None)
+    with Image.open(tmp_path / "rep" / "grids" / "random.png") as im:
+        width = im.width
+    assert 3 * 512 <= width < 3 * 512 * 1.3, width  # input | telea | ground truth, each near 512 px
+    # the hole's outline keeps its width in proportion: 1 px at 256, 2 at 512
+    hole = np.zeros((512, 512), bool)
+    hole[100:300, 100:300] = True
+    drawn = (outline(np.zeros((512, 512, 3), np.uint8), hole) != 0).any(axis=2)
+    assert drawn[200, 100:104].tolist() == [True, True, False, False] and not drawn[~hole].any()
