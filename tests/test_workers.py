@@ -98,3 +98,16 @@ def test_a_run_killed_outright_leaves_no_worker_behind(tmp_path):
     while any(map(alive, pids)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(map(alive, pids)), pids
+
+
+def test_the_method_bench_times_a_batch_over_the_workers_too(tmp_path, monkeypatch):
+    import json
+
+    from inpaintbench.bench import bench_method
+
+    monkeypatch.setattr("inpaintbench.bench.usable_cores", lambda: 2)
+    bench_method("biharmonic", tmp_path / "b.json", repeats=1, log=lambda s: None)
+    spread = json.loads((tmp_path / "b.json").read_text())["cpu"]["batch8_workers"]
+    assert spread["workers"] == 2 and spread["speedup_over_one"] > 0
+    bench_method("telea", tmp_path / "t.json", repeats=1, log=lambda s: None)  # 15 ms an image: no pool
+    assert "batch8_workers" not in json.loads((tmp_path / "t.json").read_text())["cpu"]
