@@ -7,6 +7,7 @@ composites `known + output * hole` itself and validates the output, so methods s
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, ClassVar
 
 import numpy as np
@@ -100,7 +101,7 @@ class PerImageMethod(InpaintingMethod):
     """For classical methods that work on one uint8 HxWx3 image and a bool HxW hole at a time."""
 
     kind = "classical"
-    #: True where one image takes long enough (PatchMatch about 0.8 s, biharmonic 0.1 s at 256x256)
+    #: True where one image takes long enough (PatchMatch 0.4 to 0.8 s, biharmonic 0.1 s at 256x256)
     #: that a batch is worth spreading over `workers` processes; Telea's 15 ms is not worth the
     #: seconds a pool takes to start. Processes, not threads: PatchMatch's seed is one global C
     #: state, so two threads would draw from one stream and the output would depend on timing
@@ -118,9 +119,16 @@ class PerImageMethod(InpaintingMethod):
         # are the same for any number of workers (a test holds them bit for bit)
         filled = pool.map(fill_in_worker, imgs, holes) if pool else map(self.inpaint_one, imgs, holes)
         outs = []
-        for out in filled:
-            out = np.asarray(out)
-            outs.append(out.astype(np.float32) / 255 if out.dtype == np.uint8 else out.astype(np.float32))
+        try:
+            for out in filled:
+                out = np.asarray(out)
+                outs.append(out.astype(np.float32) / 255 if out.dtype == np.uint8 else out.astype(np.float32))
+        except BrokenProcessPool:
+            self._executor = None
+            raise InputError(f"{self.name}: a worker process (--workers {self.workers}) ended abruptly: out of memory, "
+                             f"killed, or started from a script it could not run again (each worker runs the calling "
+                             f"script anew: from Python, keep its work under `if __name__ == \"__main__\":`, and not "
+                             f"in `python -`); --workers 1 fills every image in this process") from None
         return torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2)
 
     def _pool(self):

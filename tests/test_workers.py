@@ -111,3 +111,21 @@ def test_the_method_bench_times_a_batch_over_the_workers_too(tmp_path, monkeypat
     assert spread["workers"] == 2 and spread["speedup_over_one"] > 0
     bench_method("telea", tmp_path / "t.json", repeats=1, log=lambda s: None)  # 15 ms an image: no pool
     assert "batch8_workers" not in json.loads((tmp_path / "t.json").read_text())["cpu"]
+
+
+def test_workers_that_cannot_start_say_why_and_what_to_do(tmp_path):
+    """Each worker runs the calling script again; from `python -` there is no script to run, and
+    the run ended in concurrent.futures' 'A child process terminated abruptly'."""
+    import subprocess
+    import sys
+
+    code = ("import torch\n"
+            "from inpaintbench import registry\n"
+            "m = registry.create('biharmonic'); m.workers = 2\n"
+            "hole = torch.zeros(2, 1, 32, 32); hole[:, :, 8:20, 8:20] = 1\n"
+            "m.inpaint(torch.rand(2, 3, 32, 32) * (1 - hole), hole)\n")
+    done = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1 and last.startswith("inpaintbench.errors.InputError: biharmonic: a worker process "
+                                                    "(--workers 2) ended abruptly"), done.stderr[-2000:]
+    assert "--workers 1 fills every image in this process" in last
