@@ -344,29 +344,28 @@ def _report_end_to_end(pairs: int, methods: int, log=print) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _seconds_per_image(method, x, hole, repeats) -> float:
+    """The fastest of `repeats` calls on the batch, after one warm-up call (which also starts a pool)."""
+    method.inpaint(x * (1 - hole), hole)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        method.inpaint(x * (1 - hole), hole)
+        times.append(time.perf_counter() - t0)
+    return min(times) / len(x)
+
+
 def _bench_cpu(name, method, x, hole, flops, repeats, log) -> dict:
     r = {}
     for b in (1, 8):
-        method.inpaint(x[:b] * (1 - hole[:b]), hole[:b])  # warm-up
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            method.inpaint(x[:b] * (1 - hole[:b]), hole[:b])
-            times.append(time.perf_counter() - t0)
-        per_image = min(times) / b
+        per_image = _seconds_per_image(method, x[:b], hole[:b], repeats)
         r[f"batch{b}"] = {"seconds_per_image": per_image, "images_per_s": 1 / per_image,
                           "achieved_gflop_per_s": flops / per_image / 1e9 if flops else None}
         log(f"{name} cpu batch {b}: {per_image * 1000:.1f} ms/image")
     if getattr(method, "parallel", False) and (cores := usable_cores()) > 1:
         # what `run --workers` gains: the batch of 8 over every usable core, once the pool has started
         method.workers = cores
-        method.inpaint(x * (1 - hole), hole)
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            method.inpaint(x * (1 - hole), hole)
-            times.append(time.perf_counter() - t0)
-        per_image = min(times) / len(x)
+        per_image = _seconds_per_image(method, x, hole, repeats)
         r["batch8_workers"] = {"workers": cores, "seconds_per_image": per_image, "images_per_s": 1 / per_image,
                                "speedup_over_one": r["batch8"]["seconds_per_image"] / per_image}
         log(f"{name} cpu batch 8 over {cores} workers: {per_image * 1000:.1f} ms/image")
