@@ -35,7 +35,7 @@ from . import registry
 from .data import get_dataset
 from .errors import refuse_below
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
-from .runner import usable_cores
+from .workers import usable_cores
 
 CPU_PEAK_NOTE = "CPU peak FLOP/s is not measured; the fraction of peak is reported for GPUs only"
 GPU_PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 tensor-core peaks

@@ -105,6 +105,10 @@ def _no_stray_values(runs: List[Path]) -> None:
             raise InputError(f"{d}: not a run folder; {SEVERAL_VALUES}")
 
 
+WORKERS_HELP = ("Processes a classical method (PatchMatch, biharmonic) spreads each batch over, at most --batch-size; "
+                "no output depends on it (default: every usable core).")
+
+
 @app.command(context_settings=ONE_VALUE_EACH)
 @_guard
 def run(
@@ -117,8 +121,7 @@ def run(
     buckets: Optional[List[str]] = typer.Option(None, help="Buckets to evaluate, e.g. --buckets 10-20 --buckets 50-60."),
     limit: Optional[int] = typer.Option(None, help="Evaluate only the first N images."),
     batch_size: int = typer.Option(8, help="(image, mask) pairs per call to the method: memory and speed; each output is its own input's."),
-    workers: Optional[int] = typer.Option(None, help="Processes a classical method (PatchMatch, biharmonic) spreads each batch over, "
-                                                    "at most --batch-size; no output depends on it (default: every usable core)."),
+    workers: Optional[int] = typer.Option(None, help=WORKERS_HELP),
     device: str = typer.Option("cpu", help="cpu or cuda[:N]."),
     weights: Optional[str] = typer.Option(None, help="Weights file for learned methods (default: shipped)."),
     resize: str = typer.Option("resize-crop", help="resize-crop, center-crop or exact."),
@@ -147,7 +150,8 @@ def run(
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
     _one_value_each(ctx)
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
-    from .runner import RunConfig, run as do_run, split_name, usable_cores
+    from .runner import RunConfig, run as do_run, split_name
+    from .workers import workers_or_every_core
 
     named = split_name(method)
     chosen = {"self_ensemble": self_ensemble, "blend": blend}
@@ -169,7 +173,7 @@ def run(
                     batch_size=batch_size, device=device, weights=weights, resize=resize, save_images=save_images,
                     deep_metrics=deep_metrics, fid_network=fid_network or RunConfig.fid_network, vgg_weights=vgg_weights, method_options=options,
                     label=label, blend=chosen["blend"], self_ensemble=chosen["self_ensemble"], size=size,
-                    workers=usable_cores() if workers is None else workers)
+                    workers=workers_or_every_core(workers))
     out = out or Path("runs") / dataset / safe_name(cfg.name)
     with _resumable(out), _progress() as p:
         do_run(cfg, out, progress=_Bar(p, cfg.name), log=lambda s: p.console.print(s, highlight=False))
@@ -274,8 +278,7 @@ def demo(
     limit: Optional[int] = typer.Option(None, help="Only the first N of the 32 demo images (--limit 2: a one-minute look)."),
     device: str = typer.Option("cpu", help="cpu or cuda[:N], for every method and metric network (each run's manifest "
                                            "records the hardware; the committed reports/demo was made on the CPU)."),
-    workers: Optional[int] = typer.Option(None, help="Processes a classical method (PatchMatch, biharmonic) spreads each batch over, "
-                                                    "at most --batch-size; no output depends on it (default: every usable core)."),
+    workers: Optional[int] = typer.Option(None, help=WORKERS_HELP),
 ):
     """The README's first command: run the default methods on the embedded demo set, print Table 1 and
     write every report format (tables, plots, grids, HTML) next to the runs."""
@@ -285,7 +288,8 @@ def demo(
     from . import registry
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
     from .report import write_report
-    from .runner import Memo, RunConfig, run as do_run, split_name, usable_cores
+    from .runner import Memo, RunConfig, run as do_run, split_name
+    from .workers import workers_or_every_core
 
     names = methods or [m for m in DEMO_METHODS if split_name(m)["method"] in registry.available()]
     refuse_repeats("--method", names)  # one run folder each: the report could not table both
@@ -297,7 +301,7 @@ def demo(
     with _resumable(out), _progress() as p:
         for name in names:
             cfg = RunConfig(**split_name(name), masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit,
-                            device=device, workers=usable_cores() if workers is None else workers)
+                            device=device, workers=workers_or_every_core(workers))
             dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False),
                                memo=memos.setdefault(cfg.method, Memo()) if runs_of[cfg.method] > 1 else None))
     write_report(dirs, out, reference=DEMO_REFERENCE if DEMO_REFERENCE in names else None,

@@ -106,6 +106,8 @@ class PerImageMethod(InpaintingMethod):
     #: seconds a pool takes to start. Processes, not threads: PatchMatch's seed is one global C
     #: state, so two threads would draw from one stream and the output would depend on timing
     parallel: ClassVar[bool] = False
+    _executor = None  # this method's pool, started by the first batch that spreads (`_pool`)
+    _executor_size = 0
 
     @abstractmethod
     def inpaint_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -132,10 +134,10 @@ class PerImageMethod(InpaintingMethod):
         return torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2)
 
     def _pool(self):
-        if getattr(self, "_executor", None) is not None and self._executor_size != self.workers:
+        if self._executor is not None and self._executor_size != self.workers:
             self._executor.shutdown(cancel_futures=True)
             self._executor = None
-        if getattr(self, "_executor", None) is None:
+        if self._executor is None:
             self._executor, self._executor_size = start_pool(self, self.workers), self.workers
         return self._executor
 

@@ -100,11 +100,6 @@ class RunConfig:
                 **{k: v for k in ("blend", "self_ensemble") if (v := getattr(self, k)) != "none"}}
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (a container's or `taskset`'s share, not the machine's)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def split_name(name: str) -> dict:
     """A run's name back into its RunConfig fields: 'rwconv+hflip+poisson' -> method rwconv,
     self_ensemble hflip, blend poisson; a plain method name -> the method, both 'none'. The

@@ -17,6 +17,16 @@ import numpy as np
 _method = None  # the method this worker fills images with
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container's or `taskset`'s share, not the machine's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def workers_or_every_core(workers: int | None) -> int:
+    """`--workers` as given, every usable core when not given (the commands' default)."""
+    return usable_cores() if workers is None else workers
+
+
 def start_pool(method, workers: int) -> ProcessPoolExecutor:
     """A pool of `workers` processes, each holding a copy of `method`; shut down with it."""
     # forkserver, not fork: a fork of this process would copy torch's thread pools mid-state

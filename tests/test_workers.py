@@ -50,7 +50,7 @@ def test_a_batch_spread_over_workers_gives_the_outputs_bit_for_bit(name):
 def test_the_run_command_passes_workers_and_refuses_none(tmp_path, monkeypatch):
     registry.register("where-filled", WhereFilled)
     common = ["--method", "where-filled", "--limit", "1", "--buckets", "20-30", "--buckets", "40-50", "--no-deep-metrics"]
-    monkeypatch.setattr("inpaintbench.runner.usable_cores", lambda: 2)  # the default, on a machine of any size
+    monkeypatch.setattr("inpaintbench.workers.usable_cores", lambda: 2)  # the default, on a machine of any size
     fills = {}
     for name, flags in {"one": ["--workers", "1"], "two": ["--workers", "2"], "default": []}.items():
         r = CliRunner().invoke(app, ["run", *common, *flags, "--out", str(tmp_path / name)])
