@@ -161,10 +161,15 @@ def test_a_baseline_of_another_size_is_refused_by_its_size(tmp_path):
     Image.new("RGB", (96, 96), (90, 120, 30)).save(tmp_path / "photos" / "a.png")
     run(RunConfig(method="telea", dataset="folder", data_root=str(tmp_path / "photos"), masks=str(tmp_path / "m96"),
                   size=96, buckets=["30-40"], deep_metrics=False), tmp_path / "r96", log=lambda s: None)
-    committed = REPO_ROOT / "reports" / "baseline.json"
-    assert "eval_size" not in json.loads(committed.read_text())
-    r = CliRunner().invoke(app, ["check", str(tmp_path / "r96"), "--baseline", str(committed)])
-    assert r.exit_code == 2 and "baseline was scored at 256x256, this run at 96x96 (`run --size`)" in " ".join(r.output.split())
+    committed = json.loads((REPO_ROOT / "reports" / "baseline.json").read_text())
+    assert committed["protocol"] == "ib1-c432ae1b"
+    legacy = tmp_path / "legacy.json"  # as the committed one was until it was regenerated with eval_size
+    legacy.write_text(json.dumps({k: v for k, v in committed.items() if k != "eval_size"}))
+    recorded = tmp_path / "recorded.json"
+    recorded.write_text(json.dumps({**committed, "eval_size": 256}))
+    for baseline in (legacy, recorded):
+        r = CliRunner().invoke(app, ["check", str(tmp_path / "r96"), "--baseline", str(baseline)])
+        assert r.exit_code == 2 and "baseline was scored at 256x256, this run at 96x96 (`run --size`)" in " ".join(r.output.split())
     base = tmp_path / "b96.json"
     assert CliRunner().invoke(app, ["check", str(tmp_path / "r96"), "--baseline", str(base), "--update"]).exit_code == 0
     assert json.loads(base.read_text())["eval_size"] == 96
