@@ -35,7 +35,7 @@ from . import registry
 from .data import get_dataset
 from .errors import refuse_below
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
-from .workers import usable_cores
+from .workers import private_mib, usable_cores
 
 CPU_PEAK_NOTE = "CPU peak FLOP/s is not measured; the fraction of peak is reported for GPUs only"
 GPU_PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 tensor-core peaks
@@ -366,8 +366,11 @@ def _bench_cpu(name, method, x, hole, flops, repeats, log) -> dict:
         # what `run --workers` gains: the batch of 8 over every usable core, once the pool has started
         method.workers = cores
         per_image = _seconds_per_image(method, x, hole, repeats)
+        # what each worker adds to the run's memory, the largest of them (None off Linux)
+        own = [private_mib(pid) for pid in method._executor._processes]
         r["batch8_workers"] = {"workers": cores, "seconds_per_image": per_image, "images_per_s": 1 / per_image,
-                               "speedup_over_one": r["batch8"]["seconds_per_image"] / per_image}
+                               "speedup_over_one": r["batch8"]["seconds_per_image"] / per_image,
+                               "worker_private_mib": None if None in own else max(own)}
         log(f"{name} cpu batch 8 over {cores} workers: {per_image * 1000:.1f} ms/image")
     r["note"] = CPU_PEAK_NOTE
     if hasattr(method, "benchmark_training"):

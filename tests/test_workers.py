@@ -80,12 +80,14 @@ def test_a_run_killed_outright_leaves_no_worker_behind(tmp_path):
         "    m = registry.create('biharmonic'); m.workers = 2\n"
         "    hole = torch.zeros(2, 1, 32, 32); hole[:, :, 8:20, 8:20] = 1\n"
         "    m.inpaint(torch.rand(2, 3, 32, 32) * (1 - hole), hole)\n"
-        "    print(' '.join(str(p) for p in m._executor._processes), flush=True)\n"
+        "    workers = list(m._executor._processes)\n"
+        "    server = {open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[1] for p in workers}\n"
+        "    print(*workers, *server, flush=True)\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == -9, done.stderr
     pids = [int(p) for p in done.stdout.split()]
-    assert len(pids) == 2
+    assert len(pids) == 3 and os.getpid() not in pids  # two workers and the fork server, which holds torch for them
 
     def alive(pid):
         try:
@@ -100,6 +102,33 @@ def test_a_run_killed_outright_leaves_no_worker_behind(tmp_path):
     assert not any(map(alive, pids)), pids
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"), reason="private memory is read from Linux's /proc")
+def test_workers_share_the_fork_servers_torch_instead_of_importing_their_own(tmp_path):
+    """Each worker imported torch itself, 300 MiB of memory of its own (9.6 GiB on 32 cores, the
+    default --workers there); forks of a fork server that has imported it share those pages. In a
+    fresh interpreter, so that no earlier test's pool has started this process's fork server."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "measure.py"
+    script.write_text(
+        "import os, subprocess, sys, torch\n"
+        "from inpaintbench import registry\n"
+        "from inpaintbench.workers import private_mib\n"
+        "if __name__ == '__main__':\n"
+        "    alone = subprocess.run([sys.executable, '-c', 'import os, torch; from inpaintbench.workers import private_mib; '\n"
+        "                           'print(private_mib(os.getpid()))'], capture_output=True, text=True, check=True)\n"
+        "    method = registry.create('biharmonic'); method.workers = 2\n"
+        "    x = torch.rand(2, 3, 32, 32); hole = torch.zeros(2, 1, 32, 32); hole[..., 8:20, 8:20] = 1\n"
+        "    method.inpaint(x * (1 - hole), hole)\n"
+        "    print(float(alone.stdout), max(private_mib(pid) for pid in method._executor._processes))\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    alone, worker = map(float, r.stdout.split())
+    assert alone > 100  # torch's import is what is shared, and it is this large
+    assert worker < alone / 4, (worker, alone)
+
+
 def test_the_method_bench_times_a_batch_over_the_workers_too(tmp_path, monkeypatch):
     import json
 
@@ -109,6 +138,7 @@ def test_the_method_bench_times_a_batch_over_the_workers_too(tmp_path, monkeypat
     bench_method("biharmonic", tmp_path / "b.json", repeats=1, log=lambda s: None)
     spread = json.loads((tmp_path / "b.json").read_text())["cpu"]["batch8_workers"]
     assert spread["workers"] == 2 and spread["speedup_over_one"] > 0
+    assert 0 < spread["worker_private_mib"] < 100  # forks of the fork server: torch's pages are shared
     bench_method("telea", tmp_path / "t.json", repeats=1, log=lambda s: None)  # 15 ms an image: no pool
     assert "batch8_workers" not in json.loads((tmp_path / "t.json").read_text())["cpu"]
 
