@@ -36,9 +36,10 @@ def start_pool(method, workers: int) -> ProcessPoolExecutor:
         # the fork server imports the method's module, and torch with it, once, before any thread
         # pool exists; each worker is a fork of it sharing those pages, instead of importing torch
         # itself: ~30 MiB of private memory per worker instead of 300 and more (bench:
-        # batch8_workers). Has no effect where this process's fork server is already running
-        # (a second pool): its workers then import what the first preload did not
-        context.set_forkserver_preload(["__main__", type(method).__module__])
+        # batch8_workers). inpaintbench.method (torch) as well, for a method module the fork server
+        # fails to import (its preload skips those). Has no effect where this process's fork
+        # server is already running (a second pool): its workers import what that one did not
+        context.set_forkserver_preload(["__main__", "inpaintbench.method", type(method).__module__])
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(method, os.getpid()))
     weakref.finalize(method, pool.shutdown, wait=False, cancel_futures=True)
     return pool
