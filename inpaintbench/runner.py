@@ -360,9 +360,16 @@ def _refuse_other_numbers(out: Path, old: dict, cfg: RunConfig, described: dict,
     elif "label" in theirs and unlabelled(theirs) == mine:
         raise InputError(f"{out} holds the run labelled {theirs['label']!r}: give --label {theirs['label']} to resume it, "
                          f"or another --label to rename it")
-    if mine != theirs or old["protocol"]["id"] != protocol.id or old["masks"]["id"] != maskset.id:
-        raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set; "
-                         f"use another --out or delete it")
+    # named, with both values: "a different method, dataset, ..." left a user to diff manifest.json
+    # by hand to find that one --data-root pointed one folder lower
+    unset = {"blend": "none", "self_ensemble": "none"}  # identity() leaves these out when unset
+    differ = [f"{k} {theirs.get(k, unset.get(k))!r} there, {mine.get(k, unset.get(k))!r} here"
+              for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+    differ += [f"{what} {old[key]['id']} there, {now} here" for what, key, now in
+               (("protocol", "protocol", protocol.id), ("mask set", "masks", maskset.id)) if old[key]["id"] != now]
+    if differ:
+        raise InputError(f"{out} holds a run with a different method, dataset, weights, protocol or mask set "
+                         f"({'; '.join(differ)}); use another --out or delete it")
     # the same --weights path may hold another file by now (retrained, or the path is relative
     # and this is another directory): its records would be scored from other weights
     before, now = old["method"].get("weights_sha256"), described["method"].get("weights_sha256")

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -371,9 +372,14 @@ def test_a_data_root_is_one_dataset_however_it_is_written(tmp_path, monkeypatch)
     df, _ = load_runs([tmp_path / "telea", tmp_path / "ns"])
     assert len(df) == 4
     monkeypatch.chdir(tmp_path / "b")
-    with pytest.raises(InputError, match="holds a run with a different method, dataset"):
+    # the refusal names what differs, with both values (the folder's first)
+    there, here = tmp_path / "a" / "imgs", tmp_path / "b" / "imgs"
+    with pytest.raises(InputError, match="holds a run with a different method, dataset.*"
+                                         + re.escape(f"data_root '{there}' there, '{here}' here)")):
         run(RunConfig(method="telea", data_root="imgs", **{**one, "buckets": ["10-20", "20-30"]}), tmp_path / "telea",
             log=lambda s: None)
+    with pytest.raises(InputError, match="blend 'none' there, 'poisson' here"):
+        run(RunConfig(method="telea", data_root=str(there), blend="poisson", **one), tmp_path / "telea", log=lambda s: None)
 
 
 def test_a_folder_whose_files_changed_is_named_as_such(tmp_path):
