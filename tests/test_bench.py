@@ -58,3 +58,22 @@ def test_bench_set_metrics_scores_every_bucket_of_a_made_up_run(tmp_path):
     r = bench_set_metrics(tmp_path / "s.json", images=30, log=lambda s: None)
     assert r["feature_rows"] == 180 and r["features_mib"] == 180 * 2048 * 4 / 2 ** 20 and r["peak_rss_mib"] > 0
     assert json.loads((tmp_path / "s.json").read_text())["seconds"] == r["seconds"]
+
+
+def test_bench_names_the_processor_from_the_first_block_of_cpuinfo():
+    """Two sessions' machines both said only "AMD EPYC" and a core count; their CPU timings differed
+    by half. The first processor's family, model, stepping and clock now go into every bench JSON."""
+    from inpaintbench.bench import _env, cpu_model
+
+    text = ("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 143\n"
+            "model name\t: Intel(R) Xeon(R) Platinum 8480+\nstepping\t: 8\ncpu MHz\t\t: 2000.000\nflags\t\t: fpu\n\n"
+            "processor\t: 1\ncpu family\t: 6\nmodel\t\t: 85\nmodel name\t: another\nstepping\t: 4\n")
+    got = cpu_model(text)
+    assert {k: got[k] for k in ("model_name", "family", "model", "stepping", "mhz")} == {
+        "model_name": "Intel(R) Xeon(R) Platinum 8480+", "family": "6", "model": "143", "stepping": "8", "mhz": "2000.000"}
+    assert got["isa"] == torch.backends.cpu.get_cpu_capability()
+    # no /proc/cpuinfo (macOS, Windows): the platform's own name, never an empty record
+    import platform
+
+    assert cpu_model("")["model_name"] == platform.processor()
+    assert "cpu" in _env() and _env()["cpu"]["isa"]
