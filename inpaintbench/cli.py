@@ -231,10 +231,13 @@ def report(
     reference: Optional[str] = typer.Option(None, help="Method the paired comparisons are made against (default: last run)."),
     grid_rows: int = typer.Option(1, help="Image-grid rows per bucket."),
     screenshot: bool = typer.Option(False, help="With html: also render index.png in headless Chromium."),
+    workers: Optional[int] = typer.Option(None, help="Processes the image grids' PatchMatch or biharmonic fills are "
+                                                      "spread over (default: every usable core)."),
 ):
     """Table 1 (+ bootstrap CIs, paired tests, plots, image grids, HTML page)."""
     from .report import REPORT_FORMATS, caption_for, ci_halfwidths, load_table, render, table1, write_report
     from .stats import summary
+    from .workers import workers_or_every_core
 
     metrics = _known_metrics(metrics)
     _no_stray_values(runs or [])
@@ -253,7 +256,8 @@ def report(
         if out is None or out.suffix:
             raise InputError(f"--format {' '.join(format or ['all'])} writes several files: give --out a folder")
         files = write_report(runs, out, tuple(formats), metrics,
-                             reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False))
+                             reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False),
+                             workers=workers_or_every_core(workers))
         console.print(f"wrote {len(files)} files to {out}" + (f" (open {out / 'index.html'})" if (out / "index.html").exists() else ""))
         return
     fmt = formats[0]
@@ -305,7 +309,7 @@ def demo(
             dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False),
                                memo=memos.setdefault(cfg.method, Memo()) if runs_of[cfg.method] > 1 else None))
     write_report(dirs, out, reference=DEMO_REFERENCE if DEMO_REFERENCE in names else None,
-                 log=lambda s: console.print(s, highlight=False))
+                 log=lambda s: console.print(s, highlight=False), workers=workers_or_every_core(workers))
     sys.stdout.write((out / "table1.md").read_text())
     console.print(f"tables, plots, grids and {out / 'index.html'} written to {out}")
 

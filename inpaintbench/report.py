@@ -334,17 +334,19 @@ REPORT_FORMATS = ("md", "csv", "latex", "html")
 
 
 def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metrics=None,
-                 reference: str | None = None, grid_rows: int = 1, screenshot: bool = False, log=print) -> list[Path]:
+                 reference: str | None = None, grid_rows: int = 1, screenshot: bool = False, log=print,
+                 workers: int = 1) -> list[Path]:
     """Every format into OUT: table1.{md,csv,tex}, table1_ci.csv, comparisons.csv, per_image.csv,
     set_metrics.csv (FID, KID and its std per run and bucket, where some run has them), plots/,
     grids/ and a self-contained index.html (+ index.png with screenshot). `metrics`: the ones a
-    user asked for, each refused when no run has it; None: every one some run has."""
+    user asked for, each refused when no run has it; None: every one some run has. `workers`: processes
+    the grids' PatchMatch or biharmonic fills are spread over (1 from Python, as `RunConfig.workers`)."""
     from . import grids, plots, stats
 
     unknown = set(formats) - set(REPORT_FORMATS)
     if unknown:
         raise InputError(f"unknown report format(s) {sorted(unknown)}; expected csv, md, latex, html or all")
-    refuse_below(1, ("--grid-rows", grid_rows))
+    refuse_below(1, ("--grid-rows", grid_rows), ("--workers", workers))
     df, manifests, metrics = load_table(run_dirs, metrics)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -393,7 +395,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
                         (f"Worst PSNR of {reference} per bucket", grids.choose_pairs(df, grid_rows, "worst", method=reference))):
         stem = out / "grids" / ("random" if name.startswith("Random") else f"worst_{safe_name(reference)}")
         try:
-            files = grids.image_grid(runs, pairs, stem, df, name)
+            files = grids.image_grid(runs, pairs, stem, df, name, workers)
         except InputError as e:
             notes.append(f"grid '{name}' not drawn: {e}")
             continue

@@ -337,6 +337,48 @@ def test_grids_of_a_learned_run_refuse_weights_changed_since(tmp_path):
     assert not (tmp_path / "rep2" / "grids" / "random.png").exists()
 
 
+def test_grids_share_fills_only_between_runs_of_the_same_weights(tmp_path, monkeypatch):
+    """The grids compute a method's fills once for the runs that differ only in what is done with
+    them (rwconv, rwconv+poisson): one network, one file. Two runs of rwconv with other weights
+    (an ablation under --label) must each show their own."""
+    from inpaintbench import grids, registry
+    from inpaintbench.data import get_dataset
+    from inpaintbench.paths import REPO_ROOT
+
+    ablations = REPO_ROOT / "methods" / "rwconv" / "weights" / "ablations"
+    one = dict(method="rwconv", limit=1, buckets=["10-20"], deep_metrics=False)
+    runs = {"full": dict(weights=str(ablations / "f-full.pt")),
+            "full_blended": dict(weights=str(ablations / "f-full.pt"), blend="poisson", label="full_blended"),
+            "standard": dict(weights=str(ablations / "b-standard-conv.pt"), label="standard")}
+    for name, kw in runs.items():
+        run(RunConfig(**one, **kw), tmp_path / name, log=lambda s: None)
+    shown, fills = {}, []
+    real_outputs, real_inpaint = grids.run_outputs, type(registry.create("rwconv")).inpaint
+
+    def outputs(run_dir, manifest, *args, **kw):
+        shown[run_dir.name] = real_outputs(run_dir, manifest, *args, **kw)
+        return shown[run_dir.name]
+
+    def inpaint(self, masked, hole):
+        fills.append(self.describe()["weights_sha256"])
+        return real_inpaint(self, masked, hole)
+
+    monkeypatch.setattr(grids, "run_outputs", outputs)
+    monkeypatch.setattr(type(registry.create("rwconv")), "inpaint", inpaint)
+    write_report([tmp_path / n for n in runs], tmp_path / "rep", formats=("html",), log=lambda s: None)
+    # two grids (random, worst) over the same pair: each runs each network once, the blended run reusing
+    assert len(fills) == 4 and len(set(fills)) == 2, fills
+    (key,) = {k for o in shown.values() for k in o}
+    assert not np.array_equal(shown["full"][key], shown["standard"][key])
+    assert not np.array_equal(shown["full"][key], shown["full_blended"][key])
+    # each as the run scored it: its record's PSNR from the shown composite
+    gt = get_dataset("demo").load(read_records(tmp_path / "full" / "records.jsonl")[0]["image_id"])
+    for name in runs:
+        rec = read_records(tmp_path / name / "records.jsonl")[0]
+        err = ((shown[name][key].astype(float) - np.asarray(gt, float)) / 255) ** 2
+        assert abs(10 * np.log10(1 / err.mean()) - rec["psnr"]) < 1e-4, name
+
+
 def test_a_report_whose_images_are_gone_says_so_instead_of_a_traceback(tmp_path):
     """The grids load a run's ground truth again: an image removed or renamed since the run ended
     the report with a KeyError traceback."""

@@ -4,6 +4,7 @@ import os
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from typer.testing import CliRunner
 
 from inpaintbench import registry
@@ -63,6 +64,42 @@ def test_the_run_command_passes_workers_and_refuses_none(tmp_path, monkeypatch):
     r = CliRunner().invoke(app, ["run", *common, "--workers", "1", "--out", str(tmp_path / "two")])
     assert r.exit_code == 0 and "0 to do" in r.output, r.output
     assert len(read_records(tmp_path / "two" / "records.jsonl")) == 2
+
+
+def test_the_report_and_the_demo_spread_the_grids_fills_over_workers(tmp_path, monkeypatch):
+    """The image grids fill their pairs again (a run without --save-images): PatchMatch's took 9 s
+    of the demo report in one process while the other core idled."""
+    from inpaintbench import grids
+
+    registry.register("where-filled", WhereFilled)
+    monkeypatch.setattr("inpaintbench.workers.usable_cores", lambda: 2)
+    common = ["--method", "where-filled", "--limit", "1", "--buckets", "20-30", "--buckets", "40-50", "--no-deep-metrics"]
+    r = CliRunner().invoke(app, ["run", *common, "--workers", "1", "--out", str(tmp_path / "run")])
+    assert r.exit_code == 0, r.output
+    shown, real = [], grids.run_outputs
+    monkeypatch.setattr(grids, "run_outputs", lambda *a, **kw: shown.append(real(*a, **kw)) or shown[-1])
+
+    def grid_fills(*flags):
+        shown.clear()
+        r = CliRunner().invoke(app, ["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep"), "-f", "html", *flags])
+        assert r.exit_code == 0, r.output
+        # white: a worker filled the pair; black: the report's own process (the known pixels are the photo's)
+        hole = MaskSet(DEFAULT_MASK_DIR).load(MaskSet(DEFAULT_MASK_DIR).pick("20-30", 0), 256).astype(bool)
+        return {int(o[k][hole].mean().round()) for o in shown for k in o if "20-30" in k}
+
+    assert grid_fills("--workers", "1") == {0}
+    assert grid_fills("--workers", "2") == {255} and grid_fills() == {255}  # the default: every usable core
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep"), "--workers", "0"])
+    assert r.exit_code == 2 and "--workers must be at least 1, got 0" in r.output, r.output
+    shown.clear()
+    r = CliRunner().invoke(app, ["demo", "--method", "where-filled", "--limit", "1", "--workers", "2", "--out", str(tmp_path / "demo")])
+    assert r.exit_code == 0, r.output
+    assert shown
+    for o in shown:
+        for k, img in o.items():  # KEY = <image id>__<bucket>_<mask stem>
+            bucket, stem = k.split("__")[1].split("_")
+            hole = np.asarray(Image.open(DEFAULT_MASK_DIR / bucket / f"{stem}.png")) > 127
+            assert (img[hole] == 255).all(), k
 
 
 def test_a_run_killed_outright_leaves_no_worker_behind(tmp_path):
