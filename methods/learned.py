@@ -88,6 +88,11 @@ class LearnedMethod(InpaintingMethod):
         return self.recipe.size_problem(h, w)
 
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        # called from Python with other shapes, pconv, gated and edgeconnect broadcast a 3-D image
+        # into a batch of one or ended in a PyTorch error deep in a layer
+        if masked.dim() != 4 or masked.shape[1] != 3 or tuple(hole.shape) != (masked.shape[0], 1, *masked.shape[2:]):
+            raise MethodError(f"{self.name}: inpaint takes masked (B,3,H,W) and hole (B,1,H,W) of the same B, H and W; "
+                              f"got {tuple(masked.shape)} and {tuple(hole.shape)}")
         if problem := self.size_problem(*masked.shape[-2:]):
             raise MethodError(problem)
         with torch.no_grad():

@@ -1,5 +1,7 @@
 """Learned baselines: each layer's maths by hand, the authors' checkpoint layouts, no peeking
 into holes, and the shared trainer's resume for a GAN-trained recipe."""
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -250,6 +252,14 @@ def test_learned_methods_name_the_image_sizes_they_cannot_take(name):
             m.inpaint(torch.rand(1, 3, side - k, side), torch.zeros(1, 1, side - k, side))
     with pytest.raises(MethodError, match=f"divisible by {k}"):
         m.inpaint(torch.rand(1, 3, side + k + 2, side), torch.zeros(1, 1, side + k + 2, side))
+    # a hole of the wrong shape, or an image without its batch dimension: called from Python, pconv,
+    # gated and edgeconnect broadcast a 3-D image into a batch of one or failed inside a layer
+    for image, hole in (((2, 3, side, side), (side, side)), ((2, 3, side, side), (2, 1, side, side - k)),
+                        ((2, 3, side, side), (1, 1, side, side)), ((2, 3, side, side), (2, 3, side, side)),
+                        ((3, side, side), (1, 1, side, side)), ((2, 1, side, side), (2, 1, side, side))):
+        with pytest.raises(MethodError, match=re.escape(f"{name}: inpaint takes masked (B,3,H,W) and hole (B,1,H,W) "
+                                                        f"of the same B, H and W; got {image} and {hole}")):
+            m.inpaint(torch.rand(image), torch.zeros(hole))
 
 
 def test_every_trainer_checks_its_own_settings_range():
