@@ -388,7 +388,7 @@ def _bench_cpu(name, method, x, hole, flops, repeats, log) -> dict:
         method.workers = cores
         per_image = _seconds_per_image(method, x, hole, repeats)
         # what each worker adds to the run's memory, the largest of them (None off Linux)
-        own = [private_mib(pid) for pid in method._executor._processes]
+        own = [private_mib(pid) for pid in method.worker_pids()]
         r["batch8_workers"] = {"workers": cores, "seconds_per_image": per_image, "images_per_s": 1 / per_image,
                                "speedup_over_one": r["batch8"]["seconds_per_image"] / per_image,
                                "worker_private_mib": None if None in own else max(own)}

@@ -141,6 +141,12 @@ class PerImageMethod(InpaintingMethod):
             self._executor, self._executor_size = start_pool(self, self.workers), self.workers
         return self._executor
 
+    def worker_pids(self) -> list[int]:
+        """The processes this method's batches are spread over now; none before a batch has spread.
+        concurrent.futures names them only in a private attribute, read here alone (the bench's
+        memory per worker, the tests that a pool started and ended)."""
+        return list(self._executor._processes or ()) if self._executor is not None else []  # None once shut down
+
     def __getstate__(self):
         # what a worker needs to fill images: the method's settings, not its parent's pool
         return {k: v for k, v in self.__dict__.items() if k not in ("_executor", "_executor_size")}

@@ -41,11 +41,12 @@ def test_a_batch_spread_over_workers_gives_the_outputs_bit_for_bit(name):
     masked, hole = _batch()
     method = registry.create(name)
     alone = method.inpaint(masked, hole)
+    assert method.worker_pids() == []  # --workers 1: every image in this process, no pool
     method.workers = 2
     spread = method.inpaint(masked, hole)
     assert torch.equal(alone, spread)
     # and the work was done elsewhere: the pool is this method's, started by that call
-    assert method._executor is not None and len(method._executor._processes) == 2
+    assert len(method.worker_pids()) == 2
 
 
 def test_the_run_command_passes_workers_and_refuses_none(tmp_path, monkeypatch):
@@ -117,7 +118,7 @@ def test_a_run_killed_outright_leaves_no_worker_behind(tmp_path):
         "    m = registry.create('biharmonic'); m.workers = 2\n"
         "    hole = torch.zeros(2, 1, 32, 32); hole[:, :, 8:20, 8:20] = 1\n"
         "    m.inpaint(torch.rand(2, 3, 32, 32) * (1 - hole), hole)\n"
-        "    workers = list(m._executor._processes)\n"
+        "    workers = m.worker_pids()\n"
         "    server = {open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[1] for p in workers}\n"
         "    print(*workers, *server, flush=True)\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n")
@@ -158,7 +159,7 @@ def test_workers_share_the_fork_servers_torch_instead_of_importing_their_own(tmp
         "    method = registry.create('biharmonic'); method.workers = 2\n"
         "    x = torch.rand(2, 3, 32, 32); hole = torch.zeros(2, 1, 32, 32); hole[..., 8:20, 8:20] = 1\n"
         "    method.inpaint(x * (1 - hole), hole)\n"
-        "    print(float(alone.stdout), max(private_mib(pid) for pid in method._executor._processes))\n")
+        "    print(float(alone.stdout), max(private_mib(pid) for pid in method.worker_pids()))\n")
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     alone, worker = map(float, r.stdout.split())
