@@ -20,7 +20,9 @@ from .progress import LazyProgress, LogLines
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
 masks_app = typer.Typer(no_args_is_help=True, help="Frozen mask sets: generate, verify, stats, import.")
 app.add_typer(masks_app, name="masks")
-console = Console(stderr=True)
+# soft_wrap: a message is one line wherever it goes; a terminal wraps it, a log keeps it whole (rich folded
+# at 80 columns where the output is no terminal, cutting paths in two and refusals into several lines)
+console = Console(stderr=True, soft_wrap=True)
 
 
 class _Bar:
@@ -323,17 +325,16 @@ def weights():
     import torch
 
     # where "copy it to $TORCH_HOME/hub/checkpoints/" means on this machine, TORCH_HOME set or not
-    out = Console()
+    out = Console(soft_wrap=True)  # a long path copies as one line
     out.print(f"pretrained networks (nothing is downloaded; $TORCH_HOME/hub/checkpoints here is "
               f"{Path(torch.hub.get_dir()) / 'checkpoints'})", highlight=False)
     # a block per network, not a five-column table: in 80 columns that folded every path and name
     for r in inventory():
         found = f"[green]found[/green]  sha256 {r['sha256'][:12]}" if r["found"] else "[red]not found[/red]"
         out.print(f"\n[bold]{r['network']}[/bold]  {found}", highlight=False)
-        # soft_wrap: the terminal wraps a long path, so it copies as one line
         out.print(f"  {'at' if r['found'] else 'to provide'}: {r['where'] or r['how_to_provide']}", highlight=False,
-                  markup=False, soft_wrap=True)
-        out.print(f"  used for: {r['used_for']}", highlight=False, markup=False, soft_wrap=True)
+                  markup=False)
+        out.print(f"  used for: {r['used_for']}", highlight=False, markup=False)
 
 
 @app.command()

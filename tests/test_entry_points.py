@@ -59,8 +59,9 @@ def test_the_weights_command_says_where_the_torch_cache_is_here(tmp_path, monkey
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
     r = CliRunner().invoke(app, ["weights"])
     assert r.exit_code == 0, r.output
-    flat = "".join(r.output.split())  # rich wraps the title at the console's width
-    assert f"$TORCH_HOME/hub/checkpointshereis{tmp_path / 'th' / 'hub' / 'checkpoints'}" in flat, r.output
+    # one line, the path whole: rich had folded the title at the console's width, path and all
+    assert f"pretrained networks (nothing is downloaded; $TORCH_HOME/hub/checkpoints here is " \
+        f"{tmp_path / 'th' / 'hub' / 'checkpoints'})" in r.output.splitlines(), r.output
     # a block per network: in 80 columns the table folded every path, name and piece of advice
     from inpaintbench.networks import locate
 
@@ -169,3 +170,18 @@ def test_a_metric_name_taken_for_a_run_folder_is_named_as_such(tmp_path, monkeyp
     said = " ".join(r.output.split())
     assert r.exit_code == 2 and "error: ssim: not a run folder; an option that takes several values is given once " \
         "per value (--buckets 10-20 --buckets 20-30, --metrics psnr --metrics ssim)" in said, r.output
+
+
+def test_an_error_is_one_line_with_its_path_whole_in_a_log(tmp_path, monkeypatch):
+    """The README promises one line per refusal; where the output is no terminal (a CI log, a job's
+    file) rich folded it at 80 columns, cutting a long path in two, so the path in the log was not
+    the path on disk. Every message of the command line now leaves wrapping to the terminal."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    root = tmp_path / "a_folder_with_a_name_long_enough" / "that_the_message_runs_past_eighty_columns"
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["run", "--method", "telea", "--dataset", "folder", "--data-root", str(root)])
+    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert r.output.startswith("error: ") and r.output.rstrip().endswith(str(root)), r.output
