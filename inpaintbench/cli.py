@@ -21,8 +21,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpain
 masks_app = typer.Typer(no_args_is_help=True, help="Frozen mask sets: generate, verify, stats, import.")
 app.add_typer(masks_app, name="masks")
 # soft_wrap: a message is one line wherever it goes; a terminal wraps it, a log keeps it whole (rich folded
-# at 80 columns where the output is no terminal, cutting paths in two and refusals into several lines)
-console = Console(stderr=True, soft_wrap=True)
+# at 80 columns where the output is no terminal, cutting paths in two and refusals into several lines).
+# markup off: messages carry users' paths and names, and rich read '[photos]' in one as a style and dropped it
+console = Console(stderr=True, soft_wrap=True, markup=False)
 
 
 class _Bar:
@@ -80,7 +81,7 @@ def _guard(fn):
         try:
             return fn(*a, **k)
         except (InputError, OSError) as e:  # OSError: a path the file system refuses (--out naming a file)
-            console.print(f"[red]error:[/red] {one_line(e)}", highlight=False)
+            console.print(Text.assemble(("error:", "red"), f" {one_line(e)}"), highlight=False)
             raise typer.Exit(2)
     return wrapper
 
@@ -325,16 +326,16 @@ def weights():
     import torch
 
     # where "copy it to $TORCH_HOME/hub/checkpoints/" means on this machine, TORCH_HOME set or not
-    out = Console(soft_wrap=True)  # a long path copies as one line
+    out = Console(soft_wrap=True, markup=False)  # as `console`: a long path copies as one line, and as it is spelt
     out.print(f"pretrained networks (nothing is downloaded; $TORCH_HOME/hub/checkpoints here is "
               f"{Path(torch.hub.get_dir()) / 'checkpoints'})", highlight=False)
     # a block per network, not a five-column table: in 80 columns that folded every path and name
     for r in inventory():
-        found = f"[green]found[/green]  sha256 {r['sha256'][:12]}" if r["found"] else "[red]not found[/red]"
-        out.print(f"\n[bold]{r['network']}[/bold]  {found}", highlight=False)
-        out.print(f"  {'at' if r['found'] else 'to provide'}: {r['where'] or r['how_to_provide']}", highlight=False,
-                  markup=False)
-        out.print(f"  used for: {r['used_for']}", highlight=False, markup=False)
+        found = ("found", "green") if r["found"] else ("not found", "red")
+        out.print(Text.assemble("\n", (r["network"], "bold"), "  ", found,
+                                f"  sha256 {r['sha256'][:12]}" if r["found"] else ""), highlight=False)
+        out.print(f"  {'at' if r['found'] else 'to provide'}: {r['where'] or r['how_to_provide']}", highlight=False)
+        out.print(f"  used for: {r['used_for']}", highlight=False)
 
 
 @app.command()
@@ -460,7 +461,7 @@ def check_cmd(
         console.print(f"baseline written to {baseline}")
         return
     bad = [r for r in rows if r["regressed"]]
-    t = Table(title=f"{run_dir} vs {baseline}: {len(bad)} regressions in {len(rows)} checks")
+    t = Table(title=f"{run_dir} vs {baseline}: {counted(len(bad), 'regression')} in {counted(len(rows), 'check')}")
     for c in ("bucket", "metric", "baseline", "current", "delta", "tolerance", "status"):
         t.add_column(c)
     fmt = lambda v: "–" if v is None else f"{v:.5g}"
@@ -495,9 +496,9 @@ def masks_verify(root: Optional[Path] = typer.Argument(None, help="Mask set fold
     root = root or DEFAULT_MASK_DIR
     problems = verify(root)
     for line in problems:
-        console.print(f"[red]{line}[/red]", highlight=False)
+        console.print(line, style="red", highlight=False)
     if problems:
-        console.print(f"[red]{root}: {len(problems)} problems[/red]")
+        console.print(f"{root}: {counted(len(problems), 'problem')}", style="red", highlight=False)
         raise typer.Exit(1)
     console.print(f"{root}: {len(MaskSet(root).rows)} masks verified ({MaskSet(root).id})")
 

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from .data import get_dataset
-from .errors import InputError
+from .errors import InputError, counted
 from .masks import MaskSet, get_buckets
 from .method import pair_key, pair_keys
 from .protocol import PROTOCOL, protocol_for
@@ -53,7 +53,7 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
     keys = set(pair_keys([(image_id, e.file) for _, image_id, _, e in pairs]))
     stale = sorted({f.stem for sub in ("inputs", "holes") for f in (out / sub).glob("*.png")} - keys)
     if stale:  # left beside the new pairs, they would be run and scored as extra predictions
-        raise InputError(f"{out} holds an earlier export with {len(stale)} pairs this one does not write "
+        raise InputError(f"{out} holds an earlier export with {counted(len(stale), 'pair')} this one does not write "
                          f"(e.g. {stale[0]}); use another --out or delete it")
     if progress:
         progress.start(total=len(pairs))

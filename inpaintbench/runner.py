@@ -413,13 +413,13 @@ def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: d
     if other_images(before, dataset_info):  # describe() hashes the whole list only: that one decides
         # a file removed or added before the scored ones moves their masks (an unscored one at
         # the end, e.g. a broken file the run stopped at, moves none and resumes)
-        raise InputError(f"{out} holds {len(outside)} scored pairs of a list of images that has changed since "
+        raise InputError(f"{out} holds {counted(len(outside), 'scored pair')} of a list of images that has changed since "
                          f"({before['images']} images then, {dataset_info['images']} now): each image's masks "
                          f"follow from its place in the sorted list; restore the files as they were, or use "
                          f"another --out")
     held = sorted({r["bucket"] for r in existing}, key=BUCKET_NAMES.index)
-    raise InputError(f"{out} already holds {len(outside)} scored pairs this run would not score (it has "
-                     f"{len({r['image_id'] for r in existing})} images in buckets {', '.join(held)}); a run folder only "
+    raise InputError(f"{out} already holds {counted(len(outside), 'scored pair')} this run would not score (it has "
+                     f"{counted(len({r['image_id'] for r in existing}), 'image')} in {'bucket' if len(held) == 1 else 'buckets'} {', '.join(held)}); a run folder only "
                      f"grows: give a --limit and --buckets that cover them, or another --out")
 
 

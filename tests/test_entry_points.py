@@ -56,12 +56,12 @@ def test_the_weights_command_says_where_the_torch_cache_is_here(tmp_path, monkey
 
     from inpaintbench.cli import app
 
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "[th]"))  # brackets: printed as spelt, not read as markup
     r = CliRunner().invoke(app, ["weights"])
     assert r.exit_code == 0, r.output
     # one line, the path whole: rich had folded the title at the console's width, path and all
     assert f"pretrained networks (nothing is downloaded; $TORCH_HOME/hub/checkpoints here is " \
-        f"{tmp_path / 'th' / 'hub' / 'checkpoints'})" in r.output.splitlines(), r.output
+        f"{tmp_path / '[th]' / 'hub' / 'checkpoints'})" in r.output.splitlines(), r.output
     # a block per network: in 80 columns the table folded every path, name and piece of advice
     from inpaintbench.networks import locate
 
@@ -175,12 +175,13 @@ def test_a_metric_name_taken_for_a_run_folder_is_named_as_such(tmp_path, monkeyp
 def test_an_error_is_one_line_with_its_path_whole_in_a_log(tmp_path, monkeypatch):
     """The README promises one line per refusal; where the output is no terminal (a CI log, a job's
     file) rich folded it at 80 columns, cutting a long path in two, so the path in the log was not
-    the path on disk. Every message of the command line now leaves wrapping to the terminal."""
+    the path on disk. Every message of the command line now leaves wrapping to the terminal. And rich
+    read a folder named `[photos]` as markup, a style, and left it out of the path it printed."""
     from typer.testing import CliRunner
 
     from inpaintbench.cli import app
 
-    root = tmp_path / "a_folder_with_a_name_long_enough" / "that_the_message_runs_past_eighty_columns"
+    root = tmp_path / "[photos]" / "a_folder_with_a_name_long_enough_that_the_message_runs_past_eighty_columns"
     monkeypatch.chdir(tmp_path)
     r = CliRunner().invoke(app, ["run", "--method", "telea", "--dataset", "folder", "--data-root", str(root)])
     assert r.exit_code == 2 and r.output.count("\n") == 1, r.output

@@ -187,7 +187,7 @@ def test_export_into_an_earlier_export_of_other_pairs_is_refused(tmp_path):
 
     assert export("--limit", "1", "--buckets", "10-20").exit_code == 0
     r = export("--limit", "2", "--buckets", "40-50")
-    assert r.exit_code == 2 and "holds an earlier export with 1 pairs this one does not write" in " ".join(r.output.split())
+    assert r.exit_code == 2 and "holds an earlier export with 1 pair this one does not write" in " ".join(r.output.split())
     assert len(list((tmp_path / "x" / "inputs").glob("*.png"))) == 1  # nothing written
     assert export("--limit", "2", "--buckets", "10-20").exit_code == 0
     assert len(list((tmp_path / "x" / "inputs").glob("*.png"))) == 2

@@ -332,6 +332,20 @@ def test_cli_bad_input_is_one_line(tmp_path):
     assert r.exit_code == 0 and "1200 masks verified" in r.output
 
 
+def test_masks_verify_names_a_file_as_it_is_spelt(tmp_path):
+    """verify printed each problem as rich markup: a file named `stray[bold].png` was listed as
+    `stray.png`, a name the user could not find; and one problem was counted as "1 problems"."""
+    import shutil
+
+    from inpaintbench.masks.maskset import DEFAULT_MASK_DIR
+
+    shutil.copytree(DEFAULT_MASK_DIR, tmp_path / "set")
+    shutil.copy(tmp_path / "set" / "10-20" / "0000.png", tmp_path / "set" / "10-20" / "stray[bold].png")
+    r = CliRunner().invoke(app, ["masks", "verify", str(tmp_path / "set")])
+    assert r.exit_code == 1 and r.output.splitlines() == [
+        "10-20/stray[bold].png: on disk but not in manifest.csv", f"{tmp_path / 'set'}: 1 problem"], r.output
+
+
 
 @pytest.mark.parametrize("args,message", [
     (["--buckets", "15-25"], "unknown bucket '15-25'"),  # was a ValueError traceback

@@ -783,7 +783,8 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
 
     recipe = recipe_cls(cfg)
     photos = check_settings(recipe)  # a refusal is one line, not one under an empty progress bar
-    console = Console(stderr=True, soft_wrap=True)  # a log line stays one line in a job's log file
+    # a log line stays one line in a job's log file, its paths as spelt (no rich markup: '[x]' in a name is no style)
+    console = Console(stderr=True, soft_wrap=True, markup=False)
     # in an 80-column terminal rich shrank every column alike, down to "1…" for the step and "0:0…" for
     # the times, and dropped them whole beside EdgeConnect's eleven loss terms: those keep their width,
     # the loss terms get what is left (cut at the end) and the bar shows where they leave room
