@@ -58,7 +58,7 @@ class _Rate(ProgressColumn):
 
 
 def _progress(unit: str = "pairs") -> Progress:
-    return LazyProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+    return LazyProgress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                          _Rate(unit), TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
 
 
@@ -423,7 +423,7 @@ def compare(
             t.add_row(metric if i == 0 else "", r.bucket, str(r.n_pairs), f"{r.mean_diff:+.4g}",
                       f"[{r.ci_low:+.3g}, {r.ci_high:+.3g}]", str(r.n_a_better), str(r.n_b_better), f"{r.wilcoxon_p:.2g}",
                       f"{r.wilcoxon_q:.2g}", r.verdict, end_section=i == len(ordered) - 1)
-    Console(width=160).print(t)
+    Console(width=160, markup=False).print(t)  # markup off: a --label 'x[v2]' is no style
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         cmp.to_csv(out, index=False)
@@ -467,8 +467,9 @@ def check_cmd(
     fmt = lambda v: "–" if v is None else f"{v:.5g}"
     for r in (bad or rows):
         t.add_row(r["bucket"], r["metric"], fmt(r["baseline"]), fmt(r["current"]), fmt(r.get("delta")),
-                  fmt(r.get("tolerance")), ("[red]REGRESSED[/red]" + (f" ({r['why']})" if r.get("why") else "")) if r["regressed"] else "ok")
-    Console(width=140).print(t)  # fixed width: CI logs are not terminals, and a cut diff is no diff
+                  fmt(r.get("tolerance")), Text("REGRESSED" + (f" ({r['why']})" if r.get("why") else ""), style="red") if r["regressed"] else "ok")
+    # fixed width: CI logs are not terminals, and a cut diff is no diff; markup off, as `console`
+    Console(width=140, markup=False).print(t)
     if bad:
         raise typer.Exit(1)
 
@@ -516,7 +517,8 @@ def masks_stats(root: Optional[Path] = typer.Argument(None, help="Mask set folde
         t.add_column(c)
     for r in df.itertuples(index=False):
         t.add_row(*[str(v) for v in r])
-    Console(width=140).print(t)  # the column names are long: an 80-column log cut them to 'mean_rat…'
+    # the column names are long: an 80-column log cut them to 'mean_rat…'; markup off, as `console`
+    Console(width=140, markup=False).print(t)
     if df.attrs.get("outside_buckets"):
         console.print(f"{df.attrs['outside_buckets']} masks fall outside every bucket")
 

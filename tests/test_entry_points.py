@@ -186,3 +186,19 @@ def test_an_error_is_one_line_with_its_path_whole_in_a_log(tmp_path, monkeypatch
     r = CliRunner().invoke(app, ["run", "--method", "telea", "--dataset", "folder", "--data-root", str(root)])
     assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
     assert r.output.startswith("error: ") and r.output.rstrip().endswith(str(root)), r.output
+
+
+def test_a_label_with_brackets_is_printed_as_spelt(tmp_path, monkeypatch):
+    """rich read `[v2]` in `--label 'telea[v2]'` as a style: the run's bar said "telea" and `compare`
+    titled its table "A = telea, B = telea", naming neither run."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for label in ("telea[v2]", "telea[v3]"):
+        r = CliRunner().invoke(app, ["run", "--method", "telea", "--label", label, "--limit", "1", "--buckets", "10-20",
+                                     "--no-deep-metrics", "--out", label])
+        assert r.exit_code == 0 and any(s.startswith(f"{label} ━") for s in r.output.splitlines()), r.output
+    r = CliRunner().invoke(app, ["compare", "telea[v2]", "telea[v3]", "--metrics", "psnr"])
+    assert r.exit_code == 0 and "A = telea[v2], B = telea[v3]: A - B on the pairs both scored" in r.output, r.output
