@@ -108,6 +108,13 @@ def test_import_resizes_with_nearest_and_measures_after(tmp_path):
     assert verify(tmp_path / "out") == []
     with pytest.raises(InputError, match="polarity"):
         import_set(src, tmp_path / "x", "white")
+    # the other polarity reads the hole as the 85% around it: the import had said only "wrote DIR"
+    notes = []
+    import_set(src, tmp_path / "inverted", "hole-white", log=notes.append)
+    assert notes == ["1 mask by bucket: 0-10% 0, 10-20% 0, 20-30% 0, 30-40% 0, 40-50% 0, 50-60% 0; outside every "
+                     "bucket (hole at most 1% or over 60% of the image, never paired): 1",
+                     f"note: the hole covers over 60% of the image in 1 of 1 masks, as masks of the other colour would "
+                     f"read: if the holes in {src} are black, import again with --polarity hole-black"], notes
     # a run asks every bucket by default: the refusal names the buckets the set has
     with pytest.raises(InputError, match="no masks in bucket 20-30%; it has masks in 10-20: choose those with --buckets"):
         ms.pick("20-30", 0)
@@ -175,7 +182,8 @@ def test_import_refuses_two_sources_of_one_name_and_notes_stretched_and_repeated
     notes = []
     import_set(src, tmp_path / "out", "hole-white", log=notes.append)
     assert verify(tmp_path / "out") == []
-    assert notes == ["note: not square, so stretched to 256x256 (their strokes change shape): wide.png (400x512)",
+    assert notes == ["4 masks by bucket: 0-10% 4, 10-20% 0, 20-30% 0, 30-40% 0, 40-50% 0, 50-60% 0",
+                     "note: not square, so stretched to 256x256 (their strokes change shape): wide.png (400x512)",
                      "note: identical after the import (each still counts in its bucket): a.png = b.png = z.png"]
 
 

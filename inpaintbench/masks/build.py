@@ -8,7 +8,7 @@ import pandas as pd
 from PIL import Image
 
 from ..data.image_io import list_images
-from ..errors import InputError, refuse_below
+from ..errors import InputError, counted, refuse_below
 from .buckets import BUCKETS
 from .generator import generate_hole
 from .maskset import MANIFEST, encode_png, manifest_row, write_manifest
@@ -62,7 +62,8 @@ def mask_sources(src: Path) -> list[Path]:
 def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=None, log=print) -> Path:
     """Resize with nearest neighbour, binarise at mid-grey, and measure after both, as REFERENCE.md s3 asks.
     `log` gets what a researcher should know about the set made: sources stretched to a square,
-    masks identical to another after the import (each still counts in its bucket)."""
+    masks identical to another after the import (each still counts in its bucket), how many each
+    bucket got and how many fall outside every bucket, and a likely polarity mistake."""
     if polarity not in ("hole-white", "hole-black"):
         raise InputError(f"--polarity must be hole-white or hole-black, got {polarity!r}")
     src, out = Path(src), Path(out)
@@ -114,6 +115,19 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
             progress()
     write_files(out, encoded)
     path = write_manifest(out, rows)
+    # the set's buckets at a glance: an import whose masks fell outside every bucket, or all into a
+    # few, had said only "wrote DIR", and `run` found out bucket by bucket
+    per_bucket = {b.name: sum(r["bucket"] == b.name for r in rows) for b in BUCKETS}
+    outside = len(rows) - sum(per_bucket.values())
+    log(f"{counted(len(rows), 'mask')} by bucket: " + ", ".join(f"{b.label} {per_bucket[b.name]}" for b in BUCKETS)
+        + (f"; outside every bucket (hole at most {BUCKETS[0].lo_pct}% or over {BUCKETS[-1].hi_pct}% of the image, "
+           f"never paired): {outside}" if outside else ""))
+    # outside sets (NVIDIA's) have holes of 1-60%: most over 60% is what the other polarity reads
+    over = sum(int(r["hole_pixels"]) * 100 > BUCKETS[-1].hi_pct * size * size for r in rows)
+    if over * 2 > len(rows):
+        other = "hole-black" if polarity == "hole-white" else "hole-white"
+        log(f"note: the hole covers over {BUCKETS[-1].hi_pct}% of the image in {over} of {len(rows)} masks, as masks of "
+            f"the other colour would read: if the holes in {src} are {other.split('-')[1]}, import again with --polarity {other}")
     if stretched:
         log(f"note: not square, so stretched to {size}x{size} (their strokes change shape): "
             f"{', '.join(stretched[:5])}{f' ... ({len(stretched)} in all)' if len(stretched) > 5 else ''}")
