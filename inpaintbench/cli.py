@@ -229,7 +229,8 @@ def report(
     runs: Optional[List[Path]] = typer.Argument(None, help="Run directories to table side by side (default: reports/demo/runs/*)."),
     format: Optional[List[str]] = typer.Option(None, "--format", "-f", help="md, csv, latex, html or all; several "
                                                "(-f md -f csv) with --out DIR (default: md to stdout, all with --out DIR)."),
-    out: Optional[Path] = typer.Option(None, help="File for md/csv/latex; folder for html or all."),
+    out: Optional[Path] = typer.Option(None, help="A file with a suffix (t.md, t.tex) for one of md/csv/latex; "
+                                                  "otherwise a folder, for any formats (table1.md, ..., index.html)."),
     metrics: Optional[List[str]] = typer.Option(None, help="Metrics to show, e.g. --metrics psnr --metrics ssim (default: all available)."),
     reference: Optional[str] = typer.Option(None, help="Method the paired comparisons are made against (default: last run)."),
     grid_rows: int = typer.Option(1, help="Image-grid rows per bucket."),
@@ -251,12 +252,15 @@ def report(
         runs = [found[m] for m in DEMO_METHODS if m in found] + [d for m, d in sorted(found.items()) if m not in DEMO_METHODS]
         out = out or Path("reports/demo")
         reference = reference or (DEMO_REFERENCE if DEMO_REFERENCE in found else None)
+    # a folder: one that exists, or a name without a suffix. `-f md --out DIR` had written the table as a
+    # file named DIR, or stopped at "a folder is in the way" where DIR existed; it now writes DIR/table1.md
+    folder = out is not None and (out.is_dir() or not out.suffix)
     # -f given twice was a single-value option: the last one written, the others dropped unsaid
-    formats = list(dict.fromkeys(format or ["all" if out and not out.suffix else "md"]))
+    formats = list(dict.fromkeys(format or ["all" if folder else "md"]))
     if "all" in formats:
         formats = list(REPORT_FORMATS)
-    if len(formats) > 1 or formats == ["html"]:
-        if out is None or out.suffix:
+    if len(formats) > 1 or formats == ["html"] or folder:
+        if not folder:
             raise InputError(f"--format {' '.join(format or ['all'])} writes several files: give --out a folder")
         files = write_report(runs, out, tuple(formats), metrics,
                              reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False),

@@ -291,6 +291,12 @@ def test_report_writes_every_format_asked_for(tmp_path):
     assert r.exit_code == 2 and "--format md latex writes several files: give --out a folder" in r.output, r.output
     r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "latex", "--out", str(tmp_path / "t.tex")])
     assert r.exit_code == 0 and "\\toprule" in (tmp_path / "t.tex").read_text(), r.output
+    # one format into a folder, new or there already (v1.2 has a suffix): its file in the folder; it had
+    # written the table as a file named after the folder, or stopped at "a folder is in the way"
+    (tmp_path / "v1.2").mkdir()
+    for folder in (tmp_path / "md_only", tmp_path / "v1.2"):
+        r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "md", "--out", str(folder)])
+        assert r.exit_code == 0 and folder.is_dir() and "PSNR ↑" in (folder / "table1.md").read_text(), r.output
 
 
 def test_progress_is_written_as_lines_where_the_output_is_no_terminal(tmp_path, monkeypatch):
