@@ -299,7 +299,7 @@ def demo(
     from . import registry
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
     from .report import write_report
-    from .runner import Memo, RunConfig, run as do_run, split_name
+    from .runner import FolderHoldsMore, Memo, RunConfig, run as do_run, split_name
     from .workers import workers_or_every_core
 
     names = methods or [m for m in DEMO_METHODS if split_name(m)["method"] in registry.available()]
@@ -314,8 +314,13 @@ def demo(
         for name in names:
             cfg = RunConfig(**split_name(name), masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit,
                             device=device, workers=workers)
-            dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False),
-                               memo=memos.setdefault(cfg.method, Memo()) if runs_of[cfg.method] > 1 else None))
+            try:
+                dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False),
+                                   memo=memos.setdefault(cfg.method, Memo()) if runs_of[cfg.method] > 1 else None))
+            except FolderHoldsMore as e:  # its advice names run's --buckets, which the demo does not take
+                raise InputError(f"{e.out} holds a demo of {counted(e.images, 'image')}, more than --limit {limit}: "
+                                 f"--limit {e.images} or more resumes it (none: all 32); a smaller look takes "
+                                 f"another --out") from None
     write_report(dirs, out, reference=DEMO_REFERENCE if DEMO_REFERENCE in names else None,
                  log=lambda s: console.print(s, highlight=False), workers=workers)
     sys.stdout.write((out / "table1.md").read_text())

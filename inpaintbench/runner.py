@@ -405,6 +405,15 @@ def _write_records(records_path: Path, records: list[dict]) -> None:
     tmp.replace(records_path)
 
 
+class FolderHoldsMore(InputError):
+    """A run folder holds pairs this call would not score (a larger --limit, other --buckets): `images`,
+    how many images it has, so a command without --buckets (the demo) can say what it takes instead."""
+
+    def __init__(self, message: str, out: Path, images: int):
+        super().__init__(message)
+        self.out, self.images = out, images
+
+
 def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: dict, dataset_info: dict) -> None:
     """`outside`: scored pairs this run would not score; the manifest would describe fewer pairs
     than the records hold. `before`: the dataset as the folder's manifest described it ({} without one)."""
@@ -418,9 +427,11 @@ def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: d
                          f"follow from its place in the sorted list; restore the files as they were, or use "
                          f"another --out")
     held = sorted({r["bucket"] for r in existing}, key=BUCKET_NAMES.index)
-    raise InputError(f"{out} already holds {counted(len(outside), 'scored pair')} this run would not score (it has "
-                     f"{counted(len({r['image_id'] for r in existing}), 'image')} in {'bucket' if len(held) == 1 else 'buckets'} {', '.join(held)}); a run folder only "
-                     f"grows: give a --limit and --buckets that cover them, or another --out")
+    images = len({r["image_id"] for r in existing})
+    raise FolderHoldsMore(f"{out} already holds {counted(len(outside), 'scored pair')} this run would not score (it has "
+                          f"{counted(images, 'image')} in {'bucket' if len(held) == 1 else 'buckets'} {', '.join(held)}); "
+                          f"a run folder only grows: give a --limit and --buckets that cover them, or another --out",
+                          out, images)
 
 
 def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None = None) -> Path:

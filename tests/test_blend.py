@@ -122,6 +122,17 @@ def test_demo_runs_blended_entries_as_their_own_runs(tmp_path):
     assert res.exit_code == 2 and "--device cuda:99: PyTorch sees" in " ".join(res.output.split()), res.output
 
 
+def test_a_shorter_demo_into_a_longer_ones_folder_says_what_the_demo_takes(tmp_path):
+    """`demo --limit 1` after a `--limit 2` demo was refused with run's advice, "give a --limit and
+    --buckets that cover them": the demo takes no --buckets."""
+    res = CliRunner().invoke(app, ["demo", "--method", "meanfill", "--limit", "2", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["demo", "--method", "meanfill", "--limit", "1", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and res.output == (f"error: {tmp_path / 'meanfill'} holds a demo of 2 images, more than "
+                                                 f"--limit 1: --limit 2 or more resumes it (none: all 32); a smaller "
+                                                 f"look takes another --out\n"), res.output
+
+
 def test_run_takes_a_run_name_for_its_method(tmp_path):
     """`run --method meanfill+poisson` is `--method meanfill --blend poisson` (a report column's name
     typed back); a contradicting flag and a misordered name are refused."""
