@@ -154,9 +154,12 @@ def _hardware(device: str) -> dict:
     return hw
 
 
-def _record_lines(path: Path, repair: bool = False) -> list[bytes]:
-    """The complete lines of a records file; with repair, a torn last line (from a kill mid-write)
-    is cut off the file too."""
+def _record_lines(path: Path | str, repair: bool = False) -> list[bytes]:
+    """The complete lines of a records file, or of a run folder's; with repair, a torn last line
+    (from a kill mid-write) is cut off the file too. [] where there is no file yet."""
+    path = Path(path)  # a str from a script, as the README's Python example passes
+    if path.is_dir():
+        path = path / RECORDS
     if not path.is_file():
         return []
     data = path.read_bytes()
@@ -167,12 +170,12 @@ def _record_lines(path: Path, repair: bool = False) -> list[bytes]:
     return [line for line in data[:end].splitlines() if line.strip()]
 
 
-def read_records(path: Path, repair: bool = False) -> list[dict]:
-    """All complete records (see _record_lines)."""
+def read_records(path: Path | str, repair: bool = False) -> list[dict]:
+    """All complete records of a run (its folder or its records file; see _record_lines)."""
     return [json.loads(line) for line in _record_lines(path, repair)]
 
 
-def read_record_columns(path: Path, strings: dict[str, str] | None = None) -> dict[str, list]:
+def read_record_columns(path: Path | str, strings: dict[str, str] | None = None) -> dict[str, list]:
     """The complete records as columns, NaN where a record lacks the key (as in a frame of
     read_records). For tables at Places2's scale (219,000 records a run): a list of dicts
     holds every value twice over and each run's identifiers (image ids, mask files and hashes)
