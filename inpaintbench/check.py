@@ -91,7 +91,11 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
     return rows
 
 
-def check(run_dir: Path, baseline_path: Path, tolerance: dict[str, float] | None = None, update: bool = False) -> list[dict]:
+def check(run_dir: Path | str, baseline_path: Path | str, tolerance: dict[str, float] | None = None,
+          update: bool = False) -> list[dict]:
+    """A row per (bucket, metric) of the baseline, `regressed` set where the run is worse by more than
+    its tolerance; `update` writes the run's summary as the baseline instead."""
+    baseline_path = Path(baseline_path)  # a str from a script
     current = summarize(run_dir, finished=update)
     if update:
         baseline_path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ def test_the_readme_python_block_runs_and_writes_the_report_it_names(tmp_path):
     r = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert re.search(r"^8 pairs; the first: \S+ 10-20/\d{4}\.png PSNR \d+\.\d+$", r.stdout, flags=re.M), r.stdout
+    assert re.search(r"^0 regressions in [1-9]\d* checks$", r.stdout, flags=re.M), r.stdout
     header = (tmp_path / "runs" / "py" / "report" / "table1.md").read_text()
     assert "| meanfill " in header and "| telea " in header
     for name in ("per_image.csv", "comparisons.csv", "index.html"):
