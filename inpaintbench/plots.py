@@ -31,22 +31,25 @@ def band_label(metric: str, drawn: bool) -> str:
     return "no band: set-level" if metric == "fid" else "bands: 95% bootstrap CI"
 
 
-def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = None, methods: list[str] | None = None) -> list[Path]:
+def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = None, methods: list[str] | None = None,
+                 metrics: list[str] | None = None) -> list[Path]:
     """summary: stats.summary() output; sets: per-bucket FID/KID rows (method, bucket, fid, kid, kid_std).
-    Each method keeps one colour and legend position across all plots (order of `methods`)."""
+    Each method keeps one colour and legend position across all plots (order of `methods`).
+    `metrics`: the report's (`--metrics`), which FID and KID are drawn only if among; None: both."""
     methods = methods or list(dict.fromkeys(summary.method))
     palette = plt.get_cmap("tab10")
     colour = {m: palette(i % 10) for i, m in enumerate(methods)}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    series = {m: g for m, g in summary.groupby("metric", sort=False)}
+    # no per-image metric asked for (report --metrics fid): an empty summary, without its columns
+    series = {m: g for m, g in summary.groupby("metric", sort=False)} if len(summary) else {}
     if sets is not None and len(sets):
         s = sets[sets.bucket != "all"]
-        if "fid" in s:
+        if "fid" in s and (metrics is None or "fid" in metrics):
             series["fid"] = pd.DataFrame({"metric": "fid", "bucket": s.bucket, "method": s.method, "mean": s.fid,
                                           "ci_low": float("nan"), "ci_high": float("nan")})
-        if "kid" in s:
+        if "kid" in s and (metrics is None or "kid" in metrics):
             spread = kid_spread(s)
             series["kid"] = pd.DataFrame({"metric": "kid", "bucket": s.bucket, "method": s.method, "mean": s.kid,
                                           "ci_low": s.kid - spread, "ci_high": s.kid + spread})

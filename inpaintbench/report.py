@@ -387,7 +387,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
         return written
     from . import html as page_html
 
-    plot_files = plots.metric_plots(summ, out / "plots", set_frame(df), methods)
+    plot_files = plots.metric_plots(summ, out / "plots", set_frame(df), methods, metrics)
     written += plot_files
     notes, grid_files = [], []
     runs = list(zip(run_dirs, manifests))

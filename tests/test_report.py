@@ -657,3 +657,15 @@ def test_a_grid_at_a_larger_size_shows_each_panel_at_its_own_resolution(tmp_path
     hole[100:300, 100:300] = True
     drawn = (outline(np.zeros((512, 512, 3), np.uint8), hole) != 0).any(axis=2)
     assert drawn[200, 100:104].tolist() == [True, True, False, False] and not drawn[~hole].any()
+
+
+def test_the_plots_follow_the_metrics_asked_for(tmp_path):
+    """`report --metrics fid --out DIR` ended in a KeyError traceback (no per-image metric left to
+    plot), and `--metrics ssim` drew FID and KID plots beside the SSIM one the tables kept to."""
+    for m in ("telea", "navier-stokes"):
+        run(RunConfig(method=m, limit=2, buckets=["10-20"]), tmp_path / m, log=lambda s: None)
+    runs = [tmp_path / "telea", tmp_path / "navier-stokes"]
+    for metrics, drawn in ((["fid"], ["fid"]), (["ssim"], ["ssim"]), (["psnr", "kid"], ["kid", "psnr"])):
+        out = tmp_path / "_".join(metrics)
+        write_report(runs, out, formats=("html",), metrics=metrics, log=lambda s: None)
+        assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(f"{m}.{e}" for m in drawn for e in ("pdf", "png"))
