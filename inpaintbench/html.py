@@ -14,7 +14,7 @@ import pandas as pd
 
 from .metrics import METRIC_INFO
 from .runner import run_name
-from .stats import ALPHA
+from .stats import ALPHA, UNDECIDED
 
 #: per-image rows the page carries (~9 MB). A full Places2 report is 219,000 pairs per method: the
 #: page would be gigabytes that no browser sorts; per_image.csv keeps every row
@@ -70,12 +70,12 @@ def _comparisons_html(cmp: pd.DataFrame) -> str:
         for r in g.itertuples():
             scale = METRIC_INFO[r.metric][1]
             # compared whole: "rwconv+poisson better" starts with "rwconv" too
-            cls = "nodiff" if r.verdict == "no difference" else ("win" if r.verdict == f"{r.a} better" else "lose")
+            cls = "nodiff" if r.verdict in UNDECIDED else ("win" if r.verdict == f"{r.a} better" else "lose")
             rows.append(f"<tr><td>{METRIC_INFO[r.metric][2]}</td><td>{r.bucket}%</td><td>{r.n_pairs}</td>"
                         f"<td>{r.mean_diff * scale:+.3f}</td><td>[{r.ci_low * scale:+.3f}, {r.ci_high * scale:+.3f}]</td>"
                         f"<td>{r.wilcoxon_p:.2g}</td><td>{r.wilcoxon_q:.2g}</td><td class='{cls}'>{html.escape(r.verdict)}</td></tr>")
-        held = g[(g.verdict != "no difference") & (g.wilcoxon_q < ALPHA)].verdict.value_counts()
-        counts = ", ".join(f"{html.escape(v)}: {n}" + (f" ({held.get(v, 0)} at BH q &lt; {ALPHA})" if v != "no difference" else "")
+        held = g[~g.verdict.isin(UNDECIDED) & (g.wilcoxon_q < ALPHA)].verdict.value_counts()
+        counts = ", ".join(f"{html.escape(v)}: {n}" + (f" ({held.get(v, 0)} at BH q &lt; {ALPHA})" if v not in UNDECIDED else "")
                            for v, n in g.verdict.value_counts().items())
         blocks.append(f"<details><summary><b>{html.escape(a)} vs {html.escape(b)}</b> ({len(g)} cells; {counts})</summary>"
                       f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></details>")

@@ -20,6 +20,12 @@ REPORT_SEED = 20190810  # IJCAI 2019's first day; any fixed number would do
 CONFIDENCE = 0.95
 RESAMPLES = 2000
 ALPHA = 0.05
+NO_DIFFERENCE = "no difference"
+#: the verdict where fewer pairs differ than the signed-rank test needs to reach ALPHA at all (its
+#: smallest p, every difference on one side, is 2 * 0.5**n: under 6 pairs at 0.05), so that its
+#: silence says nothing; "no difference" there had read as a finding (`--limit 2`: every cell)
+TOO_FEW = "too few pairs"
+UNDECIDED = (NO_DIFFERENCE, TOO_FEW)
 
 
 def bootstrap_ci(values: np.ndarray, seed: int = REPORT_SEED) -> tuple[float, float]:
@@ -95,7 +101,8 @@ def paired(df: pd.DataFrame, a: str, b: str, metrics, pooled: bool = False) -> p
     """A vs B on the (image, mask) pairs both scored, per metric and bucket (and with `pooled`,
     over every pair as bucket "all"): mean difference A - B with its 95% paired bootstrap
     interval, how many pairs each is better on, the Wilcoxon signed-rank p-value, and the verdict
-    at alpha 0.05 in the metric's own direction ("A better", "B better", "no difference"). The
+    at alpha 0.05 in the metric's own direction ("A better", "B better", "no difference", or "too
+    few pairs" where fewer differ than any verdict needs, see TOO_FEW). The
     verdict's side is the one the test found, the larger signed-rank sum; the mean can point the
     other way when a few pairs differ by much, and the row shows both."""
     rows, series = [], []
@@ -124,8 +131,10 @@ def paired(df: pd.DataFrame, a: str, b: str, metrics, pooled: bool = False) -> p
             a_wins = d > 0 if higher else d < 0
             if p < ALPHA:
                 verdict = f"{a} better" if (_rank_sum_side(d) > 0) == higher else f"{b} better"
+            elif 2 * 0.5 ** int(np.count_nonzero(d)) >= ALPHA:
+                verdict = TOO_FEW
             else:
-                verdict = "no difference"
+                verdict = NO_DIFFERENCE
             rows.append({"metric": m, "bucket": bucket, "a": a, "b": b, "n_pairs": len(d), "mean_diff": float(d.mean()),
                          "ci_low": np.nan, "ci_high": np.nan, "n_a_better": int(a_wins.sum()), "n_b_better": int(((d != 0) & ~a_wins).sum()),
                          "wilcoxon_p": p, "verdict": verdict})

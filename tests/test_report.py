@@ -74,6 +74,14 @@ def test_paired_comparison_equals_scipy_wilcoxon_and_respects_direction():
     assert paired(_frame(d, "l1"), "A", "B", ["l1"]).iloc[0].verdict == "B better"
     noise = np.random.default_rng(4).normal(0, 0.3, size=40)
     assert paired(_frame(noise), "A", "B", ["psnr"]).iloc[0].verdict == "no difference"
+    # five pairs all one way: scipy's exact p is 2/2**5 = 0.0625, the smallest five can give, so no
+    # outcome could have been a verdict; "no difference" read as a finding. Six reach 0.03125.
+    for n, verdict in ((5, "too few pairs"), (6, "A better")):
+        r = paired(_frame(np.linspace(0.5, 1.0, n)), "A", "B", ["psnr"]).iloc[0]
+        assert np.isclose(r.wilcoxon_p, 2 / 2**n) and r.verdict == verdict, (n, r.wilcoxon_p, r.verdict)
+    # differences of 0 are no evidence: six pairs of which two tie are four that differ
+    r = paired(_frame(np.array([0.0, 0.0, 0.5, 0.6, 0.7, 0.8])), "A", "B", ["psnr"]).iloc[0]
+    assert r.verdict == "too few pairs", (r.wilcoxon_p, r.verdict)
     # pairs won, counted in the metric's direction; ties go to neither
     d[:3] = [-0.1, 0.0, -0.2]
     r = paired(_frame(d), "A", "B", ["psnr"]).iloc[0]
@@ -553,14 +561,16 @@ def test_html_colours_a_verdict_by_the_whole_method_name():
     rows = [{"metric": "psnr", "bucket": b, "a": "rwconv", "b": "rwconv+poisson", "n_pairs": 32, "mean_diff": d,
              "ci_low": d - 0.1, "ci_high": d + 0.1, "n_a_better": 1, "n_b_better": 31, "wilcoxon_p": p, "verdict": v}
             for b, d, p, v in (("10-20", -0.2, 1e-5, "rwconv+poisson better"), ("20-30", 0.2, 1e-5, "rwconv better"),
-                               ("30-40", 0.0, 0.5, "no difference"))]
+                               ("30-40", 0.0, 0.5, "no difference"), ("40-50", 0.1, 0.25, "too few pairs"))]
     from inpaintbench.stats import with_fdr
 
     page = _comparisons_html(with_fdr(pd.DataFrame(rows)))
     assert "class='lose'>rwconv+poisson better" in page
     assert "class='win'>rwconv better" in page and "class='nodiff'>no difference" in page
-    # q of 1e-5 among three tests: 1.5e-5, both verdicts hold at a 5% false discovery rate
-    assert "rwconv+poisson better: 1 (1 at BH q &lt; 0.05), rwconv better: 1 (1 at BH q &lt; 0.05), no difference: 1" in page
+    assert "class='nodiff'>too few pairs" in page  # undecided, as "no difference", not a loss
+    # q of 1e-5 among four tests: 2e-5, both verdicts hold at a 5% false discovery rate
+    assert ("rwconv+poisson better: 1 (1 at BH q &lt; 0.05), rwconv better: 1 (1 at BH q &lt; 0.05), no difference: 1, "
+            "too few pairs: 1") in page
 
 
 def _benjamini_hochberg(p):
