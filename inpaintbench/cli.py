@@ -430,7 +430,7 @@ def compare(
         ordered = [*rows[rows.bucket == "all"].itertuples(), *rows[rows.bucket != "all"].itertuples()]  # pooled first
         for i, r in enumerate(ordered):
             t.add_row(metric if i == 0 else "", r.bucket, str(r.n_pairs), f"{r.mean_diff:+.4g}",
-                      f"[{r.ci_low:+.3g}, {r.ci_high:+.3g}]", str(r.n_a_better), str(r.n_b_better), f"{r.wilcoxon_p:.2g}",
+                      "–" if r.ci_low != r.ci_low else f"[{r.ci_low:+.3g}, {r.ci_high:+.3g}]", str(r.n_a_better), str(r.n_b_better), f"{r.wilcoxon_p:.2g}",
                       f"{r.wilcoxon_q:.2g}", r.verdict, end_section=i == len(ordered) - 1)
     Console(width=160, markup=False).print(t)  # markup off: a --label 'x[v2]' is no style
     if out:

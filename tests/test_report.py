@@ -679,3 +679,18 @@ def test_the_plots_follow_the_metrics_asked_for(tmp_path):
         out = tmp_path / "_".join(metrics)
         write_report(runs, out, formats=("html",), metrics=metrics, log=lambda s: None)
         assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(f"{m}.{e}" for m in drawn for e in ("pdf", "png"))
+
+
+def test_a_single_pair_has_no_interval_and_says_so(tmp_path):
+    """One pair has nothing to resample: compare printed "[+nan, +nan]" and the page "[+nan, +nan]"."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    for m in ("telea", "navier-stokes"):
+        run(RunConfig(method=m, limit=1, buckets=["10-20"], deep_metrics=False), tmp_path / m, log=lambda s: None)
+    res = CliRunner().invoke(app, ["compare", str(tmp_path / "telea"), str(tmp_path / "navier-stokes"), "--metrics", "psnr"])
+    rows = [s for s in res.output.splitlines() if "too few pairs" in s]
+    assert res.exit_code == 0 and len(rows) == 2 and all("│ –" in s for s in rows) and "nan" not in res.output, res.output
+    write_report([tmp_path / "telea", tmp_path / "navier-stokes"], tmp_path / "rep", formats=("html",), log=lambda s: None)
+    assert "nan" not in (tmp_path / "rep" / "index.html").read_text().split("<details>", 1)[1].split("</details>")[0]
