@@ -35,6 +35,7 @@ from . import registry
 from .data import get_dataset
 from .errors import refuse_below
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
+from .runner import cpu_model
 from .workers import private_mib, usable_cores
 
 CPU_PEAK_NOTE = "CPU peak FLOP/s is not measured; the fraction of peak is reported for GPUs only"
@@ -71,27 +72,6 @@ def eager_bytes(fn, *args) -> int:
     with torch.no_grad(), Count():
         fn(*args)
     return total
-
-
-def cpu_model(cpuinfo: str | None = None) -> dict:
-    """The processor, enough to tell two machines' timings apart: virtual machines often name only
-    "AMD EPYC", where family/model/stepping (25/17/1: Zen 4) and the clock still differ. Read from
-    /proc/cpuinfo (Linux; `cpuinfo`: its text), elsewhere platform.processor() alone; py-cpuinfo would
-    add a dependency for these five lines. `isa`: the vector instructions torch's kernels use here."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            cpuinfo = ""
-    first = {}
-    for line in cpuinfo.split("\n\n")[0].splitlines():  # the first processor's block
-        key, sep, value = line.partition(":")
-        if sep:
-            first[key.strip()] = value.strip()
-    fields = {"model_name": "model name", "family": "cpu family", "model": "model", "stepping": "stepping",
-              "mhz": "cpu MHz"}
-    out = {k: first[v] for k, v in fields.items() if first.get(v)} or {"model_name": platform.processor()}
-    return {**out, "isa": torch.backends.cpu.get_cpu_capability()}
 
 
 def _env() -> dict:

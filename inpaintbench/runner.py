@@ -143,9 +143,33 @@ def _git_commit() -> str | None:
         return None
 
 
+def cpu_model(cpuinfo: str | None = None) -> dict:
+    """The processor, enough to tell two machines' timings apart: virtual machines often name only
+    "AMD EPYC", where family/model/stepping (25/17/1: Zen 4) and the clock still differ. Read from
+    /proc/cpuinfo (Linux; `cpuinfo`: its text), elsewhere platform.processor() alone; py-cpuinfo would
+    add a dependency for these five lines. `isa`: the vector instructions torch's kernels use here."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    first = {}
+    for line in cpuinfo.split("\n\n")[0].splitlines():  # the first processor's block
+        key, sep, value = line.partition(":")
+        if sep:
+            first[key.strip()] = value.strip()
+    fields = {"model_name": "model name", "family": "cpu family", "model": "model", "stepping": "stepping",
+              "mhz": "cpu MHz"}
+    out = {k: first[v] for k, v in fields.items() if first.get(v)} or {"model_name": platform.processor()}
+    return {**out, "isa": torch.backends.cpu.get_cpu_capability()}
+
+
 def _hardware(device: str) -> dict:
     hw = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-          "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+          "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+          # the kernels differ between processors: the demo's FID moved by 0.01 in a few cells from a
+          # Zen 4 to a Zen 5 machine with the same torch, which "AMD EPYC, 2 cores" could not explain
+          "cpu": cpu_model()}
     if device.startswith("cuda") and torch.cuda.is_available():
         hw["gpu"] = torch.cuda.get_device_name(torch.device(device))
         # TF32 convolutions (PyTorch's default) move an H100 run's PSNR by up to ~0.02 dB against

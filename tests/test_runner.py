@@ -70,6 +70,10 @@ def test_run_records_every_pair_with_its_mask(tmp_path):
         assert r["psnr"] > 0 and 0 < r["ssim"] <= 1
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["protocol"]["id"] and manifest["masks"]["manifest_sha256"] and manifest["versions"]["torch"]
+    # the processor, as the bench JSON names it: its kernels move deep metrics by ~0.01 between machines
+    from inpaintbench.bench import cpu_model
+
+    assert manifest["hardware"]["cpu"] == {**cpu_model(), "mhz": manifest["hardware"]["cpu"].get("mhz")}
     # the default mask set is named by its place in the repository, so manifests read the same in every clone
     assert manifest["masks"]["root"] == manifest["config"]["masks"] == "masks/irregular256"
     # no deep metrics, no features: an empty features_pool3.f32 was left as if it had some
