@@ -224,3 +224,17 @@ def test_a_mask_set_of_another_size_is_refused_before_any_work(tmp_path, monkeyp
     run(RunConfig(method="telea", masks=str(tmp_path / "small"), buckets=["10-20"], limit=1, deep_metrics=False),
         tmp_path / "r", log=lambda s: None)
     assert (tmp_path / "r" / "records.jsonl").read_text().count("\n") == 1
+
+
+def test_a_folder_that_is_no_mask_set_is_refused_alike_by_every_command(tmp_path):
+    """`masks stats` said only "no manifest.csv", where verify and run say what a mask set is; and all
+    of them said "no manifest.csv" for a folder that does not exist (a mistyped --masks)."""
+    from inpaintbench.masks.build import stats
+
+    (tmp_path / "photos").mkdir()
+    for folder, what in ((tmp_path / "photos", "no manifest.csv"), (tmp_path / "typo", "no such folder")):
+        message = f"{folder}: {what}; a mask set is a folder made by `inpaintbench masks generate` or `masks import`"
+        for call in (stats, verify, MaskSet):
+            with pytest.raises(InputError) as e:
+                call(folder)
+            assert str(e.value) == message, (call, str(e.value))

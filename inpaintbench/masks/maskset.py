@@ -77,7 +77,8 @@ class MaskSet:
         self.root = Path(root)
         manifest = self.root / MANIFEST
         if not manifest.is_file():
-            raise InputError(f"{self.root}: no {MANIFEST}; a mask set is a folder made by `inpaintbench masks generate` or `masks import`")
+            raise InputError(f"{self.root}: {'no ' + MANIFEST if self.root.is_dir() else 'no such folder'}; a mask set is "
+                             f"a folder made by `inpaintbench masks generate` or `masks import`")
         with open(manifest, newline="") as f:
             self.rows = list(csv.DictReader(f))
         self.manifest_sha256 = sha256_file(manifest)
