@@ -15,15 +15,12 @@ from rich.text import Text
 
 from .errors import InputError, counted, one_line, refuse_repeats
 from .paths import safe_name
-from .progress import LazyProgress, LogLines
+from .progress import LazyProgress, LogLines, message_console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
 masks_app = typer.Typer(no_args_is_help=True, help="Frozen mask sets: generate, verify, stats, import.")
 app.add_typer(masks_app, name="masks")
-# soft_wrap: a message is one line wherever it goes; a terminal wraps it, a log keeps it whole (rich folded
-# at 80 columns where the output is no terminal, cutting paths in two and refusals into several lines).
-# markup off: messages carry users' paths and names, and rich read '[photos]' in one as a style and dropped it
-console = Console(stderr=True, soft_wrap=True, markup=False)
+console = message_console()
 
 
 class _Bar:
@@ -335,7 +332,7 @@ def weights():
     import torch
 
     # where "copy it to $TORCH_HOME/hub/checkpoints/" means on this machine, TORCH_HOME set or not
-    out = Console(soft_wrap=True, markup=False)  # as `console`: a long path copies as one line, and as it is spelt
+    out = message_console(stderr=False)  # a long path copies as one line, and as it is spelt
     out.print(f"pretrained networks (nothing is downloaded; $TORCH_HOME/hub/checkpoints here is "
               f"{Path(torch.hub.get_dir()) / 'checkpoints'})", highlight=False)
     # a block per network, not a five-column table: in 80 columns that folded every path and name
@@ -406,7 +403,7 @@ def compare(
     from .metrics import SET_METRICS
     from .report import DEFAULT_METRICS, load_runs, read_run_manifest, refuse_unscored
     from .runner import run_name
-    from .stats import paired, with_fdr
+    from .stats import interval_text, paired, with_fdr
 
     metrics = _known_metrics(metrics)
     if run_a.resolve() == run_b.resolve():
@@ -430,7 +427,7 @@ def compare(
         ordered = [*rows[rows.bucket == "all"].itertuples(), *rows[rows.bucket != "all"].itertuples()]  # pooled first
         for i, r in enumerate(ordered):
             t.add_row(metric if i == 0 else "", r.bucket, str(r.n_pairs), f"{r.mean_diff:+.4g}",
-                      "–" if r.ci_low != r.ci_low else f"[{r.ci_low:+.3g}, {r.ci_high:+.3g}]", str(r.n_a_better), str(r.n_b_better), f"{r.wilcoxon_p:.2g}",
+                      interval_text(r.ci_low, r.ci_high, "+.3g"), str(r.n_a_better), str(r.n_b_better), f"{r.wilcoxon_p:.2g}",
                       f"{r.wilcoxon_q:.2g}", r.verdict, end_section=i == len(ordered) - 1)
     Console(width=160, markup=False).print(t)  # markup off: a --label 'x[v2]' is no style
     if out:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .metrics import METRIC_INFO
 from .runner import run_name
-from .stats import ALPHA, UNDECIDED
+from .stats import ALPHA, UNDECIDED, interval_text
 
 #: per-image rows the page carries (~9 MB). A full Places2 report is 219,000 pairs per method: the
 #: page would be gigabytes that no browser sorts; per_image.csv keeps every row
@@ -57,11 +57,6 @@ def _table1_html(t: pd.DataFrame, cells: pd.DataFrame, best: pd.DataFrame) -> st
     return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _interval(lo: float, hi: float) -> str:
-    """A CI cell; "–" where there is none (one pair: nothing to resample), not "[+nan, +nan]"."""
-    return "–" if lo != lo else f"[{lo:+.3f}, {hi:+.3f}]"
-
-
 def _comparisons_html(cmp: pd.DataFrame) -> str:
     """One collapsible block per opponent; its summary counts the verdicts."""
     if cmp.empty:
@@ -77,7 +72,7 @@ def _comparisons_html(cmp: pd.DataFrame) -> str:
             # compared whole: "rwconv+poisson better" starts with "rwconv" too
             cls = "nodiff" if r.verdict in UNDECIDED else ("win" if r.verdict == f"{r.a} better" else "lose")
             rows.append(f"<tr><td>{METRIC_INFO[r.metric][2]}</td><td>{r.bucket}%</td><td>{r.n_pairs}</td>"
-                        f"<td>{r.mean_diff * scale:+.3f}</td><td>{_interval(r.ci_low * scale, r.ci_high * scale)}</td>"
+                        f"<td>{r.mean_diff * scale:+.3f}</td><td>{interval_text(r.ci_low * scale, r.ci_high * scale, '+.3f')}</td>"
                         f"<td>{r.wilcoxon_p:.2g}</td><td>{r.wilcoxon_q:.2g}</td><td class='{cls}'>{html.escape(r.verdict)}</td></tr>")
         held = g[~g.verdict.isin(UNDECIDED) & (g.wilcoxon_q < ALPHA)].verdict.value_counts()
         counts = ", ".join(f"{html.escape(v)}: {n}" + (f" ({held.get(v, 0)} at BH q &lt; {ALPHA})" if v not in UNDECIDED else "")

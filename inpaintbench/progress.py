@@ -4,7 +4,16 @@ from __future__ import annotations
 import datetime
 import time
 
+from rich.console import Console
 from rich.progress import Progress
+
+
+def message_console(stderr: bool = True) -> Console:
+    """The console messages go to (the harness's commands and the trainer). soft_wrap: a message is one
+    line wherever it goes, a terminal wraps it and a log keeps it whole (rich folded at 80 columns where
+    the output is no terminal, cutting paths in two and refusals into several lines). markup off:
+    messages carry users' paths and names, and rich read '[photos]' in one as a style and dropped it."""
+    return Console(stderr=stderr, soft_wrap=True, markup=False)
 
 
 class LazyProgress(Progress):

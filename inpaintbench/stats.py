@@ -28,6 +28,12 @@ TOO_FEW = "too few pairs"
 UNDECIDED = (NO_DIFFERENCE, TOO_FEW)
 
 
+def interval_text(lo: float, hi: float, spec: str) -> str:
+    """An interval as a table cell, each bound in format `spec`; "–" where there is none (one pair:
+    nothing to resample), not "[+nan, +nan]"."""
+    return "–" if np.isnan(lo) else f"[{lo:{spec}}, {hi:{spec}}]"
+
+
 def bootstrap_ci(values: np.ndarray, seed: int = REPORT_SEED) -> tuple[float, float]:
     """95% percentile bootstrap interval of the mean; (nan, nan) below two values."""
     return bootstrap_cis([values], seed)[0]

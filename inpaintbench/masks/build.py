@@ -11,7 +11,7 @@ from ..data.image_io import list_images
 from ..errors import InputError, counted, refuse_below
 from .buckets import BUCKETS
 from .generator import generate_hole
-from .maskset import MANIFEST, MaskSet, encode_png, manifest_row, write_manifest
+from .maskset import encode_png, manifest_of, manifest_row, write_manifest
 
 
 def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 0, progress=None) -> Path:
@@ -143,8 +143,7 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
 
 def stats(root: Path) -> pd.DataFrame:
     """Per-bucket summary to hold against the NVIDIA figures in REFERENCE.md section 3."""
-    path = MaskSet(root).root / MANIFEST  # refused as every command refuses a folder that is no set
-    df = pd.read_csv(path, keep_default_na=False, dtype={"bucket": str})
+    df = pd.read_csv(manifest_of(root), keep_default_na=False, dtype={"bucket": str})
     rows = []
     for b in BUCKETS:
         d = df[df.bucket == b.name]

@@ -72,13 +72,19 @@ class MaskEntry:
     hole_pixels: int
 
 
+def manifest_of(root: Path | str) -> Path:
+    """The manifest of the mask set in `root`; the one refusal of a folder that is no set, for every command."""
+    root = Path(root)
+    if not (root / MANIFEST).is_file():
+        raise InputError(f"{root}: {'no ' + MANIFEST if root.is_dir() else 'no such folder'}; a mask set is "
+                         f"a folder made by `inpaintbench masks generate` or `masks import`")
+    return root / MANIFEST
+
+
 class MaskSet:
     def __init__(self, root: Path):
         self.root = Path(root)
-        manifest = self.root / MANIFEST
-        if not manifest.is_file():
-            raise InputError(f"{self.root}: {'no ' + MANIFEST if self.root.is_dir() else 'no such folder'}; a mask set is "
-                             f"a folder made by `inpaintbench masks generate` or `masks import`")
+        manifest = manifest_of(self.root)
         with open(manifest, newline="") as f:
             self.rows = list(csv.DictReader(f))
         self.manifest_sha256 = sha256_file(manifest)

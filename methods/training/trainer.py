@@ -775,16 +775,14 @@ def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
     if int(os.environ.get("RANK", 0)) != 0:  # one progress bar per job, on rank 0
         train(recipe_cls(cfg), log=lambda s: None)
         return
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.table import Column
 
-    from inpaintbench.progress import LazyProgress, LogLines
+    from inpaintbench.progress import LazyProgress, LogLines, message_console
 
     recipe = recipe_cls(cfg)
     photos = check_settings(recipe)  # a refusal is one line, not one under an empty progress bar
-    # a log line stays one line in a job's log file, its paths as spelt (no rich markup: '[x]' in a name is no style)
-    console = Console(stderr=True, soft_wrap=True, markup=False)
+    console = message_console()  # a log line stays one line in a job's log file, its paths as spelt
     # in an 80-column terminal rich shrank every column alike, down to "1…" for the step and "0:0…" for
     # the times, and dropped them whole beside EdgeConnect's eleven loss terms: those keep their width,
     # the loss terms get what is left (cut at the end) and the bar shows where they leave room
