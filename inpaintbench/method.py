@@ -126,6 +126,9 @@ class PerImageMethod(InpaintingMethod):
                 out = np.asarray(out)
                 outs.append(out.astype(np.float32) / 255 if out.dtype == np.uint8 else out.astype(np.float32))
         except BrokenProcessPool:
+            # every worker ended (and wrote what it had to say) before the error is told: a second
+            # worker's traceback had landed after it in the log, now and then
+            pool.shutdown(wait=True)
             self._executor = None
             raise InputError(f"{self.name}: a worker process (--workers {self.workers}) ended abruptly: out of memory, "
                              f"killed, or started from a script it could not run again (each worker runs the calling "
