@@ -116,16 +116,16 @@ class Predictions(InpaintingMethod):
             hint = (" (names must be <image id>__<bucket>_<mask stem>.png, as `inpaintbench export-inputs` lists in pairs.csv)"
                     if missing and len(missing) == len(keys) else "")
             raise InputError(f"--predictions {self.root}: " + "; ".join(problems) + hint
-                             + (f"; also {len(extra)} extra files matching no pair: {_listing(extra)}" if extra else ""))
+                             + (f"; also {counted(len(extra), 'extra file')} matching no pair: {_listing(extra)}" if extra else ""))
         self.extra = extra
         return missing
 
     def notes(self) -> list[str]:
         notes = []
         if self.extra:
-            notes.append(f"{len(self.extra)} files in {self.root} match no pair of this run and are ignored: {_listing(self.extra)}")
+            notes.append(f"{counted(len(self.extra), 'file')} in {self.root} matching no pair of this run, ignored: {_listing(self.extra)}")
         if self.lossy:  # every method run here is scored from its exact output, rounded to 8 bits
-            notes.append(f"{len(self.lossy)} predictions are JPEG files ({_listing(self.lossy)}): lossy, so their scores "
+            notes.append(f"{counted(len(self.lossy), 'prediction')} saved as JPEG ({_listing(self.lossy)}): lossy, so their scores "
                          f"include the compression's error besides the fill's; save PNG to score the fill alone")
         return notes
 

@@ -83,7 +83,7 @@ def test_missing_extra_missized_and_wrong_mode_files_are_named(exported, tmp_pat
     with pytest.raises(InputError) as e:
         _run_preds(bad, tmp_path)
     msg = str(e.value)
-    assert "also 1 extra files" in msg and "._" not in msg
+    assert "also 1 extra file matching" in msg and "._" not in msg
     assert files[0].stem in msg and "1 of 4 pairs have no prediction" in msg
     assert f"{files[1].name}: 64x64, expected 256x256" in msg
     assert f"{files[2].name}: mode L, expected 8-bit RGB" in msg
@@ -134,7 +134,7 @@ def test_jpeg_predictions_are_scored_with_a_note_that_they_are_lossy(exported, t
         run(RunConfig(method="predictions", method_options={"predictions": str(folder)}, **common), tmp_path / name,
             log=logs[name].append)
     n = len(list(jpeg.glob("*.jpg")))
-    assert any(s.startswith(f"note: {n} predictions are JPEG files (") and "lossy" in s for s in logs["jpg"]), logs["jpg"]
+    assert any(s.startswith(f"note: {n} predictions saved as JPEG (") and "lossy" in s for s in logs["jpg"]), logs["jpg"]
     assert not any("JPEG" in s for s in logs["png"])
 
 
@@ -231,7 +231,7 @@ def test_grids_show_the_scored_predictions_or_say_why_not(exported, tmp_path):
     said = []
     run(RunConfig(method="predictions", dataset="demo", limit=2, buckets=BUCKETS, deep_metrics=False,
                   method_options={"predictions": str(preds)}), tmp_path / "run", log=said.append)
-    assert any(s.startswith("note: 1 files in") and "not_a_pair" in s for s in said), said
+    assert any(s.startswith("note: 1 file in") and "not_a_pair" in s for s in said), said
 
     def report(out):
         r = CliRunner().invoke(app, ["report", str(tmp_path / "run"), "--out", str(tmp_path / out)])
@@ -239,7 +239,7 @@ def test_grids_show_the_scored_predictions_or_say_why_not(exported, tmp_path):
         return " ".join(r.output.split())
 
     text = report("rep")
-    assert "match no pair" not in text and (tmp_path / "rep" / "grids" / "random.png").is_file(), text
+    assert "no pair of this run" not in text and (tmp_path / "rep" / "grids" / "random.png").is_file(), text
     # each pair's file is checked by the hash the run recorded, not the whole folder's: a file no
     # pair uses may change (the folder's hash read every file, 33 GB at Places2's scale)
     recs = read_records(tmp_path / "run" / "records.jsonl")

@@ -301,6 +301,7 @@ def test_report_writes_every_format_asked_for(tmp_path):
     for folder in (tmp_path / "md_only", tmp_path / "v1.2"):
         r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "md", "--out", str(folder)])
         assert r.exit_code == 0 and folder.is_dir() and "PSNR ↑" in (folder / "table1.md").read_text(), r.output
+        assert f"wrote 1 file to {folder}" in r.output, r.output  # not "1 files"
 
 
 def test_progress_is_written_as_lines_where_the_output_is_no_terminal(tmp_path, monkeypatch):

@@ -393,7 +393,7 @@ def test_a_photo_smaller_than_the_crop_is_enlarged_and_said(tmp_path, photo_dir)
         assert np.array_equal(big.crop(a, 64), old)
     logs = []
     train(tiny(tmp_path / "run", tmp_path / "photos", steps=1, val_every=0), log=logs.append)
-    assert any("1 training photos have a short side under --crop" in s and "small.png" in s for s in logs), logs
+    assert any("1 training photo with a short side under --crop" in s and "small.png" in s for s in logs), logs
 
 
 def test_a_photo_set_name_becomes_its_files_and_a_missing_set_names_its_package(tmp_path):

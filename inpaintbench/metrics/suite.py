@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import InputError
+from ..errors import InputError, counted
 from .backbones import load_fid_network, load_vgg16
 from .perceptual import LPIPSMetric, lpips_unavailable_reason, perceptual_error
 from .pixel import pixel_metrics
@@ -148,5 +148,5 @@ class MetricSuite:
             log(f"reference features not cached ({e.strerror or e}: {e.filename or path.parent}); "
                 f"set INPAINTBENCH_CACHE to a writable folder to keep them")
             return feats
-        log(f"reference features for {len(images)} images cached in {path}")
+        log(f"reference features for {counted(len(images), 'image')} cached in {path}")
         return feats

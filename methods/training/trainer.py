@@ -33,7 +33,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
-from inpaintbench.errors import BadSetting, InputError, one_line
+from inpaintbench.errors import BadSetting, InputError, counted, one_line
 from inpaintbench.lock import exclusive
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
@@ -573,7 +573,7 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
     training_photos = photo_summary([str(f) for f in pool.files])
     if seen := pool.demo_photos():  # the weights' demo-set scores would not be held out: said wherever they are reported
         training_photos["demo_photos"] = seen
-        log(f"warning: {len(seen)} training photos are the demo set's own ({', '.join(seen)}): the model's scores on "
+        log(f"warning: {counted(len(seen), 'training photo')} {'is' if len(seen) == 1 else 'are'} the demo set's own ({', '.join(seen)}): the model's scores on "
             f"the demo set will measure photos it has seen (report captions say so)")
     sets, others = training_photos["sets"], training_photos["other_files"]
     log(f"training on {training_photos['count']} photos"
@@ -584,7 +584,7 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         log(f"{len(pool)} training photos, more than are held decoded: each is decoded as it is drawn "
             f"(--workers processes do it ahead of the steps)")
     elif small := pool.smaller_than(cfg.crop):
-        log(f"{len(small)} training photos have a short side under --crop {cfg.crop}; their crops are the whole short "
+        log(f"{counted(len(small), 'training photo')} with a short side under --crop {cfg.crop}: their crops are the whole short "
             f"side enlarged (bicubic): {', '.join(f.name for f in small[:5])}" + (", ..." if len(small) > 5 else ""))
     per_rank = max(1, cfg.batch_size // world)
     bf16 = autocast_enabled(cfg.precision, device)
