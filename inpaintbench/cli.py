@@ -522,11 +522,12 @@ def masks_stats(root: Optional[Path] = typer.Argument(None, help="Mask set folde
     for c in df.columns:
         t.add_column(c)
     for r in df.itertuples(index=False):
-        t.add_row(*[str(v) for v in r])
+        # 4 significant digits: a median of two rounded widths printed as 197.36599999999999
+        t.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in r])
     # the column names are long: an 80-column log cut them to 'mean_rat…'; markup off, as `console`
     Console(width=140, markup=False).print(t)
     if df.attrs.get("outside_buckets"):
-        console.print(f"{df.attrs['outside_buckets']} masks fall outside every bucket")
+        console.print(f"{counted(df.attrs['outside_buckets'], 'mask')} outside every bucket")
 
 
 @masks_app.command("generate")
