@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from .data.base import other_images
-from .errors import InputError, counted
+from .errors import InputError, counted, merge_conflicted, read_json
 from .metrics import METRIC_INFO
 from .metrics.suite import network_ids
 from .protocol import PROTOCOL
@@ -49,10 +49,15 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
         raise InputError(f"baseline was scored at {base_size}x{base_size}, this run at {current['eval_size']}x"
                          f"{current['eval_size']} (`run --size`); refusing to compare (use --update to make a new "
                          f"baseline deliberately)")
-    for key in ("protocol", "dataset", "evaluated_images", "masks", "method"):
-        if current[key] != baseline.get(key):
-            raise InputError(f"baseline was made with {key} {baseline.get(key)!r}, this run has {current[key]!r}; "
-                             f"refusing to compare (use --update to make a new baseline deliberately)")
+    # every difference at once: a run of another method over fewer images named only the count, and
+    # the fix each asks for differs (--update over another method's baseline would replace it)
+    differ = [key for key in ("method", "dataset", "protocol", "evaluated_images", "masks") if current[key] != baseline.get(key)]
+    if differ:
+        hint = ("a baseline gates one method on one dataset: give this run its own with --baseline FILE --update"
+                if {"method", "dataset"} & set(differ) else "use --update to make a new baseline deliberately")
+        raise InputError("baseline was made with " + ", ".join(f"{k} {baseline.get(k)!r}" for k in differ)
+                         + "; this run has " + ", ".join(f"{k} {current[k]!r}" for k in differ)
+                         + f"; refusing to compare ({hint})")
     # a folder with files added or removed: the same count of images may be other images
     if other_images(current, baseline):
         raise InputError("the baseline was made over another list of the dataset's images (files added or removed "
@@ -91,16 +96,43 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
     return rows
 
 
+def subject(baseline: dict) -> str:
+    return f"{baseline['method']} on {baseline['dataset']}"
+
+
 def check(run_dir: Path | str, baseline_path: Path | str, tolerance: dict[str, float] | None = None,
-          update: bool = False) -> list[dict]:
+          update: bool = False, log=print) -> list[dict]:
     """A row per (bucket, metric) of the baseline, `regressed` set where the run is worse by more than
-    its tolerance; `update` writes the run's summary as the baseline instead."""
+    its tolerance; `update` writes the run's summary as the baseline instead, over a baseline or
+    one left with merge-conflict markers only (a mistyped --baseline naming a run's manifest.json
+    was overwritten), saying whose it replaced where that was another method's or dataset's."""
     baseline_path = Path(baseline_path)  # a str from a script
     current = summarize(run_dir, finished=update)
     if update:
+        before = None
+        if baseline_path.exists() and not merge_conflicted(baseline_path.read_text(errors="replace")):
+            before = read_baseline(baseline_path, "--update writes over a baseline only: remove the file or give "
+                                                  "another --baseline")
         baseline_path.parent.mkdir(parents=True, exist_ok=True)
         baseline_path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        replaced = before is not None and subject(before) != subject(current)
+        log(f"baseline written to {baseline_path}: {subject(current)}"
+            + (f" (replacing the baseline of {subject(before)})" if replaced else ""))
         return []
-    if not baseline_path.is_file():
-        raise InputError(f"{baseline_path}: no baseline; make one with --update")
-    return compare(current, json.loads(baseline_path.read_text()), tolerance or {})
+    return compare(current, read_baseline(baseline_path), tolerance or {})
+
+
+def read_baseline(path: Path, hint: str = "a baseline is the file `inpaintbench check RUN --update` writes") -> dict:
+    """The baseline `--update` wrote, or one line saying what the file is instead: a committed
+    baseline left with merge-conflict markers, or another JSON given as --baseline (a run's
+    manifest.json), had ended in a JSONDecodeError traceback or a refusal naming every key None."""
+    if not path.is_file():
+        raise InputError(f"{path}: no baseline; make one with --update")
+    baseline = read_json(path, hint)
+    shape = {"method": str, "dataset": str, "metrics": dict}
+    if not isinstance(baseline, dict) or any(not isinstance(baseline.get(k), kind) for k, kind in shape.items()):
+        manifest = isinstance(baseline, dict) and isinstance(baseline.get("protocol"), dict)
+        raise InputError(f"{path}: " + ("a run's manifest, not a baseline" if manifest else
+                                         "not a baseline (no method and dataset by name with metrics per bucket)")
+                         + f"; {hint}")
+    return baseline

@@ -462,9 +462,8 @@ def check_cmd(
             raise InputError(f"--tolerance {t!r}: a tolerance is a number at least 0 (inf turns the metric's gate off)")
     refuse_repeats("--tolerance", [t.partition("=")[0] for t in tolerance or []])
     _one_value_each(ctx)  # after the tolerances: `--tolerance psnr 0.1` is named as a tolerance without '='
-    rows = check(run_dir, baseline, tol, update)
+    rows = check(run_dir, baseline, tol, update, log=lambda s: console.print(s, highlight=False))
     if update:
-        console.print(f"baseline written to {baseline}")
         return
     bad = [r for r in rows if r["regressed"]]
     t = Table(title=f"{run_dir} vs {baseline}: {counted(len(bad), 'regression')} in {counted(len(rows), 'check')}")

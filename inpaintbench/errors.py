@@ -1,4 +1,8 @@
 """Errors the CLI turns into one readable line instead of a traceback."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
 
 
 class InputError(Exception):
@@ -51,3 +55,21 @@ def one_line(e: InputError | OSError) -> str:
     """What a command prints for bad input, after "error:": an InputError's own words (a MissingInput
     is an OSError too), else the path the file system refused and why."""
     return str(e) if isinstance(e, InputError) else path_problem(e)
+
+
+def merge_conflicted(text: str) -> bool:
+    """git's conflict markers: a run folder or baseline committed on two branches and merged."""
+    return any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in text.splitlines())
+
+
+def read_json(path: Path | str, hint: str = "") -> object:
+    """A JSON file the tool wrote (a run's manifest, a baseline), or one line naming it and what is
+    wrong with it: each is written whole, so only a merge, an edit or another file in its place
+    makes it unreadable, and that had ended in a JSONDecodeError traceback. `hint`: what to do."""
+    text = Path(path).read_text(errors="replace")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: not JSON (line {e.lineno}: {e.msg})"
+                         + ("; it holds merge-conflict markers: resolve them" if merge_conflicted(text) else "")
+                         + (f"; {hint}" if hint else "")) from None

@@ -6,19 +6,18 @@ refuse to share a table, with the difference named.
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from .data.base import other_images
-from .errors import InputError, counted, refuse_below, refuse_repeats
+from .errors import InputError, counted, read_json, refuse_below, refuse_repeats
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
 from .metrics.suite import network_ids, run_networks
 from .paths import safe_name
-from .runner import MANIFEST, RECORDS, SET_METRICS as SET_FILE, read_record_columns, run_name
+from .runner import MANIFEST, MANIFEST_HINT, RECORDS, SET_METRICS as SET_FILE, read_record_columns, run_name
 
 DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16", "perceptual_inception",
                    "lpips_alex", "lpips_vgg")
@@ -28,7 +27,7 @@ ARROW = {True: "↑", False: "↓"}
 def read_run_manifest(d: Path) -> dict:
     if not (d / MANIFEST).is_file():
         raise InputError(f"{d}: not a run directory (no {MANIFEST}); make one with `inpaintbench run`")
-    return json.loads((d / MANIFEST).read_text())
+    return read_json(d / MANIFEST, MANIFEST_HINT)
 
 
 def load_runs(run_dirs: list[Path], names: list[str] | None = None,
@@ -53,7 +52,7 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
         if names:
             frames[-1]["method"] = names[i]
         if (d / SET_FILE).is_file():
-            for bucket, v in json.loads((d / SET_FILE).read_text()).items():
+            for bucket, v in read_json(d / SET_FILE).items():
                 sets.append({"method": run_names[-1], "bucket": bucket, **v})
     first = manifests[0]
     for d, m in zip(run_dirs[1:], manifests[1:]):

@@ -29,7 +29,7 @@ from .blend import BLENDS, blend_fill
 from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
 from .data.base import ids_sha256, other_images
-from .errors import InputError, MethodError, counted, refuse_below
+from .errors import InputError, MethodError, counted, merge_conflicted, read_json, refuse_below
 from .method import pair_key, pair_keys
 from .lock import exclusive
 from .paths import repo_path
@@ -178,6 +178,10 @@ def _hardware(device: str) -> dict:
     return hw
 
 
+#: what to do with a run's manifest.json that is no JSON (written whole, so merged or edited)
+MANIFEST_HINT = f"it describes the {RECORDS} beside it: restore it (from git or a copy)"
+
+
 def _record_lines(path: Path | str, repair: bool = False) -> list[bytes]:
     """The complete lines of a records file, or of a run folder's; with repair, a torn last line
     (from a kill mid-write) is cut off the file too. [] where there is no file yet."""
@@ -194,9 +198,22 @@ def _record_lines(path: Path | str, repair: bool = False) -> list[bytes]:
     return [line for line in data[:end].splitlines() if line.strip()]
 
 
+def _parsed(path: Path | str, repair: bool = False):
+    """The complete records, each as a dict; a line that is none (a records file merged with git, or
+    edited) is named with its place, where it had ended in a JSONDecodeError traceback."""
+    for n, line in enumerate(_record_lines(path, repair), 1):
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as e:
+            where = Path(path) / RECORDS if Path(path).is_dir() else path
+            raise InputError(f"{where}: record {n} is not JSON ({e.msg}): {line[:40].decode(errors='replace')!r}"
+                             + ("; the file holds merge-conflict markers: resolve them"
+                                if merge_conflicted(Path(where).read_text(errors="replace")) else "")) from None
+
+
 def read_records(path: Path | str, repair: bool = False) -> list[dict]:
     """All complete records of a run (its folder or its records file; see _record_lines)."""
-    return [json.loads(line) for line in _record_lines(path, repair)]
+    return list(_parsed(path, repair))
 
 
 def read_record_columns(path: Path | str, strings: dict[str, str] | None = None) -> dict[str, list]:
@@ -208,8 +225,8 @@ def read_record_columns(path: Path | str, strings: dict[str, str] | None = None)
     strings = {} if strings is None else strings
     cols: dict[str, list] = {}
     n = 0
-    for line in _record_lines(path):
-        for k, v in json.loads(line).items():
+    for record in _parsed(path):
+        for k, v in record.items():
             col = cols.get(k)
             if col is None:
                 col = cols[k] = [nan] * n
@@ -489,7 +506,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
     described = {"method": method.describe(), "metrics": suite.describe() if suite else {"deep_metrics": "off"}}
 
     manifest_path = out / MANIFEST
-    old = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
+    old = read_json(manifest_path, MANIFEST_HINT) if manifest_path.is_file() else None
     if old and not _scored_any(out / RECORDS):
         # a run stopped before its first pair was scored (the method refused the inputs) has no
         # numbers to mix with: its folder, by default runs/DATASET/NAME, takes the corrected options

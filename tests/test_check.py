@@ -66,6 +66,46 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
     assert r.exit_code == 2 and "no baseline" in r.output
 
 
+def test_a_baseline_of_another_method_or_no_baseline_at_all_is_named_and_update_writes_over_baselines_only(tmp_path):
+    """A baseline with merge-conflict markers ended in a JSONDecodeError traceback; a run's
+    manifest.json given as --baseline was refused as a baseline of method None, and --update wrote
+    over it; a run of another method was told to `--update`, which would replace the other
+    method's baseline, and a refusal named one difference of several."""
+    cli = CliRunner()
+    said = lambda r: " ".join(r.output.split())
+    good, blurred = _run("telea", tmp_path / "good"), _run("blurred-telea", tmp_path / "blurred")
+    base = tmp_path / "baseline.json"
+    r = cli.invoke(app, ["check", str(good), "--baseline", str(base), "--update"])
+    assert r.exit_code == 0 and f"baseline written to {base}: telea on demo" == said(r), r.output
+    r = cli.invoke(app, ["check", str(blurred), "--baseline", str(base)])
+    assert r.exit_code == 2 and "method 'telea'; this run has method 'blurred-telea'" in said(r), r.output
+    assert "give this run its own with --baseline FILE --update" in said(r) and "use --update" not in said(r)
+    b = json.loads(base.read_text())
+    b.update(evaluated_images=3, masks="other@123")
+    base.write_text(json.dumps(b))
+    r = cli.invoke(app, ["check", str(good), "--baseline", str(base)])
+    assert r.exit_code == 2 and ("baseline was made with evaluated_images 3, masks 'other@123'; this run has "
+                                 "evaluated_images 2, masks 'irregular256@") in said(r), r.output
+    assert "use --update to make a new baseline deliberately" in said(r)
+    r = cli.invoke(app, ["check", str(blurred), "--baseline", str(base), "--update"])
+    assert r.exit_code == 0 and said(r).endswith("blurred-telea on demo (replacing the baseline of telea on demo)"), r.output
+    conflicted = "<<<<<<< HEAD\n" + base.read_text() + "=======\n{}\n>>>>>>> branch\n"
+    base.write_text(conflicted)
+    r = cli.invoke(app, ["check", str(blurred), "--baseline", str(base)])
+    assert r.exit_code == 2 and f"{base}: not JSON (line 1: Expecting value); it holds merge-conflict markers" in said(r), r.output
+    assert cli.invoke(app, ["check", str(blurred), "--baseline", str(base), "--update"]).exit_code == 0
+    assert json.loads(base.read_text())["method"] == "blurred-telea"
+    manifest = good / "manifest.json"
+    before = manifest.read_bytes()
+    for extra in ([], ["--update"]):
+        r = cli.invoke(app, ["check", str(good), "--baseline", str(manifest), *extra])
+        assert r.exit_code == 2 and f"{manifest}: a run's manifest, not a baseline" in said(r), r.output
+    assert manifest.read_bytes() == before
+    (tmp_path / "other.json").write_text('{"method": "telea"}')
+    r = cli.invoke(app, ["check", str(good), "--baseline", str(tmp_path / "other.json")])
+    assert r.exit_code == 2 and "not a baseline (no method and dataset by name with metrics per bucket)" in said(r)
+
+
 def test_a_metric_that_became_nan_is_a_regression():
     from inpaintbench.check import compare
 

@@ -588,3 +588,50 @@ def test_a_run_at_another_size_is_another_protocol_and_scores_that_size(tmp_path
     r = cli("run", "--method", "telea", *common, "--size", "96", "--out", str(tmp_path / "frozen"))
     assert r.exit_code == 2 and "--polarity hole-white --size 96 --out NEW_DIR" in " ".join(r.output.split()), r.output
     assert not (tmp_path / "frozen").exists()
+
+
+def test_files_a_merge_or_an_edit_broke_are_named_by_every_command(tmp_path):
+    """A run folder or mask set committed on two branches and merged holds git's conflict markers:
+    a manifest.json or records.jsonl so damaged ended report, run, compare and check in a
+    JSONDecodeError traceback; a mask set's manifest.csv so damaged was run on, the rows around
+    the markers taken for the set, and `masks stats` counted the marker lines as masks."""
+    import shutil
+
+    from inpaintbench.masks import DEFAULT_MASK_DIR
+
+    good = tmp_path / "good"
+    run(RunConfig(method="telea", limit=1, buckets=["10-20"], deep_metrics=False), good, log=lambda s: None)
+    cli = CliRunner()
+    said = lambda r: " ".join(r.output.split())
+    merged = lambda text: "<<<<<<< HEAD\n" + text + "=======\n" + text + ">>>>>>> theirs\n"
+    commands = lambda d: (["report", str(d)], ["compare", str(d), str(good)], ["check", str(d), "--baseline", str(tmp_path / "b.json")],
+                          ["run", "--method", "telea", "--limit", "1", "--buckets", "10-20", "--no-deep-metrics", "--out", str(d)])
+    assert cli.invoke(app, ["check", str(good), "--baseline", str(tmp_path / "b.json"), "--update"]).exit_code == 0
+    for broken, name, expected in (
+            ("manifest", "manifest.json", "manifest.json: not JSON (line 1: Expecting value); it holds merge-conflict markers: "
+                                          "resolve them; it describes the records.jsonl beside it: restore it (from git or a copy)"),
+            ("records", "records.jsonl", "records.jsonl: record 1 is not JSON (Expecting value): '<<<<<<< HEAD'; the file holds "
+                                         "merge-conflict markers: resolve them")):
+        d = tmp_path / broken
+        shutil.copytree(good, d)
+        (d / name).write_text(merged((good / name).read_text()))
+        before = (d / name).read_bytes()
+        for command in commands(d):
+            r = cli.invoke(app, command)
+            assert r.exit_code == 2 and said(r) == f"error: {d / expected}", (command, r.output)
+        assert (d / name).read_bytes() == before  # nothing cut or rewritten
+    d = tmp_path / "cut"
+    shutil.copytree(good, d)
+    (d / "manifest.json").write_text((good / "manifest.json").read_text()[:200])  # an edit, not a merge
+    r = cli.invoke(app, ["report", str(d)])
+    assert r.exit_code == 2 and "manifest.json: not JSON (line" in said(r) and "merge-conflict" not in said(r), r.output
+
+    masks = tmp_path / "masks"
+    shutil.copytree(DEFAULT_MASK_DIR, masks)
+    (masks / "manifest.csv").write_text(merged((DEFAULT_MASK_DIR / "manifest.csv").read_text()))
+    expected = f"error: {masks / 'manifest.csv'}: holds merge-conflict markers: resolve them, then `inpaintbench masks verify {masks}`"
+    for command in (["masks", "stats", str(masks)], ["masks", "verify", str(masks)],
+                    ["run", "--method", "telea", "--masks", str(masks), "--limit", "1", "--out", str(tmp_path / "m")]):
+        r = cli.invoke(app, command)
+        assert r.exit_code == 2 and said(r) == expected, (command, r.output)
+    assert not (tmp_path / "m").exists()

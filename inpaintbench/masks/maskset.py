@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from ..data.image_io import hidden
-from ..errors import InputError
+from ..errors import InputError, merge_conflicted
 from .buckets import BUCKETS, Bucket, get_bucket
 from .measure import measure_hole
 
@@ -78,6 +78,11 @@ def manifest_of(root: Path | str) -> Path:
     if not (root / MANIFEST).is_file():
         raise InputError(f"{root}: {'no ' + MANIFEST if root.is_dir() else 'no such folder'}; a mask set is "
                          f"a folder made by `inpaintbench masks generate` or `masks import`")
+    # a set committed on two branches and merged: the marker lines read as masks "listed but
+    # missing", and a run took the rows around them as the set, under a new id, without a word
+    if merge_conflicted((root / MANIFEST).read_text(errors="replace")):
+        raise InputError(f"{root / MANIFEST}: holds merge-conflict markers: resolve them, then `inpaintbench masks "
+                         f"verify {root}`")
     return root / MANIFEST
 
 
