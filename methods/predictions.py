@@ -11,7 +11,8 @@ of the evaluation size (256x256, or `run --size`'s); RGBA is read as RGB where e
 what it is put over. Only hole pixels are used: the harness composites them into
 the ground truth like every other method's output. Before anything is scored the whole
 folder is checked against the run's pairs: missing, extra, mis-sized, wrong-mode and 16-bit files
-are listed; JPEG files are scored with a note that they are lossy. Missing files stop the run
+are listed; JPEG files are scored with a note that they are lossy; a prediction whose known pixels
+are not its input's (another image, a flip, BGR order) is warned of as it is scored. Missing files stop the run
 unless --allow-partial, which scores the rest and marks the run PARTIAL in its manifest
 (skipped_pairs) and in reports.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,8 @@ from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
 
 SHOW = 5  # names listed per problem; the count is always given
+KNOWN_PSNR_FLOOR = 20.0  # dB over the known pixels, under which a prediction is not of its input (see _check_known)
+log = logging.getLogger("inpaintbench")
 
 
 def _listing(names: list[str]) -> str:
@@ -63,6 +67,7 @@ class Predictions(InpaintingMethod):
             self.files[key] = f
         self._folder_sha256: str | None = None
         self._scored: dict[str, str] = {}
+        self._unlike: set[str] = set()  # keys warned of by _check_known
 
     @property
     def folder_sha256(self) -> str:
@@ -138,7 +143,30 @@ class Predictions(InpaintingMethod):
             self._scored[k] = hashlib.sha256(data).hexdigest()
             with Image.open(io.BytesIO(data)) as im:
                 outs.append(np.asarray(im.convert("RGB"), dtype=np.float32) / 255)
-        return torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2)
+        out = torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2)
+        self._check_known(out, masked, hole, keys)
+        return out
+
+    def _check_known(self, out: torch.Tensor, masked: torch.Tensor, hole: torch.Tensor, keys: list[str]) -> None:
+        """Warn where a prediction's known pixels are not the input's. Only its hole pixels are
+        scored, composited into the ground truth, so a prediction of another image, crop or flip,
+        or one saved in OpenCV's BGR order, was scored as a fill without a word. A method's raw
+        output (not composited) keeps the known pixels within a few grey levels (over 25 dB); the
+        demo's images against another image, their flip or their BGR order: 5-25 dB, median 8-13."""
+        known = 1 - hole
+        per = lambda x: 10 * torch.log10(1 / (((x - masked) * known) ** 2).sum((1, 2, 3)).div(known.sum((1, 2, 3)) * 3).clamp_min(1e-10))
+        psnr, swapped = per(out), per(out.flip(1))
+        for k, p, s in zip(keys, psnr.tolist(), swapped.tolist()):
+            if p >= KNOWN_PSNR_FLOOR or k in self._unlike:
+                continue
+            self._unlike.add(k)
+            if len(self._unlike) <= SHOW:
+                why = (f"in BGR order (OpenCV's imwrite of an RGB array?): with red and blue swapped they match at {s:.1f} dB"
+                       if s >= KNOWN_PSNR_FLOOR else "another image, crop, flip or colour order?")
+                log.warning("%s: the prediction's known pixels differ from the input's (%.1f dB PSNR; %s); only its hole "
+                            "pixels are scored, composited into the ground truth", self.files[k], p, why)
+            elif len(self._unlike) == SHOW + 1:
+                log.warning("%s: more predictions whose known pixels differ from the input's (not named again)", self.root)
 
     def describe(self) -> dict:
         return {**super().describe(), "predictions": str(self.root.resolve()), "files": len(self.files),

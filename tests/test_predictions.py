@@ -318,3 +318,36 @@ def test_a_run_at_another_size_tells_the_folder_its_size_through_the_python_api(
     with pytest.raises(InputError, match="size 128.*--size 96|--size 96.*128"):
         run(RunConfig(method="predictions", method_options={"predictions": str(tmp_path / "preds"), "size": 128},
                       **common), tmp_path / "clash", log=lambda s: None)
+
+
+def test_predictions_whose_known_pixels_are_not_their_inputs_are_warned_of(exported, tmp_path, caplog):
+    """Only a prediction's hole pixels are scored: one saved in BGR order (cv2.imwrite of an RGB
+    array) or of another image was scored as a fill without a word. A raw output whose known pixels
+    are off by a few grey levels (a method that does not composite) is no such case."""
+    import logging
+    import shutil
+
+    preds = tmp_path / "preds"
+    shutil.copytree(exported / "preds", preds)
+    keys = sorted(f.stem for f in preds.glob("*.png"))
+    other = next(k for k in keys if k.split("__")[0] != keys[0].split("__")[0])
+    rgb = np.asarray(Image.open(preds / f"{keys[0]}.png"))
+    Image.fromarray(np.ascontiguousarray(rgb[..., ::-1])).save(preds / f"{keys[0]}.png")
+    shutil.copy(exported / "preds" / f"{other}.png", preds / f"{keys[1]}.png")
+    raw = np.asarray(Image.open(preds / f"{keys[2]}.png")).astype(np.int16)
+    noise = np.random.default_rng(0).integers(-3, 4, raw.shape)
+    Image.fromarray(np.clip(raw + noise, 0, 255).astype(np.uint8)).save(preds / f"{keys[2]}.png")
+    common = dict(dataset="demo", limit=2, buckets=BUCKETS, deep_metrics=False)
+    warned = {}
+    for name, folder in (("good", exported / "preds"), ("bad", preds)):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="inpaintbench"):
+            run(RunConfig(method="predictions", method_options={"predictions": str(folder)}, **common), tmp_path / name,
+                log=lambda s: None)
+        warned[name] = [r.getMessage() for r in caplog.records if "known pixels differ" in r.getMessage()]
+    assert warned["good"] == []
+    bad = warned["bad"]
+    assert len(bad) == 2, bad
+    said = {k: next((m for m in bad if m.startswith(f"{preds / k}.png: the prediction's known pixels differ from the "
+                                                     f"input's (")), "") for k in keys[:2]}
+    assert "BGR order" in said[keys[0]] and "another image, crop, flip or colour order?" in said[keys[1]], bad
