@@ -694,3 +694,21 @@ def test_a_single_pair_has_no_interval_and_says_so(tmp_path):
     assert res.exit_code == 0 and len(rows) == 2 and all("│ –" in s for s in rows) and "nan" not in res.output, res.output
     write_report([tmp_path / "telea", tmp_path / "navier-stokes"], tmp_path / "rep", formats=("html",), log=lambda s: None)
     assert "nan" not in (tmp_path / "rep" / "index.html").read_text().split("<details>", 1)[1].split("</details>")[0]
+
+
+def test_the_best_cell_is_bold_as_shown_and_ties_as_shown_are_all_bold():
+    """Bold went to the better unrounded mean: "0.798" beside "**0.798**" (the demo's SSIM at
+    40-50%) claimed a difference the table does not show."""
+    from inpaintbench.report import render
+
+    idx = pd.MultiIndex.from_tuples([("SSIM ↑", "40-50%"), ("PSNR ↑", "40-50%"), ("l1 (1e-3) ↓", "40-50%"), ("N", "40-50%")],
+                                    names=["metric", "mask"])
+    t = pd.DataFrame({"a": [0.79840, 20.004, 31.0, 10], "b": [0.79821, 20.10, 30.996, 10], "c": [0.5, float("nan"), 40.0, 9]},
+                     index=idx)
+    md = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[3:6]]
+          for line in render(t, "md").splitlines() if line.startswith("| ") and "%" in line}
+    assert md["SSIM ↑"] == ["**0.798**", "**0.798**", "0.500"]
+    assert md["PSNR ↑"] == ["20.00", "**20.10**", "–"]
+    assert md["l1 (1e-3) ↓"] == ["**31.00**", "**31.00**", "40.00"]
+    assert md["N"] == ["10", "10", "9"]
+    assert render(t, "latex").count("\\textbf") == 5
