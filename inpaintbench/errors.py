@@ -62,6 +62,11 @@ def merge_conflicted(text: str) -> bool:
     return any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in text.splitlines())
 
 
+def conflict_note(text: str) -> str:
+    """What a refusal of an unreadable file adds where git's conflict markers are the cause."""
+    return "; it holds merge-conflict markers: resolve them" if merge_conflicted(text) else ""
+
+
 def read_json(path: Path | str, hint: str = "") -> object:
     """A JSON file the tool wrote (a run's manifest, a baseline), or one line naming it and what is
     wrong with it: each is written whole, so only a merge, an edit or another file in its place
@@ -71,5 +76,5 @@ def read_json(path: Path | str, hint: str = "") -> object:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"{path}: not JSON (line {e.lineno}: {e.msg})"
-                         + ("; it holds merge-conflict markers: resolve them" if merge_conflicted(text) else "")
+                         + conflict_note(text)
                          + (f"; {hint}" if hint else "")) from None

@@ -29,7 +29,7 @@ from .blend import BLENDS, blend_fill
 from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
 from .data.base import ids_sha256, other_images
-from .errors import InputError, MethodError, counted, merge_conflicted, read_json, refuse_below
+from .errors import InputError, MethodError, conflict_note, counted, read_json, refuse_below
 from .method import pair_key, pair_keys
 from .lock import exclusive
 from .paths import repo_path
@@ -207,8 +207,7 @@ def _parsed(path: Path | str, repair: bool = False):
         except json.JSONDecodeError as e:
             where = Path(path) / RECORDS if Path(path).is_dir() else path
             raise InputError(f"{where}: record {n} is not JSON ({e.msg}): {line[:40].decode(errors='replace')!r}"
-                             + ("; the file holds merge-conflict markers: resolve them"
-                                if merge_conflicted(Path(where).read_text(errors="replace")) else "")) from None
+                             + conflict_note(Path(where).read_text(errors="replace"))) from None
 
 
 def read_records(path: Path | str, repair: bool = False) -> list[dict]:

@@ -610,7 +610,7 @@ def test_files_a_merge_or_an_edit_broke_are_named_by_every_command(tmp_path):
     for broken, name, expected in (
             ("manifest", "manifest.json", "manifest.json: not JSON (line 1: Expecting value); it holds merge-conflict markers: "
                                           "resolve them; it describes the records.jsonl beside it: restore it (from git or a copy)"),
-            ("records", "records.jsonl", "records.jsonl: record 1 is not JSON (Expecting value): '<<<<<<< HEAD'; the file holds "
+            ("records", "records.jsonl", "records.jsonl: record 1 is not JSON (Expecting value): '<<<<<<< HEAD'; it holds "
                                          "merge-conflict markers: resolve them")):
         d = tmp_path / broken
         shutil.copytree(good, d)
