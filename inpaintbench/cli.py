@@ -394,7 +394,8 @@ def compare(
     run_b: Path = typer.Argument(..., help="Run directory B (e.g. the same method with other weights)."),
     metrics: Optional[List[str]] = typer.Option(None, help="Metrics to compare, e.g. --metrics psnr --metrics ssim "
                                                 "(default: every per-image metric both have)."),
-    out: Optional[Path] = typer.Option(None, help="Also write the comparison as CSV to this file."),
+    out: Optional[Path] = typer.Option(None, help="Also write the comparison as CSV to this file (a folder, or a name "
+                                                  "without a suffix, takes comparisons.csv, as `report --out DIR`)."),
 ):
     """A against B on the (image, mask) pairs both scored: per metric, over all pairs and per bucket,
     the mean difference A - B (95% paired bootstrap CI), pairs each is better on, Wilcoxon p, verdict."""
@@ -431,6 +432,10 @@ def compare(
                       f"{r.wilcoxon_q:.2g}", r.verdict, end_section=i == len(ordered) - 1)
     Console(width=160, markup=False).print(t)  # markup off: a --label 'x[v2]' is no style
     if out:
+        # as report's --out: `--out DIR` had stopped at "a folder is in the way" after the table was
+        # shown, and a name without a suffix became a CSV file without one
+        if out.is_dir() or not out.suffix:
+            out = out / "comparisons.csv"
         out.parent.mkdir(parents=True, exist_ok=True)
         cmp.to_csv(out, index=False)
         console.print(f"wrote {out}")

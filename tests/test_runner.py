@@ -635,3 +635,17 @@ def test_files_a_merge_or_an_edit_broke_are_named_by_every_command(tmp_path):
         r = cli.invoke(app, command)
         assert r.exit_code == 2 and said(r) == expected, (command, r.output)
     assert not (tmp_path / "m").exists()
+
+
+def test_compare_out_takes_a_folder_as_report_does(tmp_path):
+    """`compare A B --out DIR` stopped at "a folder is in the way" after printing the table, and
+    `--out name` wrote a CSV file named without a suffix; a folder now takes comparisons.csv."""
+    for method in ("telea", "navier-stokes"):
+        run(RunConfig(method=method, limit=1, buckets=["10-20"], deep_metrics=False), tmp_path / method, log=lambda s: None)
+    (tmp_path / "there").mkdir()
+    for out, written in ((tmp_path / "there", tmp_path / "there" / "comparisons.csv"),
+                         (tmp_path / "new", tmp_path / "new" / "comparisons.csv"),
+                         (tmp_path / "c.csv", tmp_path / "c.csv")):
+        r = CliRunner().invoke(app, ["compare", str(tmp_path / "telea"), str(tmp_path / "navier-stokes"), "--out", str(out)])
+        assert r.exit_code == 0 and f"wrote {written}" in " ".join(r.output.split()), r.output
+        assert set(pd.read_csv(written).columns) >= {"metric", "bucket", "verdict"}
