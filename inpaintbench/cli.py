@@ -220,6 +220,11 @@ def _known_metrics(names: Optional[List[str]], flag: str = "--metrics") -> Optio
     return names
 
 
+def _names_folder(out: Path) -> bool:
+    """An --out that names a folder for a command's files: one that exists, or a name without a suffix."""
+    return out.is_dir() or not out.suffix
+
+
 @app.command()
 @_guard
 def report(
@@ -249,9 +254,9 @@ def report(
         runs = [found[m] for m in DEMO_METHODS if m in found] + [d for m, d in sorted(found.items()) if m not in DEMO_METHODS]
         out = out or Path("reports/demo")
         reference = reference or (DEMO_REFERENCE if DEMO_REFERENCE in found else None)
-    # a folder: one that exists, or a name without a suffix. `-f md --out DIR` had written the table as a
-    # file named DIR, or stopped at "a folder is in the way" where DIR existed; it now writes DIR/table1.md
-    folder = out is not None and (out.is_dir() or not out.suffix)
+    # `-f md --out DIR` had written the table as a file named DIR, or stopped at "a folder is in the
+    # way" where DIR existed; it now writes DIR/table1.md
+    folder = out is not None and _names_folder(out)
     # -f given twice was a single-value option: the last one written, the others dropped unsaid
     formats = list(dict.fromkeys(format or ["all" if folder else "md"]))
     if "all" in formats:
@@ -434,7 +439,7 @@ def compare(
     if out:
         # as report's --out: `--out DIR` had stopped at "a folder is in the way" after the table was
         # shown, and a name without a suffix became a CSV file without one
-        if out.is_dir() or not out.suffix:
+        if _names_folder(out):
             out = out / "comparisons.csv"
         out.parent.mkdir(parents=True, exist_ok=True)
         cmp.to_csv(out, index=False)

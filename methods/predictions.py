@@ -30,6 +30,7 @@ from PIL import Image
 from inpaintbench.data.image_io import file_head, list_images, sixteen_bit_colour
 from inpaintbench.errors import InputError, counted
 from inpaintbench.method import InpaintingMethod
+from inpaintbench.metrics.pixel import psnr_from_mse
 from inpaintbench.networks import sha256_of
 
 SHOW = 5  # names listed per problem; the count is always given
@@ -154,7 +155,7 @@ class Predictions(InpaintingMethod):
         output (not composited) keeps the known pixels within a few grey levels (over 25 dB); the
         demo's images against another image, their flip or their BGR order: 5-25 dB, median 8-13."""
         known = 1 - hole
-        per = lambda x: 10 * torch.log10(1 / (((x - masked) * known) ** 2).sum((1, 2, 3)).div(known.sum((1, 2, 3)) * 3).clamp_min(1e-10))
+        per = lambda x: psnr_from_mse((((x - masked) * known) ** 2).sum((1, 2, 3)) / (known.sum((1, 2, 3)) * 3))
         psnr, swapped = per(out), per(out.flip(1))
         for k, p, s in zip(keys, psnr.tolist(), swapped.tolist()):
             if p >= KNOWN_PSNR_FLOOR or k in self._unlike:

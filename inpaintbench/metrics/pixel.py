@@ -48,7 +48,8 @@ def ssim_map(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch
     return ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
 
 
-def _psnr(mse: torch.Tensor) -> torch.Tensor:
+def psnr_from_mse(mse: torch.Tensor) -> torch.Tensor:
+    """PSNR in dB under the protocol's data range and MSE floor (a perfect match is finite)."""
     return 10 * torch.log10(PROTOCOL.data_range**2 / mse.clamp_min(PROTOCOL.psnr_mse_floor))
 
 
@@ -67,6 +68,6 @@ def pixel_metrics(output: torch.Tensor, target: torch.Tensor, hole: torch.Tensor
     ssim = smap[..., r:-r, r:-r].mean(dim=(1, 2, 3))
     ssim_hole = (smap * m).sum(dim=(1, 2, 3)) / m.sum(dim=(1, 2, 3))
     return {
-        "l1": l1, "l2": l2, "psnr": _psnr(l2), "ssim": ssim,
-        "l1_hole": l1_hole, "l2_hole": l2_hole, "psnr_hole": _psnr(l2_hole), "ssim_hole": ssim_hole,
+        "l1": l1, "l2": l2, "psnr": psnr_from_mse(l2), "ssim": ssim,
+        "l1_hole": l1_hole, "l2_hole": l2_hole, "psnr_hole": psnr_from_mse(l2_hole), "ssim_hole": ssim_hole,
     }
