@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .errors import InputError
-from .workers import fill_in_worker, start_pool
+from .workers import fill_in_worker, kill_pool, start_pool
 
 
 class InpaintingMethod(ABC):
@@ -125,6 +125,13 @@ class PerImageMethod(InpaintingMethod):
             for out in filled:
                 out = np.asarray(out)
                 outs.append(out.astype(np.float32) / 255 if out.dtype == np.uint8 else out.astype(np.float32))
+        except KeyboardInterrupt:
+            if pool:
+                # the run ended only once its workers had filled every image already handed to
+                # them (20 s with two 10-s fills queued per worker); nothing they hold is kept
+                kill_pool(pool)
+                self._executor = None
+            raise
         except BrokenProcessPool:
             # every worker ended (and wrote what it had to say) before the error is told: a second
             # worker's traceback had landed after it in the log, now and then

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import weakref
@@ -45,6 +46,15 @@ def start_pool(method, workers: int) -> ProcessPoolExecutor:
     return pool
 
 
+def kill_pool(pool: ProcessPoolExecutor) -> None:
+    """End `pool` now, its workers' images unfinished (shutdown waits for every image handed out)."""
+    # concurrent.futures names its processes only in a private attribute (Python 3.14 adds
+    # kill_workers); None once the pool has shut down
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def private_mib(pid: int) -> float | None:
     """Memory that process `pid` alone holds (Linux: private pages of /proc/PID/smaps_rollup), in MiB."""
     try:
@@ -61,6 +71,10 @@ def fill_in_worker(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
 def _adopt(method, caller: int) -> None:
     global _method
     _method = method
+    # Ctrl-C reaches every process of the terminal's foreground group: each worker printed its own
+    # KeyboardInterrupt traceback above the run's one line saying that nothing is lost. The run
+    # handles it alone, and its workers end with it (_end_with)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # a run killed outright (kill -9, the OOM killer) cannot stop its pool, whose workers waited
     # for work forever, holding their memory; their parent is the fork server, not the run, so
     # the run's end is watched here
