@@ -552,30 +552,52 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
 
         todo = [(i, image_id, b, e) for i, image_id, b, e in pairs
                 if (image_id, e.file) not in done and pair_key(image_id, e.file) not in unavailable]
-        scored_before = len(pairs) - len(unavailable) - len(todo)
-        if progress:
-            progress.start(total=len(pairs) - len(unavailable), completed=scored_before)
-        log(f"{cfg.name} on {cfg.dataset}: {counted(len(ids), 'image')} x {counted(len(buckets), 'bucket')}, "
-            f"{len(todo)} to do")
 
         last: tuple[str | None, torch.Tensor | None] = (None, None)
         seen: dict[str, str] = {}  # image id -> its pixels' sha256, for the ground truth's features
+
+        def inputs(chunk) -> tuple[torch.Tensor, torch.Tensor]:
+            """The ground truth and holes of a batch of pairs, which come image by image."""
+            nonlocal last
+            images, holes = [], []
+            for i, image_id, b, entry in chunk:
+                if last[0] != image_id:
+                    pixels = np.array(dataset.load(image_id))
+                    if suite:
+                        seen[image_id] = _pixel_sha(pixels)
+                    last = (image_id, torch.from_numpy(pixels).permute(2, 0, 1))
+                images.append(last[1])
+                holes.append(torch.from_numpy(maskset.load(entry, protocol.eval_size))[None])
+            device = torch.device(cfg.device)
+            return torch.stack(images).to(device, torch.float32) / 255, torch.stack(holes).to(device, torch.float32)
+
+        def image_path(image_id: str, entry) -> Path:
+            return out / "images" / (pair_key(image_id, entry.file) + ".png")
+
+        # the same command with --save-images added saved nothing of a finished run: the pairs scored
+        # before are filled again for their images (the run's weights or files, checked above), not scored
+        unsaved = [p for p in pairs if (p[1], p[3].file) in done and not image_path(p[1], p[3]).is_file()] \
+            if cfg.save_images else []
+        scored_before = len(pairs) - len(unavailable) - len(todo)
+        if progress:  # the images of pairs scored before count on the bar as the pairs to score do
+            progress.start(total=len(pairs) - len(unavailable) + len(unsaved), completed=scored_before)
+        log(f"{cfg.name} on {cfg.dataset}: {counted(len(ids), 'image')} x {counted(len(buckets), 'bucket')}, "
+            f"{len(todo)} to do" + (f", and the images of {counted(len(unsaved), 'pair')} scored before without "
+                                    f"--save-images" if unsaved else ""))
+        for start in range(0, len(unsaved), cfg.batch_size):
+            chunk = unsaved[start : start + cfg.batch_size]
+            gt, hole = inputs(chunk)
+            composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend,
+                                 cfg.self_ensemble, memo)
+            for (i, image_id, b, entry), img in zip(chunk, composite):
+                _save_png(image_path(image_id, entry), img)
+            if progress:
+                progress.advance(len(chunk))
         # a run without deep metrics has no features: no empty file to suggest it has
         with open(records_path, "a") as f, (open(features_path, "ab") if suite else contextlib.nullcontext()) as ff:
             for start in range(0, len(todo), cfg.batch_size):
                 chunk = todo[start : start + cfg.batch_size]
-                images, holes = [], []
-                for i, image_id, b, entry in chunk:
-                    if last[0] != image_id:
-                        pixels = np.array(dataset.load(image_id))
-                        if suite:
-                            seen[image_id] = _pixel_sha(pixels)
-                        last = (image_id, torch.from_numpy(pixels).permute(2, 0, 1))
-                    images.append(last[1])
-                    holes.append(torch.from_numpy(maskset.load(entry, protocol.eval_size))[None])
-                device = torch.device(cfg.device)
-                gt = torch.stack(images).to(device, torch.float32) / 255
-                hole = torch.stack(holes).to(device, torch.float32)
+                gt, hole = inputs(chunk)
                 t0, reused = time.perf_counter(), memo.reused_seconds if memo else 0.0
                 try:
                     composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method,
@@ -603,7 +625,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                         rec["feature_row"] = next_row + k
                     lines.append(json.dumps(rec) + "\n")
                     if cfg.save_images:
-                        _save_png(out / "images" / (pair_key(image_id, entry.file) + ".png"), composite[k])
+                        _save_png(image_path(image_id, entry), composite[k])
                 if feats is not None:
                     ff.write(feats.tobytes())
                     ff.flush()

@@ -649,3 +649,25 @@ def test_compare_out_takes_a_folder_as_report_does(tmp_path):
         r = CliRunner().invoke(app, ["compare", str(tmp_path / "telea"), str(tmp_path / "navier-stokes"), "--out", str(out)])
         assert r.exit_code == 0 and f"wrote {written}" in " ".join(r.output.split()), r.output
         assert set(pd.read_csv(written).columns) >= {"metric", "bucket", "verdict"}
+
+
+def test_save_images_given_to_a_finished_run_saves_what_it_scored(tmp_path):
+    """The same command with --save-images added saved nothing: every pair was scored, so none was
+    filled. The pairs scored before are filled again for their images alone, the same images a
+    run made with --save-images from the start saves, and their records are left as they were."""
+    one = dict(method="telea", limit=2, buckets=["10-20", "40-50"], batch_size=3, deep_metrics=False)
+    run(RunConfig(**one, save_images=True), tmp_path / "from_the_start", log=lambda s: None)
+    run(RunConfig(**{**one, "limit": 1}), tmp_path / "r", log=lambda s: None)  # half, then resumed with images
+    records = (tmp_path / "r" / RECORDS).read_bytes()
+    said = []
+    run(RunConfig(**one, save_images=True), tmp_path / "r", log=said.append)
+    assert "telea on demo: 2 images x 2 buckets, 2 to do, and the images of 2 pairs scored before without --save-images" in said, said
+    assert (tmp_path / "r" / RECORDS).read_bytes().startswith(records)
+    assert len(read_records(tmp_path / "r")) == 4  # the two new pairs scored, the two old ones not again
+    saved = sorted(p.name for p in (tmp_path / "from_the_start" / "images").iterdir())
+    assert len(saved) == 4 and sorted(p.name for p in (tmp_path / "r" / "images").iterdir()) == saved
+    for name in saved:
+        assert (tmp_path / "r" / "images" / name).read_bytes() == (tmp_path / "from_the_start" / "images" / name).read_bytes()
+    said.clear()
+    run(RunConfig(**one, save_images=True), tmp_path / "r", log=said.append)
+    assert not any("--save-images" in s for s in said), said
