@@ -81,6 +81,11 @@ def run_outputs(run_dir: Path, manifest: dict, pairs: pd.DataFrame, gt: torch.Te
     if all(p.is_file() for p in saved):
         return {k: np.asarray(Image.open(p).convert("RGB")) for k, p in zip(keys, saved)}
     cfg = manifest["config"]
+    if cfg["method"] not in registry.available():
+        # a method registered by a script (registry.register) is known to that script alone
+        raise InputError(f"{run_dir}: its method {cfg['method']!r} is not registered here, and the run kept no images to "
+                         f"show: write the report from the script that registers it (write_report), or run it again "
+                         f"with --save-images")
     method = registry.create(cfg["method"], eval_size=manifest["protocol"]["eval_size"], device="cpu", weights=cfg.get("weights"),
                              **(cfg.get("method_options") or {}))
     # the images shown must be the ones scored: the same weights, or the same outside outputs. A

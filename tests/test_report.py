@@ -387,6 +387,36 @@ def test_grids_share_fills_only_between_runs_of_the_same_weights(tmp_path, monke
         assert abs(10 * np.log10(1 / err.mean()) - rec["psnr"]) < 1e-4, name
 
 
+
+def test_grids_of_a_method_a_script_registered_say_where_they_can_be_drawn(tmp_path, monkeypatch):
+    """A method registered by a script (the README's meanfill) is known to that script alone: a
+    report from the command line noted only "unknown method 'meanfill'", which the script had run."""
+    from inpaintbench import registry
+    from inpaintbench.method import InpaintingMethod
+
+    class Grey(InpaintingMethod):
+        name = "grey"
+
+        def inpaint(self, masked, hole):
+            return masked + 0.5 * hole
+
+    one = dict(method="grey", limit=1, buckets=["10-20"], deep_metrics=False)
+    monkeypatch.setitem(registry._runtime, "grey", Grey)
+    run(RunConfig(**one), tmp_path / "r", log=lambda s: None)
+    monkeypatch.delitem(registry._runtime, "grey")  # as in another process
+    said = []
+    write_report([tmp_path / "r"], tmp_path / "rep", formats=("html",), log=said.append)
+    notes = [x for x in said if "not drawn" in x]
+    assert len(notes) == 2 and all(f"{tmp_path / 'r'}: its method 'grey' is not registered here" in x and
+                                   "write the report from the script that registers it (write_report)" in x and
+                                   "--save-images" in x for x in notes), said
+    monkeypatch.setitem(registry._runtime, "grey", Grey)
+    run(RunConfig(**one, save_images=True), tmp_path / "r", log=lambda s: None)  # as the note says
+    monkeypatch.delitem(registry._runtime, "grey")
+    said.clear()
+    write_report([tmp_path / "r"], tmp_path / "rep2", formats=("html",), log=said.append)
+    assert not any("not drawn" in x for x in said) and (tmp_path / "rep2" / "grids" / "random.png").is_file(), said
+
 def test_a_report_whose_images_are_gone_says_so_instead_of_a_traceback(tmp_path):
     """The grids load a run's ground truth again: an image removed or renamed since the run ended
     the report with a KeyError traceback."""
