@@ -116,17 +116,17 @@ class PerImageMethod(InpaintingMethod):
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         imgs = (masked.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         holes = hole[:, 0].cpu().numpy() > 0.5
-        pool = self._pool() if self.parallel and self.workers > 1 and len(imgs) > 1 else None
-        # each image is filled by the same code with the same seed wherever it runs, so the outputs
-        # are the same for any number of workers (a test holds them bit for bit)
-        filled = pool.map(fill_in_worker, imgs, holes) if pool else map(self.inpaint_one, imgs, holes)
-        outs = []
+        spread, pool, outs = self.parallel and self.workers > 1 and len(imgs) > 1, None, []
         try:
+            pool = self._pool() if spread else None
+            # each image is filled by the same code with the same seed wherever it runs, so the
+            # outputs are the same for any number of workers (a test holds them bit for bit)
+            filled = pool.map(fill_in_worker, imgs, holes) if pool else map(self.inpaint_one, imgs, holes)
             for out in filled:
                 out = np.asarray(out)
                 outs.append(out.astype(np.float32) / 255 if out.dtype == np.uint8 else out.astype(np.float32))
         except KeyboardInterrupt:
-            if pool:
+            if spread:
                 # the run ended only once its workers had filled every image already handed to
                 # them (20 s with two 10-s fills queued per worker); nothing they hold is kept
                 kill_pool(pool)

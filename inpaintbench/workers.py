@@ -6,6 +6,7 @@ server, and end them when the run that started them is killed outright.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import threading
@@ -41,18 +42,42 @@ def start_pool(method, workers: int) -> ProcessPoolExecutor:
         # fails to import (its preload skips those). Has no effect where this process's fork
         # server is already running (a second pool): its workers import what that one did not
         context.set_forkserver_preload(["__main__", "inpaintbench.method", type(method).__module__])
+        _start_fork_server()
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(method, os.getpid()))
     weakref.finalize(method, pool.shutdown, wait=False, cancel_futures=True)
     return pool
 
 
-def kill_pool(pool: ProcessPoolExecutor) -> None:
-    """End `pool` now, its workers' images unfinished (shutdown waits for every image handed out)."""
-    # concurrent.futures names its processes only in a private attribute (Python 3.14 adds
-    # kill_workers); None once the pool has shut down
-    for process in list((pool._processes or {}).values()):
-        process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
+def _start_fork_server() -> None:
+    """Start this process's fork server, if not yet running, with Ctrl-C ignored: the server and the
+    workers it forks keep that until `_adopt`. It imports torch first, for seconds, and a Ctrl-C
+    then printed that import as a traceback below the run's line that it stopped."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread sets signal handlers
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited through exec, as Python keeps it
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def kill_pool(pool: ProcessPoolExecutor | None) -> None:
+    """End `pool` now, its workers' images unfinished (shutdown waits for every image handed out),
+    and the fork server they come from: a worker the pool was still starting would be forked
+    after this process has gone, and print the traceback of a queue it cannot reach."""
+    if pool is not None:
+        # concurrent.futures names its processes only in a private attribute (Python 3.14 adds
+        # kill_workers); None once the pool has shut down
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+    # multiprocessing keeps the fork server's pid privately too; the next pool starts a new one
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    if getattr(server, "_forkserver_pid", None) is not None:
+        try:
+            os.kill(server._forkserver_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def private_mib(pid: int) -> float | None:
@@ -72,13 +97,18 @@ def _adopt(method, caller: int) -> None:
     global _method
     _method = method
     # Ctrl-C reaches every process of the terminal's foreground group: each worker printed its own
-    # KeyboardInterrupt traceback above the run's one line saying that nothing is lost. The run
-    # handles it alone, and its workers end with it (_end_with)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # KeyboardInterrupt traceback above the run's one line saying that nothing is lost. A worker
+    # ends at once and says nothing; the run tells. (Ignored, it left a run stopped while its pool
+    # was starting waiting forever on workers that never got the word to end)
+    signal.signal(signal.SIGINT, _end_quietly)
     # a run killed outright (kill -9, the OOM killer) cannot stop its pool, whose workers waited
     # for work forever, holding their memory; their parent is the fork server, not the run, so
     # the run's end is watched here
     threading.Thread(target=_end_with, args=(caller,), daemon=True).start()
+
+
+def _end_quietly(signum, frame) -> None:
+    os._exit(128 + signum)
 
 
 def _end_with(pid: int) -> None:
