@@ -312,19 +312,20 @@ def demo(
     runs_of = Counter(split_name(n)["method"] for n in names)
     memos: dict[str, Memo] = {}
     workers = workers_or_every_core(workers)  # the runs' and the report's grids'
-    with _resumable(out), _progress() as p:
-        for name in names:
-            cfg = RunConfig(**split_name(name), masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit,
-                            device=device, workers=workers)
-            try:
-                dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False),
-                                   memo=memos.setdefault(cfg.method, Memo()) if runs_of[cfg.method] > 1 else None))
-            except FolderHoldsMore as e:  # its advice names run's --buckets, which the demo does not take
-                raise InputError(f"{e.out} holds a demo of {counted(e.images, 'image')}, more than --limit {limit}: "
-                                 f"--limit {e.images} or more resumes it (none: all 32); a smaller look takes "
-                                 f"another --out") from None
-    write_report(dirs, out, reference=DEMO_REFERENCE if DEMO_REFERENCE in names else None,
-                 log=lambda s: console.print(s, highlight=False), workers=workers)
+    with _resumable(out):  # the report too: its runs are kept, the same command again writes it
+        with _progress() as p:
+            for name in names:
+                cfg = RunConfig(**split_name(name), masks=str(DEFAULT_MASK_DIR), buckets=list(BUCKET_NAMES), limit=limit,
+                                device=device, workers=workers)
+                try:
+                    dirs.append(do_run(cfg, out / name, progress=_Bar(p, name), log=lambda s: p.console.print(s, highlight=False),
+                                       memo=memos.setdefault(cfg.method, Memo()) if runs_of[cfg.method] > 1 else None))
+                except FolderHoldsMore as e:  # its advice names run's --buckets, which the demo does not take
+                    raise InputError(f"{e.out} holds a demo of {counted(e.images, 'image')}, more than --limit {limit}: "
+                                     f"--limit {e.images} or more resumes it (none: all 32); a smaller look takes "
+                                     f"another --out") from None
+        write_report(dirs, out, reference=DEMO_REFERENCE if DEMO_REFERENCE in names else None,
+                     log=lambda s: console.print(s, highlight=False), workers=workers)
     sys.stdout.write((out / "table1.md").read_text())
     console.print(f"tables, plots, grids and {out / 'index.html'} written to {out}")
 
