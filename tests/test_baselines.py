@@ -320,6 +320,21 @@ def test_the_trainer_command_ends_bad_settings_in_one_line(tmp_path, capsys, pho
     assert not out.exists()
 
 
+
+@pytest.mark.parametrize("flag,role", [("--data", "training"), ("--val-data", "validation")])
+def test_a_photo_folder_with_no_image_in_it_is_named_as_such(tmp_path, capsys, photo_dir, flag, role):
+    """An empty folder (or one of other files) was 'photos not found: [FOLDER]', a folder that is there."""
+    from methods.training.trainer import main
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SystemExit) as e:
+        main(RWRecipe, ["--out", str(tmp_path / "run"), "--steps", "1", "--cnum", "4", "--data", str(photo_dir),
+                        "--val-data", str(held_out(photo_dir)), flag, str(empty)])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and err.startswith(f"error: {role} photos: no image (.png, .jpg") and \
+        err.endswith(f"in {empty}; pass {flag} with folders or files of photos"), err
+
 def test_the_trainer_refuses_to_validate_on_training_photos(tmp_path, capsys, photo_dir):
     """A --val-data among the --data photos trained and picked its best step on photos the model
     had seen, and the model card called them held out; a copy under another name is the same photo."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inpaintbench.data.image_io import decode_rgb, list_images
+from inpaintbench.data.image_io import IMAGE_SUFFIXES, decode_rgb, list_images
 from inpaintbench.errors import MissingInput
 
 from . import qt_resource
@@ -204,6 +204,9 @@ def found_photos(sources: list[str], role: str = "training", flag: str = "--data
     # only the files named one by one: a folder's listing found its files there (a pass of stat calls
     # over Places2's 1.8M would cost ~25 s more)
     missing = [str(Path(s)) for s in sources if not Path(s).is_dir() and not photo_exists(Path(s))]
+    if not missing and not files:  # folders that are there, with nothing to train on: not 'not found'
+        raise MissingInput(f"{role} photos: no image ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(sources)}; "
+                           f"pass {flag} with folders or files of photos")
     if missing or not files:
         packages = list(dict.fromkeys(k for sets in (PHOTO_SETS, VAL_PHOTOS) for k, v in sets.items() if set(missing) & set(v)))
         # a bare word is a photo set's name mistyped (`--data plasma`) more often than a file without a suffix
