@@ -71,13 +71,16 @@ def kill_pool(pool: ProcessPoolExecutor | None) -> None:
         for process in list((pool._processes or {}).values()):
             process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
-    # multiprocessing keeps the fork server's pid privately too; the next pool starts a new one
+    # multiprocessing keeps its fork server private too. Killed, it is also reaped and forgotten
+    # (`_stop`, which its tests use), so that the next pool starts a new one: a pool started at once
+    # found the dying one still there and failed with EOFError (an interrupted notebook cell, then another)
     server = getattr(multiprocessing.forkserver, "_forkserver", None)
-    if getattr(server, "_forkserver_pid", None) is not None:
+    if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
         try:
             os.kill(server._forkserver_pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        server._stop()
 
 
 def private_mib(pid: int) -> float | None:

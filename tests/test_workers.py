@@ -1,5 +1,6 @@
 """Classical methods spread a batch over processes (`run --workers`), with the same outputs."""
 import os
+import time
 
 import numpy as np
 import pytest
@@ -28,6 +29,18 @@ class WhereFilled(PerImageMethod):
     def inpaint_one(self, image, hole):
         return np.full(image.shape, 255 * (os.getpid() != self.caller), np.uint8)
 
+
+
+class SlowFill(PerImageMethod):
+    """Fills the hole with the image's negative, after `delay` seconds."""
+
+    name = "slow-fill"
+    parallel = True
+    delay = 0.0
+
+    def inpaint_one(self, image, hole):
+        time.sleep(self.delay)
+        return 255 - image
 
 def _batch(n=3):
     ds, ms = get_dataset("demo"), MaskSet(DEFAULT_MASK_DIR)
@@ -275,3 +288,24 @@ def test_ctrl_c_ends_a_run_and_its_workers_at_once_and_lets_it_alone_say_so(tmp_
     while any(os.path.exists(f"/proc/{p}") for p in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(os.path.exists(f"/proc/{p}") for p in workers)
+
+
+
+def test_a_batch_after_an_interrupted_one_starts_its_pool_anew():
+    """An interrupted notebook cell, then another: the next batch found the fork server, killed with
+    the interrupted pool, still dying, and failed with EOFError."""
+    import signal
+    import threading
+
+    m = SlowFill()
+    m.workers, m.delay = 2, 60.0
+    hole = torch.zeros(4, 1, 32, 32)
+    hole[:, :, 8:20, 8:20] = 1
+    masked = torch.rand(4, 3, 32, 32) * (1 - hole)
+    # Ctrl-C, starting the pool or filling; a signal to the thread waiting, as a terminal's reaches it
+    threading.Timer(3, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        m.inpaint(masked, hole)
+    m.delay = 0.0
+    expected = 1 - (masked * 255).round() / 255
+    assert torch.allclose(m.inpaint(masked, hole), expected) and len(m.worker_pids()) == 2
