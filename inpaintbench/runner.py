@@ -584,11 +584,21 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         log(f"{cfg.name} on {cfg.dataset}: {counted(len(ids), 'image')} x {counted(len(buckets), 'bucket')}, "
             f"{len(todo)} to do" + (f", and the images of {counted(len(unsaved), 'pair')} scored before without "
                                     f"--save-images" if unsaved else ""))
+        def out_of_memory(doing: str, kept: str) -> InputError:
+            # a shared GPU, or a method larger than the machine: a traceback said nothing of what to
+            # change; the batch size is not part of a run's identity, so it resumes
+            return InputError(f"out of memory on {cfg.device} at --batch-size {cfg.batch_size} ({doing}); a smaller "
+                              f"--batch-size needs less, and the same command with it resumes {kept}")
+
         for start in range(0, len(unsaved), cfg.batch_size):
             chunk = unsaved[start : start + cfg.batch_size]
             gt, hole = inputs(chunk)
-            composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend,
-                                 cfg.self_ensemble, memo)
+            try:
+                composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method,
+                                     cfg.blend, cfg.self_ensemble, memo)
+            except (torch.OutOfMemoryError, MemoryError):
+                raise out_of_memory(f"{cfg.name}, filling the pairs scored before for their images",
+                                    f"with the {counted(start, 'image')} saved so far kept") from None
             for (i, image_id, b, entry), img in zip(chunk, composite):
                 _save_png(image_path(image_id, entry), img)
             if progress:
@@ -609,11 +619,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                     else:
                         scores, feats = pixel_metrics(composite, gt, hole), None
                 except (torch.OutOfMemoryError, MemoryError):
-                    # a shared GPU, or a method larger than the machine: a traceback said nothing of
-                    # what to change; the batch size is not part of a run's identity, so it resumes
-                    raise InputError(f"out of memory on {cfg.device} at --batch-size {cfg.batch_size} ({cfg.name} and "
-                                     f"its metrics); a smaller --batch-size needs less, and the same command with it "
-                                     f"resumes after the {scored_before + start} pairs scored") from None
+                    raise out_of_memory(f"{cfg.name} and its metrics", f"after the {scored_before + start} pairs scored") from None
                 lines = []
                 for k, (i, image_id, b, entry) in enumerate(chunk):
                     rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,

@@ -182,6 +182,13 @@ def test_out_of_memory_names_the_batch_size_and_a_smaller_one_resumes(tmp_path, 
         run(cfg(limit=3, batch_size=4), tmp_path, log=lambda s: None)
     run(cfg(limit=3, batch_size=2), tmp_path, log=lambda s: None)
     assert len(read_records(tmp_path / RECORDS)) == 9
+    # --save-images added: the pairs scored are filled again for their images, in batches as well
+    with pytest.raises(InputError, match="out of memory on cpu at --batch-size 4 .meanfill, filling the pairs scored "
+                                         "before for their images.; a smaller --batch-size needs less, and the same "
+                                         "command with it resumes with the 0 images saved so far kept"):
+        run(cfg(limit=3, batch_size=4, save_images=True), tmp_path, log=lambda s: None)
+    run(cfg(limit=3, batch_size=2, save_images=True), tmp_path, log=lambda s: None)
+    assert len(list((tmp_path / "images").iterdir())) == 9
 
 
 def test_a_run_folder_only_grows(tmp_path):
