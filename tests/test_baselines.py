@@ -396,6 +396,23 @@ def test_the_training_bar_keeps_its_step_and_times_in_80_columns(tmp_path, capsy
     assert all(re.search(r"; total \d\.\d{4} ", s) for s in logged), logged
 
 
+
+def test_every_tenth_steps_losses_go_to_the_log_file_not_between_the_bars_lines(tmp_path, capsys, photo_dir):
+    """Each tenth step's row was printed as well as written to train_log.csv: on a GPU (11 steps a
+    second) a line a second scrolled above the bar, which shows the same terms."""
+    import csv
+
+    from methods.training.trainer import main
+
+    out = tmp_path / "t"
+    main(RWRecipe, ["--out", str(out), "--steps", "10", "--cnum", "4", "--crop", "128", "--batch-size", "1",
+                    "--val-every", "0", "--data", str(photo_dir), "--val-data", str(held_out(photo_dir))])
+    err = capsys.readouterr().err
+    assert "step=10" not in err and "images_per_s" not in err, err
+    with open(out / "train_log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["step"] for r in rows] == ["10"] and float(rows[0]["total"]) > 0 and float(rows[0]["images_per_s"]) > 0
+
 def test_an_interrupted_training_run_says_where_it_resumes_from(tmp_path, capsys, photo_dir, monkeypatch):
     """Ctrl-C ended the trainer with its bar half drawn and not a word on what was kept."""
     from methods.training import trainer

@@ -627,7 +627,7 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
     # again, a notebook or the tests, kept two handles open a run; rows are flushed as written)
     logf = held.enter_context(open(out / "train_log.csv", "a", newline="")) if rank == 0 else None
     # a resumed run appends under the header its file already has: a loss term that a changed
-    # setting adds or removes must not shift the columns under it
+    # setting removes must not shift the columns under it (one it adds extends the header)
     log_header = None
     if logf is not None and (out / "train_log.csv").stat().st_size:
         with open(out / "train_log.csv", newline="") as f:
@@ -663,9 +663,15 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
                 if log_header is None:
                     log_header = list(row)
                     csv.writer(logf).writerow(log_header)
+                elif added := [k for k in row if k not in log_header]:
+                    # a term a resume's setting adds (--seam-weight) gets a column, empty in the rows
+                    # before: these rows are the only record of it (the screen shows the bar alone)
+                    logf.close()
+                    log_header = log_header + added
+                    _rewrite_csv(out / "train_log.csv", log_header)
+                    logf = held.enter_context(open(out / "train_log.csv", "a", newline=""))
                 csv.DictWriter(logf, log_header, restval="", extrasaction="ignore").writerow(row)
                 logf.flush()
-                log(" ".join(f"{k}={v}" for k, v in row.items()))
             if val is not None and step % cfg.val_every == 0:
                 validation()
             elif step % cfg.ckpt_every == 0:
@@ -682,6 +688,18 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         dist.barrier()
         dist.destroy_process_group()
     return last
+
+
+def _rewrite_csv(path: Path, header: list[str]) -> None:
+    """`path`'s rows under `header`, a superset of its own (the new columns empty), written atomically."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, header, restval="")
+        w.writeheader()
+        w.writerows(rows)
+    tmp.replace(path)
 
 
 def field_help(config_cls: type) -> dict[str, str]:
