@@ -43,7 +43,10 @@ def start_pool(method, workers: int) -> ProcessPoolExecutor:
         # server is already running (a second pool): its workers import what that one did not
         context.set_forkserver_preload(["__main__", "inpaintbench.method", type(method).__module__])
         _start_fork_server()
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(method, os.getpid()))
+    # a run started as `cmd &` by a script ignores Ctrl-C (the shell's way of keeping background jobs
+    # running): its workers do as well
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(method, os.getpid(), ignored))
     weakref.finalize(method, pool.shutdown, wait=False, cancel_futures=True)
     return pool
 
@@ -96,14 +99,14 @@ def fill_in_worker(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return _method.inpaint_one(image, hole)
 
 
-def _adopt(method, caller: int) -> None:
+def _adopt(method, caller: int, ctrl_c_ignored: bool = False) -> None:
     global _method
     _method = method
     # Ctrl-C reaches every process of the terminal's foreground group: each worker printed its own
     # KeyboardInterrupt traceback above the run's one line saying that nothing is lost. A worker
     # ends at once and says nothing; the run tells. (Ignored, it left a run stopped while its pool
     # was starting waiting forever on workers that never got the word to end)
-    signal.signal(signal.SIGINT, _end_quietly)
+    signal.signal(signal.SIGINT, signal.SIG_IGN if ctrl_c_ignored else _end_quietly)
     # a run killed outright (kill -9, the OOM killer) cannot stop its pool, whose workers waited
     # for work forever, holding their memory; their parent is the fork server, not the run, so
     # the run's end is watched here

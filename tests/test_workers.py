@@ -215,9 +215,12 @@ def test_workers_that_cannot_start_say_why_and_what_to_do(tmp_path):
 
 
 INTERRUPTED = """\
-import os, sys, time, torch
+import os, signal, sys, time, torch
 from inpaintbench.method import PerImageMethod
 MOMENT, MARKS = os.environ["MOMENT"], os.environ["MARKS"]
+# as a terminal's foreground command has it, whatever the tests inherit (a CI job started as `cmd &`
+# ignores SIGINT); "ignored": such a background run, whose workers must ignore it too
+signal.signal(signal.SIGINT, signal.SIG_IGN if MOMENT == "ignored" else signal.default_int_handler)
 
 
 def mark(name):
@@ -229,7 +232,7 @@ class Slow(PerImageMethod):
 
     def inpaint_one(self, image, hole):
         mark(f"worker{os.getpid()}")
-        time.sleep(600 if MOMENT == "filling" else 0)
+        time.sleep({"filling": 600, "ignored": 3}.get(MOMENT, 0))
         return image
 
 
@@ -243,6 +246,9 @@ if __name__ == "__main__":
     hole[:, :, 8:20, 8:20] = 1
     try:
         m.inpaint(torch.rand(4, 3, 32, 32) * (1 - hole), hole)
+        if MOMENT == "ignored":
+            print("filled", file=sys.stderr)
+            sys.exit(0)
         mark("idle")
         time.sleep(600)  # the run scoring the batch, its workers waiting for the next
     except KeyboardInterrupt:
@@ -251,7 +257,7 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.parametrize("moment", ["starting", "filling", "idle"])
+@pytest.mark.parametrize("moment", ["starting", "filling", "idle", "ignored"])
 def test_ctrl_c_ends_a_run_and_its_workers_at_once_and_lets_it_alone_say_so(tmp_path, moment):
     """Ctrl-C reaches every process of the terminal's group. Workers waiting for their next image
     printed a KeyboardInterrupt traceback of concurrent.futures' internals each (one per core)
@@ -269,8 +275,11 @@ def test_ctrl_c_ends_a_run_and_its_workers_at_once_and_lets_it_alone_say_so(tmp_
     # a session of its own: the process group a terminal's Ctrl-C is sent to
     proc = subprocess.Popen([sys.executable, "interrupted.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, cwd=tmp_path, env={**os.environ, "MOMENT": moment, "MARKS": str(marks)})
-    ready = {"starting": lambda have: "starting" in have, "idle": lambda have: "idle" in have,
-             "filling": lambda have: sum(n.startswith("worker") for n in have) == 2}[moment]
+    def ready(have):
+        if moment in ("starting", "idle"):
+            return moment in have
+        return sum(n.startswith("worker") for n in have) == 2  # both filling
+
     deadline = time.monotonic() + 120
     while not ready({p.name for p in marks.iterdir()}) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -282,6 +291,10 @@ def test_ctrl_c_ends_a_run_and_its_workers_at_once_and_lets_it_alone_say_so(tmp_
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         raise AssertionError(f"Ctrl-C while {moment}: the run did not end") from None
+    if moment == "ignored":  # a background run: the batch is filled, by the same two workers
+        assert proc.returncode == 0 and stderr.strip() == "filled", stderr
+        assert sum(p.name.startswith("worker") for p in marks.iterdir()) == 2
+        return
     assert proc.returncode == 130 and stderr.strip() == "interrupted", stderr
     workers = [int(p.name[len("worker"):]) for p in marks.iterdir() if p.name.startswith("worker")]
     deadline = time.monotonic() + 15
@@ -303,9 +316,14 @@ def test_a_batch_after_an_interrupted_one_starts_its_pool_anew():
     hole[:, :, 8:20, 8:20] = 1
     masked = torch.rand(4, 3, 32, 32) * (1 - hole)
     # Ctrl-C, starting the pool or filling; a signal to the thread waiting, as a terminal's reaches it
-    threading.Timer(3, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)).start()
-    with pytest.raises(KeyboardInterrupt):
-        m.inpaint(masked, hole)
+    # (with Python's own handler, which a test run started as `cmd &` would not have)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Timer(3, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)).start()
+        with pytest.raises(KeyboardInterrupt):
+            m.inpaint(masked, hole)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     m.delay = 0.0
     expected = 1 - (masked * 255).round() / 255
     assert torch.allclose(m.inpaint(masked, hole), expected) and len(m.worker_pids()) == 2
