@@ -571,6 +571,10 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             device = torch.device(cfg.device)
             return torch.stack(images).to(device, torch.float32) / 255, torch.stack(holes).to(device, torch.float32)
 
+        def fill(chunk, gt: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+            return complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method, cfg.blend,
+                            cfg.self_ensemble, memo)
+
         def image_path(image_id: str, entry) -> Path:
             return out / "images" / (pair_key(image_id, entry.file) + ".png")
 
@@ -594,8 +598,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             chunk = unsaved[start : start + cfg.batch_size]
             gt, hole = inputs(chunk)
             try:
-                composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method,
-                                     cfg.blend, cfg.self_ensemble, memo)
+                composite = fill(chunk, gt, hole)
             except (torch.OutOfMemoryError, MemoryError):
                 raise out_of_memory(f"{cfg.name}, filling the pairs scored before for their images",
                                     f"with the {counted(start, 'image')} saved so far kept") from None
@@ -610,8 +613,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                 gt, hole = inputs(chunk)
                 t0, reused = time.perf_counter(), memo.reused_seconds if memo else 0.0
                 try:
-                    composite = complete(method, gt, hole, [pair_key(c[1], c[3].file) for c in chunk], cfg.method,
-                                         cfg.blend, cfg.self_ensemble, memo)
+                    composite = fill(chunk, gt, hole)
                     reused = (memo.reused_seconds if memo else 0.0) - reused
                     seconds = (time.perf_counter() - t0 + reused) / len(chunk)
                     if suite:
