@@ -161,6 +161,49 @@ def test_import_refuses_to_write_over_its_sources_or_into_another_set(tmp_path):
     assert int(MaskSet(tmp_path / "empty").rows[0]["hole_pixels"]) == 40 * 256
 
 
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError(28, "No space left on device")], ids=["ctrl-c", "disk-full"])
+def test_a_set_stopped_while_written_leaves_its_folder_as_it_was(tmp_path, monkeypatch, stop):
+    """Stopped between its masks and its manifest, `masks generate` (and `import`, which writes the
+    same way) had left the masks in --out: the same command then refused the folder as not empty,
+    and the masks lay there without a manifest. The set is now renamed into place once written."""
+    import inpaintbench.masks.build as build
+
+    def stopped(root, rows):
+        raise stop
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "empty")
+    for out in (tmp_path / "new", tmp_path / "empty", tmp_path / "link"):
+        with monkeypatch.context() as m:
+            m.setattr(build, "write_manifest", stopped)
+            with pytest.raises(type(stop) if isinstance(stop, BaseException) else stop):
+                build.generate_set(out, per_bucket=1, size=64)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "link"] + ["new"] * (out.name != "new")  # no hidden partial set
+        assert not any((tmp_path / "empty").iterdir())
+        assert build.generate_set(out, per_bucket=1, size=64) == out / "manifest.csv"
+        assert verify(out) == [] and len(MaskSet(out).rows) == 6
+        if out == tmp_path / "empty":
+            shutil.rmtree(out)
+            out.mkdir()
+    assert (tmp_path / "link").is_symlink() and verify(tmp_path / "empty") == []  # written where the link points
+
+
+def test_a_set_is_as_readable_as_any_folder_the_user_makes(tmp_path):
+    """Written in a hidden folder and renamed: it must not take a temporary folder's mode 0700,
+    which would hide a shared set from the others of its group."""
+    import os
+
+    from inpaintbench.masks.build import generate_set
+
+    old = os.umask(0o022)
+    try:
+        generate_set(tmp_path / "shared", per_bucket=1, size=64)
+        (tmp_path / "plain").mkdir()
+    finally:
+        os.umask(old)
+    assert (tmp_path / "shared").stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
 def test_import_refuses_two_sources_of_one_name_and_notes_stretched_and_repeated_masks(tmp_path):
     """a.jpg beside a.png were both written as a.png, the manifest listing a.png twice and `masks
     verify` failing on the set just made; a non-square mask was stretched and a repeated one kept

@@ -1,6 +1,9 @@
 """Writing mask sets: the frozen generated set, and imports of outside sets (e.g. NVIDIA's)."""
 from __future__ import annotations
 
+import os
+import shutil
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +14,7 @@ from ..data.image_io import list_images
 from ..errors import InputError, counted, refuse_below
 from .buckets import BUCKETS
 from .generator import generate_hole
-from .maskset import encode_png, manifest_of, manifest_row, write_manifest
+from .maskset import MANIFEST, encode_png, manifest_of, manifest_row, write_manifest
 
 
 def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 0, progress=None) -> Path:
@@ -34,14 +37,43 @@ def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 
             rows.append(manifest_row(name, data, hole, f"generated seed={seed} bucket={b.index} index={i} margin={border_margin}"))
             if progress:
                 progress()
-    write_files(out, encoded)
-    return write_manifest(out, rows)
+    return write_set(out, encoded, rows)
 
 
-def write_files(out: Path, encoded: list[tuple[str, bytes]]) -> None:
+def write_set(out: Path, encoded: list[tuple[str, bytes]], rows: list[dict]) -> Path:
+    """The masks and manifest are written into a hidden folder beside `out`, then renamed to it: a
+    set stopped while writing (Ctrl-C, a full disk) had left its first masks in `out`, which the same
+    command then refused as not empty, and a folder of masks without a manifest."""
+    target = out.resolve()  # a link to an empty folder: the set goes where it points
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.parent / f".{target.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        partial.mkdir()  # not tempfile.mkdtemp: its mode 0700 would keep the set from others sharing the machine
+    except PermissionError:  # an empty folder made for the user where they may not write: in place, as before
+        _write(target, encoded, rows)
+        return out / MANIFEST
+    try:
+        _write(partial, encoded, rows)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    try:
+        if target.exists():
+            target.rmdir()  # empty, as refuse_filled found it
+        partial.rename(target)
+    except OSError:  # an empty mount point cannot be removed: the set is written into it
+        shutil.rmtree(partial, ignore_errors=True)
+        refuse_filled(out)
+        _write(target, encoded, rows)
+    return out / MANIFEST
+
+
+def _write(folder: Path, encoded: list[tuple[str, bytes]], rows: list[dict]) -> None:
+    """The manifest last: a folder with one holds the whole set."""
     for name, data in encoded:
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / name).write_bytes(data)
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    write_manifest(folder, rows)
 
 
 def refuse_filled(out: Path) -> None:
@@ -113,8 +145,7 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
         rows.append(manifest_row(name, data, hole, f"imported from {p.name} polarity={polarity}"))
         if progress:
             progress()
-    write_files(out, encoded)
-    path = write_manifest(out, rows)
+    path = write_set(out, encoded, rows)
     # the set's buckets at a glance: an import whose masks fell outside every bucket, or all into a
     # few, had said only "wrote DIR", and `run` found out bucket by bucket
     per_bucket = {b.name: sum(r["bucket"] == b.name for r in rows) for b in BUCKETS}
