@@ -188,6 +188,38 @@ def test_a_set_stopped_while_written_leaves_its_folder_as_it_was(tmp_path, monke
     assert (tmp_path / "link").is_symlink() and verify(tmp_path / "empty") == []  # written where the link points
 
 
+@pytest.mark.parametrize("refused", ["partial-folder", "rmdir"])
+def test_an_empty_folder_that_cannot_be_replaced_gets_the_set_in_place(tmp_path, monkeypatch, refused):
+    """Where the hidden folder cannot be made (a folder made for the user in a parent they may not
+    write to) or --out cannot be removed (an empty mount point), the set is written into --out."""
+    import errno
+    import pathlib
+
+    from inpaintbench.masks.build import generate_set
+
+    out = tmp_path / "given"
+    out.mkdir()
+    mkdir, rmdir = pathlib.Path.mkdir, pathlib.Path.rmdir
+
+    def no_partial(self, *a, **k):
+        if ".partial-" in self.name:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return mkdir(self, *a, **k)
+
+    def busy(self):
+        if self == out:
+            raise OSError(errno.EBUSY, "Device or resource busy", str(self))
+        return rmdir(self)
+
+    if refused == "rmdir":
+        monkeypatch.setattr(pathlib.Path, "rmdir", busy)
+    else:
+        monkeypatch.setattr(pathlib.Path, "mkdir", no_partial)
+    assert generate_set(out, per_bucket=1, size=64) == out / "manifest.csv"
+    assert verify(out) == [] and len(MaskSet(out).rows) == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["given"]
+
+
 def test_a_set_is_as_readable_as_any_folder_the_user_makes(tmp_path):
     """Written in a hidden folder and renamed: it must not take a temporary folder's mode 0700,
     which would hide a shared set from the others of its group."""
