@@ -264,9 +264,14 @@ def report(
     if len(formats) > 1 or formats == ["html"] or folder:
         if not folder:
             raise InputError(f"--format {' '.join(format or ['all'])} writes several files: give --out a folder")
-        files = write_report(runs, out, tuple(formats), metrics,
-                             reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False),
-                             workers=workers_or_every_core(workers))
+        try:
+            files = write_report(runs, out, tuple(formats), metrics,
+                                 reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False),
+                                 workers=workers_or_every_core(workers))
+        except KeyboardInterrupt:  # it had ended with no word, its folder holding half a report beside an older one's
+            console.print(f"interrupted: {out} holds only part of this report, beside any earlier one's files (index.html "
+                          f"is written last); the runs are untouched: the same command again writes it whole")
+            raise typer.Exit(130) from None
         console.print(f"wrote {counted(len(files), 'file')} to {out}" + (f" (open {out / 'index.html'})" if (out / "index.html").exists() else ""))
         return
     fmt = formats[0]

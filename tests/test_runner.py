@@ -341,8 +341,7 @@ def test_an_interrupted_run_says_that_nothing_is_lost(tmp_path):
     assert len(read_records(tmp_path / "r" / RECORDS)) == 1
 
 
-
-def test_a_demo_interrupted_while_writing_its_report_says_that_its_runs_are_kept(tmp_path, monkeypatch):
+def test_a_demo_or_report_interrupted_while_writing_its_report_says_what_is_kept(tmp_path, monkeypatch):
     """Ctrl-C in the demo's report (its grids fill pairs again, a minute of the demo) ended it without a word."""
     from inpaintbench import report
 
@@ -353,6 +352,10 @@ def test_a_demo_interrupted_while_writing_its_report_says_that_its_runs_are_kept
     r = CliRunner().invoke(app, ["demo", "--method", "telea", "--limit", "1", "--out", str(tmp_path / "demo")])
     assert r.exit_code == 130 and "interrupted: every pair scored so far is kept in" in " ".join(r.output.split()), r.output
     assert len(read_records(tmp_path / "demo" / "telea" / RECORDS)) == 6
+    # `report` alone: its folder holds part of a report (tables before index.html), and it had said nothing
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "demo" / "telea"), "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 130 and "holds only part of this report" in " ".join(r.output.split()), r.output
+
 
 def test_cli_bad_input_is_one_line(tmp_path):
     r = CliRunner().invoke(app, ["run", "--method", "nope", "--out", str(tmp_path)])
