@@ -226,11 +226,13 @@ def test_bench_times_the_trainers_own_step(monkeypatch):
     # compiled model, whose weights are NHWC
     compiled = []
     monkeypatch.setattr(torch, "compile", lambda m: compiled.append(m) or m)
-    monkeypatch.setattr(torch._dynamo.config, "suppress_errors", False)  # the trainer's compile sets it; restored after
     calls.clear()
-    r = registry.create("gated", device="cpu").benchmark_training("cpu", batch=1, crop=64, steps=1, channels_last=True, compile=True)
+    # the trainer's compile sets it; restored after (torch's patch, not monkeypatch: see test_rwconv's
+    # test_channels_last_and_compile_train_the_same_steps)
+    with torch._dynamo.config.patch(suppress_errors=False):
+        r = registry.create("gated", device="cpu").benchmark_training("cpu", batch=1, crop=64, steps=1, channels_last=True, compile=True)
+        assert torch._dynamo.config.suppress_errors  # compiled as the trainer compiles: a failure runs eager there too
     assert len(compiled) == 1 and len(calls) == 2 and r["channels_last"] and r["compile"] and r["first_step_s"] > 0
-    assert torch._dynamo.config.suppress_errors  # compiled as the trainer compiles: a failure runs eager there too
     convs = [p for p in compiled[0].parameters() if p.dim() == 4 and p.shape[-1] > 1]
     assert convs and all(p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous() for p in convs)
 

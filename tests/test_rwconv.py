@@ -318,15 +318,18 @@ def test_channels_last_and_compile_train_the_same_steps(tmp_path, photo_dir, mon
     def no_compiler(graph, inputs):
         raise RuntimeError("no C++ compiler")
 
-    monkeypatch.setattr(torch._dynamo.config, "suppress_errors", False)  # the trainer sets it; restored after
     terms, runs = {}, {}
-    for name, opts, backend in (("eager", {}, None), ("nhwc_compiled", {"channels_last": True, "compile": True}, "aot_eager"),
-                                ("compile_fails", {"compile": True}, no_compiler)):
-        monkeypatch.setattr(torch, "compile", compile_with(backend))
-        rows = terms[name] = []
-        train(tiny(tmp_path / name, photo_dir, steps=3, val_every=0, **opts), log=lambda s: None,
-              on_step=lambda step, total, t: rows.append({k: float(v.detach()) for k, v in t.items()}))
-        runs[name] = load_checkpoint(tmp_path / name / "last.pt")
+    # the trainer sets it; restored after by torch's own patch: pytest 9.2's monkeypatch restores an
+    # attribute not in the module's __dict__ by deleting it, which hides a torch config entry for
+    # good (every later torch.compile in the session then failed)
+    with torch._dynamo.config.patch(suppress_errors=False):
+        for name, opts, backend in (("eager", {}, None), ("nhwc_compiled", {"channels_last": True, "compile": True}, "aot_eager"),
+                                    ("compile_fails", {"compile": True}, no_compiler)):
+            monkeypatch.setattr(torch, "compile", compile_with(backend))
+            rows = terms[name] = []
+            train(tiny(tmp_path / name, photo_dir, steps=3, val_every=0, **opts), log=lambda s: None,
+                  on_step=lambda step, total, t: rows.append({k: float(v.detach()) for k, v in t.items()}))
+            runs[name] = load_checkpoint(tmp_path / name / "last.pt")
     torch._dynamo.reset()
     # each compiled run compiles the model and, in place (nn.Module.compile), the loss network's
     # call: the recipe keeps the module whose name and hash the checkpoint records (a torch.compile
