@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 from skimage.restoration import inpaint_biharmonic
 
+from inpaintbench.errors import InputError
 from inpaintbench.method import PerImageMethod
 
 
@@ -52,8 +53,13 @@ class PatchMatch(PerImageMethod):
     parallel = True
 
     def __init__(self, device: str = "cpu", weights: str | None = None, patch_size: int = 3, seed: int = 0, **options):
-        import patchmatch  # noqa: F401  here, so the other baselines work without the wheel
+        import patchmatch  # here, so the other baselines work without the wheel
 
+        if not hasattr(patchmatch, "set_random_seed"):  # PyPatchMatch 1 (Python 3.10's): unseeded, so unrepeatable
+            from importlib.metadata import version
+
+            raise InputError(f"patchmatch needs PyPatchMatch 2.2 or newer (seeded; Python 3.11+), found {version('pypatchmatch')}: "
+                             f"python -m pip install -U 'pypatchmatch>=2.2'")
         super().__init__(device, weights, patch_size=patch_size, seed=seed, **options)
 
     def inpaint_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:

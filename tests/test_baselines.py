@@ -1,6 +1,7 @@
 """Learned baselines: each layer's maths by hand, the authors' checkpoint layouts, no peeking
 into holes, and the shared trainer's resume for a GAN-trained recipe."""
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -471,3 +472,15 @@ def test_the_training_bar_reads_loss_terms_from_the_device_at_its_own_pace(tmp_p
                             "--batch-size", "1", "--val-every", "0", "--data", str(photo_dir)])
     n = terms_per_step[0]
     assert len(terms_per_step) == 20 and len(reads) == n + 2 * n, (len(reads), n)
+
+
+def test_patchmatch_names_the_pypatchmatch_it_needs(monkeypatch):
+    """Python 3.10 resolves PyPatchMatch 1.0, which has no seed: the run stopped on its first batch
+    with AttributeError 'set_random_seed'."""
+    import types
+
+    from inpaintbench import registry
+
+    monkeypatch.setitem(sys.modules, "patchmatch", types.ModuleType("patchmatch"))  # 1.0's module: inpaint, no seed
+    with pytest.raises(InputError, match=r"patchmatch needs PyPatchMatch 2.2 or newer .*pip install -U 'pypatchmatch>=2.2'"):
+        registry.create("patchmatch")
