@@ -127,7 +127,10 @@ def read_baseline(path: Path, hint: str = "a baseline is the file `inpaintbench 
     baseline left with merge-conflict markers, or another JSON given as --baseline (a run's
     manifest.json), had ended in a JSONDecodeError traceback or a refusal naming every key None."""
     if not path.is_file():
-        raise InputError(f"{path}: no baseline; make one with --update")
+        # the default, reports/baseline.json, is the checkout's: from another folder it named a file
+        # that is not there, and --update would have made one there
+        where = f" (in {Path.cwd()})" if not path.is_absolute() else ""
+        raise InputError(f"{path}{where}: no baseline; give --baseline FILE, or make one with --update")
     baseline = read_json(path, hint)
     shape = {"method": str, "dataset": str, "metrics": dict}
     if not isinstance(baseline, dict) or any(not isinstance(baseline.get(k), kind) for k, kind in shape.items()):

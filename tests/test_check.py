@@ -66,6 +66,16 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
     assert r.exit_code == 2 and "no baseline" in r.output
 
 
+def test_the_default_baseline_missing_names_the_folder_it_was_looked_for_in(tmp_path, monkeypatch):
+    """The default, reports/baseline.json, is relative: run from outside the checkout it said only
+    "no baseline; make one with --update", which would have made one in that folder."""
+    run_dir = _run("telea", tmp_path / "run")
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["check", str(run_dir)])
+    assert r.exit_code == 2, r.output
+    assert f"reports/baseline.json (in {tmp_path}): no baseline; give --baseline FILE" in " ".join(r.output.split()), r.output
+
+
 def test_a_baseline_of_another_method_or_no_baseline_at_all_is_named_and_update_writes_over_baselines_only(tmp_path):
     """A baseline with merge-conflict markers ended in a JSONDecodeError traceback; a run's
     manifest.json given as --baseline was refused as a baseline of method None, and --update wrote
