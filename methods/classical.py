@@ -56,9 +56,13 @@ class PatchMatch(PerImageMethod):
         import patchmatch  # here, so the other baselines work without the wheel
 
         if not hasattr(patchmatch, "set_random_seed"):  # PyPatchMatch 1 (Python 3.10's): unseeded, so unrepeatable
-            from importlib.metadata import version
+            from importlib.metadata import PackageNotFoundError, version
 
-            raise InputError(f"patchmatch needs PyPatchMatch 2.2 or newer (seeded; Python 3.11+), found {version('pypatchmatch')}: "
+            try:
+                found = version("pypatchmatch")
+            except PackageNotFoundError:  # a `patchmatch` module of another origin
+                found = f"a patchmatch module at {getattr(patchmatch, '__file__', None)}"
+            raise InputError(f"patchmatch needs PyPatchMatch 2.2 or newer (seeded; Python 3.11+), found {found}: "
                              f"python -m pip install -U 'pypatchmatch>=2.2'")
         super().__init__(device, weights, patch_size=patch_size, seed=seed, **options)
 

@@ -482,5 +482,13 @@ def test_patchmatch_names_the_pypatchmatch_it_needs(monkeypatch):
     from inpaintbench import registry
 
     monkeypatch.setitem(sys.modules, "patchmatch", types.ModuleType("patchmatch"))  # 1.0's module: inpaint, no seed
-    with pytest.raises(InputError, match=r"patchmatch needs PyPatchMatch 2.2 or newer .*pip install -U 'pypatchmatch>=2.2'"):
+    with pytest.raises(InputError, match=r"patchmatch needs PyPatchMatch 2.2 or newer .*, found [0-9.]+: python -m pip install -U 'pypatchmatch>=2.2'"):
+        registry.create("patchmatch")
+    import importlib.metadata
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)  # a module of another origin
+    with pytest.raises(InputError, match="found a patchmatch module at None: python -m pip"):
         registry.create("patchmatch")
