@@ -60,13 +60,17 @@ def _progress(unit: str = "pairs") -> Progress:
 
 
 @contextlib.contextmanager
-def _resumable(where: Path):
-    """Ctrl-C stopped a run with its bar half drawn and not a word: say that nothing is lost."""
+def _interrupted(said: str):
+    """Ctrl-C stopped a command with its bar half drawn and not a word: it says `said`, what is kept."""
     try:
         yield
     except KeyboardInterrupt:
-        console.print(f"interrupted: every pair scored so far is kept in {where}; the same command again resumes")
+        console.print(f"interrupted: {said}")
         raise typer.Exit(130) from None
+
+
+def _resumable(where: Path):
+    return _interrupted(f"every pair scored so far is kept in {where}; the same command again resumes")
 
 
 def _guard(fn):
@@ -264,14 +268,11 @@ def report(
     if len(formats) > 1 or formats == ["html"] or folder:
         if not folder:
             raise InputError(f"--format {' '.join(format or ['all'])} writes several files: give --out a folder")
-        try:
+        with _interrupted(f"{out} holds only part of this report, beside any earlier one's files (index.html is "
+                          f"written last); the runs are untouched: the same command again writes it whole"):
             files = write_report(runs, out, tuple(formats), metrics,
                                  reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False),
                                  workers=workers_or_every_core(workers))
-        except KeyboardInterrupt:  # it had ended with no word, its folder holding half a report beside an older one's
-            console.print(f"interrupted: {out} holds only part of this report, beside any earlier one's files (index.html "
-                          f"is written last); the runs are untouched: the same command again writes it whole")
-            raise typer.Exit(130) from None
         console.print(f"wrote {counted(len(files), 'file')} to {out}" + (f" (open {out / 'index.html'})" if (out / "index.html").exists() else ""))
         return
     fmt = formats[0]
