@@ -207,12 +207,12 @@ def found_photos(sources: list[str], role: str = "training", flag: str = "--data
     if not missing and not files:  # folders that are there, with nothing to train on: not 'not found'
         raise MissingInput(f"{role} photos: no image ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(sources)}; "
                            f"pass {flag} with folders or files of photos")
-    if missing or not files:
+    if missing:
         packages = list(dict.fromkeys(k for sets in (PHOTO_SETS, VAL_PHOTOS) for k, v in sets.items() if set(missing) & set(v)))
         # a bare word is a photo set's name mistyped (`--data plasma`) more often than a file without a suffix
         words = [m for m in missing if not Path(m).suffix and "/" not in m]
         hint = f"; photo sets by name: {', '.join(PHOTO_SETS)}" if words else ""
-        raise MissingInput(f"{role} photos not found: {missing[:3] or sources} "
+        raise MissingInput(f"{role} photos not found: {missing[:3]} "
                            f"({'install Debian ' + ' '.join(packages) + ', ' if packages else ''}or pass {flag} DIR{hint})")
     return files
 
