@@ -238,7 +238,6 @@ def test_bench_times_the_trainers_own_step(monkeypatch):
     assert convs and all(p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous() for p in convs)
 
 
-
 @pytest.mark.parametrize("name", ["rwconv", "gated", "edgeconnect", "pconv"])
 def test_learned_methods_name_the_image_sizes_they_cannot_take(name):
     """Too small (reflect padding deep in the network) or not a multiple of the downsampling: one
@@ -323,7 +322,6 @@ def test_the_trainer_command_ends_bad_settings_in_one_line(tmp_path, capsys, pho
     assert not out.exists()
 
 
-
 @pytest.mark.parametrize("flag,role", [("--data", "training"), ("--val-data", "validation")])
 def test_a_photo_folder_with_no_image_in_it_is_named_as_such(tmp_path, capsys, photo_dir, flag, role):
     """An empty folder (or one of other files) was 'photos not found: [FOLDER]', a folder that is there."""
@@ -337,6 +335,7 @@ def test_a_photo_folder_with_no_image_in_it_is_named_as_such(tmp_path, capsys, p
     err = capsys.readouterr().err.strip()
     assert e.value.code == 2 and err.startswith(f"error: {role} photos: no image (.png, .jpg") and \
         err.endswith(f"in {empty}; pass {flag} with folders or files of photos"), err
+
 
 def test_the_trainer_refuses_to_validate_on_training_photos(tmp_path, capsys, photo_dir):
     """A --val-data among the --data photos trained and picked its best step on photos the model
@@ -399,7 +398,6 @@ def test_the_training_bar_keeps_its_step_and_times_in_80_columns(tmp_path, capsy
     assert all(re.search(r"; total \d\.\d{4} ", s) for s in logged), logged
 
 
-
 def test_every_tenth_steps_losses_go_to_the_log_file_not_between_the_bars_lines(tmp_path, capsys, photo_dir):
     """Each tenth step's row was printed as well as written to train_log.csv: on a GPU (11 steps a
     second) a line a second scrolled above the bar, which shows the same terms."""
@@ -415,6 +413,7 @@ def test_every_tenth_steps_losses_go_to_the_log_file_not_between_the_bars_lines(
     with open(out / "train_log.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["step"] for r in rows] == ["10"] and float(rows[0]["total"]) > 0 and float(rows[0]["images_per_s"]) > 0
+
 
 def test_an_interrupted_training_run_says_where_it_resumes_from(tmp_path, capsys, photo_dir, monkeypatch):
     """Ctrl-C ended the trainer with its bar half drawn and not a word on what was kept."""

@@ -42,7 +42,6 @@ def test_a_committed_report_regenerates_from_its_runs(name, runs, reference, tmp
         _same_csv(tmp_path / f, ROOT / name / f)
 
 
-
 def test_the_set_metrics_file_holds_each_runs_fid_and_kid_as_the_run_saved_them():
     """FID and KID have no per-image values, so table1_ci.csv has no interval for them; their set
     sizes, rank warning and KID's spread over subsets were in no report file."""

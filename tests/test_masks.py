@@ -120,7 +120,6 @@ def test_import_resizes_with_nearest_and_measures_after(tmp_path):
         ms.pick("20-30", 0)
 
 
-
 def test_import_takes_softened_masks_and_refuses_photos(tmp_path):
     """A frozen mask saved as JPEG at 1024 px imports back to itself within its softened edge;
     a photo among the masks stops the import with its name instead of becoming a noise mask."""

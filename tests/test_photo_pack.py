@@ -32,4 +32,3 @@ def test_a_photo_the_trainer_does_not_shrink_travels_as_it_is(tmp_path):
     assert packed_bytes(small) == Path(small).read_bytes()
     assert destination(Path("/d"), "/usr/share/x/a.jpg") == Path("/d/usr/share/x/a.jpg")
     assert destination(Path("/d"), "/usr/share/b.rcc#g/a.webp") == Path("/d/usr/share/b.rcc/g/a.webp")
-

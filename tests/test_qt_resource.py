@@ -103,4 +103,3 @@ def test_the_trainer_reads_photos_inside_a_bundle_and_names_a_missing_one(tmp_pa
             PhotoPool(PHOTO_SETS["test-bundle-set"])
     finally:
         del PHOTO_SETS["test-bundle-set"]
-

@@ -387,7 +387,6 @@ def test_grids_share_fills_only_between_runs_of_the_same_weights(tmp_path, monke
         assert abs(10 * np.log10(1 / err.mean()) - rec["psnr"]) < 1e-4, name
 
 
-
 def test_grids_of_a_method_a_script_registered_say_where_they_can_be_drawn(tmp_path, monkeypatch):
     """A method registered by a script (the README's meanfill) is known to that script alone: a
     report from the command line noted only "unknown method 'meanfill'", which the script had run."""
@@ -416,6 +415,7 @@ def test_grids_of_a_method_a_script_registered_say_where_they_can_be_drawn(tmp_p
     said.clear()
     write_report([tmp_path / "r"], tmp_path / "rep2", formats=("html",), log=said.append)
     assert not any("not drawn" in x for x in said) and (tmp_path / "rep2" / "grids" / "random.png").is_file(), said
+
 
 def test_a_report_whose_images_are_gone_says_so_instead_of_a_traceback(tmp_path):
     """The grids load a run's ground truth again: an image removed or renamed since the run ended

@@ -380,7 +380,6 @@ def test_masks_verify_names_a_file_as_it_is_spelt(tmp_path):
         "10-20/stray[bold].png: on disk but not in manifest.csv", f"{tmp_path / 'set'}: 1 problem"], r.output
 
 
-
 @pytest.mark.parametrize("args,message", [
     (["--buckets", "15-25"], "unknown bucket '15-25'"),  # was a ValueError traceback
     (["--limit", "0"], "--limit must be at least 1"),  # 0 read as no limit: all 32 images

@@ -30,7 +30,6 @@ class WhereFilled(PerImageMethod):
         return np.full(image.shape, 255 * (os.getpid() != self.caller), np.uint8)
 
 
-
 class SlowFill(PerImageMethod):
     """Fills the hole with the image's negative, after `delay` seconds."""
 
@@ -41,6 +40,7 @@ class SlowFill(PerImageMethod):
     def inpaint_one(self, image, hole):
         time.sleep(self.delay)
         return 255 - image
+
 
 def _batch(n=3):
     ds, ms = get_dataset("demo"), MaskSet(DEFAULT_MASK_DIR)
@@ -212,8 +212,6 @@ def test_workers_that_cannot_start_say_why_and_what_to_do(tmp_path):
     assert "--workers 1 fills every image in this process" in last
 
 
-
-
 INTERRUPTED = """\
 import os, signal, sys, time, torch
 from inpaintbench.method import PerImageMethod
@@ -301,7 +299,6 @@ def test_ctrl_c_ends_a_run_and_its_workers_at_once_and_lets_it_alone_say_so(tmp_
     while any(os.path.exists(f"/proc/{p}") for p in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(os.path.exists(f"/proc/{p}") for p in workers)
-
 
 
 def test_a_batch_after_an_interrupted_one_starts_its_pool_anew():

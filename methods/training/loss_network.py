@@ -89,7 +89,6 @@ def load_loss_network(choice: str = "auto", weights: str | None = None) -> nn.Mo
     return freeze(EfficientNetLite0Taps(path), path)
 
 
-
 def gram(f: torch.Tensor) -> torch.Tensor:
     """Style Gram matrix F F^T / (C H W) of (B,C,H,W) features, as PConv and EdgeConnect define it."""
     b, c = f.shape[:2]

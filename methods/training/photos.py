@@ -301,4 +301,3 @@ class PhotoPool:
             patch = patch.resize((size, size), Image.BICUBIC)
         patch = np.asarray(patch)
         return patch[:, ::-1] if rng.random() < 0.5 else patch
-
