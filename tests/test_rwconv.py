@@ -456,6 +456,32 @@ def test_worker_processes_build_the_same_batches_as_the_training_process(photo_d
     assert data_workers(RWTrainConfig(workers=3), torch.device("cpu")) == 3
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is Linux's; macOS workers are spawned")
+def test_worker_processes_share_the_trainers_photos_under_python_3_14s_forkserver_default(photo_dir):
+    """Python 3.14 starts processes from a fork server by default, and each DataLoader worker then
+    got the photo pool pickled and imported torch afresh: 353 MiB per worker for the wallpapers
+    (8 workers on a GPU machine), ~3 GB per worker at IN_MEMORY_PHOTOS, 5 s to start 2 workers
+    here. Forked from the trainer, as on every Python before, they share its decoded photos."""
+    import multiprocessing
+
+    from methods.training.photos import PhotoPool
+    from methods.training.trainer import step_batches
+
+    pool = PhotoPool([str(photo_dir)])
+    previous = multiprocessing.get_start_method(allow_none=True)
+    multiprocessing.set_start_method("forkserver", force=True)  # 3.14's default on Linux
+    batches = None
+    try:
+        batches = step_batches(pool, RWTrainConfig(steps=4, crop=64), rank=0, n=2, first_step=0, workers=2)
+        next(batches)
+        # a forked worker's parent is this process; a fork server's child's is the server
+        parents = [int(Path(f"/proc/{w.pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for w in batches._workers]
+        assert parents == [os.getpid()] * 2
+    finally:
+        multiprocessing.set_start_method(previous, force=True)
+        del batches
+
+
 def test_a_collection_too_large_to_hold_is_decoded_as_drawn_with_the_same_training(tmp_path, photo_dir, monkeypatch):
     """Every photo was decoded up front at 640 px: a real training set would not fit (CelebA-HQ's
     28,000 faces: 34 GB; Places2's 1.8 million: 350 GB at its 256-px release). Past IN_MEMORY_PHOTOS

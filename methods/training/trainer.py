@@ -271,8 +271,14 @@ def data_workers(cfg: TrainConfig, device: torch.device, world: int = 1) -> int:
 
 def step_batches(pool: PhotoPool, cfg: TrainConfig, rank: int, n: int, first_step: int, workers: int = 0, pin: bool = False):
     """Batches for steps first_step, first_step + 1, ... up to cfg.steps."""
+    # forked on Linux, as every Python before 3.14 did by default: 3.14's fork server would pickle
+    # the decoded photos to each worker (the wallpapers: 353 MiB each; up to ~3 GB at
+    # IN_MEMORY_PHOTOS) and each would import torch afresh; a fork shares them. Fork's hazard (a lock
+    # another thread held at the fork) is the one PyTorch's DataLoader has always lived with on Linux
+    context = "fork" if workers and sys.platform.startswith("linux") else None
     return iter(torch.utils.data.DataLoader(StepBatches(pool, cfg, rank, n), batch_size=None, sampler=range(first_step, cfg.steps),
-                                            num_workers=workers, pin_memory=pin, prefetch_factor=4 if workers else None))
+                                            num_workers=workers, pin_memory=pin, prefetch_factor=4 if workers else None,
+                                            multiprocessing_context=context))
 
 
 #: validation crops are 4 per photo up to this many photos: each crop is held five times (one per
