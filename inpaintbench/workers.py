@@ -73,7 +73,14 @@ def kill_pool(pool: ProcessPoolExecutor | None) -> None:
         # kill_workers); None once the pool has shut down
         for process in list((pool._processes or {}).values()):
             process.kill()
+        thread = pool._executor_manager_thread  # shutdown forgets it
         pool.shutdown(wait=False, cancel_futures=True)
+        # the pool's thread ends by itself once it sees its workers dead (milliseconds). Waited for:
+        # Python's exit hook wakes it through a pipe, unlocked, that it closes as it ends, and when
+        # the two met (a loaded machine, now and then) a Ctrl-C'd run printed "Exception ignored ...
+        # Bad file descriptor" below its last line (CPython 3.11 to 3.13 alike)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
     # multiprocessing keeps its fork server private too. Killed, it is also reaped and forgotten
     # (`_stop`, which its tests use), so that the next pool starts a new one: a pool started at once
     # found the dying one still there and failed with EOFError (an interrupted notebook cell, then another)

@@ -219,6 +219,23 @@ MOMENT, MARKS = os.environ["MOMENT"], os.environ["MARKS"]
 # as a terminal's foreground command has it, whatever the tests inherit (a CI job started as `cmd &`
 # ignores SIGINT); "ignored": such a background run, whose workers must ignore it too
 signal.signal(signal.SIGINT, signal.SIG_IGN if MOMENT == "ignored" else signal.default_int_handler)
+if MOMENT == "filling, slow to end" and __name__ == "__main__":
+    # Python's exit hook wakes the pool's thread through a pipe, unlocked, that the thread closes as
+    # it ends: on a loaded machine they met now and then, and a traceback followed "interrupted".
+    # A thread slow to close its pipe and a hook slow to write to it make that meeting certain
+    import concurrent.futures.process as cfp
+    close = cfp._ThreadWakeup.close
+
+    def slow_close(self):
+        time.sleep(0.2)
+        close(self)
+
+    def slow_wakeup(self):
+        if not self._closed:
+            time.sleep(0.5)
+            self._writer.send_bytes(b"")
+
+    cfp._ThreadWakeup.close, cfp._ThreadWakeup.wakeup = slow_close, slow_wakeup
 
 
 def mark(name):
@@ -230,7 +247,7 @@ class Slow(PerImageMethod):
 
     def inpaint_one(self, image, hole):
         mark(f"worker{os.getpid()}")
-        time.sleep({"filling": 600, "ignored": 3}.get(MOMENT, 0))
+        time.sleep({"filling": 600, "filling, slow to end": 600, "ignored": 3}.get(MOMENT, 0))
         return image
 
 
@@ -255,7 +272,7 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.parametrize("moment", ["starting", "filling", "idle", "ignored"])
+@pytest.mark.parametrize("moment", ["starting", "filling", "filling, slow to end", "idle", "ignored"])
 def test_ctrl_c_ends_a_run_and_its_workers_at_once_and_lets_it_alone_say_so(tmp_path, moment):
     """Ctrl-C reaches every process of the terminal's group. Workers waiting for their next image
     printed a KeyboardInterrupt traceback of concurrent.futures' internals each (one per core)
