@@ -121,7 +121,17 @@ class PerImageMethod(InpaintingMethod):
             pool = self._pool() if spread else None
             # each image is filled by the same code with the same seed wherever it runs, so the
             # outputs are the same for any number of workers (a test holds them bit for bit)
-            filled = pool.map(fill_in_worker, imgs, holes) if pool else map(self.inpaint_one, imgs, holes)
+            if pool is None:
+                filled = map(self.inpaint_one, imgs, holes)
+            else:
+                try:
+                    filled = pool.map(fill_in_worker, imgs, holes)  # starts the workers
+                except (OSError, EOFError) as e:
+                    # their fork server ended before forking one: Python 3.14's ends where it cannot
+                    # import the calling script (from `python -`), and its socket answered
+                    # ConnectionResetError where older Pythons' workers ended abruptly
+                    kill_pool(pool)  # and forget that server, so that a next batch starts another
+                    raise BrokenProcessPool(f"{type(e).__name__}: {e}") from e
             for out in filled:
                 out = np.asarray(out)
                 outs.append(out.astype(np.float32) / 255 if out.dtype == np.uint8 else out.astype(np.float32))
