@@ -217,8 +217,11 @@ import os, signal, sys, time, torch
 from inpaintbench.method import PerImageMethod
 MOMENT, MARKS = os.environ["MOMENT"], os.environ["MARKS"]
 # as a terminal's foreground command has it, whatever the tests inherit (a CI job started as `cmd &`
-# ignores SIGINT); "ignored": such a background run, whose workers must ignore it too
-signal.signal(signal.SIGINT, signal.SIG_IGN if MOMENT == "ignored" else signal.default_int_handler)
+# ignores SIGINT); "ignored": such a background run, whose workers must ignore it too. Not where the
+# fork server imports this script: Python's handler there would undo the run's ignoring it, and a
+# Ctrl-C while the server imported printed its traceback now and then (at once on Python 3.14)
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN if MOMENT == "ignored" else signal.default_int_handler)
 if MOMENT == "filling, slow to end" and __name__ == "__main__":
     # Python's exit hook wakes the pool's thread through a pipe, unlocked, that the thread closes as
     # it ends: on a loaded machine they met now and then, and a traceback followed "interrupted".
