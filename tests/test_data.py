@@ -19,6 +19,49 @@ def test_demo_is_deterministic_and_matches_its_manifest(demo):
         assert hashlib.sha256(img.tobytes()).hexdigest() == demo.rows[i]["pixels_sha256"]
 
 
+def test_the_demo_finds_scikit_images_photos_where_its_0_27_keeps_them(tmp_path, monkeypatch):
+    """scikit-image 0.27 (the first with wheels for Python 3.15) moved its sample photos out of
+    skimage/data into another package (_skimage2/data), which skimage.data.data_dir names: every
+    demo run stopped with 'skimage has no data/astronaut.png'."""
+    import importlib.machinery
+    import importlib.util
+    import shutil
+
+    import skimage.data
+
+    from inpaintbench.data import demo as demo_module
+
+    photos = {stem: demo_module._package_file(package, rel) for stem, package, rel in demo_module.PHOTOS if package == "skimage"}
+    want = {i: get_dataset("demo").load(i) for i in ("astronaut_full", "motorcycle_br")}
+    moved = tmp_path / "_skimage2" / "data"
+    moved.mkdir(parents=True)
+    for path in photos.values():
+        shutil.copy(path, moved)
+    (tmp_path / "skimage").mkdir()  # the package, its data folder gone
+    find_spec = importlib.util.find_spec
+
+    def as_0_27(name, *args):
+        if name != "skimage":
+            return find_spec(name, *args)
+        spec = importlib.machinery.ModuleSpec("skimage", None, is_package=True)
+        spec.submodule_search_locations = [str(tmp_path / "skimage")]
+        return spec
+
+    monkeypatch.setattr(importlib.util, "find_spec", as_0_27)
+    monkeypatch.setattr(skimage.data, "data_dir", str(moved))
+    demo_module._source.cache_clear()
+    try:
+        assert {stem: demo_module.source_files()[stem] for stem in photos} == {s: moved / p.name for s, p in photos.items()}
+        for i, pixels in want.items():  # the same files, so the manifest's hashes hold
+            assert np.array_equal(get_dataset("demo").load(i), pixels)
+        skimage.data.data_dir = str(tmp_path)  # and where that folder lacks a photo, the error names it
+        demo_module._source.cache_clear()
+        with pytest.raises(InputError, match="skimage has no data/astronaut.png"):
+            get_dataset("demo").load("astronaut_full")
+    finally:
+        demo_module._source.cache_clear()
+
+
 def test_files_a_folder_holds_beside_its_images_are_named_not_dropped_silently(tmp_path, caplog):
     """A GIF (or a notes.txt) among a folder's images left the set without a word: the run scored
     the others and the user never learned one image was not in it. Hidden names are skipped on

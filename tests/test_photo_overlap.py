@@ -5,14 +5,14 @@ import cv2
 import matplotlib
 import numpy as np
 import pytest
-import skimage
+import skimage.data
 from PIL import Image
 
 from inpaintbench.data.demo import PHOTOS, source_files
 from inpaintbench.data.image_io import decode_rgb
 from methods.training.photo_overlap import THRESHOLD, main
 
-SKIMAGE = Path(skimage.__file__).parent / "data"
+SKIMAGE = Path(skimage.data.data_dir)  # skimage/data before 0.27, _skimage2/data since
 # photos inside the installed packages that are not demo sources (the phantom scored highest, 28)
 UNRELATED = [SKIMAGE / n for n in ("camera.png", "coins.png", "horse.png", "text.png", "phantom.png", "brick.png")] + [
     Path(matplotlib.__file__).parent / "mpl-data/sample_data/Minduka_Present_Blue_Pack.png"]
