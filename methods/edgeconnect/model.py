@@ -80,7 +80,9 @@ class EdgeConnect(nn.Module):
     def edges(self, gray: torch.Tensor) -> torch.Tensor:
         """Canny edges (scikit-image, sigma from the config) of (B,1,H,W) grayscale in [0, 1]."""
         g = gray[:, 0].detach().float().cpu().numpy()
-        e = np.stack([canny(x, sigma=self.config.sigma) for x in g]).astype(np.float32)
+        # mode named: scikit-image 0.27 warns that skimage2's canny pads with 'nearest', and the
+        # reference's edges (and the committed numbers) are the zero-padded ones
+        e = np.stack([canny(x, sigma=self.config.sigma, mode="constant") for x in g]).astype(np.float32)
         return torch.from_numpy(e)[:, None].to(gray.device, gray.dtype)
 
     def forward(self, image: torch.Tensor, hole: torch.Tensor) -> dict[str, torch.Tensor]:
