@@ -78,7 +78,7 @@ def kill_pool(pool: ProcessPoolExecutor | None) -> None:
         # the pool's thread ends by itself once it sees its workers dead (milliseconds). Waited for:
         # Python's exit hook wakes it through a pipe, unlocked, that it closes as it ends, and when
         # the two met (a loaded machine, now and then) a Ctrl-C'd run printed "Exception ignored ...
-        # Bad file descriptor" below its last line (CPython 3.11 to 3.13 alike)
+        # Bad file descriptor" below its last line (CPython 3.11.7, 3.12.1, 3.13.0; 3.14 locks that pipe)
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=10)
     # multiprocessing keeps its fork server private too. Killed, it is also reaped and forgotten
