@@ -304,7 +304,9 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
     (["--batch-size", "0", "--max-hole-pct", "5"], "error: --batch-size must be at least 1, got 0; --max-hole-pct must be at least 10, got 5"),
     (["--workers", "-7"], "error: --workers must be at least -1, got -7"),
     # a traceback; and a run folder with no checkpoint in it
-    (["--export", "w.pt"], "error: --export: {out} holds no checkpoint (best.pt or last.pt)"),
+    # and what --export does, for a user who gave it with --steps to train and then export
+    (["--export", "w.pt"], "error: --export: {out} holds no checkpoint (best.pt or last.pt); --export writes a trained "
+                           "run's weights and exits, training nothing: train first (the same command without --export)"),
 ])
 def test_the_trainer_command_ends_bad_settings_in_one_line(tmp_path, capsys, photo_dir, args, message):
     """As the harness's commands do: exit 2 and the message, not a traceback (they were tracebacks),

@@ -681,6 +681,20 @@ def test_export_says_which_checkpoint_it_exported(tmp_path, photo_dir, capsys):
     assert "| 2 (the run's last checkpoint, not chosen by validation" in card("rwconv", tmp_path / "a", tmp_path / "b.pt")
 
 
+def test_export_of_a_run_stopped_early_says_how_far_it_got(tmp_path, photo_dir, capsys):
+    """A run stopped by --time-limit-min (or a kill) exported as if finished, without a word."""
+    from methods.rwconv.train import main
+
+    train(tiny(tmp_path / "a", photo_dir, steps=5, val_every=1, time_limit_min=1e-9), log=lambda s: None)
+    main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "a.pt")])
+    out = capsys.readouterr().out
+    assert "from best.pt, step 1," in out
+    assert "note: the run stopped at step 1 of its --steps 5; the same command without --export continues it" in out
+    train(tiny(tmp_path / "a", photo_dir, steps=5, val_every=1), log=lambda s: None)
+    main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "a.pt")])
+    assert "note:" not in capsys.readouterr().out
+
+
 def test_training_widens_narrower_weights(tmp_path, photo_dir):
     """--init-from cnum-4 weights into a cnum-8 run: the run counts on from their step, and the
     record, the export and the model card say they were widened."""

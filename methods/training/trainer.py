@@ -784,11 +784,21 @@ def _export(recipe_cls: type[Recipe], out: Path, export: Path) -> None:
     # a continued run writes best.pt only once it beats the weights it started from
     src = next((f for f in (out / "best.pt", out / "last.pt") if f.is_file()), None)
     if src is None:
-        raise BadSetting(f"--export: {out} holds no checkpoint (best.pt or last.pt); give the training run's --out")
+        # "--steps N --export F" read as "train, then export" trained nothing and said only this
+        raise BadSetting(f"--export: {out} holds no checkpoint (best.pt or last.pt); --export writes a trained run's "
+                         f"weights and exits, training nothing: train first (the same command without --export), "
+                         f"or give the training run's --out")
     ck = load_checkpoint(src)
     export_weights(ck, export, recipe_cls.weights_format())
     psnr = (ck.get("best_val") or {}).get("psnr") if src.name == "best.pt" else None
     print(f"wrote {export} from {src.name}, step {ck['step']}" + (f", validation PSNR {psnr:.3f}" if psnr is not None else ""))
+    # a run stopped early (--time-limit-min, a kill) exports without a word otherwise; its last.pt
+    # holds how far it got and the --steps it was last started with
+    last = ck if src.name == "last.pt" else load_checkpoint(out / "last.pt") if (out / "last.pt").is_file() else ck
+    planned = (last.get("config") or {}).get("steps")
+    if planned and last["step"] < planned:
+        print(f"note: the run stopped at step {last['step']:,} of its --steps {planned:,}; the same command without "
+              f"--export continues it")
 
 
 #: how often the progress bar's loss terms are read from the device (seconds)
