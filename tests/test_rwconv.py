@@ -685,12 +685,16 @@ def test_export_of_a_run_stopped_early_says_how_far_it_got(tmp_path, photo_dir, 
     """A run stopped by --time-limit-min (or a kill) exported as if finished, without a word."""
     from methods.rwconv.train import main
 
-    train(tiny(tmp_path / "a", photo_dir, steps=5, val_every=1, time_limit_min=1e-9), log=lambda s: None)
+    logs = []
+    one = sorted(held_out(photo_dir).iterdir())[0]
+    train(tiny(tmp_path / "a", photo_dir, steps=5, val_every=1, time_limit_min=1e-9, val_data=[str(one)]), log=logs.append)
+    # one held-out photo, validated every step: counted in the singular (it read "1 held-out photos every 1 steps")
+    assert any(s.endswith(" of 1 held-out photo every step") for s in logs), logs
     main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "a.pt")])
     out = capsys.readouterr().out
     assert "from best.pt, step 1," in out
     assert "note: the run stopped at step 1 of its --steps 5; the same command without --export continues it" in out
-    train(tiny(tmp_path / "a", photo_dir, steps=5, val_every=1), log=lambda s: None)
+    train(tiny(tmp_path / "a", photo_dir, steps=5, val_every=1, val_data=[str(one)]), log=lambda s: None)
     main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "a.pt")])
     assert "note:" not in capsys.readouterr().out
 

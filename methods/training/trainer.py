@@ -582,10 +582,10 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         log(f"warning: {counted(len(seen), 'training photo')} {'is' if len(seen) == 1 else 'are'} the demo set's own ({', '.join(seen)}): the model's scores on "
             f"the demo set will measure photos it has seen (report captions say so)")
     sets, others = training_photos["sets"], training_photos["other_files"]
-    log(f"training on {training_photos['count']} photos"
-        + (f" ({', '.join(sets)}" + (f" and {others} other files" if others else "") + ")" if sets else "")
-        + (f"; validating on {len(val[0])} crops of {len(photo_files(cfg.val_data))} held-out photos every "
-           f"{cfg.val_every} steps" if val is not None else ""))
+    log(f"training on {counted(training_photos['count'], 'photo')}"
+        + (f" ({', '.join(sets)}" + (f" and {counted(others, 'other file')}" if others else "") + ")" if sets else "")
+        + (f"; validating on {counted(len(val[0]), 'crop')} of {counted(len(photo_files(cfg.val_data)), 'held-out photo')} "
+           f"every {'step' if cfg.val_every == 1 else f'{cfg.val_every} steps'}" if val is not None else ""))
     if not pool.in_memory:
         log(f"{len(pool)} training photos, more than are held decoded: each is decoded as it is drawn "
             f"(--workers processes do it ahead of the steps)")
