@@ -225,6 +225,52 @@ def test_official_layouts(tmp_path):
     assert ds.load("001_im.png").shape == (256, 256, 3)  # upsampled from 227, as documented
 
 
+def test_celeba_hq_reads_lamas_test_list_in_each_layout_a_copy_may_have(tmp_path):
+    """LaMa's list names images 0.jpg ... 29999.jpg, its script's renaming of data256x256.zip's
+    00001.jpg ... 30000.jpg. Over the zip as unpacked (the layout the error message described) the
+    list's 0.jpg was missing, and had it not been, its 10000.jpg would have been the zip's 10000.jpg,
+    another face; a root LaMa's script prepared (test images moved to visual_test_source_256/,
+    val_shuffled.flist there a random validation split) was refused. Now every layout gives each of
+    the list's names the same face, so the same masks."""
+    import shutil
+
+    def face(zip_index):  # a colour per image, as the zip numbers them
+        return np.full((256, 256, 3), (zip_index * 7) % 256, np.uint8)
+
+    zip_dir = tmp_path / "zip" / "data256x256"
+    zip_dir.mkdir(parents=True)
+    for i in (*range(1, 13), 10000, 10001, 10002):
+        Image.fromarray(face(i)).save(zip_dir / f"{i:05d}.jpg")
+    listed = ["10000.jpg", "0.jpg", "3.jpg"]  # LaMa's, shuffled as its file is
+    (zip_dir.parent / "val_shuffled.flist").write_text("\n".join(listed) + "\n")
+    renamed = tmp_path / "renamed" / "data256x256"  # the script's first step only
+    renamed.mkdir(parents=True)
+    for f in zip_dir.iterdir():
+        shutil.copy(f, renamed / f"{int(f.stem) - 1}.jpg")
+    shutil.copy(zip_dir.parent / "val_shuffled.flist", renamed.parent)
+    prepared = tmp_path / "lama" / "visual_test_source_256"  # the whole script
+    prepared.mkdir(parents=True)
+    (prepared.parent / "data256x256").mkdir()  # emptied by the split
+    (prepared.parent / "val_shuffled.flist").write_text("5.jpg\n7.jpg\n")  # its random validation split
+    for n in listed:
+        shutil.copy(renamed / n, prepared / n)
+    layouts = [get_dataset("celeba-hq", root) for root in (zip_dir.parent, renamed.parent, prepared.parent)]
+    for ds in layouts:
+        assert ds.ids() == ["0.jpg", "10000.jpg", "3.jpg"]
+        assert ds.describe()["ids_sha256"] == layouts[0].describe()["ids_sha256"]
+        for image_id in ds.ids():  # LaMa's N.jpg is the zip's N+1
+            assert np.abs(ds.load(image_id).astype(int) - face(int(image_id[:-4]) + 1)).max() <= 2, (ds.root, image_id)
+    assert [ds.describe()["file_names"] for ds in layouts] == ["zip, read as the list's names + 1", "lama", "lama"]
+    # a list in the zip's names over LaMa's renamed files: the other way round
+    (renamed.parent / "val_shuffled.flist").write_text("00004.jpg\n10001.jpg\n")
+    ds = get_dataset("celeba-hq", renamed.parent)
+    assert ds.ids() == ["00004.jpg", "10001.jpg"] and ds.load("10001.jpg")[0, 0, 0] in range(10001 * 7 % 256 - 2, 10001 * 7 % 256 + 3)
+    # both namings in one folder name two faces by one name: refused, not guessed
+    shutil.copy(zip_dir / "00001.jpg", renamed / "00001.jpg")
+    with pytest.raises(InputError, match="both data256x256.zip's names .* and LaMa's"):
+        get_dataset("celeba-hq", renamed.parent)
+
+
 def test_upsampling_is_said_once_per_image_and_a_few_images_by_name(tmp_path, caplog):
     # a run loads each image for its reference features and again per bucket: Paris StreetView's
     # 100 test images (227 px) printed 200 lines

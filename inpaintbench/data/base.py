@@ -59,12 +59,13 @@ class Dataset(ABC):
 
 
 class FileDataset(Dataset):
-    """Images that are files under a root; ids are paths relative to it, in sorted order."""
+    """Images that are files under a root; ids are paths relative to it, in sorted order, or, given
+    a dict, its keys (a dataset whose published list names its images otherwise than the files)."""
 
-    def __init__(self, root: Path, files: list[Path], size: int = 256, resize: str = "resize-crop"):
+    def __init__(self, root: Path, files: list[Path] | dict[str, Path], size: int = 256, resize: str = "resize-crop"):
         super().__init__(size)
         self.root, self.resize = Path(root), resize
-        self._files = {p.relative_to(self.root).as_posix(): p for p in files}
+        self._files = dict(files) if isinstance(files, dict) else {p.relative_to(self.root).as_posix(): p for p in files}
         self._upsampled: set[str] = set()
 
     def ids(self) -> list[str]:

@@ -1,6 +1,8 @@
 """Loaders for the paper's datasets over a user's own copy, in the official layouts (REFERENCE.md s5)."""
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from ..errors import InputError
@@ -33,24 +35,74 @@ class Places2(FileDataset):
         super().__init__(d, files, size, resize)
 
 
+#: names of data256x256.zip (00001.jpg ... 30000.jpg) and of LaMa's lists and prepared folders
+#: (0.jpg ... 29999.jpg: its fetch_data script renames the zip's N.jpg to N-1)
+ZIP_NAME, LAMA_NAME = re.compile(r"\d{5}\.jpg"), re.compile(r"(0|[1-9]\d{0,4})\.jpg")
+#: folders LaMa's celebahq_dataset_prepare.sh moves its 2,000 test images into (newer, older script)
+LAMA_TEST_DIRS = ("visual_test_source_256", "visual_test_256")
+
+
+def _celeba_naming(names, where: str) -> str | None:
+    """'zip' or 'lama' by the names that only one of them has (zip: 00001 ... 09999 padded; LaMa:
+    0 ... 9999 unpadded); None where every name is 10000 ... 29999, a file of either."""
+    zip_only = any(ZIP_NAME.fullmatch(n) and n.startswith("0") for n in names)
+    lama_only = any(LAMA_NAME.fullmatch(n) and len(n) < 9 for n in names)
+    if zip_only and lama_only:
+        raise InputError(f"{where}: holds both data256x256.zip's names (00001.jpg ...) and LaMa's (0.jpg ...), "
+                         f"which name other images; keep one of the two")
+    return "zip" if zip_only else "lama" if lama_only else None
+
+
 class CelebAHQ(FileDataset):
-    """CelebA-HQ 256 px, test split = the 2,000 names in val_shuffled.flist (as in LaMa's fetch_data)."""
+    """CelebA-HQ 256 px, test split = the 2,000 images of LaMa's list (advimman/lama
+    fetch_data/val_shuffled.flist, the images its script moves to visual_test_source_256/).
+
+    The list names images as LaMa's script renames them (0.jpg ... 29999.jpg), one below the zip's
+    00001.jpg ... 30000.jpg; a folder as the zip unpacks it is read through that shift, since its
+    10000.jpg ... 29999.jpg are files of both names but other faces. Ids are the list's names, so a
+    copy in any of the three layouts gives the same images the same masks."""
 
     name = "celeba-hq"
-    EXPECTED = ("ROOT/data256x256/00001.jpg ... 30000.jpg, and ROOT/val_shuffled.flist listing the 2,000 "
-                "test images (from advimman/lama fetch_data/)")
+    EXPECTED = ("ROOT/data256x256/ as data256x256.zip unpacks it (00001.jpg ... 30000.jpg; or 0.jpg ... 29999.jpg, as "
+                "LaMa's fetch_data script renames them) with ROOT/val_shuffled.flist from advimman/lama fetch_data/ "
+                "listing the 2,000 test images; or a ROOT prepared by LaMa's celebahq_dataset_prepare.sh "
+                "(visual_test_source_256/ or visual_test_256/)")
 
     def __init__(self, root: Path | None, size: int = 256, resize: str = "resize-crop"):
+        if root is None:
+            raise InputError(f"dataset '{self.name}' needs --data-root; expected layout: {self.EXPECTED}")
+        root = Path(root)
+        # LaMa's prepared root: its val_shuffled.flist there is a random validation split, not the test list
+        prepared = [root] if root.name in LAMA_TEST_DIRS else [root / n for n in LAMA_TEST_DIRS]
+        prepared = next((p for p in prepared if p.is_dir() and any(p.glob("*.jpg"))), None)
+        d = root if root.name == "data256x256" else root / "data256x256"
+        if prepared is not None and not (d.is_dir() and any(d.glob("*.jpg"))):
+            files = sorted(f for f in prepared.glob("*.jpg") if not hidden(f, prepared))
+            super().__init__(prepared, files, size, resize)
+            self.naming = "lama"
+            return
         d = _find_dir(root, ("data256x256",), self.name, self.EXPECTED)
         flist = next((p for p in (d / "val_shuffled.flist", d.parent / "val_shuffled.flist") if p.is_file()), None)
         if flist is None:
             raise InputError(f"{d}: no val_shuffled.flist beside it; expected layout: {self.EXPECTED}")
         names = [Path(line.strip()).name for line in flist.read_text().splitlines() if line.strip()]
-        files = [d / n for n in names]
-        missing = [str(f) for f in files if not f.is_file()]
+        on_disk = [e.name for e in os.scandir(d) if e.name.endswith(".jpg")]
+        listed, found = _celeba_naming(names, str(flist)), _celeba_naming(on_disk, str(d))
+        shift = {("lama", "zip"): 1, ("zip", "lama"): -1}.get((listed, found), 0)
+
+        def file(n: str) -> Path:
+            return d / (f"{int(n[:-4]) + shift:05d}.jpg" if found == "zip" else f"{int(n[:-4]) + shift}.jpg") if shift else d / n
+
+        files = {n: file(n) for n in sorted(names)}
+        missing = [str(f) for f in files.values() if not f.is_file()]
         if missing:
             raise InputError(f"{flist}: {len(missing)} listed images are missing, e.g. {missing[0]}")
-        super().__init__(d, sorted(files), size, resize)
+        super().__init__(d, files, size, resize)
+        self.naming = {1: "zip, read as the list's names + 1", -1: "lama, read as the list's names - 1"}.get(shift, listed or found or "as listed")
+
+    def describe(self) -> dict:
+        # which file an id was read from: the same id is another face in the zip's and LaMa's naming
+        return {**super().describe(), "file_names": self.naming}
 
 
 class ParisStreetView(FileDataset):
