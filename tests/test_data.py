@@ -261,6 +261,10 @@ def test_celeba_hq_reads_lamas_test_list_in_each_layout_a_copy_may_have(tmp_path
         for image_id in ds.ids():  # LaMa's N.jpg is the zip's N+1
             assert np.abs(ds.load(image_id).astype(int) - face(int(image_id[:-4]) + 1)).max() <= 2, (ds.root, image_id)
     assert [ds.describe()["file_names"] for ds in layouts] == ["zip, read as the list's names + 1", "lama", "lama"]
+    # a name of neither scheme in the list: missing, named, not a traceback
+    (zip_dir.parent / "val_shuffled.flist").write_text("0.jpg\nface.jpg\n")
+    with pytest.raises(InputError, match=r"1 listed image is missing, e.g. .*data256x256/face.jpg"):
+        get_dataset("celeba-hq", zip_dir.parent)
     # a list in the zip's names over LaMa's renamed files: the other way round
     (renamed.parent / "val_shuffled.flist").write_text("00004.jpg\n10001.jpg\n")
     ds = get_dataset("celeba-hq", renamed.parent)

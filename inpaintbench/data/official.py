@@ -5,7 +5,7 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, counted
 from .base import FileDataset
 from .image_io import hidden
 
@@ -73,8 +73,8 @@ class CelebAHQ(FileDataset):
             raise InputError(f"dataset '{self.name}' needs --data-root; expected layout: {self.EXPECTED}")
         root = Path(root)
         # LaMa's prepared root: its val_shuffled.flist there is a random validation split, not the test list
-        prepared = [root] if root.name in LAMA_TEST_DIRS else [root / n for n in LAMA_TEST_DIRS]
-        prepared = next((p for p in prepared if p.is_dir() and any(p.glob("*.jpg"))), None)
+        candidates = [root] if root.name in LAMA_TEST_DIRS else [root / n for n in LAMA_TEST_DIRS]
+        prepared = next((p for p in candidates if p.is_dir() and any(p.glob("*.jpg"))), None)
         d = root if root.name == "data256x256" else root / "data256x256"
         if prepared is not None and not (d.is_dir() and any(d.glob("*.jpg"))):
             files = sorted(f for f in prepared.glob("*.jpg") if not hidden(f, prepared))
@@ -91,12 +91,16 @@ class CelebAHQ(FileDataset):
         shift = {("lama", "zip"): 1, ("zip", "lama"): -1}.get((listed, found), 0)
 
         def file(n: str) -> Path:
-            return d / (f"{int(n[:-4]) + shift:05d}.jpg" if found == "zip" else f"{int(n[:-4]) + shift}.jpg") if shift else d / n
+            if not shift or not n[:-4].isdigit():  # a name of neither scheme is looked for as written
+                return d / n
+            k = int(n[:-4]) + shift
+            return d / (f"{k:05d}.jpg" if found == "zip" else f"{k}.jpg")
 
         files = {n: file(n) for n in sorted(names)}
         missing = [str(f) for f in files.values() if not f.is_file()]
         if missing:
-            raise InputError(f"{flist}: {len(missing)} listed images are missing, e.g. {missing[0]}")
+            raise InputError(f"{flist}: {counted(len(missing), 'listed image')} {'is' if len(missing) == 1 else 'are'} "
+                             f"missing, e.g. {missing[0]}")
         super().__init__(d, files, size, resize)
         self.naming = {1: "zip, read as the list's names + 1", -1: "lama, read as the list's names - 1"}.get(shift, listed or found or "as listed")
 
