@@ -35,6 +35,12 @@ class Broken(InpaintingMethod):
     def inpaint(self, masked, hole):
         if self.options["mode"] == "shape":
             return masked[:, :, :100]
+        if self.options["mode"] == "tanh":  # a network's [-1, 1] output, left unconverted by its adapter
+            return masked * 2 - 1
+        if self.options["mode"] == "0-255":
+            return masked * 255
+        if self.options["mode"] == "overshoot":  # an unclamped [0, 1] network: the clamp's to take
+            return masked + hole * 3 - 0.2 * (1 - hole)
         return masked * float("nan")
 
 
@@ -222,11 +228,24 @@ def test_weights_for_a_method_without_any_and_a_bucket_given_twice_are_refused(t
     assert registry.create("rwconv", weights="methods/rwconv/weights/rwconv.pt").weights  # learned methods still take them
 
 
-@pytest.mark.parametrize("mode,msg", [("shape", "returned shape"), ("nan", "NaN")])
+@pytest.mark.parametrize("mode,msg", [
+    ("shape", "returned shape"), ("nan", "NaN"),
+    # were clamped to [0, 1] and scored without a word (a dark or white fill, blamed on the method)
+    ("tanh", r"returned values from -1 to 1, its known pixels its input's on a \[-1, 1\] scale: methods return "
+             r"images in \[0, 1\] \(return \(x \+ 1\) / 2\)"),
+    ("0-255", r"returned values from 0 to 2\d\d, its known pixels its input's on a 0-255 scale: .* \(divide by 255\)"),
+])
 def test_broken_methods_stop_cleanly(tmp_path, mode, msg):
     with pytest.raises(MethodError, match=msg):
         run(cfg("broken", method_options={"mode": mode}), tmp_path, log=lambda s: None)
     assert read_records(tmp_path / RECORDS) == []
+
+
+def test_an_output_overshooting_zero_to_one_is_clamped_not_refused(tmp_path):
+    """Known pixels 0.2 below their input's and fills of 3: a [0, 1] output, however far off, that
+    no other scale fits better; the clamp takes it and the fills score as white."""
+    run(cfg("broken", method_options={"mode": "overshoot"}, buckets=["30-40"]), tmp_path, log=lambda s: None)
+    assert len(read_records(tmp_path / RECORDS)) == 3
 
 
 def test_a_folder_whose_run_scored_nothing_takes_other_options(tmp_path):
