@@ -90,6 +90,11 @@ def test_verify_catches_a_tampered_mask(tmp_path):
         ms.load(entry, 256)
     other = next(e for e in ms.by_bucket["20-30"] if e.file == "20-30/0006.png")
     assert ms.load(other, 256).shape == (256, 256)
+    # a file that is no image: said so, not as PIL names the bytes it was given ("<_io.BytesIO object at 0x...>")
+    (dst / "20-30" / "0007.png").write_bytes(b"x\n")
+    said = [p for p in verify(dst) if "0007.png: not" in p]
+    assert said == [f"{dst / '20-30' / '0007.png'}: not a readable mask image (UnidentifiedImageError: not an image "
+                    f"format PIL knows)"], verify(dst)
 
 
 def test_import_resizes_with_nearest_and_measures_after(tmp_path):

@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError, counted
 
@@ -67,6 +67,14 @@ def _decode_16bit_colour(raw: bytes) -> np.ndarray:
     return np.clip(np.rint(arr / 257.0), 0, 255).astype(np.uint8)
 
 
+def unreadable(e: Exception) -> str:
+    """Why PIL could not read a file, for a message that names the file already: PIL names what it
+    was given, for bytes read ahead (a mask set's, an archive member) `<_io.BytesIO object at 0x...>`."""
+    if isinstance(e, UnidentifiedImageError):
+        return f"{type(e).__name__}: not an image format PIL knows"
+    return f"{type(e).__name__}: {e}"
+
+
 def decode_rgb(path: Path, data: bytes | None = None) -> np.ndarray:
     """HxWx3 uint8 from any image PIL reads; raises InputError naming the file otherwise.
     `data`: the file's bytes, read from elsewhere (an archive member); `path` then only names it."""
@@ -88,7 +96,7 @@ def decode_rgb(path: Path, data: bytes | None = None) -> np.ndarray:
                     log.info("%s: converted %s to RGB", path, mode)
                 return np.asarray(im.convert("RGB"))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning) as e:
-        raise InputError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
+        raise InputError(f"{path}: not a readable image ({unreadable(e)})") from None
 
 
 def fit_to_size(img: np.ndarray, size: int, policy: str, name: str = "") -> np.ndarray:
