@@ -224,6 +224,27 @@ def _known_metrics(names: Optional[List[str]], flag: str = "--metrics") -> Optio
     return names
 
 
+#: a report file's format by its suffix; .txt takes Markdown, which reads as text
+_FILE_FORMATS = {".md": "md", ".markdown": "md", ".txt": "md", ".csv": "csv", ".tex": "latex", ".html": "html", ".htm": "html"}
+
+
+def _format_of_file(out: Path, given: str | None) -> str:
+    """The one format `report --out FILE` writes: -f's, or the suffix's. `--out t.csv` and `--out t.tex`
+    without -f wrote Markdown into them (the default -f), and a suffix -f contradicts (-f csv --out
+    t.md) or that names no format (t.xlsx) was written to as it stood."""
+    if given is not None and given not in ("md", "csv", "latex"):
+        return given  # render's to refuse, naming the formats it takes
+    by_suffix = _FILE_FORMATS.get(out.suffix.lower())
+    if by_suffix is None:
+        raise InputError(f"--out {out}: {out.suffix} is no report format's suffix "
+                         f"({', '.join(k for k in _FILE_FORMATS if _FILE_FORMATS[k] != 'html')}); for a folder, "
+                         f"make it first or give a name without a suffix")
+    if given is not None and given != by_suffix:
+        raise InputError(f"--out {out}: its suffix says {by_suffix}, -f says {given}; name it "
+                         f"{out.with_suffix({'md': '.md', 'csv': '.csv', 'latex': '.tex'}[given]).name}, or leave -f out")
+    return by_suffix
+
+
 def _names_folder(out: Path) -> bool:
     """An --out that names a folder for a command's files: one that exists, or a name without a suffix."""
     return out.is_dir() or not out.suffix
@@ -235,8 +256,8 @@ def report(
     runs: Optional[List[Path]] = typer.Argument(None, help="Run directories to table side by side (default: reports/demo/runs/*)."),
     format: Optional[List[str]] = typer.Option(None, "--format", "-f", help="md, csv, latex, html or all; several "
                                                "(-f md -f csv) with --out DIR (default: md to stdout, all with --out DIR)."),
-    out: Optional[Path] = typer.Option(None, help="A file with a suffix (t.md, t.tex) for one of md/csv/latex; "
-                                                  "otherwise a folder, for any formats (table1.md, ..., index.html)."),
+    out: Optional[Path] = typer.Option(None, help="A file (t.md, t.csv, t.tex: the suffix sets the format) for one of "
+                                                  "md/csv/latex; otherwise a folder, for any formats (table1.md, ..., index.html)."),
     metrics: Optional[List[str]] = typer.Option(None, help="Metrics to show, e.g. --metrics psnr --metrics ssim (default: all available)."),
     reference: Optional[str] = typer.Option(None, help="Method the paired comparisons are made against (default: last run)."),
     grid_rows: int = typer.Option(1, help="Image-grid rows per bucket."),
@@ -263,11 +284,14 @@ def report(
     folder = out is not None and _names_folder(out)
     # -f given twice was a single-value option: the last one written, the others dropped unsaid
     formats = list(dict.fromkeys(format or ["all" if folder else "md"]))
+    if format is None and out is not None and not folder and _FILE_FORMATS.get(out.suffix.lower()) == "html":
+        raise InputError(f"--out {out}: the HTML page comes with its plots and grids; give --out a folder, which "
+                         f"takes index.html")
     if "all" in formats:
         formats = list(REPORT_FORMATS)
     if len(formats) > 1 or formats == ["html"] or folder:
         if not folder:
-            raise InputError(f"--format {' '.join(format or ['all'])} writes several files: give --out a folder")
+            raise InputError(f"--format {' '.join(format or formats)} writes several files: give --out a folder")
         with _interrupted(f"{out} holds only part of this report, beside any earlier one's files (index.html is "
                           f"written last); the runs are untouched: the same command again writes it whole"):
             files = write_report(runs, out, tuple(formats), metrics,
@@ -276,6 +300,8 @@ def report(
         console.print(f"wrote {counted(len(files), 'file')} to {out}" + (f" (open {out / 'index.html'})" if (out / "index.html").exists() else ""))
         return
     fmt = formats[0]
+    if out is not None:
+        fmt = _format_of_file(out, format[0] if format else None)
     df, manifests, shown = load_table(runs, metrics)
     t = table1(df, shown)
     text = render(t, fmt, caption_for(manifests, df), None if fmt == "csv" else ci_halfwidths(t, summary(df, shown)))
@@ -419,6 +445,8 @@ def compare(
     from .stats import interval_text, paired, with_fdr
 
     metrics = _known_metrics(metrics)
+    if out is not None and not _names_folder(out) and out.suffix.lower() != ".csv":  # it wrote CSV into cmp.md
+        raise InputError(f"--out {out}: compare writes CSV; name it {out.with_suffix('.csv').name}, or give a folder")
     if run_a.resolve() == run_b.resolve():
         raise InputError(f"compare needs two runs; both are {run_a}")
     names = [run_name(read_run_manifest(d)) for d in (run_a, run_b)]

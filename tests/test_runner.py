@@ -321,6 +321,21 @@ def test_report_writes_every_format_asked_for(tmp_path):
     assert r.exit_code == 2 and "--format md latex writes several files: give --out a folder" in r.output, r.output
     r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "latex", "--out", str(tmp_path / "t.tex")])
     assert r.exit_code == 0 and "\\toprule" in (tmp_path / "t.tex").read_text(), r.output
+    # without -f, the suffix sets the format: t.csv and t.tex were written in Markdown (the default -f)
+    for name, first in (("u.csv", "metric,mask,meanfill"), ("u.tex", "\\begin{table}"), ("u.md", "Dataset demo")):
+        r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "--out", str(tmp_path / name)])
+        assert r.exit_code == 0 and (tmp_path / name).read_text().startswith(first), (name, r.output)
+    # a suffix of no format, or one -f contradicts, was written to as it stood
+    for args, said in ((["--out", "u.xlsx"], ".xlsx is no report format's suffix (.md, .markdown, .txt, .csv, .tex)"),
+                       (["-f", "csv", "--out", "u2.md"], "its suffix says md, -f says csv; name it u2.csv, or leave -f out"),
+                       (["--out", "u.html"], "the HTML page comes with its plots and grids; give --out a folder")):
+        r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), *args[:-1], str(tmp_path / args[-1])])
+        assert r.exit_code == 2 and said in " ".join(r.output.split()) and not (tmp_path / args[-1]).exists(), r.output
+    # compare writes CSV, into cmp.md as well: refused before the comparison is made
+    run(cfg("telea"), tmp_path / "t", log=lambda s: None)
+    r = CliRunner().invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "t"), "--out", str(tmp_path / "cmp.md")])
+    assert r.exit_code == 2 and "compare writes CSV; name it cmp.csv, or give a folder" in " ".join(r.output.split()), r.output
+    assert "verdict" not in r.output and not (tmp_path / "cmp.md").exists()
     # one format into a folder, new or there already (v1.2 has a suffix): its file in the folder; it had
     # written the table as a file named after the folder, or stopped at "a folder is in the way"
     (tmp_path / "v1.2").mkdir()
