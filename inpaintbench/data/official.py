@@ -55,7 +55,8 @@ def _celeba_naming(names, where: str) -> str | None:
 
 class CelebAHQ(FileDataset):
     """CelebA-HQ 256 px, test split = the 2,000 images of LaMa's list (advimman/lama
-    fetch_data/val_shuffled.flist, the images its script moves to visual_test_source_256/).
+    fetch_data/val_shuffled.flist, the images its script moves to visual_test_source_256/). The
+    paper took Yu et al. 2018b's partition, which was not published; LaMa's is a public one.
 
     The list names images as LaMa's script renames them (0.jpg ... 29999.jpg), one below the zip's
     00001.jpg ... 30000.jpg; a folder as the zip unpacks it is read through that shift, since its
