@@ -303,6 +303,7 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
     (["--cnum", "0"], "error: --cnum must be at least 1, got 0"),
     (["--batch-size", "0", "--max-hole-pct", "5"], "error: --batch-size must be at least 1, got 0; --max-hole-pct must be at least 10, got 5"),
     (["--workers", "-7"], "error: --workers must be at least -1, got -7"),
+    (["--betas", "0.5"], "error: --betas takes two values (Adam's beta1 beta2), got 0.5"),
     # a traceback; and a run folder with no checkpoint in it
     # and what --export does, for a user who gave it with --steps to train and then export
     (["--export", "w.pt"], "error: --export: {out} holds no checkpoint (best.pt or last.pt); --export writes a trained "

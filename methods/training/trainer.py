@@ -117,7 +117,9 @@ class TrainConfig:
                 problems.append(f"{flag} must be above 0, got {v}")
             elif not v >= self.FLOORS.get(f.name, 0):
                 problems.append(f"{flag} must be at least {self.FLOORS.get(f.name, 0)}, got {v}")
-        if not all(0 <= b < 1 for b in self.betas):
+        if len(self.betas) != 2:  # Adam's IndexError, as a traceback
+            problems.append(f"--betas takes two values (Adam's beta1 beta2), got {' '.join(map(str, self.betas))}")
+        elif not all(0 <= b < 1 for b in self.betas):
             problems.append(f"--betas must each be in [0, 1), got {' '.join(map(str, self.betas))}")
         # found after minutes of loading otherwise (the schedule at the first step, the precision at the model)
         for flag, value, choices in (("--lr-schedule", self.lr_schedule, LR_SCHEDULES), ("--precision", self.precision, PRECISIONS)):
