@@ -85,7 +85,7 @@ class LearnedMethod(InpaintingMethod):
         self.sha256 = sha256_of(self.path)
 
     def size_problem(self, h: int, w: int) -> str | None:
-        return self.recipe.size_problem(h, w)
+        return self.recipe.size_problem(h, w, self.meta.get("model_config"))
 
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         # called from Python with other shapes, pconv, gated and edgeconnect broadcast a 3-D image

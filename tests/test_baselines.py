@@ -272,6 +272,9 @@ def test_every_trainer_checks_its_own_settings_range():
 
     assert RWTrainConfig().setting_problems() == [] and PConvRecipe.Config().setting_problems() == []
     assert GatedTrainConfig(dis_cnum=0).setting_problems() == ["--dis-cnum must be at least 1, got 0"]
+    # widths the networks cannot be built at ended at the first step in PyTorch's channel-count errors
+    assert GatedTrainConfig(cnum=6).setting_problems() == ["--cnum must be a multiple of 4, got 6"]
+    assert RWTrainConfig(cnum=1).setting_problems() == ["--cnum must be at least 2, got 1"]
     assert PConvRecipe.Config(layers=0).setting_problems() == ["--layers must be at least 1, got 0"]
     assert EdgeConnectTrainConfig(sigma=0.0, betas=(0.0, 1.0)).setting_problems() == [
         "--sigma must be above 0, got 0.0", "--betas must each be in [0, 1), got 0.0 1.0"]
@@ -284,6 +287,19 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
         train(RWRecipe(RWTrainConfig(out=str(tmp_path), crop=64, data=[str(tmp_path / "none")])), log=lambda s: None)
     with pytest.raises(ValueError, match="--val-size 100: pconv needs image sides divisible by 128"):
         train(PConvRecipe(PConvRecipe.Config(out=str(tmp_path), crop=128, val_size=100, data=[str(tmp_path / "none")])), log=lambda s: None)
+    # the multiple follows --layers: 12 passed the default depth's check at 128 and stopped in the model
+    with pytest.raises(ValueError, match="--crop 128: pconv needs image sides divisible by 4096, got 128x128"):
+        train(PConvRecipe(PConvRecipe.Config(out=str(tmp_path), crop=128, layers=12, data=[str(tmp_path / "none")])), log=lambda s: None)
+    # ... and a shallower one takes sides the default would refuse, in training and in a run
+    assert PConvRecipe.size_problem(64, 64, {"width": 4, "layers": 3}) is None
+    assert PConvRecipe.size_problem(64, 64) == "pconv needs image sides divisible by 128, got 64x64"
+    from inpaintbench import registry
+
+    config = {"width": 4, "layers": 3}
+    ck = {"method": "pconv", "nets": {"model": PConvRecipe.build_model(config).state_dict()}, "model_config": config, "step": 0}
+    shallow = registry.create("pconv", weights=str(export_weights(ck, tmp_path / "shallow.pt", PConvRecipe.weights_format())))
+    assert shallow.size_problem(64, 64) is None and shallow.size_problem(60, 64) == "pconv needs image sides divisible by 8, got 60x64"
+    assert shallow.inpaint(torch.rand(1, 3, 64, 64), torch.zeros(1, 1, 64, 64)).shape == (1, 3, 64, 64)
 
 
 @pytest.mark.parametrize("args,message", [
@@ -300,7 +316,7 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
     # these trained on (a negative loss, batch 1) or ended in tracebacks
     (["--hole-weight", "-1"], "error: --hole-weight must be at least 0, got -1.0"),
     (["--lr", "-1"], "error: --lr must be at least 0, got -1.0"),
-    (["--cnum", "0"], "error: --cnum must be at least 1, got 0"),
+    (["--cnum", "0"], "error: --cnum must be at least 2, got 0"),
     (["--batch-size", "0", "--max-hole-pct", "5"], "error: --batch-size must be at least 1, got 0; --max-hole-pct must be at least 10, got 5"),
     (["--workers", "-7"], "error: --workers must be at least -1, got -7"),
     (["--betas", "0.5"], "error: --betas takes two values (Adam's beta1 beta2), got 0.5"),

@@ -33,6 +33,14 @@ class GatedTrainConfig(TrainConfig):
     #: TensorFlow's padding and resizing (model.py), which weights from convert_tf.py use: continue those with it
     tf_compat: bool = False
 
+    def setting_problems(self) -> list[str]:
+        problems = super().setting_problems()
+        # a gated layer of cnum carries cnum/2 channels and the last feeds cnum/4 on: other widths
+        # ended at the first step in a PyTorch channel-count error
+        if self.cnum >= 1 and self.cnum % 4:
+            problems.append(f"--cnum must be a multiple of 4, got {self.cnum}")
+        return problems
+
 
 class GatedRecipe(Recipe):
     name = "gated"

@@ -50,7 +50,12 @@ def total_variation(x: torch.Tensor) -> torch.Tensor:
 class PConvRecipe(Recipe):
     name = "pconv"
     Config = PConvTrainConfig
-    multiple_of = 128
+    multiple_of = 128  # 2 ** the default 7 stride-2 layers
+
+    @classmethod
+    def multiple_for(cls, model_config: dict | None) -> int:
+        # --layers 12 at --crop 128 passed the check of the default depth and stopped in the model
+        return 2 ** model_config["layers"] if model_config and "layers" in model_config else cls.multiple_of
 
     def model_config(self) -> dict:
         return PConvConfig(self.cfg.width, self.cfg.layers).as_dict()

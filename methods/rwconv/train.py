@@ -21,7 +21,7 @@ from .widen import widen_state_dict
 
 @dataclass
 class RWTrainConfig(TrainConfig):
-    FLOORS: ClassVar[dict] = {**TrainConfig.FLOORS, "cnum": 1}
+    FLOORS: ClassVar[dict] = {**TrainConfig.FLOORS, "cnum": 2}  # cnum 1 halves to an empty layer
     cnum: int = 32  # channel width of both stages; 32 = the paper
     region_wise: bool = True  # region-wise convolutions in SINet's decoder; off = ablation (b), standard convolutions
     coarse_only: bool = False  # ablation (e): SINet alone, no fine stage

@@ -155,10 +155,16 @@ class Recipe:
         self.calibration: dict = {}
 
     @classmethod
-    def size_problem(cls, h: int, w: int) -> str | None:
-        """Why the network cannot take an h x w image, or None."""
-        if h % cls.multiple_of or w % cls.multiple_of:
-            return f"{cls.name} needs image sides divisible by {cls.multiple_of}, got {h}x{w}"
+    def multiple_for(cls, model_config: dict | None) -> int:
+        """`multiple_of` for a network built with these settings (None: the defaults')."""
+        return cls.multiple_of
+
+    @classmethod
+    def size_problem(cls, h: int, w: int, model_config: dict | None = None) -> str | None:
+        """Why the network (built with `model_config`, or the defaults) cannot take an h x w image, or None."""
+        k = cls.multiple_for(model_config)
+        if h % k or w % k:
+            return f"{cls.name} needs image sides divisible by {k}, got {h}x{w}"
         if min(h, w) < cls.min_side:
             return f"{cls.name} needs image sides of at least {cls.min_side} px, got {h}x{w}"
         return None
@@ -452,7 +458,7 @@ def check_settings(recipe: Recipe) -> list[Path]:
     if problems := cfg.setting_problems():
         raise BadSetting("; ".join(problems))
     for option, side in (("--crop", cfg.crop), ("--val-size", cfg.val_size)):
-        if problem := recipe.size_problem(side, side):
+        if problem := recipe.size_problem(side, side, recipe.model_config()):
             raise BadSetting(f"{option} {side}: {problem}")
     check_device(cfg.device)
     training = found_photos(cfg.data)
