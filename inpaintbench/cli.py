@@ -398,14 +398,21 @@ def bench(
     """Speed/memory benchmarks written as JSON under reports/bench/ (not tests)."""
     from .bench import bench_method, bench_metrics, bench_report, bench_set_metrics
 
+    # an option of another target was dropped unsaid (bench rwconv --pairs 5 timed its own batches)
+    if target in ("metrics", "report", "set-metrics") and weights is not None:
+        raise InputError(f"--weights is for a method's benchmark (bench rwconv --weights F), not {target}'s")
+    if target not in ("metrics", "report", "set-metrics") and pairs is not None:
+        raise InputError(f"--pairs is for the metrics, report and set-metrics benchmarks; bench {target} times "
+                         f"batches of 1 and 8 images (and 64 on a GPU)")
     out = out or Path("reports/bench") / f"{target}.json"
     out.parent.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made is refused before minutes of timing
+    # `pairs or default` took --pairs 0 for the default: 36,500 pairs timed instead of a refusal
     if target == "metrics":
-        r = bench_metrics(out, pairs or 96, tuple(memory_sizes), log=console.print)
+        r = bench_metrics(out, 96 if pairs is None else pairs, tuple(memory_sizes), log=console.print)
     elif target == "report":
-        r = bench_report(out, pairs or 36_500, methods, log=console.print)
+        r = bench_report(out, 36_500 if pairs is None else pairs, methods, log=console.print)
     elif target == "set-metrics":
-        r = bench_set_metrics(out, pairs or 36_500, log=console.print)
+        r = bench_set_metrics(out, 36_500 if pairs is None else pairs, log=console.print)
     else:
         r = bench_method(target, out, weights, cpu=cpu, log=console.print)
     console.print(f"wrote {out}")

@@ -33,6 +33,24 @@ def test_bench_metrics_refuses_no_pairs_before_any_work(tmp_path):
         assert not (tmp_path / "w").exists() and not (tmp_path / "b.json").exists()
 
 
+def test_the_bench_command_takes_pairs_0_as_0_and_refuses_another_targets_options(tmp_path):
+    """`--pairs 0` was read as "not given" (`pairs or 36_500`) and timed the default 36,500 pairs
+    for a minute; --pairs to a method's benchmark and --weights to the others went unused unsaid."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    out = str(tmp_path / "b.json")
+    for args, said in ((["metrics", "--pairs", "0"], "--pairs must be at least 1, got 0"),
+                       (["report", "--pairs", "0"], "--pairs must be at least 2, got 0"),
+                       (["set-metrics", "--pairs", "0"], "--pairs must be at least 2, got 0"),
+                       (["telea", "--pairs", "5"], "--pairs is for the metrics, report and set-metrics benchmarks"),
+                       (["report", "--weights", "w.pt"], "--weights is for a method's benchmark")):
+        r = CliRunner().invoke(app, ["bench", *args, "--out", out])
+        assert r.exit_code == 2 and said in " ".join(r.output.split()), (args, r.output)
+        assert not (tmp_path / "b.json").exists()
+
+
 def test_bench_report_counts_the_intervals_a_report_makes(tmp_path):
     """Each run gets an interval per metric and bucket, each run past the first a paired one against
     it: the JSON's count and time estimate are of that many (8 per-image metrics, 6 buckets)."""
