@@ -272,6 +272,8 @@ def report(
 
     metrics = _known_metrics(metrics)
     _no_stray_values(runs or [])
+    asked = {"--screenshot": screenshot, "--grid-rows": grid_rows != 1, "--workers": workers is not None,
+             "--reference": reference is not None}
     if not runs:
         if not DEMO_RUNS.is_dir():
             raise InputError("no run directories given, and no reports/demo/runs here; pass RUN_DIR ...")
@@ -289,6 +291,17 @@ def report(
                          f"takes index.html")
     if "all" in formats:
         formats = list(REPORT_FORMATS)
+    # options for files these formats do not write went unused unsaid (-f md --screenshot)
+    writes = set(formats) if folder or len(formats) > 1 else set()
+    unused = [f"{flag} {does}" for flag, does, wants in (
+        ("--screenshot", "renders the HTML page (-f html)", {"html"}),
+        ("--grid-rows", "sets the HTML page's image grids (-f html)", {"html"}),
+        ("--workers", "fills the HTML page's image grids (-f html)", {"html"}),
+        ("--reference", "sets what comparisons.csv (-f csv) and the HTML page (-f html) compare against", {"csv", "html"}),
+    ) if asked[flag] and not writes & wants]
+    if unused:
+        raise InputError("; ".join(unused) + f", which -f {' '.join(formats)}" + ("" if folder else " into one file")
+                         + " does not write: add that -f, with --out a folder")
     if len(formats) > 1 or formats == ["html"] or folder:
         if not folder:
             raise InputError(f"--format {' '.join(format or formats)} writes several files: give --out a folder")

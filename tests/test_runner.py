@@ -331,6 +331,17 @@ def test_report_writes_every_format_asked_for(tmp_path):
                        (["--out", "u.html"], "the HTML page comes with its plots and grids; give --out a folder")):
         r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), *args[:-1], str(tmp_path / args[-1])])
         assert r.exit_code == 2 and said in " ".join(r.output.split()) and not (tmp_path / args[-1]).exists(), r.output
+    # options for files the formats asked for do not write went unused unsaid
+    for args, said in ((["--screenshot", "--out", "s.md"], "--screenshot renders the HTML page (-f html), which -f md into "
+                                                             "one file does not write"),
+                       (["-f", "md", "--grid-rows", "2", "--out", "g"], "--grid-rows sets the HTML page's image grids "
+                                                                         "(-f html), which -f md does not write"),
+                       (["-f", "latex", "--reference", "meanfill", "--out", "g"], "--reference sets what comparisons.csv "
+                                                                                   "(-f csv) and the HTML page (-f html) compare against")):
+        r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), *args[:-1], str(tmp_path / args[-1])])
+        assert r.exit_code == 2 and said in " ".join(r.output.split()) and not (tmp_path / args[-1]).exists(), r.output
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "csv", "--reference", "meanfill", "--out", str(tmp_path / "g")])
+    assert r.exit_code == 0 and (tmp_path / "g" / "comparisons.csv").is_file(), r.output
     # compare writes CSV, into cmp.md as well: refused before the comparison is made
     run(cfg("telea"), tmp_path / "t", log=lambda s: None)
     r = CliRunner().invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "t"), "--out", str(tmp_path / "cmp.md")])
