@@ -52,12 +52,17 @@ def test_generate_reproduces_the_frozen_set_and_refuses_a_filled_folder(tmp_path
         generate_set(tmp_path / "frozen", per_bucket=2, seed=1)
     assert (tmp_path / "frozen" / "manifest.csv").read_bytes() == manifest and verify(tmp_path / "frozen") == []
     # an empty set was written for --per-bucket 0; a tiny --size or an import at --size 0 ended in tracebacks
-    for kw, message in ((dict(per_bucket=0), "--per-bucket must be at least 1, got 0"), (dict(size=2), "--size 2: could not fill")):
+    # a set at a side below run's least --size (32) was written, and no run could use it; a negative
+    # seed was refused as "--size 256: expected non-negative integer"; --size 100000 ended in numpy's MemoryError after 90 s
+    for kw, message in ((dict(per_bucket=0), "--per-bucket must be at least 1, got 0"), (dict(size=2), "--size must be at least 32, got 2"),
+                        (dict(size=31), "--size must be at least 32, got 31"), (dict(seed=-1), "--seed must be at least 0, got -1"),
+                        (dict(size=100_000), "--size must be at most 8192, got 100000")):
         with pytest.raises(InputError, match=message):
             generate_set(tmp_path / "bad", **kw)
         assert not (tmp_path / "bad").exists()  # nothing to clear away before the next try
-    with pytest.raises(InputError, match="--size must be at least 1, got 0"):
-        import_set(tmp_path / "g", tmp_path / "bad_import", "hole-white", size=0)
+    for size, message in ((0, "at least 32, got 0"), (20, "at least 32, got 20"), (9000, "at most 8192, got 9000")):
+        with pytest.raises(InputError, match=f"--size must be {message}"):
+            import_set(tmp_path / "g", tmp_path / "bad_import", "hole-white", size=size)
 
 
 def test_frozen_set_is_intact_and_close_to_nvidia():

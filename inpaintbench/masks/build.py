@@ -12,16 +12,32 @@ from PIL import Image
 
 from ..data.image_io import list_images
 from ..errors import InputError, counted, refuse_below
+from ..protocol import MIN_EVAL_SIZE
 from .buckets import BUCKETS
 from .generator import generate_hole
 from .maskset import MANIFEST, encode_png, manifest_of, manifest_row, write_manifest
+
+
+#: the largest side a set is made at: 4x the largest evaluation sides in use (2048); at --size
+#: 100000 drawing the first mask took 90 s and 10 GB before numpy's MemoryError ended it in a traceback
+MAX_MASK_SIZE = 8192
+
+
+def refuse_size(size: int) -> None:
+    """A side a run can take (below run's least --size, a set no run could use was written)."""
+    refuse_below(MIN_EVAL_SIZE, ("--size", size))
+    if size > MAX_MASK_SIZE:
+        raise InputError(f"--size must be at most {MAX_MASK_SIZE}, got {size}")
 
 
 def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 0, progress=None) -> Path:
     """The first half of each bucket keeps holes `size // 10` px from the border (NVIDIA: 50 px at 512)."""
     out = Path(out)
     refuse_filled(out)
-    refuse_below(1, ("--size", size), ("--per-bucket", per_bucket))
+    # a negative seed was numpy's ValueError, reported as the --size's
+    refuse_size(size)
+    refuse_below(1, ("--per-bucket", per_bucket))
+    refuse_below(0, ("--seed", seed))
     rows, encoded = [], []  # all made before the first is written: a refusal leaves no half set to clear away
     margin = round(size * 50 / 512)
     for b in BUCKETS:
@@ -29,7 +45,7 @@ def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 
             border_margin = margin if i < per_bucket // 2 else 0
             try:
                 hole = generate_hole(b, i, seed=seed, size=size, border_margin=border_margin)
-            except (RuntimeError, ValueError) as e:  # strokes that cannot hit the bucket at a tiny --size
+            except (RuntimeError, ValueError) as e:  # strokes that cannot hit the bucket
                 raise InputError(f"--size {size}: {e}") from None
             data = encode_png(hole)
             name = f"{b.name}/{i:04d}.png"
@@ -107,7 +123,7 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
     if out.resolve() == src.resolve() or src.resolve() in out.resolve().parents:
         raise InputError(f"--out {out} is inside the source folder {src}: give a folder outside it")
     refuse_filled(out)
-    refuse_below(1, ("--size", size))
+    refuse_size(size)
     files = mask_sources(src)
     if not files:
         raise InputError(f"{src}: no mask images (png/jpg/bmp/tif/webp) found")
