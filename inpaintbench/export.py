@@ -31,7 +31,8 @@ holes/<key>.png   8-bit gray, 255 = hole (missing), 0 = known
 pairs.csv         one row per (image, mask) pair
 
 Run your method on each pair and save its output as <key>.png (8-bit RGB, {size}x{size}) in
-one folder; only the hole pixels are scored. Keep the colour order: cv2.imread gives BGR and
+one folder (a key with a '/', an image in a subfolder of the dataset, in that subfolder of it,
+as under inputs/); only the hole pixels are scored. Keep the colour order: cv2.imread gives BGR and
 cv2.imwrite expects it, PIL and imageio use RGB both ways (a prediction whose known pixels are
 not its input's, as in BGR order, is warned of). Then:
 

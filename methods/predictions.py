@@ -121,6 +121,10 @@ class Predictions(InpaintingMethod):
         if problems:
             hint = (" (names must be <image id>__<bucket>_<mask stem>.png, as `inpaintbench export-inputs` lists in pairs.csv)"
                     if missing and len(missing) == len(keys) else "")
+            # an outside tool that writes every output into one folder drops the dataset's subfolders
+            if any("/" in k and k.rsplit("/", 1)[1] in extra for k in missing):
+                hint += (" (the pairs of images in a subfolder of the dataset are files in that subfolder of --predictions, "
+                         "as under the export's inputs/: sub/NAME.png, not NAME.png)")
             raise InputError(f"--predictions {self.root}: " + "; ".join(problems) + hint
                              + (f"; also {counted(len(extra), 'extra file')} matching no pair: {_listing(extra)}" if extra else ""))
         self.extra = extra

@@ -24,6 +24,7 @@ def outside_telea(exported, dest):
         img = np.asarray(Image.open(exported / "inputs" / f"{row['key']}.png"))
         hole = np.asarray(Image.open(exported / "holes" / f"{row['key']}.png"))
         out = cv2.inpaint(np.ascontiguousarray(img), (hole > 127).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+        (dest / f"{row['key']}.png").parent.mkdir(parents=True, exist_ok=True)  # a key of a subfolder's image
         Image.fromarray(out).save(dest / f"{row['key']}.png")
 
 
@@ -89,6 +90,30 @@ def test_missing_extra_missized_and_wrong_mode_files_are_named(exported, tmp_pat
     assert f"{files[2].name}: mode L, expected 8-bit RGB" in msg
     assert f"{files[3].name}: 16-bit colour, expected 8-bit RGB" in msg
     assert "not_a_pair" in msg and "extra" in msg
+
+
+def test_outputs_of_images_in_a_subfolder_written_flat_are_named_with_where_they_go(tmp_path):
+    """An outside tool that writes every output into one folder drops the dataset's subfolders:
+    the pairs were listed as missing and the files as extra, with nothing said of the subfolder."""
+    photos = tmp_path / "photos"
+    (photos / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(2)
+    for name in ("a.png", "sub/b.png"):
+        Image.fromarray(rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)).save(photos / name)
+    args = ["--dataset", "folder", "--data-root", str(photos), "--buckets", "10-20"]
+    assert CliRunner().invoke(app, ["export-inputs", *args, "--out", str(tmp_path / "exp")]).exit_code == 0
+    assert "(a key with a '/', an image in a subfolder of the dataset, in that subfolder" in " ".join(
+        (tmp_path / "exp" / "README.txt").read_text().split())
+    outside_telea(tmp_path / "exp", tmp_path / "nested")
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for f in (tmp_path / "nested").rglob("*.png"):
+        f.rename(flat / f.name)
+    r = CliRunner().invoke(app, ["run", "--method", "predictions", "--predictions", str(flat), *args, "--no-deep-metrics",
+                                 "--out", str(tmp_path / "scored")])
+    said = " ".join(r.output.split())
+    assert r.exit_code == 2 and "1 of 2 pairs have no prediction: sub/b__10-20_" in said, r.output
+    assert "are files in that subfolder of --predictions, as under the export's inputs/: sub/NAME.png, not NAME.png" in said
 
 
 def test_opaque_rgba_files_as_matplotlib_saves_them_are_scored_and_see_through_ones_refused(exported, tmp_path):
