@@ -388,10 +388,12 @@ def weights():
               f"{Path(torch.hub.get_dir()) / 'checkpoints'})", highlight=False)
     # a block per network, not a five-column table: in 80 columns that folded every path and name
     for r in inventory():
-        found = ("found", "green") if r["found"] else ("not found", "red")
+        found = ("found", "green") if r["found"] and not r["problem"] else ("found, sha256 not its name's", "red") if r["found"] else ("not found", "red")
         out.print(Text.assemble("\n", (r["network"], "bold"), "  ", found,
                                 f"  sha256 {r['sha256'][:12]}" if r["found"] else ""), highlight=False)
         out.print(f"  {'at' if r['found'] else 'to provide'}: {r['where'] or r['how_to_provide']}", highlight=False)
+        if r["problem"]:
+            out.print(f"  problem: {r['problem'].split(': ', 1)[1]}; copy the file again", highlight=False)
         out.print(f"  used for: {r['used_for']}", highlight=False)
 
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import torch
+
+from .errors import InputError
+
+log = logging.getLogger("inpaintbench")
 
 
 @dataclass(frozen=True)
@@ -60,17 +66,55 @@ def torch_cache_dir() -> Path:
 
 
 def locate(name: str, override: str | Path | None = None) -> Path | None:
+    """The network's weights file, or None. One found under its known name whose sha256 is not the
+    one the name carries is warned of (other weights of the same shapes load, and give numbers no
+    one else gets; a copy cut short fails to load, and `unloadable` says why)."""
     spec = NETWORKS[name]
     if override:
         return Path(override) if Path(override).is_file() else None
+    p = None
     if spec.package:
         s = importlib.util.find_spec(spec.package)
         if s and s.submodule_search_locations:
             p = Path(list(s.submodule_search_locations)[0]) / spec.package_file
-            return p if p.is_file() else None
+    else:
+        p = torch_cache_dir() / spec.cache_file
+    if p is None or not p.is_file():
         return None
-    p = torch_cache_dir() / spec.cache_file
-    return p if p.is_file() else None
+    if problem := name_hash_problem(p):
+        _warn_once(problem)
+    return p
+
+
+@lru_cache(maxsize=None)
+def _warn_once(message: str) -> None:  # locate is asked for a network several times a run
+    log.warning("warning: %s", message)
+
+
+#: torch.hub's names for the files of its cache, NAME-<the first hex digits of the file's sha256>.pth,
+#: which these known files follow (vgg16-397923af.pth, efficientnet-lite0-57934424.pth)
+_NAME_HASH = re.compile(r"-([0-9a-f]{8})\.pth$")
+
+
+def name_hash_problem(path: Path) -> str | None:
+    """A known weights file whose sha256 does not begin with the digits its name carries: a copy cut
+    short or another file saved under that name, which loaded as a pickle error deep in torch (or, a
+    file of the right shapes, as weights whose numbers no one else gets)."""
+    m = _NAME_HASH.search(Path(path).name)
+    known = {n for spec in NETWORKS.values() for n in (spec.cache_file, spec.package_file and Path(spec.package_file).name) if n}
+    if Path(path).name not in known or not m or sha256_of(path).startswith(m.group(1)):
+        return None
+    return (f"{path}: its sha256 begins {sha256_of(path)[:8]}, not the {m.group(1)} its name carries (a copy cut short, "
+            f"or another file under that name)")
+
+
+def unloadable(path: Path, what: str, e: Exception) -> InputError:
+    """The one line for a weights file torch cannot load as `what`: why, and whether its sha256 is
+    the one its name carries (a truncated copy was a pickle error from deep in torch, or a traceback)."""
+    if problem := name_hash_problem(path):  # torch's own words (a pickle error) would say nothing more
+        return InputError(f"{path}: not {what}: {problem.split(': ', 1)[1]}; copy the file again")
+    first = (str(e).strip().splitlines() or [""])[0]
+    return InputError(f"{path}: not {what} ({type(e).__name__}: {first[:160]})")
 
 
 @lru_cache(maxsize=32)
@@ -93,5 +137,6 @@ def inventory() -> list[dict]:
         p = locate(name)
         rows.append({"network": name, "used_for": spec.used_for, "found": bool(p),
                      "where": str(p) if p else "", "sha256": sha256_of(p) if p else "",
+                     "problem": (name_hash_problem(p) or "") if p else "",
                      "how_to_provide": "" if p else spec.how_to_provide})
     return rows

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from scipy import linalg
 
 from inpaintbench.errors import InputError
-from inpaintbench.metrics.backbones import load_fid_network, load_tf_inception
+from inpaintbench.metrics.backbones import load_fid_network, load_tf_inception, load_vgg16
 from inpaintbench.metrics.fid import FID, KID, fid_from_features, kid_from_features
 from inpaintbench.metrics.perceptual import LPIPSMetric
 from inpaintbench.metrics.suite import MetricSuite
@@ -269,6 +269,32 @@ def _write_random_weights(tmp_path, name, model):
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), path)
     return path
+
+
+def test_a_cache_file_whose_sha256_is_not_its_names_is_said_so(tmp_path, monkeypatch, caplog):
+    """torch.hub names its files by their sha256 (vgg16-397923af.pth). A copy cut short loaded as
+    torch's pickle error (for AlexNet, a traceback), and another file under the name as its weights
+    without a word; now the first names the mismatch and stops, the second is warned of."""
+    from torchvision.models import vgg16
+
+    from inpaintbench.networks import inventory, name_hash_problem
+
+    # the shipped files of the same convention bear it out, so the check can fail
+    assert locate("efficientnet-lite0").name == "efficientnet-lite0-57934424.pth"
+    assert name_hash_problem(locate("efficientnet-lite0")) is None
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cut = tmp_path / "hub" / "checkpoints" / "alexnet-owt-7be5be79.pth"
+    cut.parent.mkdir(parents=True)
+    cut.write_bytes(b"PK\x03\x04 the first bytes of a download")
+    with pytest.raises(InputError, match=r"alexnet-owt-7be5be79.pth: not torchvision alexnet weights: its sha256 begins "
+                                         r"[0-9a-f]{8}, not the 7be5be79 its name carries .*; copy the file again"):
+        LPIPSMetric("alex")
+    row = next(r for r in inventory() if r["network"] == "alexnet")
+    assert row["found"] and "not the 7be5be79 its name carries" in row["problem"]
+    other = _write_random_weights(tmp_path, "vgg16-397923af.pth", vgg16(weights=None))
+    with caplog.at_level("WARNING", logger="inpaintbench"):
+        assert load_vgg16() is not None
+    assert any(f"{other}: its sha256 begins" in r.getMessage() for r in caplog.records), caplog.text
 
 
 def test_vgg16_and_lpips_paths_with_weights_in_the_torch_cache(tmp_path, monkeypatch, demo):

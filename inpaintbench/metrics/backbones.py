@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..errors import InputError
-from ..networks import NETWORKS, locate, sha256_of
+from ..networks import NETWORKS, locate, sha256_of, unloadable
 
 
 def freeze(net: nn.Module, path: Path) -> nn.Module:
@@ -37,7 +37,7 @@ class VGG16Pools(nn.Module):
         try:
             net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
         except Exception as e:
-            raise InputError(f"{weights}: not torchvision VGG16 weights ({type(e).__name__}: {str(e)[:160]})") from None
+            raise unloadable(Path(weights), "torchvision VGG16 weights", e) from None
         f = net.features
         self.blocks = nn.ModuleList([f[:5], f[5:10], f[10:17]])
         self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
@@ -230,7 +230,10 @@ class PytorchFIDInception(nn.Module):
         from pytorch_fid.inception import InceptionV3
 
         # its weights are found in the torch cache by the same file name, so nothing downloads
-        self.net = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]], resize_input=True, normalize_input=True)
+        try:
+            self.net = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]], resize_input=True, normalize_input=True)
+        except Exception as e:  # a cut-short copy: a pickle error from inside pytorch-fid, as a traceback
+            raise unloadable(locate("inception-pytorch-fid"), "pytorch-fid's Inception weights", e) from None
 
     def forward(self, x01: torch.Tensor, taps: bool = False, pool3: bool = True):
         return None, self.net(x01.float())[0].flatten(1)

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from ..errors import InputError
-from ..networks import NETWORKS, locate, sha256_of
+from ..networks import NETWORKS, locate, sha256_of, unloadable
 
 
 def perceptual_error(feats_x: list[torch.Tensor], feats_y: list[torch.Tensor]) -> torch.Tensor:
@@ -50,12 +50,11 @@ class LPIPSMetric(torch.nn.Module):
         # lpips keeps torchvision's `features` layers under their indices, split into slices:
         # slice2.4.weight is features.4.weight
         trunk = self.model.net
-        state = torch.load(backbone, map_location="cpu", weights_only=True)
-        try:
+        try:  # the load too: a cut-short AlexNet copy ended the run in torch's pickle traceback
+            state = torch.load(backbone, map_location="cpu", weights_only=True)
             trunk.load_state_dict({k: state[f"features.{k.split('.', 1)[1]}"] for k in trunk.state_dict()})
-        except (KeyError, RuntimeError, TypeError) as e:
-            raise InputError(f"{backbone}: not torchvision {_backbone(net)} weights "
-                             f"({type(e).__name__}: {str(e)[:160]})") from None
+        except Exception as e:
+            raise unloadable(backbone, f"torchvision {_backbone(net)} weights", e) from None
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.weights = {"backbone": str(backbone), "backbone_sha256": sha256_of(backbone),

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from inpaintbench.errors import BadSetting, MissingInput
 from inpaintbench.metrics.backbones import freeze, load_vgg16
-from inpaintbench.networks import locate
+from inpaintbench.networks import locate, unloadable
 
 
 class _MBConv(nn.Module):
@@ -56,7 +56,10 @@ class EfficientNetLite0Taps(nn.Module):
         self._conv_stem = nn.Conv2d(3, 32, 3, 2, 1, bias=False)
         self._bn0 = nn.BatchNorm2d(32, eps=1e-3)
         self._blocks = nn.ModuleList([_MBConv(*b) for b in _LITE0_BLOCKS])
-        state = torch.load(weights, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(weights, map_location="cpu", weights_only=True)
+        except Exception as e:
+            raise unloadable(Path(weights), "EfficientNet-Lite0 weights", e) from None
         own = self.state_dict()
         missing = [k for k in own if k not in state]
         if missing:
