@@ -91,9 +91,11 @@ def _warn_once(message: str) -> None:  # locate is asked for a network several t
     log.warning("warning: %s", message)
 
 
-#: torch.hub's names for the files of its cache, NAME-<the first hex digits of the file's sha256>.pth,
-#: which these known files follow (vgg16-397923af.pth, efficientnet-lite0-57934424.pth)
+#: torch.hub's names for the files of its cache, NAME-<the first hex digits of the file's sha256>.pth:
+#: torchvision's are checked against them when downloaded, EfficientNet-Lite0's was checked here;
+#: pytorch-fid downloads its pt_inception-2015-12-05-6726825d.pth unchecked, so its name is not relied on
 _NAME_HASH = re.compile(r"-([0-9a-f]{8})\.pth$")
+_HASH_NAMED = ("vgg16-397923af.pth", "alexnet-owt-7be5be79.pth", "efficientnet-lite0-57934424.pth")
 
 
 def name_hash_problem(path: Path) -> str | None:
@@ -101,8 +103,7 @@ def name_hash_problem(path: Path) -> str | None:
     short or another file saved under that name, which loaded as a pickle error deep in torch (or, a
     file of the right shapes, as weights whose numbers no one else gets)."""
     m = _NAME_HASH.search(Path(path).name)
-    known = {n for spec in NETWORKS.values() for n in (spec.cache_file, spec.package_file and Path(spec.package_file).name) if n}
-    if Path(path).name not in known or not m or sha256_of(path).startswith(m.group(1)):
+    if Path(path).name not in _HASH_NAMED or not m or sha256_of(path).startswith(m.group(1)):
         return None
     return (f"{path}: its sha256 begins {sha256_of(path)[:8]}, not the {m.group(1)} its name carries (a copy cut short, "
             f"or another file under that name)")
