@@ -110,7 +110,13 @@ def split_name(name: str) -> dict:
         if sep and method and suffix in known and suffix != "none":
             out.update({"method": method, key: suffix})
     head, *rest = out["method"].split("+")
-    if head and set(rest) & (set(BLENDS) | set(ENSEMBLES)) - {"none"}:
+    suffixes = (set(BLENDS) | set(ENSEMBLES)) - {"none"}
+    if (unknown := [r for r in rest if r not in suffixes]) and head in registry.available() \
+            and out["method"] not in registry.available():
+        # 'telea+foo' was "unknown method", naming a list that holds telea
+        raise InputError(f"{name!r}: {head} is a method, but +{'+'.join(unknown)} is no suffix a run takes "
+                         f"(+hflip, +poisson, in that order)")
+    if head and set(rest) & suffixes:
         raise InputError(f"{name!r}: the self-ensemble comes before the blend, as METHOD+hflip+poisson")
     return out
 

@@ -85,6 +85,10 @@ def test_run_names_split_back_into_their_settings():
     assert split_name("a+b") == parts("a+b")  # only known suffixes are split off
     assert split_name("x+none") == parts("x+none")
     assert split_name("+poisson") == parts("+poisson")
+    # a method's name with a suffix no run takes was "unknown method", naming a list that holds the method
+    for name, suffix in (("telea+foo", "foo"), ("rwconv+Poisson", "Poisson"), ("rwconv+hflip+x", "x")):
+        with pytest.raises(InputError, match=rf"{name.split('+')[0]} is a method, but \+{suffix} is no suffix a run takes"):
+            split_name(name)
     for name in ("rwconv", "rwconv+hflip", "rwconv+poisson", "rwconv+hflip+poisson"):
         assert _name(split_name(name)) == name
 
