@@ -36,6 +36,8 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
     `names` replaces the runs' own names (their --label or method), e.g. for two runs of one method.
     `pairs_only`: the runs are compared on the pairs both scored (`compare`), so they may have
     evaluated different numbers of the dataset's images; a table's means need the same images."""
+    if isinstance(run_dirs, (str, Path)):  # one run from Python: a str was read as a run per character
+        run_dirs = [run_dirs]
     refuse_repeats("RUN_DIR", [str(Path(d).resolve()) for d in run_dirs])  # one run twice is not two runs of one method
     cannot = "cannot compare" if pairs_only else "cannot table"
     frames, manifests, sets, run_names, strings = [], [], [], [], {}
@@ -127,6 +129,8 @@ def refuse_unscored(df: pd.DataFrame, manifests: list[dict], metrics, every_run:
 def load_table(run_dirs: list[Path], metrics=None) -> tuple[pd.DataFrame, list[dict], list[str]]:
     """`load_runs` for a table, and the metrics it shows: those a user named (each refused when
     no run scored it), or with None the defaults (each shown where some run has it)."""
+    if isinstance(metrics, str):  # metrics="psnr" from Python: each character was a metric
+        metrics = [metrics]
     df, manifests = load_runs(run_dirs)
     if metrics:
         refuse_unscored(df, manifests, metrics)
@@ -344,6 +348,10 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
     the grids' PatchMatch or biharmonic fills are spread over (1 from Python, as `RunConfig.workers`)."""
     from . import grids, plots, stats
 
+    if isinstance(formats, str):  # formats="md" from Python: "unknown report format(s) ['d', 'm']"
+        formats = (formats,)
+    if isinstance(run_dirs, (str, Path)):  # one run, as load_runs takes it
+        run_dirs = [run_dirs]
     unknown = set(formats) - set(REPORT_FORMATS)
     if unknown:
         raise InputError(f"unknown report format(s) {sorted(unknown)}; expected csv, md, latex, html or all")

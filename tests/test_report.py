@@ -742,3 +742,14 @@ def test_the_best_cell_is_bold_as_shown_and_ties_as_shown_are_all_bold():
     assert md["l1 (1e-3) ↓"] == ["**31.00**", "**31.00**", "40.00"]
     assert md["N"] == ["10", "10", "9"]
     assert render(t, "latex").count("\\textbf") == 5
+
+
+def test_single_values_where_python_callers_give_lists_are_taken_as_one(two_runs, tmp_path):
+    """From Python, buckets="10-20", formats="md", metrics="psnr" or one run as a str were read a
+    character each: "unknown bucket '1'", "unknown report format(s) ['d', 'm']", runs named 'r', 'u'..."""
+    run(RunConfig(method="telea", limit=1, buckets="10-20", deep_metrics=False), tmp_path / "one", log=lambda s: None)
+    assert {r["bucket"] for r in read_records(tmp_path / "one")} == {"10-20"}
+    files = write_report(str(two_runs[0]), tmp_path / "rep", formats="md", metrics="psnr", log=lambda s: None)
+    assert [f.name for f in files] == ["table1.md"]
+    rows = [s for s in files[0].read_text().splitlines() if s.startswith("| ")]
+    assert rows[0].split("|")[3].strip() == "telea" and {s.split("|")[1].strip() for s in rows[2:]} == {"PSNR ↑", "N"}

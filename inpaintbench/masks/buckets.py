@@ -51,6 +51,8 @@ def get_bucket(name: str) -> Bucket:
 def get_buckets(names: list[str]) -> list[Bucket]:
     """--buckets as buckets. One given twice ('10-20' and '10-20%' too) is refused: each pair
     would be scored twice, doubling its weight in the bucket's N, interval and FID."""
+    if isinstance(names, str):  # RunConfig(buckets="10-20") from Python: each character was a bucket
+        names = [names]
     chosen = [get_bucket(n) for n in names]
     refuse_repeats("--buckets", [b.name for b in chosen])
     return chosen
