@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from .data.base import other_images
-from .errors import InputError, counted, merge_conflicted, read_json
+from .errors import InputError, counted, merge_conflicted, read_json, refuse_repeats
 from .metrics import METRIC_INFO
 from .metrics.suite import network_ids
 from .protocol import PROTOCOL
@@ -100,13 +100,39 @@ def subject(baseline: dict) -> str:
     return f"{baseline['method']} on {baseline['dataset']}"
 
 
-def check(run_dir: Path | str, baseline_path: Path | str, tolerance: dict[str, float] | None = None,
+def tolerances(spec: dict[str, float] | list[str] | str | None) -> dict[str, float]:
+    """Per-metric tolerances from `--tolerance METRIC=NUMBER` strings (one, or a list) or a dict, each
+    checked: a misspelt metric would gate nothing without a word; NaN compares false with everything,
+    so its metric could never regress (a gate turned off by a typo); below 0 an unchanged value fails.
+    inf turns a metric's gate off, as asked. From Python a str had ended in an AttributeError, and a
+    dict went unchecked."""
+    if isinstance(spec, str):
+        spec = [spec]
+    # (metric, value, as the user wrote it)
+    items = ([(name, value, f"{name}={value}") for name, value in spec.items()] if isinstance(spec, dict)
+             else [(*t.split("=", 1), t) if "=" in t else (t, "", t) for t in spec or []])
+    out = {}
+    for name, value, written in items:
+        if name not in METRIC_INFO:
+            raise InputError(f"--tolerance {name!r}: no such metric; metrics: {', '.join(METRIC_INFO)}")
+        try:
+            out[name] = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"--tolerance expects METRIC=NUMBER, got {written!r}") from None
+        if not out[name] >= 0:
+            raise InputError(f"--tolerance {written!r}: a tolerance is a number at least 0 (inf turns the metric's gate off)")
+    refuse_repeats("--tolerance", [name for name, _, _ in items])
+    return out
+
+
+def check(run_dir: Path | str, baseline_path: Path | str, tolerance: dict[str, float] | list[str] | str | None = None,
           update: bool = False, log=print) -> list[dict]:
     """A row per (bucket, metric) of the baseline, `regressed` set where the run is worse by more than
     its tolerance; `update` writes the run's summary as the baseline instead, over a baseline or
     one left with merge-conflict markers only (a mistyped --baseline naming a run's manifest.json
     was overwritten), saying whose it replaced where that was another method's or dataset's."""
     baseline_path = Path(baseline_path)  # a str from a script
+    tolerance = tolerances(tolerance)  # before anything is read or written
     current = summarize(run_dir, finished=update)
     if update:
         before = None
@@ -119,7 +145,7 @@ def check(run_dir: Path | str, baseline_path: Path | str, tolerance: dict[str, f
         log(f"baseline written to {baseline_path}: {subject(current)}"
             + (f" (replacing the baseline of {subject(before)})" if replaced else ""))
         return []
-    return compare(current, read_baseline(baseline_path), tolerance or {})
+    return compare(current, read_baseline(baseline_path), tolerance)
 
 
 def read_baseline(path: Path, hint: str = "a baseline is the file `inpaintbench check RUN --update` writes") -> dict:

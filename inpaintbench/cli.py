@@ -513,21 +513,9 @@ def check_cmd(
     update: bool = typer.Option(False, help="Rewrite the baseline from this run (deliberately)."),
 ):
     """Exit 1 with a readable diff when any per-bucket metric regresses beyond its tolerance."""
-    from .check import check
+    from .check import check, tolerances
 
-    tol = {}
-    for t in tolerance or []:
-        name, _, value = t.partition("=")
-        _known_metrics([name], "--tolerance")
-        try:
-            tol[name] = float(value)
-        except ValueError:
-            raise InputError(f"--tolerance expects METRIC=NUMBER, got {t!r}") from None
-        # NaN compares false with everything, so its metric could never regress: a gate turned
-        # off by a typo; below 0 an unchanged value fails. inf turns a metric's gate off, as asked
-        if not tol[name] >= 0:
-            raise InputError(f"--tolerance {t!r}: a tolerance is a number at least 0 (inf turns the metric's gate off)")
-    refuse_repeats("--tolerance", [t.partition("=")[0] for t in tolerance or []])
+    tol = tolerances(tolerance)
     _one_value_each(ctx)  # after the tolerances: `--tolerance psnr 0.1` is named as a tolerance without '='
     rows = check(run_dir, baseline, tol, update, log=lambda s: console.print(s, highlight=False))
     if update:

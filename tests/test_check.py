@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 import torch.nn.functional as F
 from typer.testing import CliRunner
 
@@ -55,6 +57,19 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
         r = cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", given])
         assert r.exit_code == 2 and message in " ".join(r.output.split()), r.output
     assert cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", "fid=inf"]).exit_code == 0
+    # from Python, tolerances as the command takes them or as a dict, each checked alike: a str had
+    # ended in an AttributeError, and a dict's misspelt metric or negative value went unchecked
+    from inpaintbench.check import check
+    from inpaintbench.errors import InputError
+
+    strings = [t for t in loose if t != "--tolerance"]
+    as_dict = {t.split("=")[0]: float(t.split("=")[1]) for t in strings}
+    assert not any(r["regressed"] for r in check(bad, base, strings)) and not any(r["regressed"] for r in check(bad, base, as_dict))
+    assert any(r["regressed"] for r in check(bad, base, "psnr=1000"))  # one, as a str: the others at their defaults
+    for tol, message in (({"pnsr": 1}, "--tolerance 'pnsr': no such metric"), ({"psnr": -1}, "'psnr=-1': a tolerance is a number at least 0"),
+                         ({"psnr": "x"}, "expects METRIC=NUMBER, got 'psnr=x'")):
+        with pytest.raises(InputError, match=message):
+            check(bad, base, tol)
     for command in (["report", str(bad)], ["compare", str(good), str(bad)]):  # and so would report and compare
         r = cli.invoke(app, [*command, "--metrics", "psnr", "--metrics", "pnsr"])
         assert r.exit_code == 2 and "--metrics 'pnsr': no such metric" in " ".join(r.output.split()), r.output
