@@ -179,6 +179,12 @@ def run(
                     label=label, blend=chosen["blend"], self_ensemble=chosen["self_ensemble"], size=size,
                     workers=workers_or_every_core(workers))
     out = out or Path("runs") / dataset / safe_name(cfg.name)
+    from . import registry
+
+    if workers is not None and method in registry.available() and not getattr(registry.method_class(method), "parallel", False):
+        # it went unused without a word (a script passing one --workers to every method is fine)
+        console.print(f"note: --workers spreads PatchMatch and biharmonic over processes; {method} runs in this "
+                      f"process whatever it is", highlight=False)
     with _resumable(out), _progress() as p:
         do_run(cfg, out, progress=_Bar(p, cfg.name), log=lambda s: p.console.print(s, highlight=False))
     console.print(f"records in {out}")

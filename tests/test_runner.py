@@ -356,6 +356,16 @@ def test_report_writes_every_format_asked_for(tmp_path):
         assert f"wrote 1 file to {folder}" in r.output, r.output  # not "1 files"
 
 
+def test_workers_given_to_a_method_that_runs_in_process_is_noted(tmp_path):
+    """--workers with telea (or a learned method) went unused without a word."""
+    args = ["run", "--limit", "1", "--buckets", "10-20", "--no-deep-metrics", "--workers", "2"]
+    r = CliRunner().invoke(app, [*args, "--method", "telea", "--out", str(tmp_path / "t")])
+    assert r.exit_code == 0 and "note: --workers spreads PatchMatch and biharmonic over processes; telea runs in this " \
+        "process whatever it is" in " ".join(r.output.split()), r.output
+    r = CliRunner().invoke(app, [*args, "--method", "biharmonic", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 0 and "note: --workers" not in r.output, r.output
+
+
 def test_progress_is_written_as_lines_where_the_output_is_no_terminal(tmp_path, monkeypatch):
     """rich draws a bar only when it ends where the output is not a terminal: a batch job's log
     showed nothing for the hours of a long run. Now a line every LogLines.every_s seconds (0 here)."""
