@@ -239,8 +239,11 @@ def _format_of_file(out: Path, given: str | None) -> str:
     without -f wrote Markdown into them (the default -f), and a suffix -f contradicts (-f csv --out
     t.md) or that names no format (t.xlsx) was written to as it stood."""
     if given is not None and given not in ("md", "csv", "latex"):
-        return given  # render's to refuse, naming the formats it takes
+        return given  # html and all are refused as several files, others by render, naming the formats it takes
     by_suffix = _FILE_FORMATS.get(out.suffix.lower())
+    if by_suffix == "html" and given is None:
+        raise InputError(f"--out {out}: the HTML page comes with its plots and grids; give --out a folder, which "
+                         f"takes index.html")
     if by_suffix is None:
         raise InputError(f"--out {out}: {out.suffix} is no report format's suffix "
                          f"({', '.join(k for k in _FILE_FORMATS if _FILE_FORMATS[k] != 'html')}); for a folder, "
@@ -292,9 +295,8 @@ def report(
     folder = out is not None and _names_folder(out)
     # -f given twice was a single-value option: the last one written, the others dropped unsaid
     formats = list(dict.fromkeys(format or ["all" if folder else "md"]))
-    if format is None and out is not None and not folder and _FILE_FORMATS.get(out.suffix.lower()) == "html":
-        raise InputError(f"--out {out}: the HTML page comes with its plots and grids; give --out a folder, which "
-                         f"takes index.html")
+    if out is not None and not folder and len(formats) == 1:  # one file: its suffix decides, before what it writes is told
+        formats = [_format_of_file(out, format[0] if format else None)]
     if "all" in formats:
         formats = list(REPORT_FORMATS)
     # options for files these formats do not write went unused unsaid (-f md --screenshot)
@@ -319,8 +321,6 @@ def report(
         console.print(f"wrote {counted(len(files), 'file')} to {out}" + (f" (open {out / 'index.html'})" if (out / "index.html").exists() else ""))
         return
     fmt = formats[0]
-    if out is not None:
-        fmt = _format_of_file(out, format[0] if format else None)
     df, manifests, shown = load_table(runs, metrics)
     t = table1(df, shown)
     text = render(t, fmt, caption_for(manifests, df), None if fmt == "csv" else ci_halfwidths(t, summary(df, shown)))

@@ -337,7 +337,9 @@ def test_report_writes_every_format_asked_for(tmp_path):
                        (["-f", "md", "--grid-rows", "2", "--out", "g"], "--grid-rows sets the HTML page's image grids "
                                                                          "(-f html), which -f md does not write"),
                        (["-f", "latex", "--reference", "meanfill", "--out", "g"], "--reference sets what comparisons.csv "
-                                                                                   "(-f csv) and the HTML page (-f html) compare against")):
+                                                                                   "(-f csv) and the HTML page (-f html) compare against"),
+                       # the file's format is its suffix's, also in the refusal (it named the default, -f md)
+                       (["--reference", "meanfill", "--out", "r.csv"], "which -f csv into one file does not write")):
         r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), *args[:-1], str(tmp_path / args[-1])])
         assert r.exit_code == 2 and said in " ".join(r.output.split()) and not (tmp_path / args[-1]).exists(), r.output
     r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "csv", "--reference", "meanfill", "--out", str(tmp_path / "g")])
