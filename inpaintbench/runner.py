@@ -310,8 +310,6 @@ def _other_scale(out: torch.Tensor, masked: torch.Tensor, hole: torch.Tensor) ->
     their input's on it far better than as they are (a network's tanh [-1, 1], left unconverted in its
     adapter, lost its dark half to the clamp without a word: dark fills, scores blamed on the method).
     Overshoots of a [0, 1] output are the clamp's to take, whatever their size."""
-    if float(out.min()) >= -0.05 and float(out.max()) <= 1.05:
-        return None
     known = (hole < 0.5).expand_as(out)
     x, y = masked[known], out[known]
     if x.numel() == 0:
@@ -324,7 +322,7 @@ def _other_scale(out: torch.Tensor, masked: torch.Tensor, hole: torch.Tensor) ->
     return None
 
 
-def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str, hole: torch.Tensor | None = None) -> torch.Tensor:
+def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str, hole: torch.Tensor) -> torch.Tensor:
     if not isinstance(out, torch.Tensor):
         raise MethodError(f"method {method!r} returned {type(out).__name__}, expected a torch.Tensor")
     if tuple(out.shape) != tuple(like.shape):
@@ -332,8 +330,10 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str, hole: t
     out = out.detach().to(like.device, torch.float32)
     if not torch.isfinite(out).all():
         raise MethodError(f"method {method!r} returned NaN or inf values")
-    if hole is not None and (scale := _other_scale(out, like, hole)):
-        raise MethodError(f"method {method!r} returned values from {float(out.min()):.3g} to {float(out.max()):.3g}, "
+    lo, hi = (float(v) for v in torch.aminmax(out))
+    # only an output outside [0, 1] by more than a clamp's rounding is looked at more closely
+    if not -0.05 <= lo <= hi <= 1.05 and (scale := _other_scale(out, like, hole)):
+        raise MethodError(f"method {method!r} returned values from {lo:.3g} to {hi:.3g}, "
                           f"its known pixels its input's on a {scale[0]} scale: methods return images in [0, 1] "
                           f"({scale[1]}); clamped, the rest would have been scored as black or white")
     return out
