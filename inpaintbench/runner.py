@@ -110,9 +110,8 @@ def split_name(name: str) -> dict:
         if sep and method and suffix in known and suffix != "none":
             out.update({"method": method, key: suffix})
     head, *rest = out["method"].split("+")
-    suffixes = (set(BLENDS) | set(ENSEMBLES)) - {"none"}
-    if (unknown := [r for r in rest if r not in suffixes]) and head in registry.available() \
-            and out["method"] not in registry.available():
+    suffixes, methods = (set(BLENDS) | set(ENSEMBLES)) - {"none"}, registry.available()
+    if (unknown := [r for r in rest if r not in suffixes]) and head in methods and out["method"] not in methods:
         # 'telea+foo' was "unknown method", naming a list that holds telea
         raise InputError(f"{name!r}: {head} is a method, but +{'+'.join(unknown)} is no suffix a run takes "
                          f"(+hflip, +poisson, in that order)")

@@ -34,10 +34,9 @@ def generate_set(out: Path, per_bucket: int = 200, size: int = 256, seed: int = 
     """The first half of each bucket keeps holes `size // 10` px from the border (NVIDIA: 50 px at 512)."""
     out = Path(out)
     refuse_filled(out)
-    # a negative seed was numpy's ValueError, reported as the --size's
     refuse_size(size)
     refuse_below(1, ("--per-bucket", per_bucket))
-    refuse_below(0, ("--seed", seed))
+    refuse_below(0, ("--seed", seed))  # a negative seed was numpy's ValueError, reported as the --size's
     rows, encoded = [], []  # all made before the first is written: a refusal leaves no half set to clear away
     margin = round(size * 50 / 512)
     for b in BUCKETS:
