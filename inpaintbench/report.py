@@ -30,14 +30,18 @@ def read_run_manifest(d: Path) -> dict:
     return read_json(d / MANIFEST, MANIFEST_HINT)
 
 
+def run_list(run_dirs) -> list:
+    """Run folders as a list; one given alone from Python (a str was read as a run per character)."""
+    return [run_dirs] if isinstance(run_dirs, (str, Path)) else list(run_dirs)
+
+
 def load_runs(run_dirs: list[Path], names: list[str] | None = None,
               pairs_only: bool = False) -> tuple[pd.DataFrame, list[dict]]:
     """Per-record frame (set-level metrics in df.attrs['set'], see `set_frame`) and the runs' manifests.
     `names` replaces the runs' own names (their --label or method), e.g. for two runs of one method.
     `pairs_only`: the runs are compared on the pairs both scored (`compare`), so they may have
     evaluated different numbers of the dataset's images; a table's means need the same images."""
-    if isinstance(run_dirs, (str, Path)):  # one run from Python: a str was read as a run per character
-        run_dirs = [run_dirs]
+    run_dirs = run_list(run_dirs)
     refuse_repeats("RUN_DIR", [str(Path(d).resolve()) for d in run_dirs])  # one run twice is not two runs of one method
     cannot = "cannot compare" if pairs_only else "cannot table"
     frames, manifests, sets, run_names, strings = [], [], [], [], {}
@@ -350,8 +354,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
 
     if isinstance(formats, str):  # formats="md" from Python: "unknown report format(s) ['d', 'm']"
         formats = (formats,)
-    if isinstance(run_dirs, (str, Path)):  # one run, as load_runs takes it
-        run_dirs = [run_dirs]
+    run_dirs = run_list(run_dirs)
     unknown = set(formats) - set(REPORT_FORMATS)
     if unknown:
         raise InputError(f"unknown report format(s) {sorted(unknown)}; expected csv, md, latex, html or all")
