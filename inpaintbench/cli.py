@@ -399,7 +399,7 @@ def weights():
                                 f"  sha256 {r['sha256'][:12]}" if r["found"] else ""), highlight=False)
         out.print(f"  {'at' if r['found'] else 'to provide'}: {r['where'] or r['how_to_provide']}", highlight=False)
         if r["problem"]:
-            out.print(f"  problem: {r['problem'].split(': ', 1)[1]}; copy the file again", highlight=False)
+            out.print(f"  problem: {r['problem']}; copy the file again", highlight=False)
         out.print(f"  used for: {r['used_for']}", highlight=False)
 
 

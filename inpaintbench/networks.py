@@ -65,13 +65,8 @@ def torch_cache_dir() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
-def locate(name: str, override: str | Path | None = None) -> Path | None:
-    """The network's weights file, or None. One found under its known name whose sha256 is not the
-    one the name carries is warned of (other weights of the same shapes load, and give numbers no
-    one else gets; a copy cut short fails to load, and `unloadable` says why)."""
-    spec = NETWORKS[name]
-    if override:
-        return Path(override) if Path(override).is_file() else None
+def _found(spec: NetworkSpec) -> Path | None:
+    """Where the network's file is, inside its package or in torch's cache; None if not there."""
     p = None
     if spec.package:
         s = importlib.util.find_spec(spec.package)
@@ -79,10 +74,18 @@ def locate(name: str, override: str | Path | None = None) -> Path | None:
             p = Path(list(s.submodule_search_locations)[0]) / spec.package_file
     else:
         p = torch_cache_dir() / spec.cache_file
-    if p is None or not p.is_file():
-        return None
-    if problem := name_hash_problem(p):
-        _warn_once(problem)
+    return p if p is not None and p.is_file() else None
+
+
+def locate(name: str, override: str | Path | None = None) -> Path | None:
+    """The network's weights file, or None. One found under its known name whose sha256 is not the
+    one the name carries is warned of (other weights of the same shapes load, and give numbers no
+    one else gets; a copy cut short fails to load, and `unloadable` says why)."""
+    if override:
+        return Path(override) if Path(override).is_file() else None
+    p = _found(NETWORKS[name])
+    if p is not None and (problem := name_hash_problem(p)):
+        _warn_once(f"{p}: {problem}")
     return p
 
 
@@ -105,7 +108,7 @@ def name_hash_problem(path: Path) -> str | None:
     m = _NAME_HASH.search(Path(path).name)
     if Path(path).name not in _HASH_NAMED or not m or sha256_of(path).startswith(m.group(1)):
         return None
-    return (f"{path}: its sha256 begins {sha256_of(path)[:8]}, not the {m.group(1)} its name carries (a copy cut short, "
+    return (f"its sha256 begins {sha256_of(path)[:8]}, not the {m.group(1)} its name carries (a copy cut short, "
             f"or another file under that name)")
 
 
@@ -113,7 +116,7 @@ def unloadable(path: Path, what: str, e: Exception) -> InputError:
     """The one line for a weights file torch cannot load as `what`: why, and whether its sha256 is
     the one its name carries (a truncated copy was a pickle error from deep in torch, or a traceback)."""
     if problem := name_hash_problem(path):  # torch's own words (a pickle error) would say nothing more
-        return InputError(f"{path}: not {what}: {problem.split(': ', 1)[1]}; copy the file again")
+        return InputError(f"{path}: not {what}: {problem}; copy the file again")
     first = (str(e).strip().splitlines() or [""])[0]
     return InputError(f"{path}: not {what} ({type(e).__name__}: {first[:160]})")
 
@@ -135,7 +138,7 @@ def sha256_of(path: Path) -> str:
 def inventory() -> list[dict]:
     rows = []
     for name, spec in NETWORKS.items():
-        p = locate(name)
+        p = _found(spec)  # a mismatch is its row's "problem", not a warning as well
         rows.append({"network": name, "used_for": spec.used_for, "found": bool(p),
                      "where": str(p) if p else "", "sha256": sha256_of(p) if p else "",
                      "problem": (name_hash_problem(p) or "") if p else "",
