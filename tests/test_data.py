@@ -187,6 +187,29 @@ def test_resize_crop_keeps_the_centre(tmp_path):
     assert out.shape == (256, 256, 3) and out[:, 2:-2].min() == 200 and out[:, :2].min() > 150
 
 
+def test_places2_easy_format(tmp_path):
+    """Places365's "easy format" (places365standard_easyformat.tar: the 256 px images in one folder
+    per category, places365_standard/val/airfield/Places365_val_00000435.jpg) was "not a places2
+    root". Its ids are the file names, as in val_256/, so both copies give an image the same masks."""
+    flat, easy = tmp_path / "flat" / "val_256", tmp_path / "easy" / "places365_standard" / "val"
+    flat.mkdir(parents=True)
+    for i, cat in ((3, "zoo"), (1, "airfield"), (2, "apartment_building-outdoor")):
+        (easy / cat).mkdir(parents=True, exist_ok=True)
+        for d in (flat, easy / cat):
+            Image.fromarray(np.full((256, 256, 3), 40 * i, np.uint8)).save(d / f"Places365_val_{i:08d}.jpg")
+    want = get_dataset("places2", tmp_path / "flat").describe()
+    for root in (tmp_path / "easy", easy.parent, easy):
+        ds = get_dataset("places2", root)
+        assert ds.ids() == ["Places365_val_00000001.jpg", "Places365_val_00000002.jpg", "Places365_val_00000003.jpg"]
+        assert ds.describe()["ids_sha256"] == want["ids_sha256"] and ds.root == easy
+        assert abs(int(ds.load("Places365_val_00000002.jpg")[128, 128, 0]) - 80) <= 2
+    (easy / "zoo" / "Places365_val_00000001.jpg").write_bytes((easy / "airfield" / "Places365_val_00000001.jpg").read_bytes())
+    with pytest.raises(InputError, match=r"Places365_val_00000001.jpg is in two category folders \(airfield/, zoo/\)"):
+        get_dataset("places2", tmp_path / "easy")
+    with pytest.raises(InputError, match="or ROOT/places365_standard/val/CATEGORY/"):
+        get_dataset("places2", tmp_path)
+
+
 def test_official_layouts(tmp_path):
     px = np.full((256, 256, 3), 50, np.uint8)
     (tmp_path / "val_256").mkdir()

@@ -21,18 +21,47 @@ def _find_dir(root: Path | None, names: tuple[str, ...], dataset: str, expected:
 
 
 class Places2(FileDataset):
-    """Places365-Standard validation set (36,500 images), the paper's Places2 test images."""
+    """Places365-Standard validation set (36,500 images), the paper's Places2 test images. The
+    official release comes flat (val_256/, val_large/) or in its "easy format" (the 256 px images
+    in one folder per scene category, places365_standard/val/CATEGORY/); ids are the file names in
+    both, so one image gets the same masks from either copy."""
 
     name = "places2"
-    EXPECTED = "ROOT/val_256/Places365_val_00000001.jpg ... Places365_val_00036500.jpg (or val_large/)"
+    EXPECTED = ("ROOT/val_256/Places365_val_00000001.jpg ... Places365_val_00036500.jpg (or val_large/), "
+                "or ROOT/places365_standard/val/CATEGORY/Places365_val_*.jpg (the easy format)")
 
     def __init__(self, root: Path | None, size: int = 256, resize: str = "resize-crop"):
         # at a --size above 256 the full-size images, where a copy has both: val_256's would be upsampled
-        d = _find_dir(root, ("val_large", "val_256") if size > 256 else ("val_256", "val_large"), self.name, self.EXPECTED)
-        files = sorted(d.glob("Places365_val_*.jpg"))
-        if not files:
-            raise InputError(f"{d}: no Places365_val_*.jpg files; expected layout: {self.EXPECTED}")
+        flat = ("val_large", "val_256") if size > 256 else ("val_256", "val_large")
+        easy = None if root is None or any((Path(root) / n).is_dir() or Path(root).name == n for n in flat) \
+            else _places_easy_format(Path(root))
+        if easy is not None:
+            d, files = easy
+        else:
+            d = _find_dir(root, flat, self.name, self.EXPECTED)
+            files = sorted(d.glob("Places365_val_*.jpg"))
+            if not files:
+                raise InputError(f"{d}: no Places365_val_*.jpg files; expected layout: {self.EXPECTED}")
         super().__init__(d, files, size, resize)
+
+
+def _places_easy_format(root: Path) -> tuple[Path, dict[str, Path]] | None:
+    """The easy format's val folder under `root` (ROOT/places365_standard, that folder, or its val/)
+    and its images by file name; None where `root` holds no such folder."""
+    for d in (root / "places365_standard" / "val", root / "val", root):
+        if d.name != "val" or not d.is_dir():
+            continue
+        files: dict[str, Path] = {}
+        for f in sorted(d.glob("*/**/Places365_val_*.jpg")):
+            if hidden(f, d):
+                continue
+            if f.name in files:  # one image in two categories: which one a run scores would be a guess
+                where = sorted(g.parent.relative_to(d).as_posix() for g in (files[f.name], f))
+                raise InputError(f"{d}: {f.name} is in two category folders ({where[0]}/, {where[1]}/); keep one")
+            files[f.name] = f
+        if files:
+            return d, dict(sorted(files.items()))
+    return None
 
 
 #: names of data256x256.zip (00001.jpg ... 30000.jpg) and of LaMa's lists and prepared folders
