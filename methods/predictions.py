@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,12 @@ class Predictions(InpaintingMethod):
         if problems:
             hint = (" (names must be <image id>__<bucket>_<mask stem>.png, as `inpaintbench export-inputs` lists in pairs.csv)"
                     if missing and len(missing) == len(keys) else "")
+            # a folder above the predictions given, as a run's folder for its --save-images' images/
+            below = Counter(e.split("/", 1)[0] for e in extra if "/" in e and e.split("/", 1)[1] in wanted)
+            if missing and below:
+                sub, n = below.most_common(1)[0]
+                hint = (f" (the predictions of {counted(n, 'pair')} are in its subfolder {sub}/: "
+                        f"give --predictions {self.root / sub})")
             # an outside tool that writes every output into one folder drops the dataset's subfolders
             if any("/" in k and k.rsplit("/", 1)[1] in extra for k in missing):
                 hint += (" (the pairs of images in a subfolder of the dataset are files in that subfolder of --predictions, "

@@ -92,6 +92,22 @@ def test_missing_extra_missized_and_wrong_mode_files_are_named(exported, tmp_pat
     assert "not_a_pair" in msg and "extra" in msg
 
 
+def test_a_folder_above_the_predictions_is_pointed_to_its_subfolder(exported, tmp_path):
+    """A run's folder given as --predictions (its --save-images wrote them to RUN/images/), or an outside
+    tool's output folder with its own subfolder: every pair was missing and every file extra, with the
+    hint on how to name files, which were named right."""
+    import shutil
+
+    shutil.copytree(exported / "preds", tmp_path / "run_dir" / "images")
+    with pytest.raises(InputError) as e:
+        _run_preds(tmp_path / "run_dir", tmp_path)
+    said = str(e.value)
+    assert f"(the predictions of 4 pairs are in its subfolder images/: give --predictions {tmp_path / 'run_dir' / 'images'})" in said
+    assert "names must be" not in said
+    out = _run_preds(tmp_path / "run_dir" / "images", tmp_path)
+    assert len((out / "records.jsonl").read_text().splitlines()) == 4
+
+
 def test_outputs_of_images_in_a_subfolder_written_flat_are_named_with_where_they_go(tmp_path):
     """An outside tool that writes every output into one folder drops the dataset's subfolders:
     the pairs were listed as missing and the files as extra, with nothing said of the subfolder."""
