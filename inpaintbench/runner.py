@@ -326,7 +326,7 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str, hole: t
         raise MethodError(f"method {method!r} returned {type(out).__name__}, expected a torch.Tensor")
     if tuple(out.shape) != tuple(like.shape):
         raise MethodError(f"method {method!r} returned shape {tuple(out.shape)}, expected {tuple(like.shape)}")
-    out = out.detach().to(like.device, torch.float32)
+    raw_dtype, out = out.dtype, out.detach().to(like.device, torch.float32)
     if not torch.isfinite(out).all():
         raise MethodError(f"method {method!r} returned NaN or inf values")
     lo, hi = (float(v) for v in torch.aminmax(out))
@@ -335,6 +335,10 @@ def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str, hole: t
         raise MethodError(f"method {method!r} returned values from {lo:.3g} to {hi:.3g}, "
                           f"its known pixels its input's on a {scale[0]} scale: methods return images in [0, 1] "
                           f"({scale[1]}); clamped, the rest would have been scored as black or white")
+    if not raw_dtype.is_floating_point:
+        # [0, 1] values cast to an integer type (.long(), .byte()) keep only their 0s and 1s
+        raise MethodError(f"method {method!r} returned a tensor of {raw_dtype}, "
+                          f"expected floating-point values in [0, 1]")
     return out
 
 

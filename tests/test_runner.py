@@ -41,6 +41,8 @@ class Broken(InpaintingMethod):
             return masked * 255
         if self.options["mode"] == "overshoot":  # an unclamped [0, 1] network: the clamp's to take
             return masked + hole * 3 - 0.2 * (1 - hole)
+        if self.options["mode"] == "int":  # [0, 1] values cast to integers: only their 0s and 1s left
+            return masked.long()
         return masked * float("nan")
 
 
@@ -234,6 +236,8 @@ def test_weights_for_a_method_without_any_and_a_bucket_given_twice_are_refused(t
     ("tanh", r"returned values from -1 to 1, its known pixels its input's on a \[-1, 1\] scale: methods return "
              r"images in \[0, 1\] \(return \(x \+ 1\) / 2\)"),
     ("0-255", r"returned values from 0 to 2\d\d, its known pixels its input's on a 0-255 scale: .* \(divide by 255\)"),
+    # was scored as a black image with white specks
+    ("int", r"returned a tensor of torch.int64, expected floating-point values in \[0, 1\]"),
 ])
 def test_broken_methods_stop_cleanly(tmp_path, mode, msg):
     with pytest.raises(MethodError, match=msg):
