@@ -6,6 +6,7 @@ else's) declares `[project.entry-points."inpaintbench.methods"] NAME = "module:C
 """
 from __future__ import annotations
 
+import re
 from importlib.metadata import entry_points
 
 from .errors import InputError
@@ -13,9 +14,22 @@ from .method import InpaintingMethod
 
 GROUP = "inpaintbench.methods"
 _runtime: dict[str, type[InpaintingMethod]] = {}
+#: a name is a --method value, part of a run's name (NAME+poisson, NAME+hflip) and its default folder
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def register(name: str, cls: type[InpaintingMethod]) -> None:
+    """Add a method under `name` for this process. Registering a name again (a notebook's cell run
+    twice) replaces it; an installed method's name is refused, since its runs and reports would
+    then say that method's name of another method's numbers."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise InputError(f"method name {name!r}: letters, digits, '_', '.' and '-' only, starting with a letter or "
+                         f"digit (a name is a --method value and a folder's, and '+' joins it to +poisson and +hflip)")
+    if not (isinstance(cls, type) and issubclass(cls, InpaintingMethod)):
+        raise InputError(f"method {name!r}: {cls!r} is not an InpaintingMethod subclass")
+    installed = next((ep.value for ep in entry_points(group=GROUP) if ep.name == name), None)
+    if installed:
+        raise InputError(f"method {name!r} is installed ({installed}); register yours under another name")
     _runtime[name] = cls
 
 
@@ -46,4 +60,7 @@ def create(name: str, eval_size: int | None = None, **kwargs) -> InpaintingMetho
         # runs made before the side was passed here carry it in their method options
         if kwargs.setdefault("size", eval_size) != eval_size:
             raise InputError(f"method {name}: its options say size {kwargs['size']}, the run --size {eval_size}: give one")
-    return cls(**kwargs)
+    method = cls(**kwargs)
+    if not method.name:  # a class that names itself not: its manifest and captions take the registered name
+        method.name = name
+    return method

@@ -230,6 +230,28 @@ def test_weights_for_a_method_without_any_and_a_bucket_given_twice_are_refused(t
     assert registry.create("rwconv", weights="methods/rwconv/weights/rwconv.pt").weights  # learned methods still take them
 
 
+def test_a_method_registered_at_run_time_cannot_take_an_installed_name_or_a_malformed_one(tmp_path):
+    """registry.register("telea", Mine) replaced the shipped Telea without a word: its runs were
+    named telea, tabled and checked as telea. Names with '/', '+' or none at all were taken too, and
+    a class without a `name` put an empty method name in its manifest and report captions."""
+    class Unnamed(InpaintingMethod):
+        def inpaint(self, masked, hole):
+            return masked
+
+    with pytest.raises(InputError, match=r"method 'telea' is installed \(methods.classical:Telea\); register yours under another"):
+        registry.register("telea", Unnamed)
+    assert registry.method_class("telea").__name__ == "Telea"
+    for bad in ("", "a/b", "mine+poisson", "two words"):
+        with pytest.raises(InputError, match=r"letters, digits, '_', '.' and '-' only"):
+            registry.register(bad, Unnamed)
+    with pytest.raises(InputError, match="is not an InpaintingMethod subclass"):
+        registry.register("not-a-method", dict)
+    registry.register("unnamed-fill", Unnamed)
+    registry.register("unnamed-fill", Unnamed)  # a notebook's cell run again
+    run(cfg("unnamed-fill", limit=1, buckets=["10-20"]), tmp_path, log=lambda s: None)
+    assert json.loads((tmp_path / "manifest.json").read_text())["method"]["name"] == "unnamed-fill"
+
+
 @pytest.mark.parametrize("mode,msg", [
     ("shape", "returned shape"), ("nan", "NaN"),
     # were clamped to [0, 1] and scored without a word (a dark or white fill, blamed on the method)
