@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 from .data.base import other_images
@@ -118,7 +119,10 @@ def tolerances(spec: dict[str, float] | list[str] | str | None) -> dict[str, flo
         try:
             out[name] = float(value)
         except (TypeError, ValueError):
-            raise InputError(f"--tolerance expects METRIC=NUMBER, got {written!r}") from None
+            several = [t for t in re.split(r"[,;\s]+", written) if t]  # "psnr=0.1,ssim=0.01", as other tools take them
+            hint = (f" (one per --tolerance: {' '.join('--tolerance ' + t for t in several)})"
+                    if len(several) > 1 and all("=" in t for t in several) else "")
+            raise InputError(f"--tolerance expects METRIC=NUMBER, got {written!r}{hint}") from None
         if not out[name] >= 0:
             raise InputError(f"--tolerance {written!r}: a tolerance is a number at least 0 (inf turns the metric's gate off)")
     refuse_repeats("--tolerance", [name for name, _, _ in items])

@@ -53,7 +53,10 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
     # NaN never compares worse, so psnr=nan passed every regression; a negative one failed unchanged values
     for given, message in (("psnr=nan", "'psnr=nan': a tolerance is a number at least 0"),
                            ("psnr=-0.1", "'psnr=-0.1': a tolerance is a number at least 0"),
-                           ("ssim=1", "--tolerance gives ssim more than once")):
+                           ("ssim=1", "--tolerance gives ssim more than once"),
+                           # several in one, as other tools take them: the fix was left to be guessed
+                           ("psnr=0.1,ssim=0.01", "got 'psnr=0.1,ssim=0.01' (one per --tolerance: --tolerance psnr=0.1 "
+                                                  "--tolerance ssim=0.01)")):
         r = cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", given])
         assert r.exit_code == 2 and message in " ".join(r.output.split()), r.output
     assert cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", "fid=inf"]).exit_code == 0
