@@ -220,6 +220,29 @@ DEMO_REFERENCE = "rwconv"
 DEMO_RUNS = Path("reports/demo/runs")
 
 
+def _runs_in(folder: Path) -> list[Path]:
+    """The runs a folder holds one level down (a demo's --out, reports/demo/runs), the demo's methods
+    first in its order, then the others by name; none where `folder` is itself a run."""
+    if (folder / "manifest.json").is_file() or not folder.is_dir():
+        return []
+    found = {d.name: d for d in folder.iterdir() if (d / "manifest.json").is_file()}
+    return [found[m] for m in DEMO_METHODS if m in found] + [d for m, d in sorted(found.items()) if m not in DEMO_METHODS]
+
+
+def _run_folders(runs: list[Path]) -> list[Path]:
+    """Each folder of runs given as RUN_DIR stands for its runs (`report runs/demo MINE` tables a
+    method beside the demo's). A shell's `runs/demo/*` also gave the demo's tables and plots as
+    runs, each refused as not a run: that one is answered with the folder to give."""
+    out = []
+    for d in runs:
+        inner = _runs_in(d)
+        if not inner and not (d / "manifest.json").is_file() and _runs_in(d.parent):
+            raise InputError(f"{d}: not a run directory (no manifest.json); {d.parent} holds runs beside its report's "
+                             f"files: give {d.parent} for all its runs, or the runs' folders alone")
+        out.extend(inner or [d])
+    return out
+
+
 def _known_metrics(names: Optional[List[str]], flag: str = "--metrics") -> Optional[List[str]]:
     """Names as given, each checked: a misspelt one would be dropped (or left at a default) without a word."""
     from .metrics import METRIC_INFO
@@ -262,7 +285,7 @@ def _names_folder(out: Path) -> bool:
 @app.command()
 @_guard
 def report(
-    runs: Optional[List[Path]] = typer.Argument(None, help="Run directories to table side by side (default: reports/demo/runs/*)."),
+    runs: Optional[List[Path]] = typer.Argument(None, help="Run directories to table side by side; a folder of runs (a demo's --out) stands for its runs (default: reports/demo/runs/*)."),
     format: Optional[List[str]] = typer.Option(None, "--format", "-f", help="md, csv, latex, html or all; several "
                                                "(-f md -f csv) with --out DIR (default: md to stdout, all with --out DIR)."),
     out: Optional[Path] = typer.Option(None, help="A file (t.md, t.csv, t.tex: the suffix sets the format) for one of "
@@ -286,10 +309,11 @@ def report(
     if not runs:
         if not DEMO_RUNS.is_dir():
             raise InputError("no run directories given, and no reports/demo/runs here; pass RUN_DIR ...")
-        found = {d.name: d for d in DEMO_RUNS.iterdir() if (d / "manifest.json").is_file()}
-        runs = [found[m] for m in DEMO_METHODS if m in found] + [d for m, d in sorted(found.items()) if m not in DEMO_METHODS]
+        runs = _runs_in(DEMO_RUNS)
         out = out or Path("reports/demo")
-        reference = reference or (DEMO_REFERENCE if DEMO_REFERENCE in found else None)
+        reference = reference or (DEMO_REFERENCE if DEMO_REFERENCE in {d.name for d in runs} else None)
+    else:
+        runs = _run_folders(runs)
     # `-f md --out DIR` had written the table as a file named DIR, or stopped at "a folder is in the
     # way" where DIR existed; it now writes DIR/table1.md
     folder = out is not None and _names_folder(out)
@@ -357,6 +381,11 @@ def demo(
 
     names = methods or [m for m in DEMO_METHODS if split_name(m)["method"] in registry.available()]
     refuse_repeats("--method", names)  # one run folder each: the report could not table both
+    for name in names:
+        if registry.method_class(m := split_name(name)["method"]).wants_keys:  # its outputs: files the demo is not given
+            raise InputError(f"--method {m} scores outputs made elsewhere, which the demo takes no option for: "
+                             f"`inpaintbench run --method {m} --dataset demo --out RUN_DIR` with its options (predictions: "
+                             f"--predictions DIR), then `inpaintbench report {out} RUN_DIR` tables it beside the demo's runs")
     dirs = []
     # a method with several runs computes its outputs once for all (rwconv's network: twice, for the
     # mirrored inputs, not four times); kept only for such methods, in memory until the demo ends

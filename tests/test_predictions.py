@@ -392,3 +392,25 @@ def test_predictions_whose_known_pixels_are_not_their_inputs_are_warned_of(expor
     said = {k: next((m for m in bad if m.startswith(f"{preds / k}.png: the prediction's known pixels differ from the "
                                                      f"input's (")), "") for k in keys[:2]}
     assert "BGR order" in said[keys[0]] and "another image, crop, flip or colour order?" in said[keys[1]], bad
+
+
+def test_a_method_scored_from_files_is_tabled_beside_a_demo_folder_given_whole(exported, tmp_path):
+    """`demo --method predictions` stopped at "needs --predictions DIR", an option the demo has not;
+    and a demo's folder holds its report's files beside its runs, so `report runs/demo/* MINE` was
+    refused at the first file, and `report runs/demo MINE` as "not a run directory"."""
+    r = CliRunner().invoke(app, ["demo", "--method", "predictions", "--limit", "1", "--out", str(tmp_path / "d")])
+    said = " ".join(r.output.split())
+    assert r.exit_code == 2 and "`inpaintbench run --method predictions --dataset demo --out RUN_DIR`" in said, r.output
+    assert not (tmp_path / "d").exists()
+    common = {"dataset": "demo", "limit": 2, "buckets": BUCKETS, "deep_metrics": False}
+    for method in ("navier-stokes", "telea"):
+        run(RunConfig(method=method, **common), tmp_path / "demo" / method, log=lambda s: None)
+    (tmp_path / "demo" / "table1.md").write_text("a demo's table\n")
+    run(RunConfig(method="predictions", method_options={"predictions": str(exported / "preds")}, **common),
+        tmp_path / "mine", log=lambda s: None)
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "demo"), str(tmp_path / "mine"), "-f", "csv"])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0].split(",")[2:] == ["telea", "navier-stokes", "predictions"]  # the demo's order
+    r = CliRunner().invoke(app, ["report", *map(str, sorted((tmp_path / "demo").iterdir())), str(tmp_path / "mine")])
+    assert r.exit_code == 2 and f"{tmp_path / 'demo'} holds runs beside its report's files: give {tmp_path / 'demo'} for all its runs" \
+        in " ".join(r.output.split()), r.output
