@@ -47,6 +47,7 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
 
     protocol = protocol_for(size)
     ds = get_dataset(dataset, Path(data_root) if data_root else None, size, resize)
+    ds.refuse_inside(out, "the inputs/ and holes/ it writes there")
     maskset = MaskSet(Path(masks) if masks else DEFAULT_MASK_DIR)
     chosen = get_buckets(buckets or BUCKET_NAMES)
     maskset.check_size(size, chosen)

@@ -518,6 +518,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
     out = Path(out)
     protocol = protocol_for(cfg.size)
     dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, protocol.eval_size, cfg.resize)
+    dataset.refuse_inside(out, "the images a run writes there (--save-images)")
     maskset = MaskSet(Path(cfg.masks))
     buckets = get_buckets(cfg.buckets)
     maskset.check_size(protocol.eval_size, buckets)

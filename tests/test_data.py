@@ -315,3 +315,29 @@ def test_upsampling_is_said_once_per_image_and_a_few_images_by_name(tmp_path, ca
     assert len(named) == UPSAMPLED_NAMED and len(set(named)) == UPSAMPLED_NAMED
     assert len(lines) == UPSAMPLED_NAMED + 1 and "more images smaller than 256" in lines[-1]
     assert not any("big.png" in m for m in lines)
+
+
+def test_a_run_or_export_into_the_datasets_own_folder_is_refused(tmp_path, monkeypatch):
+    """`run --out photos --save-images` and `export-inputs --out photos` wrote their PNGs among the
+    photos (and a run from inside the folder, by its default runs/folder/NAME): the next run over the
+    folder listed them as images, a longer list that gives every image other masks."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(np.full((256, 256, 3), 90, np.uint8)).save(photos / "a.png")
+    args = ["--dataset", "folder", "--data-root", str(photos), "--limit", "1", "--buckets", "10-20"]
+    commands = (["run", "--method", "telea", "--no-deep-metrics", "--save-images", *args, "--out", str(photos)],
+                ["run", "--method", "telea", "--no-deep-metrics", *args, "--out", str(photos / "runs" / "telea")],
+                ["export-inputs", *args, "--out", str(photos / "exported")])
+    for command in commands:
+        r = CliRunner().invoke(app, command)
+        assert r.exit_code == 2 and f"is inside the dataset's folder {photos}" in " ".join(r.output.split()), r.output
+    monkeypatch.chdir(photos)
+    r = CliRunner().invoke(app, ["run", "--method", "telea", "--no-deep-metrics", *args])
+    assert r.exit_code == 2 and "--out runs/folder/telea is inside the dataset's folder" in " ".join(r.output.split()), r.output
+    assert [p.name for p in photos.iterdir()] == ["a.png"] and get_dataset("folder", photos).ids() == ["a.png"]
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(app, ["export-inputs", *args, "--out", str(tmp_path / "exported")]).exit_code == 0

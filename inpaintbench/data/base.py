@@ -57,6 +57,9 @@ class Dataset(ABC):
         for i in self.ids():
             yield i, self.load(i)
 
+    def refuse_inside(self, out: Path, writes: str) -> None:
+        """Refuse an --out among the dataset's files (see FileDataset's); embedded data has none."""
+
 
 class FileDataset(Dataset):
     """Images that are files under a root; ids are paths relative to it, in sorted order, or, given
@@ -91,3 +94,12 @@ class FileDataset(Dataset):
 
     def describe(self) -> dict:
         return {**super().describe(), "root": str(self.root), "resize": self.resize}
+
+    def refuse_inside(self, out: Path, writes: str) -> None:
+        """A command's --out inside the images' folder: what it writes there (a run's --save-images,
+        an export's inputs) would be listed as images of the dataset by the next run over it, whose
+        list, and so every image's masks, would then be another."""
+        where, root = Path(out).resolve(), self.root.resolve()
+        if where == root or root in where.parents:
+            raise InputError(f"--out {out} is inside the dataset's folder {self.root}: {writes} would be listed as "
+                             f"images of the dataset by the next run over it; give a folder outside it")
