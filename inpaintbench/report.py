@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data.base import other_images
+from .data.base import other_images, refuse_out_inside
 from .errors import InputError, counted, read_json, refuse_below, refuse_repeats
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
@@ -361,6 +361,9 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
     refuse_below(1, ("--grid-rows", grid_rows), ("--workers", workers))
     df, manifests, metrics = load_table(run_dirs, metrics)
     out = Path(out)
+    if "html" in formats:
+        for root in {m["dataset"]["root"] for m in manifests if m["dataset"].get("root")}:
+            refuse_out_inside(out, root, "the report's grids and plots")
     out.mkdir(parents=True, exist_ok=True)
     t = table1(df, metrics)
     summ = stats.summary(df, metrics)

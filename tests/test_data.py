@@ -317,7 +317,7 @@ def test_upsampling_is_said_once_per_image_and_a_few_images_by_name(tmp_path, ca
     assert not any("big.png" in m for m in lines)
 
 
-def test_a_run_or_export_into_the_datasets_own_folder_is_refused(tmp_path, monkeypatch):
+def test_a_run_export_or_report_into_the_datasets_own_folder_is_refused(tmp_path, monkeypatch):
     """`run --out photos --save-images` and `export-inputs --out photos` wrote their PNGs among the
     photos (and a run from inside the folder, by its default runs/folder/NAME): the next run over the
     folder listed them as images, a longer list that gives every image other masks."""
@@ -341,3 +341,8 @@ def test_a_run_or_export_into_the_datasets_own_folder_is_refused(tmp_path, monke
     assert [p.name for p in photos.iterdir()] == ["a.png"] and get_dataset("folder", photos).ids() == ["a.png"]
     monkeypatch.chdir(tmp_path)
     assert CliRunner().invoke(app, ["export-inputs", *args, "--out", str(tmp_path / "exported")]).exit_code == 0
+    # a report's folder holds its grids and plots: not among the photos either; a table alone may go there
+    assert CliRunner().invoke(app, ["run", "--method", "telea", "--no-deep-metrics", *args, "--out", "r"]).exit_code == 0
+    r = CliRunner().invoke(app, ["report", "r", "--out", str(photos / "report")])
+    assert r.exit_code == 2 and "the report's grids and plots would be listed as images" in " ".join(r.output.split()), r.output
+    assert CliRunner().invoke(app, ["report", "r", "--out", str(photos / "table1.md")]).exit_code == 0

@@ -34,6 +34,16 @@ def other_images(dataset: dict, other: dict) -> bool:
     return False
 
 
+def refuse_out_inside(out: Path, root: Path | str, writes: str) -> None:
+    """A command's --out inside a dataset's folder of images: what it writes there (a run's
+    --save-images, an export's inputs, a report's grids) would be listed as images of the dataset
+    by the next run over it, whose list, and so every image's masks, would then be another."""
+    where, inner = Path(out).resolve(), Path(root).resolve()
+    if where == inner or inner in where.parents:
+        raise InputError(f"--out {out} is inside the dataset's folder {root}: {writes} would be listed as "
+                         f"images of the dataset by the next run over it; give a folder outside it")
+
+
 class Dataset(ABC):
     name: str = ""
 
@@ -96,10 +106,4 @@ class FileDataset(Dataset):
         return {**super().describe(), "root": str(self.root), "resize": self.resize}
 
     def refuse_inside(self, out: Path, writes: str) -> None:
-        """A command's --out inside the images' folder: what it writes there (a run's --save-images,
-        an export's inputs) would be listed as images of the dataset by the next run over it, whose
-        list, and so every image's masks, would then be another."""
-        where, root = Path(out).resolve(), self.root.resolve()
-        if where == root or root in where.parents:
-            raise InputError(f"--out {out} is inside the dataset's folder {self.root}: {writes} would be listed as "
-                             f"images of the dataset by the next run over it; give a folder outside it")
+        refuse_out_inside(out, self.root, writes)
