@@ -39,6 +39,24 @@ KNOWN_PSNR_FLOOR = 20.0  # dB over the known pixels, under which a prediction is
 log = logging.getLogger("inpaintbench")
 
 
+def _subset_hint(keys: list[str], files) -> str:
+    """Where the files are every pair of the first N images in some buckets (an export made with
+    --limit and --buckets), the options that score those; else nothing."""
+    image = lambda k: k.rsplit("__", 1)[0]
+    bucket = lambda k: k.rsplit("__", 1)[1].split("_", 1)[0]
+    images, buckets = list(dict.fromkeys(map(image, keys))), list(dict.fromkeys(map(bucket, keys)))
+    have_images = {image(k) for k in keys if k in files}
+    have_buckets = [b for b in buckets if any(bucket(k) == b for k in keys if k in files)]
+    first = images[:len(have_images)]
+    if set(first) != have_images or any(k not in files for k in keys if image(k) in have_images and bucket(k) in have_buckets):
+        return ""
+    options = ([f"--limit {len(first)}"] if len(first) < len(images) else []) + \
+              [f"--buckets {b}" for b in have_buckets if len(have_buckets) < len(buckets)]
+    return (f" (the folder holds every pair of the first {counted(len(first), 'image')} in "
+            f"{'bucket' if len(have_buckets) == 1 else 'buckets'} {', '.join(have_buckets)}, as an export made with "
+            f"those options: give {' '.join(options)} to score them)")
+
+
 def _listing(names: list[str]) -> str:
     return ", ".join(names[:SHOW]) + (f", ... ({len(names)} in all)" if len(names) > SHOW else "")
 
@@ -122,6 +140,8 @@ class Predictions(InpaintingMethod):
         if problems:
             hint = (" (names must be <image id>__<bucket>_<mask stem>.png, as `inpaintbench export-inputs` lists in pairs.csv)"
                     if missing and len(missing) == len(keys) else "")
+            if missing and len(missing) < len(keys):
+                hint += _subset_hint(keys, self.files)
             # a folder above the predictions given, as a run's folder for its --save-images' images/
             below = Counter(e.split("/", 1)[0] for e in extra if "/" in e and e.split("/", 1)[1] in wanted)
             if missing and below:

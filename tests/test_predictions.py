@@ -108,6 +108,27 @@ def test_a_folder_above_the_predictions_is_pointed_to_its_subfolder(exported, tm
     assert len((out / "records.jsonl").read_text().splitlines()) == 4
 
 
+def test_predictions_for_an_export_with_limit_and_buckets_are_answered_with_those_options(exported, tmp_path):
+    """An outside method's outputs for `export-inputs --limit 2 --buckets 10-20 --buckets 40-50`, run
+    without them: "188 of 192 pairs have no prediction" and five of them, the options left to guess."""
+    for options, give in (({}, "give --limit 2 --buckets 10-20 --buckets 40-50 to score them"),
+                          ({"limit": 3, "buckets": BUCKETS}, "give --limit 2 to score them"),
+                          ({"limit": 2}, "give --buckets 10-20 --buckets 40-50 to score them")):
+        with pytest.raises(InputError) as e:
+            run(RunConfig(method="predictions", dataset="demo", deep_metrics=False, **options,
+                          method_options={"predictions": str(exported / "preds")}), tmp_path / "run", log=lambda s: None)
+        assert "(the folder holds every pair of the first 2 images in buckets 10-20, 40-50, as an export made with " \
+               f"those options: {give})" in str(e.value)
+    # scattered pairs (one file gone) are no export's: no options are made up for them
+    import shutil
+
+    shutil.copytree(exported / "preds", tmp_path / "some")
+    sorted((tmp_path / "some").glob("*.png"))[0].unlink()
+    with pytest.raises(InputError) as e:
+        _run_preds(tmp_path / "some", tmp_path)
+    assert "have no prediction" in str(e.value) and "the folder holds" not in str(e.value)
+
+
 def test_outputs_of_images_in_a_subfolder_written_flat_are_named_with_where_they_go(tmp_path):
     """An outside tool that writes every output into one folder drops the dataset's subfolders:
     the pairs were listed as missing and the files as extra, with nothing said of the subfolder."""
