@@ -236,7 +236,7 @@ def _run_folders(runs: list[Path]) -> list[Path]:
     out = []
     for d in runs:
         inner = _runs_in(d)
-        if not inner and not (d / "manifest.json").is_file() and _runs_in(d.parent):
+        if d.exists() and not inner and not (d / "manifest.json").is_file() and _runs_in(d.parent):  # not a typo's
             raise InputError(f"{d}: not a run directory (no manifest.json); {d.parent} holds runs beside its report's "
                              f"files: give {d.parent} for all its runs, or the runs' folders alone")
         out.extend(inner or [d])

@@ -123,7 +123,7 @@ def test_predictions_for_an_export_with_limit_and_buckets_are_answered_with_thos
     import shutil
 
     shutil.copytree(exported / "preds", tmp_path / "some")
-    sorted((tmp_path / "some").glob("*.png"))[0].unlink()
+    min((tmp_path / "some").glob("*.png")).unlink()
     with pytest.raises(InputError) as e:
         _run_preds(tmp_path / "some", tmp_path)
     assert "have no prediction" in str(e.value) and "the folder holds" not in str(e.value)
