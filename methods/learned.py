@@ -28,6 +28,11 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
     folder = recipe.foreign_folder
     if path.is_dir() and folder and all((path / f).is_file() for f in folder.values()):
         files = {k: path / f for k, f in folder.items()}
+    elif path.is_dir() and (kept := [f for f in ("best.pt", "last.pt") if (path / f).is_file()]):
+        # a training run's folder: its checkpoints load as weights
+        raise InputError(f"{name} weights {path} is a training run's folder: give {path / kept[0]}"
+                         + (" (its best validation step; last.pt: its latest)" if len(kept) == 2 else "")
+                         + f", or export it to a small file with `inpaintbench train {name} --out {path} --export FILE.pt`")
     elif not path.is_file():
         raise InputError(f"{name} weights {path} not found; expected {accepted}"
                          + (" (the shipped weights are missing from this checkout)" if path == shipped else ""))

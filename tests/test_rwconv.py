@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -574,6 +575,10 @@ def test_weights_files_load_or_fail_clearly(tmp_path, photo_dir):
         load_model(tmp_path / "other.pt")
     with pytest.raises(InputError, match="divisible by 4"):
         RegionWise(weights=str(w)).inpaint(torch.rand(1, 3, 130, 130), torch.zeros(1, 1, 130, 130))
+    # the training run's folder itself was "not found", a folder that is there: its checkpoint is named
+    with pytest.raises(InputError, match=f"is a training run's folder: give {re.escape(str(tmp_path / 't' / 'last.pt'))}, or export"):
+        RegionWise(weights=str(tmp_path / "t"))
+    assert load_model(tmp_path / "t" / "last.pt")[1]["model_config"]["cnum"] == 4
 
 
 def test_shipped_weights_fill_holes(demo):
