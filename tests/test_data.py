@@ -187,10 +187,11 @@ def test_resize_crop_keeps_the_centre(tmp_path):
     assert out.shape == (256, 256, 3) and out[:, 2:-2].min() == 200 and out[:, :2].min() > 150
 
 
-def test_places2_easy_format(tmp_path):
+def test_places2_easy_format_and_lamas_copy(tmp_path):
     """Places365's "easy format" (places365standard_easyformat.tar: the 256 px images in one folder
-    per category, places365_standard/val/airfield/Places365_val_00000435.jpg) was "not a places2
-    root". Its ids are the file names, as in val_256/, so both copies give an image the same masks."""
+    per category, places365_standard/val/airfield/Places365_val_00000435.jpg) and LaMa's copy were
+    "not a places2 root". Their ids are the file names, as in val_256/, so every copy gives an image
+    the same masks."""
     flat, easy = tmp_path / "flat" / "val_256", tmp_path / "easy" / "places365_standard" / "val"
     flat.mkdir(parents=True)
     for i, cat in ((3, "zoo"), (1, "airfield"), (2, "apartment_building-outdoor")):
@@ -203,6 +204,17 @@ def test_places2_easy_format(tmp_path):
         assert ds.ids() == ["Places365_val_00000001.jpg", "Places365_val_00000002.jpg", "Places365_val_00000003.jpg"]
         assert ds.describe()["ids_sha256"] == want["ids_sha256"] and ds.root == easy
         assert abs(int(ds.load("Places365_val_00000002.jpg")[128, 128, 0]) - 80) <= 2
+    # LaMa's fetch_data unpacks val_large.tar flat into places_standard_dataset/original/val/; its val/
+    # beside it holds the masked crops it evaluates on (PNG), which are no test images
+    lama = tmp_path / "lama" / "places_standard_dataset"
+    (lama / "original" / "val").mkdir(parents=True)
+    (lama / "val").mkdir()
+    Image.fromarray(np.zeros((256, 256, 3), np.uint8)).save(lama / "val" / "Places365_val_00000001_crop000.png")
+    for f in flat.iterdir():
+        (lama / "original" / "val" / f.name).write_bytes(f.read_bytes())
+    for root in (tmp_path / "lama", lama, lama / "original" / "val"):
+        ds = get_dataset("places2", root)
+        assert ds.describe()["ids_sha256"] == want["ids_sha256"] and ds.root == lama / "original" / "val"
     (easy / "zoo" / "Places365_val_00000001.jpg").write_bytes((easy / "airfield" / "Places365_val_00000001.jpg").read_bytes())
     with pytest.raises(InputError, match=r"Places365_val_00000001.jpg is in two category folders \(airfield/, zoo/\)"):
         get_dataset("places2", tmp_path / "easy")

@@ -23,18 +23,20 @@ def _find_dir(root: Path | None, names: tuple[str, ...], dataset: str, expected:
 class Places2(FileDataset):
     """Places365-Standard validation set (36,500 images), the paper's Places2 test images. The
     official release comes flat (val_256/, val_large/) or in its "easy format" (the 256 px images
-    in one folder per scene category, places365_standard/val/CATEGORY/); ids are the file names in
-    both, so one image gets the same masks from either copy."""
+    in one folder per scene category, places365_standard/val/CATEGORY/); LaMa's fetch_data script
+    unpacks val_large.tar flat into places_standard_dataset/original/val/. Ids are the file names in
+    each, so one image gets the same masks from any copy."""
 
     name = "places2"
     EXPECTED = ("ROOT/val_256/Places365_val_00000001.jpg ... Places365_val_00036500.jpg (or val_large/), "
-                "or ROOT/places365_standard/val/CATEGORY/Places365_val_*.jpg (the easy format)")
+                "or ROOT/places365_standard/val/CATEGORY/Places365_val_*.jpg (the easy format), "
+                "or LaMa's ROOT/places_standard_dataset/original/val/Places365_val_*.jpg")
 
     def __init__(self, root: Path | None, size: int = 256, resize: str = "resize-crop"):
         # at a --size above 256 the full-size images, where a copy has both: val_256's would be upsampled
         flat = ("val_large", "val_256") if size > 256 else ("val_256", "val_large")
         easy = None if root is None or any((Path(root) / n).is_dir() or Path(root).name == n for n in flat) \
-            else _places_easy_format(Path(root))
+            else _places_val_folder(Path(root))
         if easy is not None:
             d, files = easy
         else:
@@ -45,14 +47,16 @@ class Places2(FileDataset):
         super().__init__(d, files, size, resize)
 
 
-def _places_easy_format(root: Path) -> tuple[Path, dict[str, Path]] | None:
-    """The easy format's val folder under `root` (ROOT/places365_standard, that folder, or its val/)
-    and its images by file name; None where `root` holds no such folder."""
-    for d in (root / "places365_standard" / "val", root / "val", root):
+def _places_val_folder(root: Path) -> tuple[Path, dict[str, Path]] | None:
+    """A val/ folder of the easy format (by category) or LaMa's (flat) under `root` (or `root`
+    itself) and its images by file name; None where `root` holds none. LaMa's own val/ beside
+    original/ holds its masked crops, as PNG, and is passed over."""
+    for d in (root / "places365_standard" / "val", root / "places_standard_dataset" / "original" / "val",
+              root / "original" / "val", root / "val", root):
         if d.name != "val" or not d.is_dir():
             continue
         files: dict[str, Path] = {}
-        for f in sorted(d.glob("*/**/Places365_val_*.jpg")):
+        for f in sorted(d.rglob("Places365_val_*.jpg")):
             if hidden(f, d):
                 continue
             if f.name in files:  # one image in two categories: which one a run scores would be a guess
