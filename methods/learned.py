@@ -7,11 +7,13 @@ accepts those (its Recipe's `from_foreign`).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import ClassVar
 
 import torch
 
+from inpaintbench import registry
 from inpaintbench.errors import InputError, MethodError
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
@@ -52,6 +54,9 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
         foreign = recipe.from_foreign(blob) if "format" not in blob else None
         if foreign is None:
             held = f"it holds {blob['format']!r}" if isinstance(blob.get("format"), str) else f"top-level keys {sorted(map(str, blob))[:6]}"
+            other = re.fullmatch(r"inpaintbench\.([\w.-]+)\.v\d+", str(blob.get("format")))
+            if other and other[1] in registry.available():  # another method's weights: the --method they are for
+                held += f": --method {other[1]}'s weights"
             raise InputError(f"{path}: not {name} weights ({held}; expected format {fmt!r}, {accepted})")
         blob = {"format": fmt, **foreign, "source": "foreign checkpoint"}
     elif not isinstance(blob, dict):
