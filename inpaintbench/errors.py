@@ -22,6 +22,19 @@ class MissingInput(InputError, FileNotFoundError):
     """A file or folder the user named, or the tool needs, is not there; also a FileNotFoundError."""
 
 
+#: how PyTorch's CPU allocator refuses a request: a plain RuntimeError, where CUDA's is an OutOfMemoryError
+CPU_ALLOC_FAILED = "DefaultCPUAllocator: can't allocate memory"
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """Out of memory on any device: CUDA's OutOfMemoryError, Python's MemoryError, or the CPU
+    allocator's RuntimeError (a training crop whose correlation gram, quadratic in positions,
+    asked for 700 GB ended in its traceback)."""
+    import torch
+
+    return isinstance(e, (torch.OutOfMemoryError, MemoryError)) or (isinstance(e, RuntimeError) and CPU_ALLOC_FAILED in str(e))
+
+
 def counted(n: int, noun: str) -> str:
     """'1 pair', '2 pairs': the messages' counts (regular plurals only)."""
     return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -29,7 +29,7 @@ from .blend import BLENDS, blend_fill
 from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
 from .data.base import ids_sha256, other_images
-from .errors import InputError, MethodError, conflict_note, counted, read_json, refuse_below
+from .errors import InputError, MethodError, conflict_note, counted, is_out_of_memory, read_json, refuse_below
 from .method import pair_key, pair_keys
 from .lock import exclusive
 from .paths import repo_path
@@ -636,7 +636,9 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             gt, hole = inputs(chunk)
             try:
                 composite = fill(chunk, gt, hole)
-            except (torch.OutOfMemoryError, MemoryError):
+            except Exception as e:
+                if not is_out_of_memory(e):
+                    raise
                 raise out_of_memory(f"{cfg.name}, filling the pairs scored before for their images",
                                     f"with the {counted(start, 'image')} saved so far kept") from None
             for (i, image_id, b, entry), img in zip(chunk, composite):
@@ -657,7 +659,9 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                         scores, feats = suite.score(composite, gt, hole, [c[1] for c in chunk])
                     else:
                         scores, feats = pixel_metrics(composite, gt, hole), None
-                except (torch.OutOfMemoryError, MemoryError):
+                except Exception as e:
+                    if not is_out_of_memory(e):
+                        raise
                     raise out_of_memory(f"{cfg.name} and its metrics", f"after the {scored_before + start} pairs scored") from None
                 lines = []
                 for k, (i, image_id, b, entry) in enumerate(chunk):

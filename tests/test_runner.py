@@ -173,14 +173,17 @@ def test_a_filesystem_without_locks_runs_unguarded_and_says_so(tmp_path, monkeyp
         run(cfg(limit=1), tmp_path / "r2", log=lambda s: None)
 
 
-def test_out_of_memory_names_the_batch_size_and_a_smaller_one_resumes(tmp_path, monkeypatch):
-    """A method too big for a shared GPU at --batch-size N ended in a CUDA traceback; the batch size is
-    not part of a run's identity, so the same command with a smaller one goes on from the pairs scored."""
+@pytest.mark.parametrize("device", ["cuda", "cpu"])
+def test_out_of_memory_names_the_batch_size_and_a_smaller_one_resumes(tmp_path, monkeypatch, device):
+    """A method too big for a shared GPU at --batch-size N ended in a CUDA traceback (on the CPU, in the
+    allocator's RuntimeError); the batch size is not part of a run's identity, so the same command with
+    a smaller one goes on from the pairs scored. Other RuntimeErrors are not taken for it."""
     import torch
 
     def fill(self, masked, hole):
         if masked.shape[0] > 2:
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+            raise (torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB") if device == "cuda" else
+                   RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory"))
         return masked
 
     monkeypatch.setattr(MeanFill, "inpaint", fill)
@@ -197,6 +200,13 @@ def test_out_of_memory_names_the_batch_size_and_a_smaller_one_resumes(tmp_path, 
         run(cfg(limit=3, batch_size=4, save_images=True), tmp_path, log=lambda s: None)
     run(cfg(limit=3, batch_size=2, save_images=True), tmp_path, log=lambda s: None)
     assert len(list((tmp_path / "images").iterdir())) == 9
+
+    def broken(self, masked, hole):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)")
+
+    monkeypatch.setattr(MeanFill, "inpaint", broken)
+    with pytest.raises(RuntimeError, match="mat1 and mat2"):  # a method's own bug keeps its traceback
+        run(cfg(limit=4), tmp_path / "other", log=lambda s: None)
 
 
 def test_a_run_folder_only_grows(tmp_path):

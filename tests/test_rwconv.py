@@ -212,9 +212,15 @@ def test_a_second_trainer_on_a_folder_being_trained_is_refused(tmp_path, photo_d
     assert (out / "last.pt").is_file()
 
 
-def test_out_of_memory_in_training_says_what_to_change(tmp_path, photo_dir, monkeypatch, capsys):
-    """A batch too big for the GPU ended the job in a CUDA traceback; it says which settings take less
-    and that the run resumes from its last checkpoint."""
+@pytest.mark.parametrize("error", [
+    torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 4.00 GiB"),
+    # the CPU's, a plain RuntimeError: `--crop 1088` asked for 700 GB (the correlation gram is quadratic in positions)
+    RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you tried "
+                 "to allocate 700624928768 bytes. Error code 12 (Cannot allocate memory)"),
+])
+def test_out_of_memory_in_training_says_what_to_change(tmp_path, photo_dir, monkeypatch, capsys, error):
+    """A batch too big for the GPU, or a crop too big for the CPU, ended the job in a traceback; it says
+    which settings take less and that the run resumes from its last checkpoint."""
     import methods.training.trainer as trainer
     from methods.rwconv.train import RWRecipe
 
@@ -223,7 +229,7 @@ def test_out_of_memory_in_training_says_what_to_change(tmp_path, photo_dir, monk
     def step(*a, **k):
         steps.append(1)
         if len(steps) > 1:
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 4.00 GiB")
+            raise error
         return real(*a, **k)
 
     real = trainer.train_step

@@ -33,7 +33,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
-from inpaintbench.errors import BadSetting, InputError, counted, one_line
+from inpaintbench.errors import BadSetting, InputError, counted, is_out_of_memory, one_line
 from inpaintbench.lock import exclusive
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
@@ -774,8 +774,10 @@ def main(recipe_cls: type[Recipe], argv=None):
     except (InputError, OSError) as e:  # bad settings, missing photos, --out naming a file: one line, as the harness's
         print(f"error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)
-    except (torch.OutOfMemoryError, MemoryError):  # a CUDA traceback said nothing of what to change
-        last = Path(cfg.out) / "last.pt"
+    except Exception as e:
+        if not is_out_of_memory(e):
+            raise
+        last = Path(cfg.out) / "last.pt"  # a CUDA or CPU allocator's traceback said nothing of what to change
         print(f"error: out of memory on {cfg.device} at --batch-size {cfg.batch_size}, --crop {cfg.crop}; a smaller "
               f"either needs less" + (f", and the same command with it resumes from {last} (the change is recorded "
                                       f"with its step)" if last.is_file() else ""), file=sys.stderr)
