@@ -320,6 +320,9 @@ def test_training_refuses_a_crop_the_network_cannot_take_before_loading_photos(t
     (["--cnum", "0"], "error: --cnum must be at least 2, got 0"),
     (["--batch-size", "0", "--max-hole-pct", "5"], "error: --batch-size must be at least 1, got 0; --max-hole-pct must be at least 10, got 5"),
     (["--workers", "-7"], "error: --workers must be at least -1, got -7"),
+    # holes come from whole buckets: 45 trained to 40%, 90 to 60%, unsaid; a loss network mistyped was found after the photos
+    (["--max-hole-pct", "45"], "error: --max-hole-pct must be one of 10, 20, 30, 40, 50, 60 (holes are drawn from the buckets up to it), got 45"),
+    (["--loss-net", "resnet50"], "error: --loss-net must be one of auto, vgg16, efficientnet-lite0, got 'resnet50'"),
     (["--betas", "0.5"], "error: --betas takes two values (Adam's beta1 beta2), got 0.5"),
     # a traceback; and a run folder with no checkpoint in it
     # and what --export does, for a user who gave it with --steps to train and then export

@@ -76,6 +76,9 @@ class EfficientNetLite0Taps(nn.Module):
         return out
 
 
+LOSS_NETWORKS = ("auto", "vgg16", "efficientnet-lite0")
+
+
 def load_loss_network(choice: str = "auto", weights: str | None = None) -> nn.Module:
     """choice: auto (VGG16 if its weights are found, else EfficientNet-Lite0), vgg16, efficientnet-lite0."""
     if choice in ("auto", "vgg16"):
@@ -87,7 +90,7 @@ def load_loss_network(choice: str = "auto", weights: str | None = None) -> nn.Mo
             net.name = "vgg16-imagenet"
             return net
     elif choice != "efficientnet-lite0":
-        raise BadSetting(f"unknown loss network {choice!r}")
+        raise BadSetting(f"unknown loss network {choice!r}; expected one of {', '.join(LOSS_NETWORKS)}")
     path = Path(weights) if weights and choice == "efficientnet-lite0" else locate("efficientnet-lite0")
     return freeze(EfficientNetLite0Taps(path), path)
 

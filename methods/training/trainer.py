@@ -40,7 +40,7 @@ from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.networks import sha256_of
 from inpaintbench.runner import check_device
 
-from .loss_network import load_loss_network
+from .loss_network import LOSS_NETWORKS, load_loss_network
 from .photos import (DEFAULT_TRAIN_PHOTOS, DEFAULT_VAL_PHOTOS, PhotoPool, expand_photo_sets, found_photos, photo_files,
                      photo_summary, shared_photos)
 
@@ -122,9 +122,14 @@ class TrainConfig:
         elif not all(0 <= b < 1 for b in self.betas):
             problems.append(f"--betas must each be in [0, 1), got {' '.join(map(str, self.betas))}")
         # found after minutes of loading otherwise (the schedule at the first step, the precision at the model)
-        for flag, value, choices in (("--lr-schedule", self.lr_schedule, LR_SCHEDULES), ("--precision", self.precision, PRECISIONS)):
+        for flag, value, choices in (("--lr-schedule", self.lr_schedule, LR_SCHEDULES), ("--precision", self.precision, PRECISIONS),
+                                     ("--loss-net", self.loss_net, LOSS_NETWORKS)):
             if value not in choices:
                 problems.append(f"{flag} must be one of {', '.join(choices)}, got {value!r}")
+        # holes come from whole buckets: --max-hole-pct 45 trained to 40%, 90 to 60%, without a word
+        if self.max_hole_pct not in (tops := [b.hi_pct for b in BUCKETS]) and self.max_hole_pct >= self.FLOORS["max_hole_pct"]:
+            problems.append(f"--max-hole-pct must be one of {', '.join(map(str, tops))} (holes are drawn from the "
+                            f"buckets up to it), got {self.max_hole_pct}")
         return problems
 
     def __post_init__(self):
