@@ -446,8 +446,17 @@ def bench(
     cpu: bool = typer.Option(True, help="method: also time the CPU (--no-cpu on a GPU machine times the GPU alone)."),
 ):
     """Speed/memory benchmarks written as JSON under reports/bench/ (not tests)."""
+    from . import registry
     from .bench import bench_method, bench_metrics, bench_report, bench_set_metrics
 
+    if target not in ("metrics", "report", "set-metrics"):
+        if target not in registry.available():  # "unknown method", naming methods only
+            timed = [m for m in registry.available() if not registry.method_class(m).wants_keys]
+            raise InputError(f"unknown bench target {target!r}; targets: metrics, report, set-metrics, or a method: "
+                             f"{', '.join(timed)}")
+        if registry.method_class(target).wants_keys:
+            raise InputError(f"{target} reads outputs made elsewhere, so it has no fill to time: bench the method "
+                             f"that made them")
     # an option of another target was dropped unsaid (bench rwconv --pairs 5 timed its own batches)
     if target in ("metrics", "report", "set-metrics") and weights is not None:
         raise InputError(f"--weights is for a method's benchmark (bench rwconv --weights F), not {target}'s")

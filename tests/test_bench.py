@@ -45,10 +45,15 @@ def test_the_bench_command_takes_pairs_0_as_0_and_refuses_another_targets_option
                        (["report", "--pairs", "0"], "--pairs must be at least 2, got 0"),
                        (["set-metrics", "--pairs", "0"], "--pairs must be at least 2, got 0"),
                        (["telea", "--pairs", "5"], "--pairs is for the metrics, report and set-metrics benchmarks"),
-                       (["report", "--weights", "w.pt"], "--weights is for a method's benchmark")):
+                       (["report", "--weights", "w.pt"], "--weights is for a method's benchmark"),
+                       # "unknown method", naming methods only; and the predictions adapter, which has no fill
+                       (["metric"], "unknown bench target 'metric'; targets: metrics, report, set-metrics, or a method: "),
+                       (["predictions"], "predictions reads outputs made elsewhere, so it has no fill to time")):
         r = CliRunner().invoke(app, ["bench", *args, "--out", out])
         assert r.exit_code == 2 and said in " ".join(r.output.split()), (args, r.output)
         assert not (tmp_path / "b.json").exists()
+    methods = " ".join(CliRunner().invoke(app, ["bench", "metric"]).output.split()).split("or a method: ")[1].split(", ")
+    assert {"patchmatch", "rwconv", "telea"} <= set(methods) and "predictions" not in methods
 
 
 def test_bench_report_counts_the_intervals_a_report_makes(tmp_path):
