@@ -56,3 +56,25 @@ def test_grain_by_hand():
     assert rows[1]["grain"] == pytest.approx(0.08) and rows[2]["grain"] == pytest.approx(0.08)
     assert 0 < rows[0]["grain"] < 0.08  # ring 1 also has known (flat) neighbours
     assert all(r["grain"] == 0 for r in profile(gt, gt, hole)[:3])
+
+
+@pytest.mark.parametrize("module", ["edge_profile", "colour_bias"])
+def test_the_diagnoses_end_bad_input_in_one_line(tmp_path, capsys, module):
+    """A mistyped method or weights file ended both diagnoses in a traceback, and missing --val-data
+    photos were "training photos not found ... or pass --data DIR", an option they do not have."""
+    import importlib
+
+    import numpy as np
+    from PIL import Image
+
+    main = importlib.import_module(f"methods.diagnostics.{module}").main
+    (tmp_path / "val").mkdir()
+    Image.fromarray(np.full((300, 300, 3), 90, np.uint8)).save(tmp_path / "val" / "p.png")
+    for args, said in ((["telae", "--val-data", str(tmp_path / "val")], "error: unknown method 'telae'"),
+                       (["rwconv=" + str(tmp_path / "w.pt"), "--val-data", str(tmp_path / "val")], "error: rwconv weights"),
+                       (["telea", "--val-data", str(tmp_path / "none")], "error: validation photos not found: "
+                                                                         f"['{tmp_path / 'none'}'] (or pass --val-data DIR")):
+        with pytest.raises(SystemExit) as e:
+            main(args)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and err.startswith(said) and "Traceback" not in err, err

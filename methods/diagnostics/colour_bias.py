@@ -22,13 +22,16 @@ model card's tables stay comparable down their history; `--val-data` takes any o
 from __future__ import annotations
 
 import argparse
+import functools
+import sys
 
 import torch
 
+from inpaintbench.errors import InputError, one_line
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.registry import create
 from inpaintbench.runner import finished_fill, split_name
-from methods.training.photos import WALLPAPER_VAL_PHOTOS
+from methods.training.photos import WALLPAPER_VAL_PHOTOS, found_photos
 from methods.training.trainer import TrainConfig, validation_set
 
 
@@ -82,25 +85,42 @@ def measure(method, gt: torch.Tensor, hole: torch.Tensor, batch: int = 10) -> di
             "psnr_colour_oracle": float(pixel_metrics(colour_oracle(out, gt, hole), gt, hole)["psnr"].mean())}
 
 
-def parse_diagnosis_args(prog: str, doc: str, argv=None) -> tuple[argparse.Namespace, torch.Tensor, torch.Tensor]:
-    """The command line every diagnosis here shares: methods as NAME or NAME=WEIGHTS, and the
-    held-out crops (gt, hole) they are measured on."""
+def parse_diagnosis_args(prog: str, doc: str, argv=None) -> tuple[argparse.Namespace, dict, torch.Tensor, torch.Tensor]:
+    """The command line every diagnosis here shares: methods as NAME or NAME=WEIGHTS (each made
+    here, so a wrong name or file stops it before any is measured), and the held-out crops (gt,
+    hole) they are measured on."""
     p = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("methods", nargs="+", help="NAME or NAME=WEIGHTS")
     p.add_argument("--val-data", nargs="+", default=list(WALLPAPER_VAL_PHOTOS),
                    help="held-out photos (default: the three wallpapers of the model card's tables)")
     a = p.parse_args(argv)
+    found_photos(a.val_data, "validation", "--val-data")  # else named "training photos", to be passed as --data
+    methods = {spec: create_spec(spec) for spec in a.methods}
     gt, hole = validation_set(TrainConfig(val_data=a.val_data))
-    return a, gt, hole
+    return a, methods, gt, hole
 
 
+def one_line_errors(main):
+    """A diagnosis's bad input (a method's name or weights, photos not there) ends in one line and
+    exit 2, as the harness's commands do, not in a traceback."""
+    @functools.wraps(main)
+    def wrapped(argv=None):
+        try:
+            return main(argv)
+        except (InputError, OSError) as e:
+            print(f"error: {one_line(e)}", file=sys.stderr)
+            sys.exit(2)
+    return wrapped
+
+
+@one_line_errors
 def main(argv=None):
-    a, gt, hole = parse_diagnosis_args("python -m methods.diagnostics.colour_bias", __doc__, argv)
+    a, methods, gt, hole = parse_diagnosis_args("python -m methods.diagnostics.colour_bias", __doc__, argv)
     print(f"{len(gt)} held-out crops ({', '.join(a.val_data)}), holes 10-60%\n")
     print("| method | bias R | bias G | bias B | hole colour error | PSNR | PSNR, colour oracle |")
     print("|---|---|---|---|---|---|---|")
-    for spec in a.methods:
-        r = measure(create_spec(spec), gt, hole)
+    for spec, method in methods.items():
+        r = measure(method, gt, hole)
         print(f"| {spec} | {r['bias_r']:+.4f} | {r['bias_g']:+.4f} | {r['bias_b']:+.4f} | {r['hole_colour_error']:.4f} "
               f"| {r['psnr']:.2f} | {r['psnr_colour_oracle']:.2f} |")
 

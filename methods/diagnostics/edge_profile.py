@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from scipy.ndimage import distance_transform_edt
 
 from inpaintbench.metrics.pixel import ssim_map
-from methods.diagnostics.colour_bias import composites, create_spec, parse_diagnosis_args
+from methods.diagnostics.colour_bias import composites, one_line_errors, parse_diagnosis_args
 
 #: (low, high] in pixels; 1 = touching a known pixel (4- or 8-neighbour: 1 or 1.41)
 BANDS = ((0.0, 1.5), (1.5, 3.5), (3.5, 7.5), (7.5, 15.5), (15.5, math.inf))
@@ -69,8 +69,9 @@ def profile(out: torch.Tensor, gt: torch.Tensor, hole: torch.Tensor, bands=BANDS
     return rows
 
 
+@one_line_errors
 def main(argv=None):
-    a, gt, hole = parse_diagnosis_args("python -m methods.diagnostics.edge_profile", __doc__, argv)
+    a, methods, gt, hole = parse_diagnosis_args("python -m methods.diagnostics.edge_profile", __doc__, argv)
     dist = distance_to_known(hole)
     shares = profile(gt, gt, hole, BANDS, dist)
     print(f"{len(gt)} held-out crops ({', '.join(a.val_data)}), holes 10-60%; PSNR of hole pixels by distance to the "
@@ -78,8 +79,8 @@ def main(argv=None):
     header = ("| method | " + " | ".join(f"{r['band']} ({r['share']:.0%})" for r in shares) + " | whole hole |\n"
               + "|---|" + "---|" * (len(shares) + 1))
     # the last band, (0, inf], is the whole hole
-    profiles = {spec: profile(composites(create_spec(spec), gt, hole), gt, hole, BANDS + ((0.0, math.inf),), dist)
-                for spec in a.methods}
+    profiles = {spec: profile(composites(method, gt, hole), gt, hole, BANDS + ((0.0, math.inf),), dist)
+                for spec, method in methods.items()}
     print(header)
     for spec, rows in profiles.items():
         print(f"| {spec} | " + " | ".join(f"{r['psnr']:.2f}" for r in rows) + " |")
