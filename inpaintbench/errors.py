@@ -1,7 +1,9 @@
 """Errors the CLI turns into one readable line instead of a traceback."""
 from __future__ import annotations
 
+import functools
 import json
+import sys
 from pathlib import Path
 
 
@@ -68,6 +70,19 @@ def one_line(e: InputError | OSError) -> str:
     """What a command prints for bad input, after "error:": an InputError's own words (a MissingInput
     is an OSError too), else the path the file system refused and why."""
     return str(e) if isinstance(e, InputError) else path_problem(e)
+
+
+def one_line_errors(main):
+    """For a `python -m` tool's main(argv): bad input (an InputError, or a path the file system
+    refused) ends in one line and exit 2, as the inpaintbench commands' do, not in a traceback."""
+    @functools.wraps(main)
+    def wrapped(argv=None):
+        try:
+            return main(argv)
+        except (InputError, OSError) as e:
+            print(f"error: {one_line(e)}", file=sys.stderr)
+            sys.exit(2)
+    return wrapped
 
 
 def merge_conflicted(text: str) -> bool:

@@ -22,12 +22,10 @@ model card's tables stay comparable down their history; `--val-data` takes any o
 from __future__ import annotations
 
 import argparse
-import functools
-import sys
 
 import torch
 
-from inpaintbench.errors import InputError, one_line
+from inpaintbench.errors import one_line_errors
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.registry import create
 from inpaintbench.runner import finished_fill, split_name
@@ -99,18 +97,6 @@ def parse_diagnosis_args(prog: str, doc: str, argv=None) -> tuple[argparse.Names
     gt, hole = validation_set(TrainConfig(val_data=a.val_data))
     return a, methods, gt, hole
 
-
-def one_line_errors(main):
-    """A diagnosis's bad input (a method's name or weights, photos not there) ends in one line and
-    exit 2, as the harness's commands do, not in a traceback."""
-    @functools.wraps(main)
-    def wrapped(argv=None):
-        try:
-            return main(argv)
-        except (InputError, OSError) as e:
-            print(f"error: {one_line(e)}", file=sys.stderr)
-            sys.exit(2)
-    return wrapped
 
 
 @one_line_errors

@@ -22,8 +22,9 @@ import torch
 import torch.nn.functional as F
 from scipy.ndimage import distance_transform_edt
 
+from inpaintbench.errors import one_line_errors
 from inpaintbench.metrics.pixel import ssim_map
-from methods.diagnostics.colour_bias import composites, one_line_errors, parse_diagnosis_args
+from methods.diagnostics.colour_bias import composites, parse_diagnosis_args
 
 #: (low, high] in pixels; 1 = touching a known pixel (4- or 8-neighbour: 1 or 1.41)
 BANDS = ((0.0, 1.5), (1.5, 3.5), (3.5, 7.5), (7.5, 15.5), (15.5, math.inf))
