@@ -74,5 +74,26 @@ def test_the_card_command_finds_a_methods_shipped_weights_by_itself(tmp_path):
     from methods.training.model_card import main
 
     (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "train_log.csv").write_text("step,total,wall_s\n62740,0.5,10.0\n62750,0.5,20.0\n")
     main(["rwconv", str(tmp_path / "run"), "--card", str(tmp_path / "card.md")])
     assert "`methods/rwconv/weights/rwconv.pt`: sha256" in (tmp_path / "card.md").read_text()
+
+
+def test_the_card_of_a_folder_that_is_no_run_or_another_runs_is_refused_and_the_card_kept(tmp_path, capsys):
+    """`model_card rwconv nonexist` wrote over the shipped card (as ship_rwconv.sh would over a typo):
+    an empty curve, 0.00 h, this machine's hardware, the notes kept below a card of nothing."""
+    import pytest
+
+    from methods.training.model_card import main
+
+    card = tmp_path / "card.md"
+    card.write_text("the card as shipped\n")
+    (tmp_path / "short").mkdir()
+    (tmp_path / "short" / "train_log.csv").write_text("step,total,wall_s\n10,0.9,1.0\n20,0.8,2.0\n")
+    for folder, said in (("nonexist", "no train_log.csv, so not a training run's folder"),
+                         ("short", "its log runs from step 10 to 20, and methods/rwconv/weights/rwconv.pt is of step 62,750")):
+        with pytest.raises(SystemExit) as e:
+            main(["rwconv", str(tmp_path / folder), "--card", str(card)])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and err.startswith(f"error: {tmp_path / folder}: {said}"), err
+    assert card.read_text() == "the card as shipped\n"
