@@ -18,3 +18,9 @@ def test_each_photo_lands_in_its_cell_whole(tmp_path):
     assert sheet[75 + LABEL + 37, 150].tolist() == [255, 255, 255]  # no fourth photo
     main([*files, "--out", str(tmp_path / "s.png"), "--columns", "3"])
     assert Image.open(tmp_path / "s.png").size == (600, 150 + LABEL)
+    # a photo that is not there (a set's name mistyped as a file) ended in a traceback
+    import pytest
+
+    with pytest.raises(SystemExit) as e:
+        main([str(tmp_path / "nope.png"), "--out", str(tmp_path / "t.png")])
+    assert e.value.code == 2 and not (tmp_path / "t.png").exists()

@@ -19,7 +19,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .photos import DEFAULT_VAL_PHOTOS, PHOTO_SETS, bundle_member, load_photo, photo_bytes
+from inpaintbench.errors import one_line_errors
+
+from .photos import (
+    DEFAULT_VAL_PHOTOS,
+    PHOTO_SETS,
+    bundle_member,
+    load_photo,
+    photo_bytes,
+)
 
 
 def packed_bytes(f: str, raw: bytes | None = None) -> bytes:
@@ -45,6 +53,7 @@ def destination(dest: Path, f: str) -> Path:
     return dest / (Path(bm[0]).relative_to("/") / bm[1] if bm else Path(f).relative_to("/"))
 
 
+@one_line_errors
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m methods.training.photo_pack", description=__doc__.split("\n\n")[0])
     p.add_argument("dest", type=Path, help="folder the photos go under, each at its own path")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from inpaintbench.errors import one_line_errors
+
 from .photos import decode_photo, expand_photo_sets, photo_name
 
 LABEL = 14  # pixels under each thumbnail for its caption
@@ -31,6 +33,7 @@ def contact_sheet(files: list[str], columns: int = 8, cell: int = 200) -> Image.
     return sheet
 
 
+@one_line_errors
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("photos", nargs="+", help="photo set names (methods/training/photos.py PHOTO_SETS) or files")
