@@ -85,6 +85,11 @@ class TFCheckpoint:
         self.prefix = Path(str(prefix).removesuffix(".index"))
         index = Path(f"{self.prefix}.index")
         if not index.is_file():
+            # the folder a release unpacks to is what users give first
+            inside = sorted(self.prefix.glob("*.index")) if self.prefix.is_dir() else []
+            if inside:
+                raise InputError(f"{self.prefix}: a folder; give the checkpoint's prefix inside it, "
+                                 f"{' or '.join(str(f.with_suffix('')) for f in inside[:3])}")
             raise InputError(f"{self.prefix}: no TensorFlow checkpoint here (no {index.name}); give the prefix a "
                              f"Saver wrote, e.g. models/v8.ckpt-3500 for v8.ckpt-3500.index and .data-00000-of-00001")
         table = index.read_bytes()

@@ -40,6 +40,9 @@ def test_a_cut_or_missing_checkpoint_is_one_clear_error(tmp_path):
         TFCheckpoint(tmp_path / "nothing.ckpt")
     for f in FIXTURE.glob("model.ckpt.*"):
         shutil.copy(f, tmp_path / f.name)
+    # the folder a release unpacks to, given for its checkpoint: "no TensorFlow checkpoint here (no NAME.index)"
+    with pytest.raises(InputError, match=f"{tmp_path}: a folder; give the checkpoint's prefix inside it, {tmp_path / 'model.ckpt'}$"):
+        TFCheckpoint(tmp_path)
     data = tmp_path / "model.ckpt.data-00000-of-00001"
     data.write_bytes(data.read_bytes()[:1000])
     with pytest.raises(InputError, match="cut short"):
