@@ -90,8 +90,8 @@ def test_the_card_of_a_folder_that_is_no_run_or_another_runs_is_refused_and_the_
     card.write_text("the card as shipped\n")
     (tmp_path / "short").mkdir()
     (tmp_path / "short" / "train_log.csv").write_text("step,total,wall_s\n10,0.9,1.0\n20,0.8,2.0\n")
-    for folder, said in (("nonexist", "no train_log.csv, so not a training run's folder"),
-                         ("short", "its log runs from step 10 to 20, and methods/rwconv/weights/rwconv.pt is of step 62,750")):
+    for folder, said in (("nonexist", "not a training run's folder (its --out: train_log.csv, val.csv, last.pt)"),
+                         ("short", "its logs run from step 10 to 20, and methods/rwconv/weights/rwconv.pt is of step 62,750")):
         with pytest.raises(SystemExit) as e:
             main(["rwconv", str(tmp_path / folder), "--card", str(card)])
         err = capsys.readouterr().err

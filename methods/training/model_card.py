@@ -119,17 +119,17 @@ def _csv_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def refuse_other_run(train_dir: Path, log: list[dict], step: int, weights: Path) -> None:
+def refuse_other_run(train_dir: Path, rows: list[dict], step: int, weights: Path) -> None:
     """The card's rows and curve come from TRAIN_DIR: a folder mistyped, or another run's, had
-    written over the shipped card an empty curve, 0.00 h and this machine as the hardware."""
-    if not log:
-        raise InputError(f"{train_dir}: " + ("its train_log.csv has no rows yet (one every 10 steps)" if (train_dir / "train_log.csv").is_file()
-                                             else "no train_log.csv, so not a training run's folder (its --out)"))
-    steps = [int(r["step"]) for r in log]
-    # a row every 10 steps; the weights' step may follow the last row by a few (a time limit, a kill)
-    if not min(steps) - 10 <= step <= max(steps) + 10:
-        raise InputError(f"{train_dir}: its log runs from step {min(steps):,} to {max(steps):,}, and {repo_path(weights)} is of step "
-                         f"{step:,}: the folder of the run that made them, please")
+    written over the shipped card an empty curve, 0.00 h and this machine as the hardware.
+    `rows`: its training log's and validation curve's."""
+    if not any((train_dir / f).is_file() for f in ("train_log.csv", "val.csv", "last.pt")):
+        raise InputError(f"{train_dir}: not a training run's folder (its --out: train_log.csv, val.csv, last.pt)")
+    steps = [int(r["step"]) for r in rows]
+    # a log row every 10 steps; the weights' step may follow the last by a few (a time limit, a kill)
+    if steps and not min(steps) - 10 <= step <= max(steps) + 10:
+        raise InputError(f"{train_dir}: its logs run from step {min(steps):,} to {max(steps):,}, and {repo_path(weights)} "
+                         f"is of step {step:,}: the folder of the run that made them, please")
 
 
 def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) -> str:
@@ -138,7 +138,7 @@ def card(method: str, train_dir: Path, weights: Path, hardware: str = HARDWARE) 
     cfg, mc = blob["config"], blob["model_config"]
     n_params = sum(v.numel() for k, v in blob["state_dict"].items() if not k.endswith(("weight_u", "weight_v")))
     val, log = _csv_rows(train_dir / "val.csv"), _csv_rows(train_dir / "train_log.csv")
-    refuse_other_run(train_dir, log, blob["step"], weights)
+    refuse_other_run(train_dir, log + val, blob["step"], weights)
     wall_h, pieces, redone = wall_hours(log)
     loss_net = blob.get("loss_network") or {}
     rows = {
