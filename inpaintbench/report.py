@@ -253,6 +253,7 @@ def render(t: pd.DataFrame, fmt: str, caption: str = "", ci: pd.DataFrame | None
         shown = cells.copy()
         for c in t.columns:
             shown[c] = [f"**{v}**" if best.loc[i, c] else v for i, v in zip(t.index, cells[c])]
+        shown.columns = [c.replace("|", "\\|") for c in shown.columns]  # a label's '|' had split its column in two
         body = shown.reset_index().to_markdown(index=False, disable_numparse=True)  # keep our formatting
         return (f"{caption}\n\n" if caption else "") + body + "\n"
     if fmt == "latex":

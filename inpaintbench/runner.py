@@ -525,6 +525,9 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
     ids = first_images(dataset.ids(), cfg.limit)
     refuse_below(1, ("--batch-size", cfg.batch_size), ("--workers", cfg.workers))
     check_device(cfg.device)
+    if cfg.label and (not cfg.label.strip() or not cfg.label.isprintable()):
+        # it heads a table's column: a line break split the Markdown table's header in two
+        raise InputError(f"--label {cfg.label!r}: a run's name is one line of printable text")
     if cfg.blend not in BLENDS:
         raise InputError(f"--blend must be one of {', '.join(BLENDS)}, got {cfg.blend!r}")
     if cfg.self_ensemble not in ENSEMBLES:

@@ -204,3 +204,22 @@ def test_a_label_with_brackets_is_printed_as_spelt(tmp_path, monkeypatch):
         assert r.exit_code == 0 and any(s.startswith(f"{label} ━") for s in r.output.splitlines()), r.output
     r = CliRunner().invoke(app, ["compare", "telea[v2]", "telea[v3]", "--metrics", "psnr"])
     assert r.exit_code == 0 and "A = telea[v2], B = telea[v3]: A - B on the pairs both scored" in r.output, r.output
+
+
+def test_a_label_with_a_pipe_keeps_its_markdown_column_and_one_with_a_line_break_is_refused(tmp_path, monkeypatch):
+    """`--label 'a|b'` split its Markdown column in two (the rows then had one cell too few); a
+    label with a line break broke the table's header over two rows."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--method", "telea", "--limit", "1", "--buckets", "10-20", "--no-deep-metrics"]
+    assert CliRunner().invoke(app, [*args, "--label", "telea|v2", "--out", "piped"]).exit_code == 0
+    table = CliRunner().invoke(app, ["report", "piped"]).output.split("\n\n", 1)[1].splitlines()
+    assert table[0].split(" | ")[-1].strip(" |") == "telea\\|v2"
+    assert len({line.count("|") - line.count("\\|") for line in table if line}) == 1  # every row as many cells
+    for label in ("two\nlines", "tab\there", "   "):
+        r = CliRunner().invoke(app, [*args, "--label", label, "--out", "other"])
+        assert r.exit_code == 2 and f"--label {label!r}: a run's name is one line of printable text" in r.output, r.output
+    assert not (tmp_path / "other").exists()
