@@ -42,6 +42,8 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
     `pairs_only`: the runs are compared on the pairs both scored (`compare`), so they may have
     evaluated different numbers of the dataset's images; a table's means need the same images."""
     run_dirs = run_list(run_dirs)
+    if not run_dirs:  # from Python: an IndexError where the first run is read
+        raise InputError("no run folders given")
     refuse_repeats("RUN_DIR", [str(Path(d).resolve()) for d in run_dirs])  # one run twice is not two runs of one method
     cannot = "cannot compare" if pairs_only else "cannot table"
     frames, manifests, sets, run_names, strings = [], [], [], [], {}

@@ -216,7 +216,12 @@ def _parsed(path: Path | str, repair: bool = False):
 
 
 def read_records(path: Path | str, repair: bool = False) -> list[dict]:
-    """All complete records of a run (its folder or its records file; see _record_lines)."""
+    """All complete records of a run (its folder or its records file; see _record_lines). A path
+    that is neither, nor a folder's records file yet to be written, is refused: a mistyped one read
+    as a run with no records."""
+    p = Path(path)
+    if not (p.exists() or (p.name == RECORDS and p.parent.is_dir())):
+        raise InputError(f"{p}: no run folder or {RECORDS} here")
     return list(_parsed(path, repair))
 
 

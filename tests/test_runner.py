@@ -786,3 +786,20 @@ def test_save_images_given_to_a_finished_run_saves_what_it_scored(tmp_path):
     said.clear()
     run(RunConfig(**one, save_images=True), tmp_path / "r", log=said.append)
     assert not any("--save-images" in s for s in said), said
+
+
+def test_the_python_api_refuses_empty_or_mistyped_arguments_in_words(tmp_path):
+    """From a script: read_records of a mistyped folder returned [] (a run with no records), buckets=[]
+    ended in numpy's "cannot mmap an empty file" after the folder was made, write_report([]) in an
+    IndexError."""
+    from inpaintbench.report import write_report
+
+    with pytest.raises(InputError, match="runs/py/meanfil: no run folder or records.jsonl here"):
+        read_records(tmp_path / "runs" / "py" / "meanfil")
+    with pytest.raises(InputError, match="--buckets: none given; buckets: 0-10, 10-20"):
+        run(cfg(buckets=[]), tmp_path / "none", log=lambda s: None)
+    assert not (tmp_path / "none").exists()
+    with pytest.raises(InputError, match="no run folders given"):
+        write_report([], tmp_path / "report")
+    (tmp_path / "started").mkdir()  # a run's folder before its first record: no records yet, not an error
+    assert read_records(tmp_path / "started") == [] and read_records(tmp_path / "started" / RECORDS) == []

@@ -54,5 +54,7 @@ def get_buckets(names: list[str]) -> list[Bucket]:
     if isinstance(names, str):  # RunConfig(buckets="10-20") from Python: each character was a bucket
         names = [names]
     chosen = [get_bucket(n) for n in names]
+    if not chosen:  # buckets=[] from Python: a run of no pairs ended in numpy's "cannot mmap an empty file"
+        raise InputError(f"--buckets: none given; buckets: {', '.join(b.name for b in BUCKETS)}")
     refuse_repeats("--buckets", [b.name for b in chosen])
     return chosen
