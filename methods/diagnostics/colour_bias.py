@@ -98,7 +98,6 @@ def parse_diagnosis_args(prog: str, doc: str, argv=None) -> tuple[argparse.Names
     return a, methods, gt, hole
 
 
-
 @one_line_errors
 def main(argv=None):
     a, methods, gt, hole = parse_diagnosis_args("python -m methods.diagnostics.colour_bias", __doc__, argv)
