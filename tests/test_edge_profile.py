@@ -72,8 +72,8 @@ def test_the_diagnoses_end_bad_input_in_one_line(tmp_path, capsys, module):
     Image.fromarray(np.full((300, 300, 3), 90, np.uint8)).save(tmp_path / "val" / "p.png")
     for args, said in ((["telae", "--val-data", str(tmp_path / "val")], "error: unknown method 'telae'"),
                        (["rwconv=" + str(tmp_path / "w.pt"), "--val-data", str(tmp_path / "val")], "error: rwconv weights"),
-                       (["telea", "--val-data", str(tmp_path / "none")], "error: validation photos not found: "
-                                                                         f"['{tmp_path / 'none'}'] (or pass --val-data DIR")):
+                       (["telea", "--val-data", str(tmp_path / "none")],
+                        f"error: validation photos not found: ['{tmp_path / 'none'}'] (or pass --val-data DIR")):
         with pytest.raises(SystemExit) as e:
             main(args)
         err = capsys.readouterr().err
