@@ -632,7 +632,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             progress.start(total=len(pairs) - len(unavailable) + len(unsaved), completed=scored_before)
         log(f"{cfg.name} on {cfg.dataset}: {counted(len(ids), 'image')} x {counted(len(buckets), 'bucket')}, "
             f"{len(todo)} to do" + (f", and the images of {counted(len(unsaved), 'pair')} scored before without "
-                                    f"--save-images" if unsaved else ""))
+                                    f"--save-images" if unsaved else "")
+            + (f" (--limit {cfg.limit} is more than the dataset has: every image)" if cfg.limit and cfg.limit > len(ids) else ""))
         def out_of_memory(doing: str, kept: str) -> InputError:
             # a shared GPU, or a method larger than the machine: a traceback said nothing of what to
             # change; the batch size is not part of a run's identity, so it resumes

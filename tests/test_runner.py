@@ -803,3 +803,13 @@ def test_the_python_api_refuses_empty_or_mistyped_arguments_in_words(tmp_path):
         write_report([], tmp_path / "report")
     (tmp_path / "started").mkdir()  # a run's folder before its first record: no records yet, not an error
     assert read_records(tmp_path / "started") == [] and read_records(tmp_path / "started" / RECORDS) == []
+
+
+def test_a_limit_above_the_datasets_images_says_every_image_is_scored(tmp_path):
+    """--limit 40 over the demo's 32 images scored the 32 with nothing said of the 8 not there."""
+    logs = []
+    run(cfg(limit=40, buckets=["10-20"]), tmp_path, log=logs.append)
+    assert "meanfill on demo: 32 images x 1 bucket, 32 to do (--limit 40 is more than the dataset has: every image)" in logs
+    logs.clear()
+    run(cfg(limit=32, buckets=["10-20"]), tmp_path / "exact", log=logs.append)
+    assert not any("--limit" in s for s in logs)
