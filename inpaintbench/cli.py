@@ -23,6 +23,23 @@ app.add_typer(masks_app, name="masks")
 console = message_console()
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        from .paths import git_commit
+
+        commit = git_commit()  # a checkout's version number alone does not say which code made a number
+        print(f"inpaintbench {version('inpaintbench')}" + (f" (git {commit[:12]})" if commit else ""))
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                         help="Print the version (and the checkout's commit) and exit.")):
+    """Image-inpainting benchmark by hole size."""
+
+
 class _Bar:
     """Adapter from the runner's start/advance calls to a rich progress bar, and to a line every
     LogLines.every_s seconds where the output is not a terminal."""

@@ -6,9 +6,23 @@ carry the machine it was made on); files elsewhere keep the path given.
 """
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def git_commit() -> str | None:
+    """The checkout's commit, where the code runs from one (a run's manifest, `--version`). Only
+    this repository's: an installed copy under a venv inside another git repository had been given
+    that repository's commit."""
+    if not (REPO_ROOT / ".git").exists():
+        return None
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def repo_path(path: str | Path) -> str:

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -32,7 +31,7 @@ from .data.base import ids_sha256, other_images
 from .errors import InputError, MethodError, conflict_note, counted, is_out_of_memory, read_json, refuse_below
 from .method import pair_key, pair_keys
 from .lock import exclusive
-from .paths import repo_path
+from .paths import git_commit, repo_path
 from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import Moments, fid_from_features, fid_from_moments, kid_from_features
 from .metrics.pixel import pixel_metrics
@@ -138,14 +137,6 @@ def _versions() -> dict:
         except PackageNotFoundError:
             pass
     return out
-
-
-def _git_commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                              text=True, timeout=5).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def cpu_model(cpuinfo: str | None = None) -> dict:
@@ -586,7 +577,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             "protocol": protocol.as_dict(), "dataset": {**dataset_info, "evaluated_images": len(ids), "evaluated_ids_sha256": ids_sha256(ids)},
             "masks": {"id": maskset.id, "root": repo_path(maskset.root), "manifest_sha256": maskset.manifest_sha256},
             **described,
-            "versions": _versions(), "git_commit": _git_commit(),
+            "versions": _versions(), "git_commit": git_commit(),
             "hardware": _hardware(cfg.device), "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)",
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
             **({"skipped_pairs": sorted(unavailable)} if unavailable else {}),

@@ -223,3 +223,36 @@ def test_a_label_with_a_pipe_keeps_its_markdown_column_and_one_with_a_line_break
         r = CliRunner().invoke(app, [*args, "--label", label, "--out", "other"])
         assert r.exit_code == 2 and f"--label {label!r}: a run's name is one line of printable text" in r.output, r.output
     assert not (tmp_path / "other").exists()
+
+
+def test_the_version_option_names_the_package_version_and_the_checkout():
+    """`inpaintbench --version` was "No such option": which code made a number was in each run's
+    manifest, not at hand."""
+    from importlib.metadata import version
+
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+    from inpaintbench.paths import git_commit
+
+    r = CliRunner().invoke(app, ["--version"])
+    commit = git_commit()
+    assert r.exit_code == 0 and r.output == f"inpaintbench {version('inpaintbench')}" + (f" (git {commit[:12]})" if commit else "") + "\n"
+
+
+def test_an_installed_copy_inside_another_git_repository_reports_no_commit(tmp_path, monkeypatch):
+    """Run manifests took `git rev-parse HEAD` from the package's folder: a wheel installed in a venv
+    inside a user's own repository recorded that repository's commit as the code's."""
+    import subprocess
+
+    import inpaintbench.paths as paths
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.email=u@x", "-c", "user.name=u", "commit", "-q",
+                    "--allow-empty", "-m", "theirs"], check=True)
+    (tmp_path / ".venv" / "site-packages").mkdir(parents=True)
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path / ".venv" / "site-packages")
+    assert paths.git_commit() is None
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path)  # a checkout of its own: its commit
+    assert paths.git_commit() == subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True,
+                                                text=True).stdout.strip()
