@@ -245,7 +245,7 @@ def test_an_installed_copy_inside_another_git_repository_reports_no_commit(tmp_p
     inside a user's own repository recorded that repository's commit as the code's."""
     import subprocess
 
-    import inpaintbench.paths as paths
+    from inpaintbench import paths
 
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     subprocess.run(["git", "-C", str(tmp_path), "-c", "user.email=u@x", "-c", "user.name=u", "commit", "-q",
@@ -255,4 +255,4 @@ def test_an_installed_copy_inside_another_git_repository_reports_no_commit(tmp_p
     assert paths.git_commit() is None
     monkeypatch.setattr(paths, "REPO_ROOT", tmp_path)  # a checkout of its own: its commit
     assert paths.git_commit() == subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True,
-                                                text=True).stdout.strip()
+                                                text=True, check=True).stdout.strip()
