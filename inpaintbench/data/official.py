@@ -35,12 +35,13 @@ class Places2(FileDataset):
     def __init__(self, root: Path | None, size: int = 256, resize: str = "resize-crop"):
         # at a --size above 256 the full-size images, where a copy has both: val_256's would be upsampled
         flat = ("val_large", "val_256") if size > 256 else ("val_256", "val_large")
-        easy = None if root is None or any((Path(root) / n).is_dir() or Path(root).name == n for n in flat) \
-            else _places_val_folder(Path(root))
-        if easy is not None:
+        try:
+            d = _find_dir(root, flat, self.name, self.EXPECTED)
+        except InputError:  # no flat folder: a val/ of the easy format's or LaMa's, else the flat layout's error
+            if root is None or (easy := _places_val_folder(Path(root))) is None:
+                raise
             d, files = easy
         else:
-            d = _find_dir(root, flat, self.name, self.EXPECTED)
             files = sorted(d.glob("Places365_val_*.jpg"))
             if not files:
                 raise InputError(f"{d}: no Places365_val_*.jpg files; expected layout: {self.EXPECTED}")
