@@ -197,6 +197,43 @@ def test_a_set_stopped_while_written_leaves_its_folder_as_it_was(tmp_path, monke
     assert (tmp_path / "link").is_symlink() and verify(tmp_path / "empty") == []  # written where the link points
 
 
+def test_a_killed_generate_leaves_no_hidden_set_behind_once_run_again(tmp_path):
+    """SIGKILLed while writing (no handler runs), `masks generate` left its hidden
+    `.NAME.partial-...` folder, a whole set's size, forever. The next set written beside it clears
+    those of dead processes of this machine; a live writer's and another machine's stay."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from inpaintbench.masks.build import generate_set
+
+    def writer(then: str) -> subprocess.Popen:
+        code = (f"import os, time, inpaintbench.masks.build as b; b.write_manifest = lambda *a: {then}; "
+                f"b.generate_set({str(tmp_path / 'set')!r}, per_bucket=1, size=64)")
+        return subprocess.Popen([sys.executable, "-c", code])
+
+    def partials() -> set:
+        return set(tmp_path.glob(".set.partial-*"))
+
+    live = writer("time.sleep(120)")
+    try:
+        deadline = time.monotonic() + 60
+        while not partials() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (running,) = partials()
+        assert writer("os.kill(os.getpid(), 9)").wait(60) == -signal.SIGKILL
+        (dead,) = partials() - {running}
+        assert len(list(dead.rglob("*.png"))) == 6  # its masks written, the manifest not
+        elsewhere = tmp_path / dead.name.replace(".partial-", ".partial-otherhost-", 1)
+        shutil.copytree(dead, elsewhere)
+        assert generate_set(tmp_path / "set", per_bucket=1, size=64) == tmp_path / "set" / "manifest.csv"
+        assert partials() == {running, elsewhere}
+    finally:
+        live.kill()
+        live.wait()
+
+
 @pytest.mark.parametrize("refused", ["partial-folder", "rmdir"])
 def test_an_empty_folder_that_cannot_be_replaced_gets_the_set_in_place(tmp_path, monkeypatch, refused):
     """Where the hidden folder cannot be made (a folder made for the user in a parent they may not

@@ -1,8 +1,10 @@
 """Writing mask sets: the frozen generated set, and imports of outside sets (e.g. NVIDIA's)."""
 from __future__ import annotations
 
+import glob
 import os
 import shutil
+import socket
 import uuid
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from PIL import Image
 
 from ..data.image_io import list_images
 from ..errors import InputError, counted, refuse_below
+from ..paths import safe_name
 from ..protocol import MIN_EVAL_SIZE
 from .buckets import BUCKETS
 from .generator import generate_hole
@@ -61,7 +64,8 @@ def write_set(out: Path, encoded: list[tuple[str, bytes]], rows: list[dict]) -> 
     command then refused as not empty, and a folder of masks without a manifest."""
     target = out.resolve()  # a link to an empty folder: the set goes where it points
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.parent / f".{target.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    _clear_abandoned(target)
+    partial = target.parent / f".{target.name}.partial-{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         partial.mkdir()  # not tempfile.mkdtemp: its mode 0700 would keep the set from others sharing the machine
     except PermissionError:  # an empty folder made for the user where they may not write: in place, as before
@@ -81,6 +85,29 @@ def write_set(out: Path, encoded: list[tuple[str, bytes]], rows: list[dict]) -> 
         refuse_filled(out)
         _write(target, encoded, rows)
     return out / MANIFEST
+
+
+_HOST = safe_name(socket.gethostname())
+
+
+def _clear_abandoned(target: Path) -> None:
+    """Hidden folders a killed `masks generate` (SIGKILL, a lost machine) left beside `target`: those
+    of this machine whose process is gone. They had stayed, each a whole set's size; one of another
+    machine sharing the disk, or of a process still writing, is not touched."""
+    for old in target.parent.glob(f".{glob.escape(target.name)}.partial-{glob.escape(_HOST)}-*"):
+        pid = old.name[len(f".{target.name}.partial-{_HOST}-"):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        pass
+    return True
 
 
 def _write(folder: Path, encoded: list[tuple[str, bytes]], rows: list[dict]) -> None:
