@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import InputError, counted, one_line, refuse_repeats
-from .paths import safe_name
+from .paths import DEMO_METHODS, DEMO_REFERENCE, run_folders, runs_in, safe_name
 from .progress import LazyProgress, LogLines, message_console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
@@ -230,34 +230,7 @@ def export_inputs_cmd(
     console.print(f"wrote {counted(n, 'pair')} to {out} (see {out / 'README.txt'})")
 
 
-DEMO_METHODS = ("telea", "navier-stokes", "biharmonic", "patchmatch", "pconv", "gated", "edgeconnect", "rwconv",
-                "rwconv+poisson", "rwconv+hflip+poisson")
-#: the paired comparisons and worst-case grids of the demo report are made against the paper's method
-DEMO_REFERENCE = "rwconv"
 DEMO_RUNS = Path("reports/demo/runs")
-
-
-def _runs_in(folder: Path) -> list[Path]:
-    """The runs a folder holds one level down (a demo's --out, reports/demo/runs), the demo's methods
-    first in its order, then the others by name; none where `folder` is itself a run."""
-    if (folder / "manifest.json").is_file() or not folder.is_dir():
-        return []
-    found = {d.name: d for d in folder.iterdir() if (d / "manifest.json").is_file()}
-    return [found[m] for m in DEMO_METHODS if m in found] + [d for m, d in sorted(found.items()) if m not in DEMO_METHODS]
-
-
-def _run_folders(runs: list[Path]) -> list[Path]:
-    """Each folder of runs given as RUN_DIR stands for its runs (`report runs/demo MINE` tables a
-    method beside the demo's). A shell's `runs/demo/*` also gave the demo's tables and plots as
-    runs, each refused as not a run: that one is answered with the folder to give."""
-    out = []
-    for d in runs:
-        inner = _runs_in(d)
-        if d.exists() and not inner and not (d / "manifest.json").is_file() and _runs_in(d.parent):  # not a typo's
-            raise InputError(f"{d}: not a run directory (no manifest.json); {d.parent} holds runs beside its report's "
-                             f"files: give {d.parent} for all its runs, or the runs' folders alone")
-        out.extend(inner or [d])
-    return out
 
 
 def _known_metrics(names: Optional[List[str]], flag: str = "--metrics") -> Optional[List[str]]:
@@ -326,11 +299,11 @@ def report(
     if not runs:
         if not DEMO_RUNS.is_dir():
             raise InputError("no run directories given, and no reports/demo/runs here; pass RUN_DIR ...")
-        runs = _runs_in(DEMO_RUNS)
+        runs = runs_in(DEMO_RUNS)
         out = out or Path("reports/demo")
         reference = reference or (DEMO_REFERENCE if DEMO_REFERENCE in {d.name for d in runs} else None)
     else:
-        runs = _run_folders(runs)
+        runs = run_folders(runs)
     # `-f md --out DIR` had written the table as a file named DIR, or stopped at "a folder is in the
     # way" where DIR existed; it now writes DIR/table1.md
     folder = out is not None and _names_folder(out)

@@ -9,7 +9,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from .errors import InputError
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_METHODS = ("telea", "navier-stokes", "biharmonic", "patchmatch", "pconv", "gated", "edgeconnect", "rwconv",
+                "rwconv+poisson", "rwconv+hflip+poisson")
+#: the paired comparisons and worst-case grids of the demo report are made against the paper's method
+DEMO_REFERENCE = "rwconv"
 
 
 def git_commit() -> str | None:
@@ -46,3 +52,28 @@ def safe_name(name: str) -> str:
     ".."), which as a path would nest folders or climb out of the one meant."""
     safe = "".join(c if c.isalnum() or c in "._+-" else "_" for c in name)
     return safe if safe.strip(".") else safe.replace(".", "_") or "_"
+
+
+def runs_in(folder: Path) -> list[Path]:
+    """The runs a folder holds one level down (a demo's --out, reports/demo/runs), the demo's methods
+    first in its order, then the others by name; none where `folder` is itself a run."""
+    folder = Path(folder)
+    if (folder / "manifest.json").is_file() or not folder.is_dir():
+        return []
+    found = {d.name: d for d in folder.iterdir() if (d / "manifest.json").is_file()}
+    return [found[m] for m in DEMO_METHODS if m in found] + [d for m, d in sorted(found.items()) if m not in DEMO_METHODS]
+
+
+def run_folders(runs: list[Path]) -> list[Path]:
+    """Each folder of runs given as a run stands for its runs (`report runs/demo MINE` tables a
+    method beside the demo's; so does `write_report(["runs/demo", "MINE"], ...)`). A shell's
+    `runs/demo/*` also gave the demo's tables and plots as runs, each refused as not a run: that one
+    is answered with the folder to give."""
+    out = []
+    for d in map(Path, runs):
+        inner = runs_in(d)
+        if d.exists() and not inner and not (d / "manifest.json").is_file() and runs_in(d.parent):  # not a typo's
+            raise InputError(f"{d}: not a run directory (no manifest.json); {d.parent} holds runs beside its report's "
+                             f"files: give {d.parent} for all its runs, or the runs' folders alone")
+        out.extend(inner or [d])
+    return out

@@ -16,7 +16,7 @@ from .errors import InputError, counted, read_json, refuse_below, refuse_repeats
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS
 from .metrics.suite import network_ids, run_networks
-from .paths import safe_name
+from .paths import run_folders, safe_name
 from .runner import MANIFEST, MANIFEST_HINT, RECORDS, SET_METRICS as SET_FILE, read_record_columns, run_name
 
 DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16", "perceptual_inception",
@@ -137,7 +137,7 @@ def load_table(run_dirs: list[Path], metrics=None) -> tuple[pd.DataFrame, list[d
     no run scored it), or with None the defaults (each shown where some run has it)."""
     if isinstance(metrics, str):  # metrics="psnr" from Python: each character was a metric
         metrics = [metrics]
-    df, manifests = load_runs(run_dirs)
+    df, manifests = load_runs(run_folders(run_list(run_dirs)))  # a folder of runs for its runs, as `report`
     if metrics:
         refuse_unscored(df, manifests, metrics)
     return df, manifests, list(metrics or DEFAULT_METRICS)
@@ -357,7 +357,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
 
     if isinstance(formats, str):  # formats="md" from Python: "unknown report format(s) ['d', 'm']"
         formats = (formats,)
-    run_dirs = run_list(run_dirs)
+    run_dirs = run_folders(run_list(run_dirs))  # a folder of runs (a demo's out) for its runs, as `report`
     unknown = set(formats) - set(REPORT_FORMATS)
     if unknown:
         raise InputError(f"unknown report format(s) {sorted(unknown)}; expected csv, md, latex, html or all")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inpaintbench.cli import DEMO_METHODS, DEMO_REFERENCE
+from inpaintbench.paths import DEMO_METHODS, DEMO_REFERENCE
 from inpaintbench.report import write_report
 
 ROOT = Path(__file__).resolve().parents[1] / "reports"

@@ -13,6 +13,7 @@ from inpaintbench.errors import InputError
 from inpaintbench.method import pair_key
 from inpaintbench.networks import sha256_of
 from inpaintbench.runner import RunConfig, read_records, run
+from inpaintbench.report import write_report
 
 BUCKETS = ["10-20", "40-50"]
 
@@ -435,3 +436,7 @@ def test_a_method_scored_from_files_is_tabled_beside_a_demo_folder_given_whole(e
     r = CliRunner().invoke(app, ["report", *map(str, sorted((tmp_path / "demo").iterdir())), str(tmp_path / "mine")])
     assert r.exit_code == 2 and f"{tmp_path / 'demo'} holds runs beside its report's files: give {tmp_path / 'demo'} for all its runs" \
         in " ".join(r.output.split()), r.output
+    # from Python as from the command: write_report had refused the folder as "not a run directory"
+    files = write_report([tmp_path / "demo", tmp_path / "mine"], tmp_path / "rep", formats=("csv",))
+    assert tmp_path / "rep" / "table1.csv" in files
+    assert (tmp_path / "rep" / "table1.csv").read_text().splitlines()[0].split(",")[2:] == ["telea", "navier-stokes", "predictions"]
