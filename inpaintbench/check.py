@@ -37,6 +37,7 @@ def summarize(run_dir: Path, finished: bool = False) -> dict:
             metrics[r.bucket].update({"fid": r.fid, "kid": r.kid})
     return {"protocol": manifest["protocol"]["id"], "eval_size": manifest["protocol"]["eval_size"], "dataset": manifest["dataset"]["name"],
             "evaluated_images": manifest["dataset"]["evaluated_images"], "masks": manifest["masks"]["id"],
+            **({"resize": manifest["dataset"]["resize"]} if "resize" in manifest["dataset"] else {}),
             **{k: manifest["dataset"][k] for k in ("ids_sha256", "evaluated_ids_sha256") if k in manifest["dataset"]},
             "method": run_name(manifest), "metrics": metrics,
             "networks": {name: list(w) for name, w in network_ids(manifest).items()},
@@ -53,6 +54,8 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
     # every difference at once: a run of another method over fewer images named only the count, and
     # the fix each asks for differs (--update over another method's baseline would replace it)
     differ = [key for key in ("method", "dataset", "protocol", "evaluated_images", "masks") if current[key] != baseline.get(key)]
+    # other crops of the same files are other ground truth (baselines made before this was recorded: not known)
+    differ += ["resize"] * ("resize" in baseline and current.get("resize") != baseline["resize"])
     if differ:
         hint = ("a baseline gates one method on one dataset: give this run its own with --baseline FILE --update"
                 if {"method", "dataset"} & set(differ) else "use --update to make a new baseline deliberately")

@@ -69,6 +69,9 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
                           ("protocol", lambda m: m["protocol"]["id"]), ("mask set", lambda m: m["masks"]["id"]),
                           ("dataset", lambda m: m["dataset"]["name"]),
                           ("dataset folder (--data-root)", lambda m: m["dataset"].get("root")),
+                          # the same files cropped otherwise are other ground truth: telea on center-crop
+                          # and navier-stokes on resize-crop had shared a table
+                          ("resizing of the images (--resize)", lambda m: m["dataset"].get("resize")),
                           *([] if pairs_only else [("number of images scored (--limit)",
                                                     lambda m: m["dataset"]["evaluated_images"])])):
             if key(m) != key(first):

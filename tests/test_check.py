@@ -242,3 +242,23 @@ def test_a_baseline_of_another_size_is_refused_by_its_size(tmp_path):
     assert CliRunner().invoke(app, ["check", str(tmp_path / "r96"), "--baseline", str(base), "--update"]).exit_code == 0
     assert json.loads(base.read_text())["eval_size"] == 96
     assert CliRunner().invoke(app, ["check", str(tmp_path / "r96"), "--baseline", str(base)]).exit_code == 0
+
+
+def test_a_run_over_the_same_files_cropped_otherwise_is_refused(tmp_path):
+    """`--resize center-crop` against a baseline made with resize-crop scores other ground truth from
+    the same files; it was gated as the same data."""
+    from PIL import Image
+    from skimage import data as skdata
+
+    (tmp_path / "photos").mkdir()
+    Image.fromarray(skdata.coffee()).save(tmp_path / "photos" / "coffee.png")
+    common = dict(method="telea", dataset="folder", data_root=str(tmp_path / "photos"), buckets=["10-20"], deep_metrics=False)
+    run(RunConfig(**common), tmp_path / "rc", log=lambda s: None)
+    run(RunConfig(resize="center-crop", **common), tmp_path / "cc", log=lambda s: None)
+    base, cli = tmp_path / "baseline.json", CliRunner()
+    assert cli.invoke(app, ["check", str(tmp_path / "rc"), "--baseline", str(base), "--update"]).exit_code == 0
+    assert json.loads(base.read_text())["resize"] == "resize-crop"
+    assert cli.invoke(app, ["check", str(tmp_path / "rc"), "--baseline", str(base)]).exit_code == 0
+    r = cli.invoke(app, ["check", str(tmp_path / "cc"), "--baseline", str(base)])
+    assert r.exit_code == 2 and "baseline was made with resize 'resize-crop'; this run has resize 'center-crop'" \
+        in " ".join(r.output.split()), r.output

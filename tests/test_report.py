@@ -15,7 +15,7 @@ from scipy import stats as sps
 
 from inpaintbench.errors import InputError
 from inpaintbench.html import find_chromium, screenshot
-from inpaintbench.report import caption_for, load_runs, render, table1, write_report
+from inpaintbench.report import caption_for, load_runs, load_table, render, table1, write_report
 from inpaintbench.runner import RunConfig, read_records, run
 from inpaintbench.stats import bootstrap_ci, paired
 
@@ -509,6 +509,23 @@ def test_refusals_name_what_differs(two_runs, tmp_path):
         write_report(two_runs, tmp_path / "x", reference="nope")
     with pytest.raises(InputError, match="--grid-rows must be at least 1, got 0"):  # was a numpy traceback
         write_report(two_runs, tmp_path / "rep0", grid_rows=0, log=lambda s: None)
+
+
+def test_runs_of_one_folder_resized_otherwise_do_not_share_a_table(tmp_path):
+    """`--resize center-crop` and `--resize resize-crop` give other ground truth from the same files;
+    such runs were tabled side by side, each method's means over its own pixels."""
+    from skimage import data as skdata
+
+    (tmp_path / "photos").mkdir()
+    for name in ("astronaut", "coffee"):  # not square: the two crops differ
+        Image.fromarray(getattr(skdata, name)()[:, :400]).save(tmp_path / "photos" / f"{name}.png")
+    common = dict(dataset="folder", data_root=str(tmp_path / "photos"), limit=2, buckets=["10-20"], deep_metrics=False)
+    run(RunConfig(method="telea", resize="center-crop", **common), tmp_path / "cc", log=lambda s: None)
+    run(RunConfig(method="navier-stokes", **common), tmp_path / "rc", log=lambda s: None)
+    with pytest.raises(InputError, match=r"resizing of the images \(--resize\) differs \(resize-crop vs center-crop\)"):
+        write_report([tmp_path / "cc", tmp_path / "rc"], tmp_path / "rep", formats=("md",))
+    with pytest.raises(InputError, match=r"resizing of the images \(--resize\) differs"):
+        load_table([tmp_path / "cc", tmp_path / "rc"])
 
 
 def test_a_metric_asked_for_that_the_runs_lack_is_refused_with_the_reason(two_runs, tmp_path):
