@@ -6,6 +6,7 @@ ids of the run it came from, and a run made under anything else is refused rathe
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -38,10 +39,20 @@ def summarize(run_dir: Path, finished: bool = False) -> dict:
     return {"protocol": manifest["protocol"]["id"], "eval_size": manifest["protocol"]["eval_size"], "dataset": manifest["dataset"]["name"],
             "evaluated_images": manifest["dataset"]["evaluated_images"], "masks": manifest["masks"]["id"],
             **({"resize": manifest["dataset"]["resize"]} if "resize" in manifest["dataset"] else {}),
+            **({"pixels_sha256": pixels} if (pixels := _pixels_sha256(df)) else {}),
             **{k: manifest["dataset"][k] for k in ("ids_sha256", "evaluated_ids_sha256") if k in manifest["dataset"]},
             "method": run_name(manifest), "metrics": metrics,
             "networks": {name: list(w) for name, w in network_ids(manifest).items()},
             "pairs": {b: int(n) for b, n in df.groupby("bucket").size().items()}}
+
+
+def _pixels_sha256(df) -> str | None:
+    """One hash of every scored image's pixels (each record's gt_sha256); None for runs made before
+    records carried it."""
+    if "gt_sha256" not in df or df["gt_sha256"].isna().any():
+        return None
+    pairs = sorted(set(zip(df["image_id"], df["gt_sha256"])))
+    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
 
 
 def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[dict]:
@@ -66,6 +77,11 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
     if other_images(current, baseline):
         raise InputError("the baseline was made over another list of the dataset's images (files added or removed "
                          "since); refusing to compare (use --update to make a new baseline deliberately)")
+    # the same files edited since (or another copy of them): the numbers moved for the images
+    if "pixels_sha256" in baseline and current.get("pixels_sha256", baseline["pixels_sha256"]) != baseline["pixels_sha256"]:
+        raise InputError("the baseline was made over other pixels of the same images (files edited or replaced since, "
+                         "or another copy of the dataset); refusing to compare (use --update to make a new baseline "
+                         "deliberately)")
     # the protocol names the default networks only: --fid-network or other VGG16 weights make other numbers
     for name, weights in baseline.get("networks", {}).items():
         now = current.get("networks", {}).get(name)

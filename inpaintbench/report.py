@@ -63,12 +63,16 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
             for bucket, v in read_json(d / SET_FILE).items():
                 sets.append({"method": run_names[-1], "bucket": bucket, **v})
     first = manifests[0]
-    for d, m in zip(run_dirs[1:], manifests[1:]):
+    # runs whose records carry their images' hashes are compared by pixels (below), so one dataset
+    # copied to another folder (a colleague's runs, another machine) shares a table
+    hashed = ["gt_sha256" in f and f["gt_sha256"].notna().all() for f in frames]
+    for d, m, by_pixels in zip(run_dirs[1:], manifests[1:], hashed[1:]):
         # the size first: it is the protocol difference a user makes (`run --size`) and can read
         for what, key in (("evaluation size (--size)", lambda m: m["protocol"]["eval_size"]),
                           ("protocol", lambda m: m["protocol"]["id"]), ("mask set", lambda m: m["masks"]["id"]),
                           ("dataset", lambda m: m["dataset"]["name"]),
-                          ("dataset folder (--data-root)", lambda m: m["dataset"].get("root")),
+                          *([] if by_pixels and hashed[0] else
+                            [("dataset folder (--data-root)", lambda m: m["dataset"].get("root"))]),
                           # the same files cropped otherwise are other ground truth: telea on center-crop
                           # and navier-stokes on resize-crop had shared a table
                           ("resizing of the images (--resize)", lambda m: m["dataset"].get("resize")),
@@ -94,6 +98,7 @@ def load_runs(run_dirs: list[Path], names: list[str] | None = None,
                                  f"(sha256 {', '.join(x[:12] for x in w)} vs "
                                  f"{', '.join(x[:12] for x in w0)}); numbers from two networks do not share a column")
     df = pd.concat(frames, ignore_index=True)
+    _refuse_other_pixels(df, dict(zip(run_names, run_dirs)), cannot)
     dup = df.duplicated(["method", "image_id", "mask_file"])
     if dup.any():
         name = df[dup].method.iloc[0]
@@ -133,6 +138,21 @@ def refuse_unscored(df: pd.DataFrame, manifests: list[dict], metrics, every_run:
         missing = unscored(df, manifests, metric, names)
         if missing and (every_run or len(missing) == len(manifests)):
             raise InputError(f"--metrics {metric}: not scored by " + "; ".join(f"{k} ({v})" for k, v in missing.items()))
+
+
+def _refuse_other_pixels(df: pd.DataFrame, dirs: dict, cannot: str) -> None:
+    """One image id with other pixels in two runs (an image edited between them, another copy of the
+    dataset, another --resize): their numbers are over other ground truth. Runs made before records
+    carried the hash are not compared by it."""
+    if "gt_sha256" not in df:
+        return
+    images = df[["method", "image_id", "gt_sha256"]].dropna().drop_duplicates(["image_id", "gt_sha256"])
+    clash = images[images.duplicated("image_id", keep=False)]
+    if len(clash):
+        a, b = clash[clash.image_id == clash.image_id.iloc[0]].iloc[:2].itertuples()
+        raise InputError(f"{cannot} {dirs.get(b.method, b.method)} with {dirs.get(a.method, a.method)}: image "
+                         f"{a.image_id!r} has other pixels in each (sha256 {b.gt_sha256[:12]} vs {a.gt_sha256[:12]}): "
+                         f"an image edited between the runs, or another copy of the dataset; run both on one copy")
 
 
 def load_table(run_dirs: list[Path], metrics=None) -> tuple[pd.DataFrame, list[dict], list[str]]:

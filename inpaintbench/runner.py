@@ -566,6 +566,9 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
         records_path, features_path = out / RECORDS, out / FEATURES
         existing = _align_features(records_path, features_path) if suite else read_records(records_path, repair=True)
         done = {(r["image_id"], r["mask_file"]) for r in existing}
+        # each image's pixels as scored before: a file edited or replaced under its name between two
+        # sessions of a run had its new pixels scored beside the old ones (and FID's reference from them)
+        scored_pixels = {r["image_id"]: r["gt_sha256"] for r in existing if "gt_sha256" in r}
         _refuse_fewer_pairs(out, existing, done - set(named), old["dataset"] if old else {}, dataset_info)
         if old and run_name(old) != cfg.name:
             _rename_records(records_path, existing, cfg.name)
@@ -590,7 +593,22 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                 if (image_id, e.file) not in done and pair_key(image_id, e.file) not in unavailable]
 
         last: tuple[str | None, torch.Tensor | None] = (None, None)
-        seen: dict[str, str] = {}  # image id -> its pixels' sha256, for the ground truth's features
+        seen: dict[str, str] = {}  # image id -> its pixels' sha256: each record's, and the ground truth's features'
+
+        def ground_truth(image_id: str) -> np.ndarray:
+            pixels = np.array(dataset.load(image_id))
+            seen[image_id] = sha = _pixel_sha(pixels)
+            before = scored_pixels.get(image_id)
+            if before is not None and before != sha:
+                raise InputError(f"{out}: image {image_id!r} of {cfg.dataset} has other pixels than when this run "
+                                 f"scored it (sha256 {before[:12]} then, {sha[:12]} now): the file was edited or "
+                                 f"replaced since; restore it, or use another --out")
+            return pixels
+
+        def pixel_sha(image_id: str) -> str:
+            if image_id not in seen:  # scored in an earlier session: loaded (and checked) for its features
+                ground_truth(image_id)
+            return seen[image_id]
 
         def inputs(chunk) -> tuple[torch.Tensor, torch.Tensor]:
             """The ground truth and holes of a batch of pairs, which come image by image."""
@@ -598,10 +616,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             images, holes = [], []
             for i, image_id, b, entry in chunk:
                 if last[0] != image_id:
-                    pixels = np.array(dataset.load(image_id))
-                    if suite:
-                        seen[image_id] = _pixel_sha(pixels)
-                    last = (image_id, torch.from_numpy(pixels).permute(2, 0, 1))
+                    last = (image_id, torch.from_numpy(ground_truth(image_id)).permute(2, 0, 1))
                 images.append(last[1])
                 holes.append(torch.from_numpy(maskset.load(entry, protocol.eval_size))[None])
             device = torch.device(cfg.device)
@@ -666,7 +681,8 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                 lines = []
                 for k, (i, image_id, b, entry) in enumerate(chunk):
                     rec = {"image_id": image_id, "image_index": i, "mask_file": entry.file, "mask_sha256": entry.sha256,
-                           "hole_ratio": entry.ratio, "bucket": b.name, "method": cfg.name, "seconds": seconds}
+                           "hole_ratio": entry.ratio, "bucket": b.name, "method": cfg.name, "seconds": seconds,
+                           "gt_sha256": seen[image_id]}
                     rec.update({name: float(v[k]) for name, v in scores.items()})
                     if method.wants_keys and (source := method.source_sha256(pair_key(image_id, entry.file))):
                         rec["output_sha256"] = source
@@ -689,7 +705,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             # the ground truth's features are cached by its pixels' hashes, taken as the images were
             # loaded for scoring; only those a resumed run scored before are decoded again (all of
             # them again took minutes at the end of each run over Places2's full-size images)
-            reference = suite.reference_features([(seen.get(i) or _pixel_sha(np.array(dataset.load(i))),
+            reference = suite.reference_features([(pixel_sha(i),
                                                     lambda i=i: dataset.load(i)) for i in ids], log=log)
             set_metrics(out, reference, ids, log=log)
     return out

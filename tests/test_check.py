@@ -262,3 +262,23 @@ def test_a_run_over_the_same_files_cropped_otherwise_is_refused(tmp_path):
     r = cli.invoke(app, ["check", str(tmp_path / "cc"), "--baseline", str(base)])
     assert r.exit_code == 2 and "baseline was made with resize 'resize-crop'; this run has resize 'center-crop'" \
         in " ".join(r.output.split()), r.output
+
+
+def test_a_run_over_images_edited_since_the_baseline_is_refused(tmp_path):
+    """A folder image edited (or replaced under its name) after the baseline was made: the same list
+    of names, so the run was gated as the same data and its numbers moved for the pixels."""
+    from PIL import Image
+    from skimage import data as skdata
+
+    (tmp_path / "photos").mkdir()
+    for name in ("coffee", "astronaut"):
+        Image.fromarray(getattr(skdata, name)()).save(tmp_path / "photos" / f"{name}.png")
+    common = dict(method="telea", dataset="folder", data_root=str(tmp_path / "photos"), buckets=["10-20"], deep_metrics=False)
+    run(RunConfig(**common), tmp_path / "before", log=lambda s: None)
+    base, cli = tmp_path / "baseline.json", CliRunner()
+    assert cli.invoke(app, ["check", str(tmp_path / "before"), "--baseline", str(base), "--update"]).exit_code == 0
+    Image.open(tmp_path / "photos" / "coffee.png").rotate(180).save(tmp_path / "photos" / "coffee.png")
+    run(RunConfig(**common), tmp_path / "after", log=lambda s: None)
+    r = cli.invoke(app, ["check", str(tmp_path / "after"), "--baseline", str(base)])
+    assert r.exit_code == 2 and "the baseline was made over other pixels of the same images" in " ".join(r.output.split()), r.output
+    assert cli.invoke(app, ["check", str(tmp_path / "before"), "--baseline", str(base)]).exit_code == 0

@@ -528,6 +528,36 @@ def test_runs_of_one_folder_resized_otherwise_do_not_share_a_table(tmp_path):
         load_table([tmp_path / "cc", tmp_path / "rc"])
 
 
+def test_runs_are_tabled_by_their_images_pixels_not_the_folder_they_were_read_from(tmp_path):
+    """Runs over two copies of one dataset (a colleague's, another machine's folder) were refused as
+    "dataset folder differs"; runs over one folder with an image edited between them were tabled as
+    the same data. Records carry each image's sha256 now, and the table compares those; runs made
+    before they did are still told apart by their folder."""
+    from skimage import data as skdata
+
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    mine.mkdir()
+    for name in ("astronaut", "coffee"):
+        Image.fromarray(getattr(skdata, name)()).save(mine / f"{name}.png")
+    shutil.copytree(mine, theirs)
+    common = dict(dataset="folder", buckets=["10-20"], deep_metrics=False)
+    run(RunConfig(method="telea", data_root=str(mine), **common), tmp_path / "a", log=lambda s: None)
+    run(RunConfig(method="navier-stokes", data_root=str(theirs), **common), tmp_path / "b", log=lambda s: None)
+    df, _, _ = load_table([tmp_path / "a", tmp_path / "b"])
+    assert sorted(df.method.unique()) == ["navier-stokes", "telea"] and len(df) == 4
+    Image.open(theirs / "coffee.png").convert("L").convert("RGB").save(theirs / "coffee.png")
+    run(RunConfig(method="biharmonic", data_root=str(theirs), **common), tmp_path / "c", log=lambda s: None)
+    with pytest.raises(InputError, match=rf"cannot table {tmp_path / 'c'} with {tmp_path / 'a'}: image 'coffee.png' has "
+                                         r"other pixels in each \(sha256 [0-9a-f]{12} vs [0-9a-f]{12}\)"):
+        write_report([tmp_path / "a", tmp_path / "c"], tmp_path / "rep", formats=("md",))
+    for d in ("a", "b"):  # as runs made before records carried the hash
+        recs = read_records(tmp_path / d / "records.jsonl")
+        (tmp_path / d / "records.jsonl").write_text("".join(json.dumps({k: v for k, v in r.items() if k != "gt_sha256"}) + "\n"
+                                                          for r in recs))
+    with pytest.raises(InputError, match=r"dataset folder \(--data-root\) differs"):
+        load_table([tmp_path / "a", tmp_path / "b"])
+
+
 def test_a_metric_asked_for_that_the_runs_lack_is_refused_with_the_reason(two_runs, tmp_path):
     """`report --metrics fid` of runs made without deep metrics printed a table of N rows only;
     `compare --metrics fid` (a set-level metric) or a metric one run lacks said the runs 'share no

@@ -813,3 +813,30 @@ def test_a_limit_above_the_datasets_images_says_every_image_is_scored(tmp_path):
     logs.clear()
     run(cfg(limit=32, buckets=["10-20"]), tmp_path / "exact", log=logs.append)
     assert not any("--limit" in s for s in logs)
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["new-pairs", "reference-features"])
+def test_an_image_edited_between_two_sessions_of_a_run_is_refused(tmp_path, deep):
+    """A folder image edited (or replaced under its name) between two sessions of a run had its new
+    pixels scored beside the old ones' records, and FID's reference made from them. Each record now
+    carries its ground truth's sha256, which the next session checks as it loads the image."""
+    import hashlib
+
+    import numpy as np
+    from skimage import data as skdata
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("astronaut", "coffee"):
+        Image.fromarray(getattr(skdata, name)()).resize((256, 256)).save(photos / f"{name}.png")
+    common = dict(method="telea", dataset="folder", data_root=str(photos), deep_metrics=deep)
+    out = tmp_path / "run"
+    run(RunConfig(buckets=["10-20"], **common), out, log=lambda s: None)
+    sha = {n: hashlib.sha256(np.asarray(Image.open(photos / n)).tobytes()).hexdigest() for n in ("astronaut.png", "coffee.png")}
+    assert {(r["image_id"], r["gt_sha256"]) for r in read_records(out / RECORDS)} == set(sha.items())
+    Image.open(photos / "coffee.png").transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(photos / "coffee.png")
+    # with deep metrics the same buckets again: nothing to score, the reference features load it
+    with pytest.raises(InputError, match=r"image 'coffee.png' of folder has other pixels than when this run scored it "
+                                         rf"\(sha256 {sha['coffee.png'][:12]} then, [0-9a-f]{{12}} now\)"):
+        run(RunConfig(buckets=["10-20"] if deep else ["10-20", "20-30"], **common), out, log=lambda s: None)
+    assert {(r["image_id"], r["gt_sha256"]) for r in read_records(out / RECORDS)} == set(sha.items())  # nothing of the new pixels
