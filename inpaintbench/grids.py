@@ -27,7 +27,7 @@ from .errors import InputError
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .method import pair_key
 from .paths import from_repo_path
-from .runner import Memo, complete, run_name
+from .runner import Memo, complete, pixel_sha256, run_name
 
 OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
 #: a grid's pixels at most: ten methods at 1024x1024 over six buckets would be 86 M, 350 MB to draw
@@ -148,12 +148,21 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     as `run_outputs` takes it."""
     first = runs[0][1]
     cfg = first["config"]
-    # a demo run made before the demo refused --data-root may have one recorded, which it ignored
-    root = Path(cfg["data_root"]) if cfg.get("data_root") and cfg["dataset"] != "demo" else None
+    # a demo run made before the demo refused --data-root may have one recorded, which it ignored;
+    # runs tabled by their pixels may have read them from copies in other folders: any one still there
+    roots = [Path(m["config"]["data_root"]) for _, m in runs if m["config"].get("data_root") and cfg["dataset"] != "demo"]
+    root = next((r for r in roots if r.exists()), roots[0] if roots else None)
     size = first["protocol"]["eval_size"]  # the runs of one table share their protocol (report.py)
     ds = get_dataset(cfg["dataset"], root, size, cfg.get("resize", "resize-crop"))
     ms = _maskset(first)
     gts = [np.asarray(ds.load(r.image_id)) for r in pairs.itertuples()]
+    scored = dict(records[["image_id", "gt_sha256"]].dropna().drop_duplicates().itertuples(index=False)) \
+        if "gt_sha256" in records else {}
+    for r, gt in zip(pairs.itertuples(), gts):
+        # an image edited since: the grid would show methods filling pixels they were not scored on
+        if r.image_id in scored and pixel_sha256(gt) != scored[r.image_id]:
+            raise InputError(f"{root}: image {r.image_id!r} has other pixels than when it was scored (edited or "
+                             f"replaced since)")
     holes = [ms.load(ms.pick(r.bucket, int(r.image_index)), size) for r in pairs.itertuples()]
     gt_t = torch.from_numpy(np.stack(gts)).permute(0, 3, 1, 2).float() / 255
     hole_t = torch.from_numpy(np.stack(holes))[:, None].float()

@@ -597,7 +597,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
 
         def ground_truth(image_id: str) -> np.ndarray:
             pixels = np.array(dataset.load(image_id))
-            seen[image_id] = sha = _pixel_sha(pixels)
+            seen[image_id] = sha = pixel_sha256(pixels)
             before = scored_pixels.get(image_id)
             if before is not None and before != sha:
                 raise InputError(f"{out}: image {image_id!r} of {cfg.dataset} has other pixels than when this run "
@@ -605,7 +605,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
                                  f"replaced since; restore it, or use another --out")
             return pixels
 
-        def pixel_sha(image_id: str) -> str:
+        def sha_of(image_id: str) -> str:
             if image_id not in seen:  # scored in an earlier session: loaded (and checked) for its features
                 ground_truth(image_id)
             return seen[image_id]
@@ -705,11 +705,12 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             # the ground truth's features are cached by its pixels' hashes, taken as the images were
             # loaded for scoring; only those a resumed run scored before are decoded again (all of
             # them again took minutes at the end of each run over Places2's full-size images)
-            reference = suite.reference_features([(pixel_sha(i),
+            reference = suite.reference_features([(sha_of(i),
                                                     lambda i=i: dataset.load(i)) for i in ids], log=log)
             set_metrics(out, reference, ids, log=log)
     return out
 
 
-def _pixel_sha(pixels: np.ndarray) -> str:
+def pixel_sha256(pixels: np.ndarray) -> str:
+    """An image's identity in a run's records (`gt_sha256`): the pixels it was scored on, not its file."""
     return hashlib.sha256(np.ascontiguousarray(pixels).tobytes()).hexdigest()

@@ -417,6 +417,31 @@ def test_grids_of_a_method_a_script_registered_say_where_they_can_be_drawn(tmp_p
     assert not any("not drawn" in x for x in said) and (tmp_path / "rep2" / "grids" / "random.png").is_file(), said
 
 
+def test_the_grids_draw_from_a_copy_still_there_and_not_from_images_edited_since(tmp_path):
+    """The grids loaded the ground truth from the first run's folder only: runs over two copies of
+    one dataset table together, and with the first copy gone no grid was drawn. An image edited
+    since the runs was drawn, each method's fill made anew on pixels it was not scored on."""
+    from skimage import data as skdata
+
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    mine.mkdir()
+    Image.fromarray(skdata.coffee()).save(mine / "coffee.png")
+    shutil.copytree(mine, theirs)
+    common = dict(dataset="folder", buckets=["10-20"], deep_metrics=False)
+    run(RunConfig(method="telea", data_root=str(mine), **common), tmp_path / "a", log=lambda s: None)
+    run(RunConfig(method="navier-stokes", data_root=str(theirs), **common), tmp_path / "b", log=lambda s: None)
+    shutil.rmtree(mine)
+    said = []
+    write_report([tmp_path / "a", tmp_path / "b"], tmp_path / "rep", formats=("html",), log=said.append)
+    assert not any("not drawn" in x for x in said) and (tmp_path / "rep" / "grids" / "random.png").is_file(), said
+    Image.open(theirs / "coffee.png").rotate(180).save(theirs / "coffee.png")
+    said.clear()
+    write_report([tmp_path / "a", tmp_path / "b"], tmp_path / "rep2", formats=("html",), log=said.append)
+    notes = [x for x in said if "not drawn" in x]
+    assert len(notes) == 2 and all(f"{theirs}: image 'coffee.png' has other pixels than when it was scored" in x
+                                   for x in notes), said
+
+
 def test_a_report_whose_images_are_gone_says_so_instead_of_a_traceback(tmp_path):
     """The grids load a run's ground truth again: an image removed or renamed since the run ended
     the report with a KeyError traceback."""
