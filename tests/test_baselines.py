@@ -379,6 +379,30 @@ def test_the_trainer_refuses_to_validate_on_training_photos(tmp_path, capsys, ph
             f"what the model has seen; pass --val-data photos outside --data") in err, err
 
 
+def test_the_trainer_refuses_a_validation_photo_that_is_a_training_photo_saved_again(tmp_path, capsys, photo_dir):
+    """A training photo saved again (another PNG encoder setting, metadata added: the same pixels in
+    other bytes) passed the byte comparison, and was validated on as held out."""
+    from PIL import Image, PngImagePlugin
+
+    from methods.training.trainer import main
+
+    first = sorted(photo_dir.glob("*.png"))[0]
+    again = tmp_path / "again"
+    again.mkdir()
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "exported again")
+    Image.open(first).save(again / "resaved.png", pnginfo=info, compress_level=1)
+    assert (again / "resaved.png").read_bytes() != first.read_bytes()
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as e:
+        main(RWRecipe, ["--out", str(out), "--steps", "1", "--cnum", "4", "--data", str(photo_dir),
+                        "--val-data", str(held_out(photo_dir)), str(again)])
+    err = " ".join(capsys.readouterr().err.split())
+    assert e.value.code == 2 and not out.exists()
+    assert (f"error: 1 validation photo is a training photo saved again ({again / 'resaved.png'} has the pixels of {first}): "
+            f"validation would measure what the model has seen; pass --val-data photos outside --data") in err, err
+
+
 def test_a_training_out_that_is_a_file_is_one_line(tmp_path, capsys, photo_dir):
     """--out naming an existing file ended the trainer in a FileExistsError traceback."""
     from methods.training.trainer import main

@@ -264,6 +264,18 @@ class PhotoPool:
     def photo(self, i: int) -> np.ndarray:
         return self.photos[i] if self.photos is not None else load_photo(self.files[i])
 
+    def same_pixels(self, others: "PhotoPool") -> list[tuple[Path, Path]] | None:
+        """(other's file, this pool's file) for each photo of `others` whose pixels, as loaded, are
+        one of this pool's: a lossless re-save (a PNG of a JPEG's pixels, metadata stripped) has
+        other bytes, which `shared_photos` compares. None where either is decoded as drawn."""
+        if self.photos is None or others.photos is None:
+            return None
+        index: dict[tuple, Path] = {}
+        for f, img in zip(self.files, self.photos):
+            index.setdefault((img.shape, hashlib.sha256(img.tobytes()).digest()), f)
+        found = ((f, index.get((img.shape, hashlib.sha256(img.tobytes()).digest()))) for f, img in zip(others.files, others.photos))
+        return [(f, t) for f, t in found if t is not None]
+
     def demo_photos(self) -> list[str] | None:
         """The demo set's source photos (inpaintbench.data.demo) among these, by name in the demo's
         order: a copy, a link or a lossless re-save (skimage.data.astronaut() written as PNG), told by

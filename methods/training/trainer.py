@@ -299,10 +299,11 @@ def step_batches(pool: PhotoPool, cfg: TrainConfig, rank: int, n: int, first_ste
 VAL_PHOTOS_MAX = 64
 
 
-def validation_set(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+def validation_set(cfg: TrainConfig, pool: PhotoPool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Fixed held-out crops, 4 per photo on average (up to VAL_PHOTOS_MAX photos' worth), each from a
-    photo drawn at random, each paired with one frozen-style hole per bucket 10-20%..50-60%."""
-    pool = PhotoPool(cfg.val_data)
+    photo drawn at random, each paired with one frozen-style hole per bucket 10-20%..50-60%.
+    `pool`: PhotoPool(cfg.val_data), where the caller has it."""
+    pool = PhotoPool(cfg.val_data) if pool is None else pool
     rng = np.random.default_rng([cfg.seed, 999])
     imgs, holes = [], []
     for i in range(4 * min(len(pool), VAL_PHOTOS_MAX)):
@@ -507,6 +508,13 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
     if recipe.uses_loss_network:
         recipe.loss_net = load_loss_network(cfg.loss_net, cfg.loss_net_weights)
     pool = PhotoPool(cfg.data, files=photos)
+    val_pool = PhotoPool(cfg.val_data) if rank == 0 and cfg.val_every else None
+    # check_settings compared files; a lossless re-save is the same photo in other bytes
+    if val_pool is not None and (same := pool.same_pixels(val_pool)):
+        named = ", ".join(f"{v} has the pixels of {t}" for v, t in same[:3])
+        raise BadSetting(f"{counted(len(same), 'validation photo')} {'is a training photo' if len(same) == 1 else 'are training photos'}"
+                         f" saved again ({named}{' ...' if len(same) > 3 else ''}): validation would measure what the "
+                         f"model has seen; pass --val-data photos outside --data")
     out.mkdir(parents=True, exist_ok=True)  # once the photos and networks are found: a refused run leaves no folder
     if rank == 0:  # the one process that writes checkpoints and logs
         held.enter_context(exclusive(out, "training run"))
@@ -587,7 +595,8 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
     if cfg.compile:  # checkpoints keep saving `nets`, whose state_dict keys compiling would prefix
         wrapped["model"] = compiled_for_training(wrapped["model"], recipe)
     critics = {k: n for k, n in wrapped.items() if k != "model"}
-    val = validation_set(cfg) if rank == 0 and cfg.val_every else None
+    val = validation_set(cfg, val_pool) if val_pool is not None else None
+    val_pool = None  # its crops taken: the decoded photos are not held through the training
     # the photos as found (a folder in --data counts by its files), kept with every checkpoint and export
     training_photos = photo_summary([str(f) for f in pool.files])
     if seen := pool.demo_photos():  # the weights' demo-set scores would not be held out: said wherever they are reported
