@@ -78,19 +78,22 @@ def _found(spec: NetworkSpec) -> Path | None:
 
 
 def locate(name: str, override: str | Path | None = None) -> Path | None:
-    """The network's weights file, or None. One found under its known name whose sha256 is not the
-    one the name carries is warned of (other weights of the same shapes load, and give numbers no
-    one else gets; a copy cut short fails to load, and `unloadable` says why)."""
+    """The network's weights file, or None."""
     if override:
         return Path(override) if Path(override).is_file() else None
-    p = _found(NETWORKS[name])
-    if p is not None and (problem := name_hash_problem(p)):
-        _warn_once(f"{p}: {problem}")
-    return p
+    return _found(NETWORKS[name])
+
+
+def warn_if_renamed(path: Path) -> None:
+    """Said of weights that loaded from a file whose sha256 is not the one its name carries: other
+    weights of the same shapes, which give numbers no one else gets. (A copy cut short fails to
+    load, and `unloadable` says so; warned before the load as well, it was said twice.)"""
+    if problem := name_hash_problem(path):
+        _warn_once(f"{path}: {problem}")
 
 
 @lru_cache(maxsize=None)
-def _warn_once(message: str) -> None:  # locate is asked for a network several times a run
+def _warn_once(message: str) -> None:  # a network is loaded several times a run
     log.warning("warning: %s", message)
 
 

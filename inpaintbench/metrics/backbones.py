@@ -12,11 +12,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..errors import InputError
-from ..networks import NETWORKS, locate, sha256_of, unloadable
+from ..networks import NETWORKS, locate, sha256_of, unloadable, warn_if_renamed
 
 
 def freeze(net: nn.Module, path: Path) -> nn.Module:
     """Eval mode, no gradients, and the weights file's path and sha256 attached for reports."""
+    warn_if_renamed(path)
     net.weights_path = str(path)
     net.weights_sha256 = sha256_of(path)
     for p in net.parameters():

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from ..errors import InputError
-from ..networks import NETWORKS, locate, sha256_of, unloadable
+from ..networks import NETWORKS, locate, sha256_of, unloadable, warn_if_renamed
 
 
 def perceptual_error(feats_x: list[torch.Tensor], feats_y: list[torch.Tensor]) -> torch.Tensor:
@@ -55,6 +55,7 @@ class LPIPSMetric(torch.nn.Module):
             trunk.load_state_dict({k: state[f"features.{k.split('.', 1)[1]}"] for k in trunk.state_dict()})
         except Exception as e:
             raise unloadable(backbone, f"torchvision {_backbone(net)} weights", e) from None
+        warn_if_renamed(backbone)
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.weights = {"backbone": str(backbone), "backbone_sha256": sha256_of(backbone),
