@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import numbers
 import sys
 from pathlib import Path
 
@@ -42,9 +43,13 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def refuse_below(floor: int, *flags: tuple[str, float]) -> None:
-    """The one line for a count or size under what it can be: refuse_below(1, ("--limit", limit))."""
+def refuse_below(floor: int, *flags: tuple[str, int]) -> None:
+    """The one line for a count or size under what it can be: refuse_below(1, ("--limit", limit)).
+    Whole numbers only: from Python, size="256" was a TypeError from the comparison and limit=1.5 one
+    from a slice, deep in the run."""
     for flag, value in flags:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise InputError(f"{flag} must be a whole number, got {value!r}")
         if value < floor:
             raise InputError(f"{flag} must be at least {floor}, got {value}")
 

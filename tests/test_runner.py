@@ -840,3 +840,13 @@ def test_an_image_edited_between_two_sessions_of_a_run_is_refused(tmp_path, deep
                                          rf"\(sha256 {sha['coffee.png'][:12]} then, [0-9a-f]{{12}} now\)"):
         run(RunConfig(buckets=["10-20"] if deep else ["10-20", "20-30"], **common), out, log=lambda s: None)
     assert {(r["image_id"], r["gt_sha256"]) for r in read_records(out / RECORDS)} == set(sha.items())  # nothing of the new pixels
+
+
+@pytest.mark.parametrize("field,value", [("limit", 1.5), ("limit", 2.0), ("size", "256"), ("batch_size", True)])
+def test_counts_given_from_python_that_are_not_whole_numbers_are_one_line(tmp_path, field, value):
+    """RunConfig(size="256") (read from a config file) ended in a TypeError from a comparison,
+    limit=1.5 in one from a slice, both deep in the run."""
+    flag = "--" + field.replace("_", "-")
+    with pytest.raises(InputError, match=rf"^{flag} must be a whole number, got {re.escape(repr(value))}$"):
+        run(RunConfig(method="telea", buckets=["10-20"], deep_metrics=False, **{field: value}), tmp_path / "r", log=lambda s: None)
+    assert not (tmp_path / "r").exists()
