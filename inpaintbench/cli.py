@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import InputError, counted, one_line, refuse_repeats
+from .metrics import known_metrics
 from .paths import DEMO_METHODS, DEMO_REFERENCE, run_folders, runs_in, safe_name
 from .progress import LazyProgress, LogLines, message_console
 
@@ -233,16 +234,6 @@ def export_inputs_cmd(
 DEMO_RUNS = Path("reports/demo/runs")
 
 
-def _known_metrics(names: Optional[List[str]], flag: str = "--metrics") -> Optional[List[str]]:
-    """Names as given, each checked: a misspelt one would be dropped (or left at a default) without a word."""
-    from .metrics import METRIC_INFO
-
-    for n in names or []:
-        if n not in METRIC_INFO:
-            raise InputError(f"{flag} {n!r}: no such metric; metrics: {', '.join(METRIC_INFO)}")
-    return names
-
-
 #: a report file's format by its suffix; .txt takes Markdown, which reads as text
 _FILE_FORMATS = {".md": "md", ".markdown": "md", ".txt": "md", ".csv": "csv", ".tex": "latex", ".html": "html", ".htm": "html"}
 
@@ -292,7 +283,7 @@ def report(
     from .stats import summary
     from .workers import workers_or_every_core
 
-    metrics = _known_metrics(metrics)
+    metrics = known_metrics(metrics)
     _no_stray_values(runs or [])
     asked = {"--screenshot": screenshot, "--grid-rows": grid_rows != 1, "--workers": workers is not None,
              "--reference": reference is not None}
@@ -500,7 +491,7 @@ def compare(
     from .runner import run_name
     from .stats import interval_text, paired, with_fdr
 
-    metrics = _known_metrics(metrics)
+    metrics = known_metrics(metrics)
     if out is not None and not _names_folder(out) and out.suffix.lower() != ".csv":  # it wrote CSV into cmp.md
         raise InputError(f"--out {out}: compare writes CSV; name it {out.with_suffix('.csv').name}, or give a folder")
     if run_a.resolve() == run_b.resolve():

@@ -14,7 +14,7 @@ import pandas as pd
 from .data.base import other_images, refuse_out_inside
 from .errors import InputError, counted, read_json, refuse_below, refuse_repeats
 from .masks import BUCKETS
-from .metrics import METRIC_INFO, SET_METRICS
+from .metrics import METRIC_INFO, SET_METRICS, known_metrics
 from .metrics.suite import network_ids, run_networks
 from .paths import run_folders, safe_name
 from .runner import MANIFEST, MANIFEST_HINT, RECORDS, SET_METRICS as SET_FILE, read_record_columns, run_name
@@ -134,7 +134,7 @@ def unscored(df: pd.DataFrame, manifests: list[dict], metric: str, names: list[s
 def refuse_unscored(df: pd.DataFrame, manifests: list[dict], metrics, every_run: bool = False, names=None) -> None:
     """Metrics a user named that the runs lack: a table left only its N rows, a comparison said
     the runs 'share no scored pair'. `every_run`: each run needs it (a comparison), else one."""
-    for metric in metrics:
+    for metric in known_metrics(metrics):  # PSNR from Python had been "not scored by" each run
         missing = unscored(df, manifests, metric, names)
         if missing and (every_run or len(missing) == len(manifests)):
             raise InputError(f"--metrics {metric}: not scored by " + "; ".join(f"{k} ({v})" for k, v in missing.items()))
@@ -380,6 +380,8 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
 
     if isinstance(formats, str):  # formats="md" from Python: "unknown report format(s) ['d', 'm']"
         formats = (formats,)
+    if "all" in formats:  # as `report -f all`; it was refused as unknown by a message that offered it
+        formats = REPORT_FORMATS
     run_dirs = run_folders(run_list(run_dirs))  # a folder of runs (a demo's out) for its runs, as `report`
     unknown = set(formats) - set(REPORT_FORMATS)
     if unknown:

@@ -583,6 +583,17 @@ def test_runs_are_tabled_by_their_images_pixels_not_the_folder_they_were_read_fr
         load_table([tmp_path / "a", tmp_path / "b"])
 
 
+def test_write_report_takes_all_and_names_a_metric_that_is_none(two_runs, tmp_path):
+    """From Python, formats="all" was refused as an unknown format by a message that offered "all",
+    and metrics=["PSNR"] was said to be "not scored by" each run (run with --no-deep-metrics)."""
+    files = write_report(two_runs, tmp_path / "rep", formats="all", log=lambda s: None)
+    assert {f.name for f in files} >= {"table1.md", "table1.csv", "table1.tex", "index.html"}
+    with pytest.raises(InputError, match=r"^--metrics 'PSNR': no such metric; metrics: psnr, ssim, "):
+        write_report(two_runs, tmp_path / "rep2", formats=("md",), metrics=["PSNR"])
+    with pytest.raises(InputError, match=r"^--metrics 'PSNR': no such metric"):
+        load_table(two_runs, "PSNR")
+
+
 def test_a_metric_asked_for_that_the_runs_lack_is_refused_with_the_reason(two_runs, tmp_path):
     """`report --metrics fid` of runs made without deep metrics printed a table of N rows only;
     `compare --metrics fid` (a set-level metric) or a metric one run lacks said the runs 'share no

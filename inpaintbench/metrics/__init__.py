@@ -11,3 +11,14 @@ METRIC_INFO = {
     "l1_hole": (False, 1e3, "l1 hole (1e-3)"), "l2_hole": (False, 1e3, "l2 hole (1e-3)"),
 }
 SET_METRICS = ("fid", "kid")
+
+
+def known_metrics(names, flag: str = "--metrics"):
+    """Names as given, each checked: a misspelt one (PSNR) would be dropped, left at a default, or
+    said to be unscored by the runs, without a word that there is no such metric."""
+    from ..errors import InputError
+
+    for n in names or []:
+        if n not in METRIC_INFO:
+            raise InputError(f"{flag} {n!r}: no such metric; metrics: {', '.join(METRIC_INFO)}")
+    return names
