@@ -1,3 +1,4 @@
+import re
 import shutil
 
 import numpy as np
@@ -353,12 +354,20 @@ def test_a_folder_that_is_no_mask_set_is_refused_alike_by_every_command(tmp_path
     from inpaintbench.masks.build import stats
 
     (tmp_path / "photos").mkdir()
-    for folder, what in ((tmp_path / "photos", "no manifest.csv"), (tmp_path / "typo", "no such folder")):
+    (tmp_path / "a.png").write_bytes(b"")
+    # a file was "no such folder" too, and the set's own manifest.csv given for the set not pointed to it
+    for folder, what in ((tmp_path / "photos", "no manifest.csv"), (tmp_path / "typo", "no such folder"),
+                         (tmp_path / "a.png", "a file, not a folder")):
         message = f"{folder}: {what}; a mask set is a folder made by `inpaintbench masks generate` or `masks import`"
         for call in (stats, verify, MaskSet):
             with pytest.raises(InputError) as e:
                 call(folder)
             assert str(e.value) == message, (call, str(e.value))
+    manifest = DEFAULT_MASK_DIR / "manifest.csv"
+    for call in (stats, verify, MaskSet):
+        with pytest.raises(InputError, match=f"^{re.escape(str(manifest))}: a mask set's manifest; give the set's folder, "
+                                             f"{re.escape(str(DEFAULT_MASK_DIR))}$"):
+            call(manifest)
 
 
 def test_masks_stats_prints_four_significant_digits():

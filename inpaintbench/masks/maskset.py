@@ -75,9 +75,12 @@ class MaskEntry:
 def manifest_of(root: Path | str) -> Path:
     """The manifest of the mask set in `root`; the one refusal of a folder that is no set, for every command."""
     root = Path(root)
+    if root.is_file() and root.name == MANIFEST and root.parent.is_dir():  # the set's manifest given for the set
+        raise InputError(f"{root}: a mask set's manifest; give the set's folder, {root.parent}")
     if not (root / MANIFEST).is_file():
-        raise InputError(f"{root}: {'no ' + MANIFEST if root.is_dir() else 'no such folder'}; a mask set is "
-                         f"a folder made by `inpaintbench masks generate` or `masks import`")
+        # a file given was "no such folder", which it is not
+        why = f"no {MANIFEST}" if root.is_dir() else "a file, not a folder" if root.exists() else "no such folder"
+        raise InputError(f"{root}: {why}; a mask set is a folder made by `inpaintbench masks generate` or `masks import`")
     # a set committed on two branches and merged: the marker lines read as masks "listed but
     # missing", and a run took the rows around them as the set, under a new id, without a word
     if merge_conflicted((root / MANIFEST).read_text(errors="replace")):
