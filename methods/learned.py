@@ -36,7 +36,7 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
                          + (" (its best validation step; last.pt: its latest)" if len(kept) == 2 else "")
                          + f", or export it to a small file with `inpaintbench train {name} --out {path} --export FILE.pt`")
     elif not path.is_file():
-        raise InputError(f"{name} weights {path} not found; expected {accepted}"
+        raise InputError(f"{name} weights {path} " + ("is a folder" if path.is_dir() else "not found") + f"; expected {accepted}"
                          + (" (the shipped weights are missing from this checkout)" if path == shipped else ""))
     else:
         files = {None: path}

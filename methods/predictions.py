@@ -77,7 +77,8 @@ class Predictions(InpaintingMethod):
                              "`inpaintbench export-inputs` writes the inputs and the list of keys)")
         self.root = Path(predictions)
         if not self.root.is_dir():
-            raise InputError(f"--predictions {self.root}: no such folder")
+            raise InputError(f"--predictions {self.root}: {'a file, not a folder' if self.root.exists() else 'no such folder'}"
+                             f" of outputs")
         self.allow_partial, self.size = allow_partial, size
         self.files: dict[str, Path] = {}
         for f in list_images(self.root):  # as dataset folders: hidden names skipped, linked folders followed

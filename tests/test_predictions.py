@@ -440,3 +440,17 @@ def test_a_method_scored_from_files_is_tabled_beside_a_demo_folder_given_whole(e
     files = write_report([tmp_path / "demo", tmp_path / "mine"], tmp_path / "rep", formats=("csv",))
     assert tmp_path / "rep" / "table1.csv" in files
     assert (tmp_path / "rep" / "table1.csv").read_text().splitlines()[0].split(",")[2:] == ["telea", "navier-stokes", "predictions"]
+
+
+def test_a_file_or_folder_where_the_other_is_wanted_is_named_as_such(tmp_path):
+    """`--predictions out.png` was "no such folder" and `--weights SOMEFOLDER` "not found": both are there."""
+    (tmp_path / "out.png").write_bytes(b"")
+    (tmp_path / "somefolder").mkdir()
+    for args, said in ((["--method", "predictions", "--predictions", str(tmp_path / "out.png")],
+                        f"--predictions {tmp_path / 'out.png'}: a file, not a folder of outputs"),
+                       (["--method", "predictions", "--predictions", str(tmp_path / "nope")],
+                        f"--predictions {tmp_path / 'nope'}: no such folder of outputs"),
+                       (["--method", "rwconv", "--weights", str(tmp_path / "somefolder")],
+                        f"rwconv weights {tmp_path / 'somefolder'} is a folder; expected a file from")):
+        r = CliRunner().invoke(app, ["run", *args, "--limit", "1", "--out", str(tmp_path / "r")])
+        assert r.exit_code == 2 and said in " ".join(r.output.split()), r.output
