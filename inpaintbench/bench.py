@@ -395,10 +395,16 @@ def bench_method(name: str, out: Path, weights: str | None = None, repeats: int 
     with torch.no_grad(), FlopCounterMode(display=False) as fc:
         method.inpaint(x[:1] * (1 - hole[:1]), hole[:1])
     flops = fc.get_total_flops()
-    result["flops_per_image_forward"] = flops
-    # fp32 here; the GPU section counts its own bf16 run (CPU autocast keeps ops such as reflection
-    # padding in fp32 and adds casts that CUDA's does not, so a CPU count would misstate a GPU's)
-    result["bytes_per_image_forward_eager_fp32"] = eager_bytes(method.inpaint, x[:1] * (1 - hole[:1]), hole[:1])
+    if flops:
+        result["flops_per_image_forward"] = flops
+        # fp32 here; the GPU section counts its own bf16 run (CPU autocast keeps ops such as reflection
+        # padding in fp32 and adds casts that CUDA's does not, so a CPU count would misstate a GPU's)
+        result["bytes_per_image_forward_eager_fp32"] = eager_bytes(method.inpaint, x[:1] * (1 - hole[:1]), hole[:1])
+    else:
+        # a method that computes outside torch (OpenCV, scikit-image, PatchMatch) had "0" FLOPs and
+        # the bytes of its tensor conversions written as if they were its work
+        result["flops_per_image_forward"] = result["bytes_per_image_forward_eager_fp32"] = None
+        result["forward_note"] = "computed outside torch: its FLOPs and memory traffic are not counted"
     if cpu:
         result["cpu"] = _bench_cpu(name, method, x, hole, flops, repeats, log)
     if torch.cuda.is_available() and hasattr(method, "benchmark_gpu"):

@@ -191,7 +191,11 @@ def test_the_method_bench_times_a_batch_over_the_workers_too(tmp_path, monkeypat
     assert spread["workers"] == 2 and spread["speedup_over_one"] > 0
     assert 0 < spread["worker_private_mib"] < 100  # forks of the fork server: torch's pages are shared
     bench_method("telea", tmp_path / "t.json", repeats=1, log=lambda s: None)  # 15 ms an image: no pool
-    assert "batch8_workers" not in json.loads((tmp_path / "t.json").read_text())["cpu"]
+    telea = json.loads((tmp_path / "t.json").read_text())
+    assert "batch8_workers" not in telea["cpu"]
+    # OpenCV's work is not torch's: it had "0" FLOPs and its tensor conversions' bytes as its traffic
+    assert telea["flops_per_image_forward"] is None and telea["bytes_per_image_forward_eager_fp32"] is None
+    assert "outside torch" in telea["forward_note"]
 
 
 def test_workers_that_cannot_start_say_why_and_what_to_do(tmp_path):
