@@ -961,3 +961,29 @@ def test_weights_trained_on_the_demo_sets_photos_say_so_in_every_demo_caption(tm
     # photos that are not the sources (the clean folder) record nothing
     train(tiny(tmp_path / "clean", photo_dir, steps=1, val_every=0), log=lambda s: None)
     assert "demo_photos" not in load_checkpoint(tmp_path / "clean" / "last.pt")["training_photos"]
+
+
+def test_calibration_takes_the_position_gram_image_by_image(photo_dir, monkeypatch):
+    """λ1 was calibrated on the position gram of a batch of 32 crops at once, 32 x (crop/4)^4 floats:
+    44 GB at --crop 544, so a run of --batch-size 1 there stopped as out of memory before its first
+    step. Image by image, λ1 is the batched value (the mean of equal-sized means is the mean)."""
+    import methods.rwconv.losses as losses
+    from methods.rwconv.losses import correlation_loss
+    from methods.rwconv.train import RWRecipe
+    from methods.training.photos import PhotoPool
+    from methods.training.trainer import mean_fill_reference
+
+    cfg = RWTrainConfig(crop=68, cnum=4, data=[str(photo_dir)])
+    recipe = RWRecipe(cfg)
+    recipe.loss_net = load_loss_network(cfg.loss_net)
+    pool = PhotoPool(cfg.data)
+    batches, real = [], losses.gram_positions
+    monkeypatch.setattr(losses, "gram_positions", lambda f: (batches.append(f.shape[0]), real(f))[1])
+    lam = recipe.calibrate(pool)["lambdas"]
+    assert batches and set(batches) == {1}, batches
+    monkeypatch.setattr(losses, "gram_positions", real)
+    gt, hole, ref = mean_fill_reference(pool, cfg)
+    with torch.no_grad():
+        fr, fg = recipe.loss_net(ref), recipe.loss_net(gt)
+        batched = cfg.corr_fraction * float((ref - gt).abs().mean() * 2 / correlation_loss(fr, fg))
+    assert lam[0] == pytest.approx(batched, rel=1e-5)

@@ -71,7 +71,12 @@ class RWRecipe(Recipe):
         with torch.no_grad():
             fr, fg = net(ref), net(gt)
             lr_ = (ref - gt).abs().mean() * 2  # in [-1, 1] units, like L_r
-            lc, ls = correlation_loss(fr, fg), style_loss(fr, fg)
+            # image by image (each has as many positions, so the mean of the means is the mean): the
+            # position gram of the whole batch of 32 is 32 x (crop/4)^4 floats, 44 GB at --crop 544,
+            # which stopped a run of batch 1 there as out of memory before its first step
+            lc = torch.stack([correlation_loss([f[i : i + 1] for f in fr], [f[i : i + 1] for f in fg])
+                              for i in range(len(gt))]).mean()
+            ls = style_loss(fr, fg)
         return {"lambdas": [float(cfg.corr_fraction * lr_ / lc), float(cfg.style_fraction * lr_ / ls)]}
 
     def recalibrate(self, calibration: dict, before: dict) -> dict | None:
