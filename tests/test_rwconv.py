@@ -987,3 +987,25 @@ def test_calibration_takes_the_position_gram_image_by_image(photo_dir, monkeypat
         fr, fg = recipe.loss_net(ref), recipe.loss_net(gt)
         batched = cfg.corr_fraction * float((ref - gt).abs().mean() * 2 / correlation_loss(fr, fg))
     assert lam[0] == pytest.approx(batched, rel=1e-5)
+
+
+def test_a_cpu_run_whose_position_gram_outgrows_the_machine_is_warned_of(tmp_path, photo_dir, monkeypatch):
+    """On a CPU the kernel's OOM killer ends a run without a message; the correlation loss's position
+    gram grows with the crop's fourth power (a batch of 8 at 544 px needs ~64 GB). A run whose gram
+    alone passes the memory available is warned of before it starts; ablation (c) has no gram."""
+    import methods.training.trainer as trainer
+    from methods.rwconv.train import RWRecipe
+
+    cfg = tiny(tmp_path / "a", photo_dir, steps=1, val_every=0, crop=68)
+    floor, what = RWRecipe(cfg).step_memory_floor()
+    assert floor == int(4.7 * 2 * 17 ** 4 * 4) and "position gram" in what  # batch 2, (68/4)^2 positions
+    assert RWRecipe(tiny(tmp_path, photo_dir, crop=544, batch_size=8)).step_memory_floor()[0] > 50e9
+    assert RWRecipe(tiny(tmp_path, photo_dir, correlation=False)).step_memory_floor() is None
+    for free, warned in ((floor - 1, True), (floor + 1, False)):
+        monkeypatch.setattr(trainer, "available_memory", lambda: free)
+        logs = []
+        train(tiny(tmp_path / str(free), photo_dir, steps=1, val_every=0, crop=68), log=logs.append)
+        said = [s for s in logs if s.startswith("warning: a training step at --crop 68 --batch-size 2 holds about")]
+        assert bool(said) == warned, logs
+    free = trainer.available_memory()
+    assert free is None or 0 < free < 2 ** 50  # read from /proc/meminfo where there is one

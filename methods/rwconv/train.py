@@ -106,6 +106,20 @@ class RWRecipe(Recipe):
             "how": f"widened from cnum {theirs['cnum']} to {ours['cnum']} (function-preserving, methods/rwconv/widen.py)",
             "from_model_config": theirs}
 
+    #: copies of the position gram alive at a CPU step's peak, from peak RSS against crop (cnum 16,
+    #: batch 2: 0.9 / 1.2 / 2.7 / 16.0 GB at 68 / 136 / 272 / 544 px, fitted as base + area + gram terms)
+    GRAM_COPIES_AT_PEAK = 4.7
+
+    def step_memory_floor(self) -> tuple[int, str] | None:
+        """The correlation loss's position gram, batch x (crop/4)^4 floats: it passes the model's own
+        activations past ~300 px and is ~80% of a step at 544 (cnum 16)."""
+        cfg = self.cfg
+        if not cfg.correlation:
+            return None
+        n = (cfg.crop // 4) ** 2  # positions at pool2 (stride 4 in VGG16 and EfficientNet-Lite0 alike)
+        return (int(self.GRAM_COPIES_AT_PEAK * cfg.batch_size * n * n * 4),
+                "the correlation loss's position gram (batch x (crop/4)^4 floats, ~5 copies at the step's peak)")
+
     def forward(self, model, gt, hole):
         return model(gt, hole)
 

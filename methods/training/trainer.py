@@ -202,6 +202,12 @@ class Recipe:
         (the continued weights' config), the loss network unchanged; None: calibrate anew."""
         return None
 
+    def step_memory_floor(self) -> tuple[int, str] | None:
+        """(bytes, what holds them): what one part of a training step that grows faster than the crop's
+        area (a position gram) holds at the step's peak, for a CPU run to be warned of before the
+        kernel's OOM killer ends it without a message; None where no part does."""
+        return None
+
     def forward(self, model: nn.Module, gt: torch.Tensor, hole: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
@@ -479,6 +485,18 @@ def check_settings(recipe: Recipe) -> list[Path]:
     return training
 
 
+def available_memory() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes (Linux); None where there is none to read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def train(recipe: Recipe, log=print, on_step=None, photos: list[Path] | None = None) -> Path:
     """on_step(step, total, loss terms) is called on rank 0 after every optimiser step. `photos`:
     what check_settings returned, where the caller ran it already (the command does, before drawing
@@ -491,6 +509,10 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
     cfg = recipe.cfg
     if photos is None:
         photos = check_settings(recipe)
+    if cfg.device == "cpu" and (floor := recipe.step_memory_floor()) and (free := available_memory()) and floor[0] > free:
+        log(f"warning: a training step at --crop {cfg.crop} --batch-size {cfg.batch_size} holds about "
+            f"{floor[0] / 1e9:.0f} GB in {floor[1]} alone, and this machine has {free / 1e9:.0f} GB available: the "
+            f"kernel may end the run without a message; a smaller --crop or --batch-size needs less")
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
     rank, world = _rank()
