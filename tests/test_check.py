@@ -252,7 +252,7 @@ def test_a_run_over_the_same_files_cropped_otherwise_is_refused(tmp_path):
 
     (tmp_path / "photos").mkdir()
     Image.fromarray(skdata.coffee()).save(tmp_path / "photos" / "coffee.png")
-    common = dict(method="telea", dataset="folder", data_root=str(tmp_path / "photos"), buckets=["10-20"], deep_metrics=False)
+    common = {"method": "telea", "dataset": "folder", "data_root": str(tmp_path / "photos"), "buckets": ["10-20"], "deep_metrics": False}
     run(RunConfig(**common), tmp_path / "rc", log=lambda s: None)
     run(RunConfig(resize="center-crop", **common), tmp_path / "cc", log=lambda s: None)
     base, cli = tmp_path / "baseline.json", CliRunner()
@@ -273,7 +273,7 @@ def test_a_run_over_images_edited_since_the_baseline_is_refused(tmp_path):
     (tmp_path / "photos").mkdir()
     for name in ("coffee", "astronaut"):
         Image.fromarray(getattr(skdata, name)()).save(tmp_path / "photos" / f"{name}.png")
-    common = dict(method="telea", dataset="folder", data_root=str(tmp_path / "photos"), buckets=["10-20"], deep_metrics=False)
+    common = {"method": "telea", "dataset": "folder", "data_root": str(tmp_path / "photos"), "buckets": ["10-20"], "deep_metrics": False}
     run(RunConfig(**common), tmp_path / "before", log=lambda s: None)
     base, cli = tmp_path / "baseline.json", CliRunner()
     assert cli.invoke(app, ["check", str(tmp_path / "before"), "--baseline", str(base), "--update"]).exit_code == 0

@@ -12,8 +12,8 @@ from inpaintbench.cli import app
 from inpaintbench.errors import InputError
 from inpaintbench.method import pair_key
 from inpaintbench.networks import sha256_of
-from inpaintbench.runner import RunConfig, read_records, run
 from inpaintbench.report import write_report
+from inpaintbench.runner import RunConfig, read_records, run
 
 BUCKETS = ["10-20", "40-50"]
 

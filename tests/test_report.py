@@ -427,7 +427,7 @@ def test_the_grids_draw_from_a_copy_still_there_and_not_from_images_edited_since
     mine.mkdir()
     Image.fromarray(skdata.coffee()).save(mine / "coffee.png")
     shutil.copytree(mine, theirs)
-    common = dict(dataset="folder", buckets=["10-20"], deep_metrics=False)
+    common = {"dataset": "folder", "buckets": ["10-20"], "deep_metrics": False}
     run(RunConfig(method="telea", data_root=str(mine), **common), tmp_path / "a", log=lambda s: None)
     run(RunConfig(method="navier-stokes", data_root=str(theirs), **common), tmp_path / "b", log=lambda s: None)
     shutil.rmtree(mine)
@@ -544,7 +544,7 @@ def test_runs_of_one_folder_resized_otherwise_do_not_share_a_table(tmp_path):
     (tmp_path / "photos").mkdir()
     for name in ("astronaut", "coffee"):  # not square: the two crops differ
         Image.fromarray(getattr(skdata, name)()[:, :400]).save(tmp_path / "photos" / f"{name}.png")
-    common = dict(dataset="folder", data_root=str(tmp_path / "photos"), limit=2, buckets=["10-20"], deep_metrics=False)
+    common = {"dataset": "folder", "data_root": str(tmp_path / "photos"), "limit": 2, "buckets": ["10-20"], "deep_metrics": False}
     run(RunConfig(method="telea", resize="center-crop", **common), tmp_path / "cc", log=lambda s: None)
     run(RunConfig(method="navier-stokes", **common), tmp_path / "rc", log=lambda s: None)
     with pytest.raises(InputError, match=r"resizing of the images \(--resize\) differs \(resize-crop vs center-crop\)"):
@@ -565,7 +565,7 @@ def test_runs_are_tabled_by_their_images_pixels_not_the_folder_they_were_read_fr
     for name in ("astronaut", "coffee"):
         Image.fromarray(getattr(skdata, name)()).save(mine / f"{name}.png")
     shutil.copytree(mine, theirs)
-    common = dict(dataset="folder", buckets=["10-20"], deep_metrics=False)
+    common = {"dataset": "folder", "buckets": ["10-20"], "deep_metrics": False}
     run(RunConfig(method="telea", data_root=str(mine), **common), tmp_path / "a", log=lambda s: None)
     run(RunConfig(method="navier-stokes", data_root=str(theirs), **common), tmp_path / "b", log=lambda s: None)
     df, _, _ = load_table([tmp_path / "a", tmp_path / "b"])

@@ -829,7 +829,7 @@ def test_an_image_edited_between_two_sessions_of_a_run_is_refused(tmp_path, deep
     photos.mkdir()
     for name in ("astronaut", "coffee"):
         Image.fromarray(getattr(skdata, name)()).resize((256, 256)).save(photos / f"{name}.png")
-    common = dict(method="telea", dataset="folder", data_root=str(photos), deep_metrics=deep)
+    common = {"method": "telea", "dataset": "folder", "data_root": str(photos), "deep_metrics": deep}
     out = tmp_path / "run"
     run(RunConfig(buckets=["10-20"], **common), out, log=lambda s: None)
     sha = {n: hashlib.sha256(np.asarray(Image.open(photos / n)).tobytes()).hexdigest() for n in ("astronaut.png", "coffee.png")}

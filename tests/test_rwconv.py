@@ -967,7 +967,7 @@ def test_calibration_takes_the_position_gram_image_by_image(photo_dir, monkeypat
     """λ1 was calibrated on the position gram of a batch of 32 crops at once, 32 x (crop/4)^4 floats:
     44 GB at --crop 544, so a run of --batch-size 1 there stopped as out of memory before its first
     step. Image by image, λ1 is the batched value (the mean of equal-sized means is the mean)."""
-    import methods.rwconv.losses as losses
+    from methods.rwconv import losses
     from methods.rwconv.losses import correlation_loss
     from methods.rwconv.train import RWRecipe
     from methods.training.photos import PhotoPool
@@ -982,7 +982,7 @@ def test_calibration_takes_the_position_gram_image_by_image(photo_dir, monkeypat
     lam = recipe.calibrate(pool)["lambdas"]
     assert batches and set(batches) == {1}, batches
     monkeypatch.setattr(losses, "gram_positions", real)
-    gt, hole, ref = mean_fill_reference(pool, cfg)
+    gt, _, ref = mean_fill_reference(pool, cfg)
     with torch.no_grad():
         fr, fg = recipe.loss_net(ref), recipe.loss_net(gt)
         batched = cfg.corr_fraction * float((ref - gt).abs().mean() * 2 / correlation_loss(fr, fg))
@@ -993,8 +993,8 @@ def test_a_cpu_run_whose_position_gram_outgrows_the_machine_is_warned_of(tmp_pat
     """On a CPU the kernel's OOM killer ends a run without a message; the correlation loss's position
     gram grows with the crop's fourth power (a batch of 8 at 544 px needs ~64 GB). A run whose gram
     alone passes the memory available is warned of before it starts; ablation (c) has no gram."""
-    import methods.training.trainer as trainer
     from methods.rwconv.train import RWRecipe
+    from methods.training import trainer
 
     cfg = tiny(tmp_path / "a", photo_dir, steps=1, val_every=0, crop=68)
     floor, what = RWRecipe(cfg).step_memory_floor()
@@ -1002,7 +1002,7 @@ def test_a_cpu_run_whose_position_gram_outgrows_the_machine_is_warned_of(tmp_pat
     assert RWRecipe(tiny(tmp_path, photo_dir, crop=544, batch_size=8)).step_memory_floor()[0] > 50e9
     assert RWRecipe(tiny(tmp_path, photo_dir, correlation=False)).step_memory_floor() is None
     for free, warned in ((floor - 1, True), (floor + 1, False)):
-        monkeypatch.setattr(trainer, "available_memory", lambda: free)
+        monkeypatch.setattr(trainer, "available_memory", lambda free=free: free)
         logs = []
         train(tiny(tmp_path / str(free), photo_dir, steps=1, val_every=0, crop=68), log=logs.append)
         said = [s for s in logs if s.startswith("warning: a training step at --crop 68 --batch-size 2 holds about")]

@@ -264,7 +264,7 @@ class PhotoPool:
     def photo(self, i: int) -> np.ndarray:
         return self.photos[i] if self.photos is not None else load_photo(self.files[i])
 
-    def same_pixels(self, others: "PhotoPool") -> list[tuple[Path, Path]] | None:
+    def same_pixels(self, others: PhotoPool) -> list[tuple[Path, Path]] | None:
         """(other's file, this pool's file) for each photo of `others` whose pixels, as loaded, are
         one of this pool's: a lossless re-save (a PNG of a JPEG's pixels, metadata stripped) has
         other bytes, which `shared_photos` compares. None where either is decoded as drawn."""
