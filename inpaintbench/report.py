@@ -152,7 +152,8 @@ def _refuse_other_pixels(df: pd.DataFrame, dirs: dict, cannot: str) -> None:
         a, b = clash[clash.image_id == clash.image_id.iloc[0]].iloc[:2].itertuples()
         raise InputError(f"{cannot} {dirs.get(b.method, b.method)} with {dirs.get(a.method, a.method)}: image "
                          f"{a.image_id!r} has other pixels in each (sha256 {b.gt_sha256[:12]} vs {a.gt_sha256[:12]}): "
-                         f"an image edited between the runs, or another copy of the dataset; run both on one copy")
+                         f"an image edited between the runs, another copy of the dataset, or another Pillow decoding "
+                         f"it (each manifest's versions say which); run both on one copy with one Pillow")
 
 
 def load_table(run_dirs: list[Path], metrics=None) -> tuple[pd.DataFrame, list[dict], list[str]]:

@@ -40,7 +40,8 @@ from .protocol import PROTOCOL, Protocol, protocol_for
 
 RECORDS, MANIFEST, FEATURES, SET_METRICS = "records.jsonl", "manifest.json", "features_pool3.f32", "set_metrics.json"
 _ROW_BYTES = FEATURE_DIM * 4
-_PACKAGES = ("inpaintbench", "torch", "torchvision", "numpy", "scikit-image", "opencv-python-headless",
+#: pillow decodes and resizes every image: the pixels a run scored (its records' gt_sha256) depend on it
+_PACKAGES = ("inpaintbench", "torch", "torchvision", "numpy", "pillow", "scikit-image", "opencv-python-headless",
              "pytorch-fid", "lpips", "pypatchmatch")
 
 

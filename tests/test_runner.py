@@ -2,6 +2,7 @@ import json
 import re
 
 import pandas as pd
+import PIL
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
@@ -78,6 +79,7 @@ def test_run_records_every_pair_with_its_mask(tmp_path):
         assert r["psnr"] > 0 and 0 < r["ssim"] <= 1
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["protocol"]["id"] and manifest["masks"]["manifest_sha256"] and manifest["versions"]["torch"]
+    assert manifest["versions"]["pillow"] == PIL.__version__  # it decodes the images: their gt_sha256 depend on it
     # the processor, as the bench JSON names it: its kernels move deep metrics by ~0.01 between machines
     from inpaintbench.bench import cpu_model
 
