@@ -603,7 +603,7 @@ def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None =
             if before is not None and before != sha:
                 raise InputError(f"{out}: image {image_id!r} of {cfg.dataset} has other pixels than when this run "
                                  f"scored it (sha256 {before[:12]} then, {sha[:12]} now): the file was edited or "
-                                 f"replaced since; restore it, or use another --out")
+                                 f"replaced since, or another Pillow decodes it; restore either, or use another --out")
             return pixels
 
         def sha_of(image_id: str) -> str:
