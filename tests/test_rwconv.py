@@ -1001,6 +1001,7 @@ def test_a_cpu_run_whose_position_gram_outgrows_the_machine_is_warned_of(tmp_pat
     assert floor == int(4.7 * 2 * 17 ** 4 * 4) and "position gram" in what  # batch 2, (68/4)^2 positions
     assert RWRecipe(tiny(tmp_path, photo_dir, crop=544, batch_size=8)).step_memory_floor()[0] > 50e9
     assert RWRecipe(tiny(tmp_path, photo_dir, correlation=False)).step_memory_floor() is None
+    assert RWRecipe(tiny(tmp_path, photo_dir, crop=68, precision="bf16")).step_memory_floor()[0] == floor // 2
     for free, warned in ((floor - 1, True), (floor + 1, False)):
         monkeypatch.setattr(trainer, "available_memory", lambda free=free: free)
         logs = []

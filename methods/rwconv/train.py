@@ -117,7 +117,8 @@ class RWRecipe(Recipe):
         if not cfg.correlation:
             return None
         n = (cfg.crop // 4) ** 2  # positions at pool2 (stride 4 in VGG16 and EfficientNet-Lite0 alike)
-        return (int(self.GRAM_COPIES_AT_PEAK * cfg.batch_size * n * n * 4),
+        size = 2 if cfg.precision == "bf16" else 4  # autocast's bmm gives bf16 (a CPU's "auto" is fp32)
+        return (int(self.GRAM_COPIES_AT_PEAK * cfg.batch_size * n * n * size),
                 "the correlation loss's position gram (batch x (crop/4)^4 floats, ~5 copies at the step's peak)")
 
     def forward(self, model, gt, hole):
