@@ -80,8 +80,8 @@ def compare(current: dict, baseline: dict, tolerance: dict[str, float]) -> list[
     # the same files edited since (or another copy of them): the numbers moved for the images
     if "pixels_sha256" in baseline and current.get("pixels_sha256", baseline["pixels_sha256"]) != baseline["pixels_sha256"]:
         raise InputError("the baseline was made over other pixels of the same images (files edited or replaced since, "
-                         "or another copy of the dataset); refusing to compare (use --update to make a new baseline "
-                         "deliberately)")
+                         "another copy of the dataset, or another Pillow decoding them); refusing to compare (use "
+                         "--update to make a new baseline deliberately)")
     # the protocol names the default networks only: --fid-network or other VGG16 weights make other numbers
     for name, weights in baseline.get("networks", {}).items():
         now = current.get("networks", {}).get(name)
