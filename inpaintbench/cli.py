@@ -15,7 +15,7 @@ from rich.text import Text
 
 from .errors import InputError, counted, one_line, refuse_repeats
 from .metrics import known_metrics
-from .paths import DEMO_METHODS, DEMO_REFERENCE, run_folders, runs_in, safe_name
+from .paths import DEMO_METHODS, DEMO_REFERENCE, run_folders, runs_in
 from .progress import LazyProgress, LogLines, message_console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
@@ -196,7 +196,7 @@ def run(
                     deep_metrics=deep_metrics, fid_network=fid_network or RunConfig.fid_network, vgg_weights=vgg_weights, method_options=options,
                     label=label, blend=chosen["blend"], self_ensemble=chosen["self_ensemble"], size=size,
                     workers=workers_or_every_core(workers))
-    out = out or Path("runs") / dataset / safe_name(cfg.name)
+    out = out or cfg.default_out()
     from . import registry
 
     if workers is not None and method in registry.available() and not getattr(registry.method_class(method), "parallel", False):

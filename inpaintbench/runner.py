@@ -31,7 +31,7 @@ from .data.base import ids_sha256, other_images
 from .errors import InputError, MethodError, conflict_note, counted, is_out_of_memory, read_json, refuse_below
 from .method import pair_key, pair_keys
 from .lock import exclusive
-from .paths import git_commit, repo_path
+from .paths import git_commit, repo_path, safe_name
 from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import Moments, fid_from_features, fid_from_moments, kid_from_features
 from .metrics.pixel import pixel_metrics
@@ -89,6 +89,10 @@ class RunConfig:
     @property
     def name(self) -> str:
         return _name(self.__dict__)
+
+    def default_out(self) -> Path:
+        """runs/DATASET/NAME, where `run` writes without an --out (the command's and Python's alike)."""
+        return Path("runs") / self.dataset / safe_name(self.name)
 
     def identity(self) -> dict:
         """What must match for a resumed run to extend, not mix with, an earlier one."""
@@ -510,9 +514,10 @@ def _refuse_fewer_pairs(out: Path, existing: list[dict], outside: set, before: d
                           out, images)
 
 
-def run(cfg: RunConfig, out: Path, progress=None, log=print, memo: Memo | None = None) -> Path:
-    """`memo`: outputs shared with other runs of the same method and weights (see `Memo`)."""
-    out = Path(out)
+def run(cfg: RunConfig, out: Path | str | None = None, progress=None, log=print, memo: Memo | None = None) -> Path:
+    """`out`: the run's folder (None: `cfg.default_out()`, as the command's). `memo`: outputs shared
+    with other runs of the same method and weights (see `Memo`)."""
+    out = Path(out) if out is not None else cfg.default_out()
     protocol = protocol_for(cfg.size)
     dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, protocol.eval_size, cfg.resize)
     dataset.refuse_inside(out, "the images a run writes there (--save-images)")

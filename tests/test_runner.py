@@ -1,5 +1,6 @@
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import PIL
@@ -852,3 +853,14 @@ def test_counts_given_from_python_that_are_not_whole_numbers_are_one_line(tmp_pa
     with pytest.raises(InputError, match=rf"^{flag} must be a whole number, got {re.escape(repr(value))}$"):
         run(RunConfig(method="telea", buckets=["10-20"], deep_metrics=False, **{field: value}), tmp_path / "r", log=lambda s: None)
     assert not (tmp_path / "r").exists()
+
+
+def test_a_run_from_python_without_an_out_goes_where_the_command_puts_it(tmp_path, monkeypatch):
+    """run(cfg) without a folder was a TypeError ("expected str ... not NoneType"); it takes the
+    command's default, runs/DATASET/NAME."""
+    monkeypatch.chdir(tmp_path)
+    got = run(RunConfig(method="telea", buckets=["10-20"], limit=1, deep_metrics=False, label="my/telea"), log=lambda s: None)
+    assert got == Path("runs") / "demo" / "my_telea" and (tmp_path / got / RECORDS).is_file()
+    r = CliRunner().invoke(app, ["run", "--method", "telea", "--buckets", "10-20", "--limit", "1", "--no-deep-metrics",
+                                 "--label", "my/telea"])
+    assert r.exit_code == 0 and "0 to do" in r.output, r.output  # the command resumes the same folder
