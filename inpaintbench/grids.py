@@ -23,11 +23,12 @@ from skimage.segmentation import find_boundaries
 
 from . import registry
 from .data import get_dataset
+from .data.image_io import pixel_sha256
 from .errors import InputError
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .method import pair_key
 from .paths import from_repo_path
-from .runner import Memo, complete, pixel_sha256, run_name
+from .runner import Memo, complete, run_name
 
 OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
 #: a grid's pixels at most: ten methods at 1024x1024 over six buckets would be 86 M, 350 MB to draw
@@ -150,7 +151,7 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     cfg = first["config"]
     # a demo run made before the demo refused --data-root may have one recorded, which it ignored;
     # runs tabled by their pixels may have read them from copies in other folders: any one still there
-    roots = [Path(m["config"]["data_root"]) for _, m in runs if m["config"].get("data_root") and cfg["dataset"] != "demo"]
+    roots = [] if cfg["dataset"] == "demo" else [Path(m["config"]["data_root"]) for _, m in runs if m["config"].get("data_root")]
     root = next((r for r in roots if r.exists()), roots[0] if roots else None)
     size = first["protocol"]["eval_size"]  # the runs of one table share their protocol (report.py)
     ds = get_dataset(cfg["dataset"], root, size, cfg.get("resize", "resize-crop"))

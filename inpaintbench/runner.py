@@ -28,6 +28,7 @@ from .blend import BLENDS, blend_fill
 from .ensemble import ENSEMBLES, self_ensemble as ensemble_of
 from .data import get_dataset
 from .data.base import ids_sha256, other_images
+from .data.image_io import pixel_sha256
 from .errors import InputError, MethodError, conflict_note, counted, is_out_of_memory, read_json, refuse_below
 from .method import pair_key, pair_keys
 from .lock import exclusive
@@ -715,8 +716,3 @@ def run(cfg: RunConfig, out: Path | str | None = None, progress=None, log=print,
                                                     lambda i=i: dataset.load(i)) for i in ids], log=log)
             set_metrics(out, reference, ids, log=log)
     return out
-
-
-def pixel_sha256(pixels: np.ndarray) -> str:
-    """An image's identity in a run's records (`gt_sha256`): the pixels it was scored on, not its file."""
-    return hashlib.sha256(np.ascontiguousarray(pixels).tobytes()).hexdigest()

@@ -13,6 +13,7 @@ decoders take them, so a file gives the same pixels here, in `export-inputs` and
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
@@ -170,3 +171,8 @@ def list_images(root: Path) -> list[Path]:
         log.warning("%s: %s skipped (%s): not of the image types read here (%s)", root, counted(len(others), "file"),
                     named, " ".join(IMAGE_SUFFIXES))
     return sorted(found)
+
+
+def pixel_sha256(pixels: np.ndarray) -> str:
+    """An image's identity in a run's records (`gt_sha256`): the pixels it was scored on, not its file."""
+    return hashlib.sha256(np.ascontiguousarray(pixels).tobytes()).hexdigest()

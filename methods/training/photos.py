@@ -18,7 +18,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inpaintbench.data.image_io import IMAGE_SUFFIXES, decode_rgb, list_images
+from inpaintbench.data.image_io import (
+    IMAGE_SUFFIXES,
+    decode_rgb,
+    list_images,
+    pixel_sha256,
+)
 from inpaintbench.errors import MissingInput
 
 from . import qt_resource
@@ -241,6 +246,10 @@ def shared_photos(train: list[Path], val: list[Path]) -> list[tuple[str, str]]:
 IN_MEMORY_PHOTOS = 2000
 
 
+def _pixel_key(img: np.ndarray) -> tuple:
+    return img.shape, pixel_sha256(img)
+
+
 class PhotoPool:
     """Training photos downscaled to MAX_SHORT_SIDE; random-scale crops + flips. Up to
     IN_MEMORY_PHOTOS (or as `in_memory` says) decoded once up front; more, decoded as each is
@@ -264,16 +273,21 @@ class PhotoPool:
     def photo(self, i: int) -> np.ndarray:
         return self.photos[i] if self.photos is not None else load_photo(self.files[i])
 
+    def _by_pixels(self) -> dict[tuple, Path]:
+        """Each decoded photo's file by its pixels (shape and sha256), the first of equal ones."""
+        index: dict[tuple, Path] = {}
+        for f, img in zip(self.files, self.photos):
+            index.setdefault(_pixel_key(img), f)
+        return index
+
     def same_pixels(self, others: PhotoPool) -> list[tuple[Path, Path]] | None:
         """(other's file, this pool's file) for each photo of `others` whose pixels, as loaded, are
         one of this pool's: a lossless re-save (a PNG of a JPEG's pixels, metadata stripped) has
         other bytes, which `shared_photos` compares. None where either is decoded as drawn."""
         if self.photos is None or others.photos is None:
             return None
-        index: dict[tuple, Path] = {}
-        for f, img in zip(self.files, self.photos):
-            index.setdefault((img.shape, hashlib.sha256(img.tobytes()).digest()), f)
-        found = ((f, index.get((img.shape, hashlib.sha256(img.tobytes()).digest()))) for f, img in zip(others.files, others.photos))
+        index = self._by_pixels()
+        found = ((f, index.get(_pixel_key(img))) for f, img in zip(others.files, others.photos))
         return [(f, t) for f, t in found if t is not None]
 
     def demo_photos(self) -> list[str] | None:
@@ -286,13 +300,8 @@ class PhotoPool:
             return None
         from inpaintbench.data.demo import source_files
 
-        shapes = {img.shape for img in self.photos}
-        found = []
-        for stem, path in source_files().items():
-            src = load_photo(path)
-            if src.shape in shapes and any(img.shape == src.shape and np.array_equal(img, src) for img in self.photos):
-                found.append(stem)
-        return found
+        index = self._by_pixels()
+        return [stem for stem, path in source_files().items() if _pixel_key(load_photo(path)) in index]
 
     def smaller_than(self, size: int) -> list[Path] | None:
         """The photos whose short side is under `size`: their crops are enlarged (the trainer says
