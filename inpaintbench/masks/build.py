@@ -65,7 +65,7 @@ def write_set(out: Path, encoded: list[tuple[str, bytes]], rows: list[dict]) -> 
     target = out.resolve()  # a link to an empty folder: the set goes where it points
     target.parent.mkdir(parents=True, exist_ok=True)
     _clear_abandoned(target)
-    partial = target.parent / f".{target.name}.partial-{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    partial = target.parent / f"{_partial_prefix(target)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         partial.mkdir()  # not tempfile.mkdtemp: its mode 0700 would keep the set from others sharing the machine
     except PermissionError:  # an empty folder made for the user where they may not write: in place, as before
@@ -90,12 +90,18 @@ def write_set(out: Path, encoded: list[tuple[str, bytes]], rows: list[dict]) -> 
 _HOST = safe_name(socket.gethostname())
 
 
+def _partial_prefix(target: Path) -> str:
+    """The hidden folder a set is written into beside `target`, up to the writer's PID."""
+    return f".{target.name}.partial-{_HOST}-"
+
+
 def _clear_abandoned(target: Path) -> None:
     """Hidden folders a killed `masks generate` (SIGKILL, a lost machine) left beside `target`: those
     of this machine whose process is gone. They had stayed, each a whole set's size; one of another
     machine sharing the disk, or of a process still writing, is not touched."""
-    for old in target.parent.glob(f".{glob.escape(target.name)}.partial-{glob.escape(_HOST)}-*"):
-        pid = old.name[len(f".{target.name}.partial-{_HOST}-"):].split("-")[0]
+    prefix = _partial_prefix(target)
+    for old in target.parent.glob(glob.escape(prefix) + "*"):
+        pid = old.name[len(prefix):].split("-")[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
 

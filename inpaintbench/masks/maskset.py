@@ -75,7 +75,7 @@ class MaskEntry:
 def manifest_of(root: Path | str) -> Path:
     """The manifest of the mask set in `root`; the one refusal of a folder that is no set, for every command."""
     root = Path(root)
-    if root.is_file() and root.name == MANIFEST and root.parent.is_dir():  # the set's manifest given for the set
+    if root.is_file() and root.name == MANIFEST:  # the set's manifest given for the set
         raise InputError(f"{root}: a mask set's manifest; give the set's folder, {root.parent}")
     if not (root / MANIFEST).is_file():
         # a file given was "no such folder", which it is not

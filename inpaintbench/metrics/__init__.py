@@ -1,4 +1,5 @@
 """Metrics: pixel (pixel.py), deep per-image (perceptual.py), set-level (fid.py), run together by suite.py."""
+from ..errors import InputError
 
 # name -> (higher is better, display scale, display label); reports show only these, in this order
 METRIC_INFO = {
@@ -16,8 +17,6 @@ SET_METRICS = ("fid", "kid")
 def known_metrics(names, flag: str = "--metrics"):
     """Names as given, each checked: a misspelt one (PSNR) would be dropped, left at a default, or
     said to be unscored by the runs, without a word that there is no such metric."""
-    from ..errors import InputError
-
     for n in names or []:
         if n not in METRIC_INFO:
             raise InputError(f"{flag} {n!r}: no such metric; metrics: {', '.join(METRIC_INFO)}")
