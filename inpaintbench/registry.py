@@ -6,6 +6,8 @@ else's) declares `[project.entry-points."inpaintbench.methods"] NAME = "module:C
 """
 from __future__ import annotations
 
+import difflib
+import inspect
 import re
 from importlib.metadata import entry_points
 
@@ -60,7 +62,25 @@ def create(name: str, eval_size: int | None = None, **kwargs) -> InpaintingMetho
         # runs made before the side was passed here carry it in their method options
         if kwargs.setdefault("size", eval_size) != eval_size:
             raise InputError(f"method {name}: its options say size {kwargs['size']}, the run --size {eval_size}: give one")
+    _refuse_unknown_options(name, cls, kwargs)
     method = cls(**kwargs)
     if not method.name:  # a class that names itself not: its manifest and captions take the registered name
         method.name = name
     return method
+
+
+def _refuse_unknown_options(name: str, cls: type[InpaintingMethod], kwargs: dict) -> None:
+    """A method whose constructor names its options (no `**options`) has a misspelt one refused
+    here: the base class records every option it is given, so `method_options={"radiu": 5}` had
+    gone into the manifest and the report's caption beside the radius really used. A constructor
+    with `**options` (a method that reads `self.options`) keeps taking any."""
+    params = inspect.signature(cls).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    unknown = [k for k in kwargs if k not in params]
+    if unknown:
+        named = [p for p in params if p not in ("device", "weights")]
+        close = [m for k in unknown for m in difflib.get_close_matches(k, named, n=1)]
+        raise InputError(f"method {name} takes no option {', '.join(map(repr, unknown))}"
+                         f"{f' (did you mean {close[0]!r}?)' if len(close) == 1 == len(unknown) else ''}; "
+                         f"its options: {', '.join(named) or 'none'}")

@@ -535,6 +535,10 @@ def run(cfg: RunConfig, out: Path | str | None = None, progress=None, log=print,
         raise InputError(f"--blend must be one of {', '.join(BLENDS)}, got {cfg.blend!r}")
     if cfg.self_ensemble not in ENSEMBLES:
         raise InputError(f"--self-ensemble must be one of {', '.join(ENSEMBLES)}, got {cfg.self_ensemble!r}")
+    if own := [k for k in ("device", "weights") if k in cfg.method_options]:
+        # RunConfig's own fields, which the manifest records (and a resume compares) apart
+        raise InputError(f"method_options {own}: give {' and '.join(own)} as the run's own setting{'s' * (len(own) > 1)} "
+                         f"(RunConfig.{own[0]}, `run --{own[0]}`), not as a method option")
     method = registry.create(cfg.method, eval_size=protocol.eval_size, device=cfg.device, weights=cfg.weights,
                              **cfg.method_options)
     method.workers = cfg.workers

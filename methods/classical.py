@@ -12,9 +12,9 @@ from inpaintbench.method import PerImageMethod
 class _OpenCV(PerImageMethod):
     flag: int = 0
 
-    def __init__(self, device: str = "cpu", weights: str | None = None, radius: int = 3, **options):
+    def __init__(self, device: str = "cpu", weights: str | None = None, radius: int = 3):
         # OpenCV's documented default neighbourhood; recorded so a different choice is visible.
-        super().__init__(device, weights, radius=radius, **options)
+        super().__init__(device, weights, radius=radius)
         self.radius = radius
 
     def inpaint_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -42,6 +42,11 @@ class Biharmonic(PerImageMethod):
     name = "biharmonic"
     parallel = True
 
+    def __init__(self, device: str = "cpu", weights: str | None = None):
+        # no options: named, so that registry.create refuses one given by mistake (the base
+        # class's **options would record it in the manifest as if it had been used)
+        super().__init__(device, weights)
+
     def inpaint_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         return inpaint_biharmonic(image.astype(np.float64) / 255, hole, channel_axis=-1)
 
@@ -52,7 +57,7 @@ class PatchMatch(PerImageMethod):
     name = "patchmatch"
     parallel = True
 
-    def __init__(self, device: str = "cpu", weights: str | None = None, patch_size: int = 3, seed: int = 0, **options):
+    def __init__(self, device: str = "cpu", weights: str | None = None, patch_size: int = 3, seed: int = 0):
         import patchmatch  # here, so the other baselines work without the wheel
 
         if not hasattr(patchmatch, "set_random_seed"):  # PyPatchMatch 1 (Python 3.10's): unseeded, so unrepeatable
@@ -64,7 +69,7 @@ class PatchMatch(PerImageMethod):
                 found = f"a patchmatch module at {getattr(patchmatch, '__file__', None)}"
             raise InputError(f"patchmatch needs PyPatchMatch 2.2 or newer (seeded; Python 3.11+), found {found}: "
                              f"python -m pip install -U 'pypatchmatch>=2.2'")
-        super().__init__(device, weights, patch_size=patch_size, seed=seed, **options)
+        super().__init__(device, weights, patch_size=patch_size, seed=seed)
 
     def inpaint_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         import patchmatch  # not kept on self: a module cannot go to a worker process

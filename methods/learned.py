@@ -83,8 +83,8 @@ class LearnedMethod(InpaintingMethod):
     shipped: ClassVar[Path]
     takes_weights = True
 
-    def __init__(self, device: str = "cpu", weights: str | None = None, **options):
-        super().__init__(device, weights, **options)
+    def __init__(self, device: str = "cpu", weights: str | None = None):
+        super().__init__(device, weights)  # no options: registry.create refuses any given
         self.path = Path(weights) if weights else self.shipped
         self.model, self.meta = load_weights(self.recipe, self.path, self.shipped)
         # NHWC, the layout oneDNN's and cuDNN's convolutions run fastest in: on this repository's

@@ -70,8 +70,8 @@ class Predictions(InpaintingMethod):
     wants_size = True
 
     def __init__(self, device: str = "cpu", weights: str | None = None, predictions: str | None = None,
-                 allow_partial: bool = False, size: int = 256, **options):
-        super().__init__(device, weights, **options)
+                 allow_partial: bool = False, size: int = 256):
+        super().__init__(device, weights)
         if not predictions:
             raise InputError("method predictions needs --predictions DIR (a folder of <key>.png outputs; "
                              "`inpaintbench export-inputs` writes the inputs and the list of keys)")

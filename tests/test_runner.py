@@ -864,3 +864,19 @@ def test_a_run_from_python_without_an_out_goes_where_the_command_puts_it(tmp_pat
     r = CliRunner().invoke(app, ["run", "--method", "telea", "--buckets", "10-20", "--limit", "1", "--no-deep-metrics",
                                  "--label", "my/telea"])
     assert r.exit_code == 0 and "0 to do" in r.output, r.output  # the command resumes the same folder
+
+
+def test_a_misspelt_method_option_from_python_is_refused_with_the_options_there_are(tmp_path):
+    """method_options={"radiu": 9} ran Telea at radius 3 and recorded {"radius": 3, "radiu": 9} in the
+    manifest as if used; {"weights": ...} ended in a TypeError of registry.create's arguments."""
+    with pytest.raises(InputError, match=r"method telea takes no option 'radiu' \(did you mean 'radius'\?\); its options: radius$"):
+        run(cfg("telea", method_options={"radiu": 9}), tmp_path / "typo", log=lambda s: None)
+    assert not (tmp_path / "typo").exists()
+    with pytest.raises(InputError, match=r"method_options \['weights'\]: give weights as the run's own setting \(RunConfig.weights"):
+        run(cfg("telea", method_options={"weights": "w.pt"}), tmp_path / "w", log=lambda s: None)
+    for name, given in (("biharmonic", {"radius": 3}), ("pconv", {"cnum": 16}), ("predictions", {"prediction": "p"})):
+        with pytest.raises(InputError, match=f"method {name} takes no option {next(iter(given))!r}"):
+            registry.create(name, **given)  # before a network is loaded or a folder read
+    assert registry.create("patchmatch", seed=3).options == {"patch_size": 3, "seed": 3}
+    # a method whose constructor takes **options reads them from self.options: any stays accepted
+    assert registry.create("broken", mode="shape").options == {"mode": "shape"}
