@@ -130,6 +130,17 @@ def _name(config: dict) -> str:
     return config.get("label") or "+".join([config["method"], *suffixes])
 
 
+def _earlier_sessions(old: dict | None) -> list[dict]:
+    """The sessions a resumed run's manifest lists; a manifest written before they were listed
+    gives its one (the last) session, whose records at start are not known."""
+    if not old:
+        return []
+    if "sessions" in old:
+        return old["sessions"]
+    return [{"started": old.get("started"), "records_at_start": None,
+             **{k: old[k] for k in ("versions", "git_commit", "hardware") if k in old}}]
+
+
 def run_name(manifest: dict) -> str:
     """The name a run's records carry: its --label, else its method (+ its self-ensemble and blend, if any)."""
     return _name(manifest["config"])
@@ -586,14 +597,18 @@ def run(cfg: RunConfig, out: Path | str | None = None, progress=None, log=print,
             log(f"{out}: the run named {run_name(old)} is named {cfg.name} from now on ({counted(len(existing), 'scored pair')} kept)")
         # only their number from here: a resumed Places2 run held its 219,000 records (0.64 GB) for hours
         next_row, existing = len(existing), None
+        session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "records_at_start": next_row, "versions": _versions(),
+                   "git_commit": git_commit(), "hardware": _hardware(cfg.device)}
         manifest = {
             "tool": "inpaintbench", "config": {**cfg.__dict__, "masks": repo_path(cfg.masks)}, "config_identity": cfg.identity(),
             "protocol": protocol.as_dict(), "dataset": {**dataset_info, "evaluated_images": len(ids), "evaluated_ids_sha256": ids_sha256(ids)},
             "masks": {"id": maskset.id, "root": repo_path(maskset.root), "manifest_sha256": maskset.manifest_sha256},
             **described,
-            "versions": _versions(), "git_commit": git_commit(),
-            "hardware": _hardware(cfg.device), "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)",
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            **{k: session[k] for k in ("versions", "git_commit", "hardware")},
+            "pairing": "image i gets mask i mod n of each bucket, masks ordered by sha256(file)", "started": session["started"],
+            # each session's code, libraries and machine, the last one's also above: a resume rewrites
+            # the manifest, and a run's records can come from several (the Pillow that decoded them)
+            "sessions": _earlier_sessions(old) + [session],
             **({"skipped_pairs": sorted(unavailable)} if unavailable else {}),
         }
         tmp = manifest_path.with_suffix(".tmp")

@@ -128,6 +128,19 @@ def test_killed_run_resumes_to_the_same_table(tmp_path):
     assert (part / FEATURES).stat().st_size == 9 * 2048 * 4
     assert len(read_records(part / RECORDS)) == 9
     assert runner_mod.RECORDS == RECORDS
+    # each session's libraries and machine are kept (the resume rewrote the manifest, Pillow's
+    # version with it), and a manifest from before sessions were listed gives its last one
+    manifest = json.loads((part / "manifest.json").read_text())
+    assert [s["records_at_start"] for s in manifest["sessions"]] == [0, 4]
+    assert manifest["sessions"][-1]["versions"] == manifest["versions"] and "pillow" in manifest["versions"]
+    older = {k: v for k, v in manifest.items() if k != "sessions"} | {"started": "2025-01-01T00:00:00",
+                                                                        "versions": {"pillow": "9.0.0"}}
+    (part / "manifest.json").write_text(json.dumps(older))
+    run(cfg(deep_metrics=True), part, log=lambda s: None)
+    sessions = json.loads((part / "manifest.json").read_text())["sessions"]
+    assert [(s["started"], s["records_at_start"], s["versions"]["pillow"]) for s in sessions[:1]] == \
+        [("2025-01-01T00:00:00", None, "9.0.0")]
+    assert sessions[1]["records_at_start"] == 9 and sessions[1]["versions"]["pillow"] == PIL.__version__
 
 
 def test_refuses_to_mix_a_different_run_into_a_directory(tmp_path):
