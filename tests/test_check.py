@@ -59,7 +59,13 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
                                                   "--tolerance ssim=0.01)")):
         r = cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", given])
         assert r.exit_code == 2 and message in " ".join(r.output.split()), r.output
-    assert cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", "fid=inf"]).exit_code == 0
+    # a tolerance of a metric the baseline's run did not score (deep metrics off) gates nothing: said
+    r = cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", "fid=inf"])
+    assert r.exit_code == 0 and ("note: --tolerance fid: the baseline's run did not score it (deep metrics off, or their "
+                                 "network absent), so it gates nothing") in " ".join(r.output.split()), r.output
+    assert "did not score" not in cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose]).output
+    r = cli.invoke(app, ["check", str(good), "--baseline", str(tmp_path / "other.json"), "--update", "--tolerance", "psnr=1"])
+    assert r.exit_code == 0 and "--tolerance is not stored in the baseline; give it to each check" in " ".join(r.output.split())
     # from Python, tolerances as the command takes them or as a dict, each checked alike: a str had
     # ended in an AttributeError, and a dict's misspelt metric or negative value went unchecked
     from inpaintbench.check import check
