@@ -323,7 +323,7 @@ def report(
             files = write_report(runs, out, tuple(formats), metrics,
                                  reference, grid_rows, screenshot, log=lambda s: console.print(s, highlight=False),
                                  workers=workers_or_every_core(workers))
-        console.print(f"wrote {counted(len(files), 'file')} to {out}" + (f" (open {out / 'index.html'})" if (out / "index.html").exists() else ""))
+        console.print(f"wrote {counted(len(files), 'file')} to {out}" + (f" (open {out / 'index.html'})" if out / "index.html" in files else ""))
         return
     fmt = formats[0]
     df, manifests, shown = load_table(runs, metrics)

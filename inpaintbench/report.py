@@ -13,6 +13,7 @@ import pandas as pd
 
 from .data.base import other_images, refuse_out_inside
 from .errors import InputError, counted, read_json, refuse_below, refuse_repeats
+from .lock import exclusive
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS, known_metrics
 from .metrics.suite import network_ids, run_networks
@@ -367,6 +368,12 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
 
 #: what `report -f` takes (and "all", for every one of them)
 REPORT_FORMATS = ("md", "csv", "latex", "html")
+#: the files each format writes, as globs in the report's folder: what an earlier report wrote
+#: there and this one did not (a plot of a metric no run has now, FID's set_metrics.csv, the worst
+#: grid of another --reference) is removed, so one folder never holds two reports' files
+REPORT_FILES = {"md": ("table1.md",), "latex": ("table1.tex",),
+                "csv": ("table1.csv", "table1_ci.csv", "comparisons.csv", "per_image.csv", "set_metrics.csv"),
+                "html": ("index.html", "index.png", "plots/*.png", "plots/*.pdf", "grids/*.png", "grids/*.jpg")}
 
 
 def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metrics=None,
@@ -376,9 +383,8 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
     set_metrics.csv (FID, KID and its std per run and bucket, where some run has them), plots/,
     grids/ and a self-contained index.html (+ index.png with screenshot). `metrics`: the ones a
     user asked for, each refused when no run has it; None: every one some run has. `workers`: processes
-    the grids' PatchMatch or biharmonic fills are spread over (1 from Python, as `RunConfig.workers`)."""
-    from . import grids, plots, stats
-
+    the grids' PatchMatch or biharmonic fills are spread over (1 from Python, as `RunConfig.workers`).
+    Files of the formats written that an earlier report left in OUT are removed once this one is whole."""
     if isinstance(formats, str):  # formats="md" from Python: "unknown report format(s) ['d', 'm']"
         formats = (formats,)
     if "all" in formats:  # as `report -f all`; it was refused as unknown by a message that offered it
@@ -390,10 +396,33 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
     refuse_below(1, ("--grid-rows", grid_rows), ("--workers", workers))
     df, manifests, metrics = load_table(run_dirs, metrics)
     out = Path(out)
+    methods = list(dict.fromkeys(df.method))
+    reference = reference or methods[-1]
+    if reference not in methods:  # before the folder is made: a refused report leaves none behind
+        raise InputError(f"--reference {reference!r} is not among the runs' methods: {', '.join(methods)}")
     if "html" in formats:
         for root in {m["dataset"]["root"] for m in manifests if m["dataset"].get("root")}:
             refuse_out_inside(out, root, "the report's grids and plots")
     out.mkdir(parents=True, exist_ok=True)
+    with exclusive(out, "inpaintbench report"):  # two reports at once had left one folder of both's files
+        written = _write_report(df, manifests, metrics, run_dirs, out, formats, reference, grid_rows, screenshot, log, workers)
+        earlier = [f for fmt in formats for pattern in REPORT_FILES[fmt] for f in sorted(out.glob(pattern))
+                   if f not in written]
+        for f in earlier:
+            f.unlink()
+        if earlier:
+            log(f"note: removed {counted(len(earlier), 'file')} of an earlier report in {out} that this one does not "
+                f"write: {', '.join(f.relative_to(out).as_posix() for f in earlier[:5])}{', ...' * (len(earlier) > 5)}")
+        if kept := [f.relative_to(out).as_posix() for fmt in REPORT_FORMATS if fmt not in formats
+                    for pattern in REPORT_FILES[fmt] for f in sorted(out.glob(pattern))]:
+            log(f"note: {out} also holds an earlier report's {', '.join(kept[:5])}{', ...' * (len(kept) > 5)} "
+                f"(formats not asked for this time), which may not match this one")
+    return written
+
+
+def _write_report(df, manifests, metrics, run_dirs, out, formats, reference, grid_rows, screenshot, log, workers) -> list[Path]:
+    from . import grids, plots, stats
+
     t = table1(df, metrics)
     summ = stats.summary(df, metrics)
     ci = ci_halfwidths(t, summ)
@@ -405,9 +434,6 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
         written.append(out / name)
 
     methods = list(dict.fromkeys(df.method))
-    reference = reference or methods[-1]
-    if reference not in methods:
-        raise InputError(f"--reference {reference!r} is not among the runs' methods: {', '.join(methods)}")
     cmp = stats.with_fdr(pd.concat([stats.paired(df, reference, m, metrics) for m in methods if m != reference]
                                    or [pd.DataFrame()], ignore_index=True))
     if "md" in formats:

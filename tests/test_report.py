@@ -794,6 +794,39 @@ def test_the_plots_follow_the_metrics_asked_for(tmp_path):
         assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(f"{m}.{e}" for m in drawn for e in ("pdf", "png"))
 
 
+def test_a_report_written_over_an_earlier_ones_folder_holds_only_its_own_files(tmp_path):
+    """A second report into one --out kept the first's files it did not write itself: the plots of
+    metrics no longer asked for and the worst grid of the earlier --reference sat beside the new
+    table; two reports at once left a folder of both's files; a refused --reference left an empty
+    folder; and `-f md` over an earlier page said "open index.html", the earlier report's."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+    from inpaintbench.lock import exclusive
+
+    for m in ("telea", "navier-stokes"):
+        run(RunConfig(method=m, limit=2, buckets=["10-20"]), tmp_path / m, log=lambda s: None)
+    runs, out, said = [tmp_path / "telea", tmp_path / "navier-stokes"], tmp_path / "rep", []
+    write_report(runs, out, log=lambda s: None)
+    assert {"plots/fid.png", "grids/worst_navier-stokes.jpg", "set_metrics.csv"} <= {
+        f.relative_to(out).as_posix() for f in out.rglob("*")}
+    written = write_report(runs, out, formats=("csv", "html"), metrics=["psnr"], reference="telea", log=said.append)
+    html_csv = {f.relative_to(out).as_posix() for f in out.rglob("*") if f.is_file() and f.name != ".lock"}
+    assert html_csv == {f.relative_to(out).as_posix() for f in written} | {"table1.md", "table1.tex"}
+    assert "plots/fid.png" not in html_csv and "grids/worst_telea.jpg" in html_csv
+    assert not (out / "grids" / "worst_navier-stokes.jpg").exists()  # nor the plots of the six other metrics:
+    assert any("note: removed 14 files of an earlier report" in s and "plots/fid.png" in s for s in said), said
+    assert any("also holds an earlier report's table1.md, table1.tex (formats not asked for" in s for s in said), said
+    r = CliRunner().invoke(app, ["report", *map(str, runs), "--out", str(out), "-f", "md"])
+    assert r.exit_code == 0 and "open" not in r.output and (out / "index.html").exists(), r.output
+    with exclusive(out, "inpaintbench report"):
+        with pytest.raises(InputError, match="another inpaintbench report is writing there now"):
+            write_report(runs, out, formats=("md",), log=lambda s: None)
+    with pytest.raises(InputError, match="--reference 'biharmonic' is not among"):
+        write_report(runs, tmp_path / "refused", reference="biharmonic", log=lambda s: None)
+    assert not (tmp_path / "refused").exists()
+
+
 def test_a_single_pair_has_no_interval_and_says_so(tmp_path):
     """One pair has nothing to resample: compare printed "[+nan, +nan]" and the page "[+nan, +nan]"."""
     from typer.testing import CliRunner

@@ -367,8 +367,8 @@ def test_report_writes_every_format_asked_for(tmp_path):
     run(cfg(), tmp_path / "a", log=lambda s: None)
     r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "md", "-f", "csv", "--out", str(tmp_path / "rep")])
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == [
-        "comparisons.csv", "per_image.csv", "table1.csv", "table1.md", "table1_ci.csv"]
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == [  # and the one-writer lock (.lock)
+        ".lock", "comparisons.csv", "per_image.csv", "table1.csv", "table1.md", "table1_ci.csv"]
     r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "md", "-f", "latex", "--out", str(tmp_path / "t.md")])
     assert r.exit_code == 2 and "--format md latex writes several files: give --out a folder" in r.output, r.output
     r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "latex", "--out", str(tmp_path / "t.tex")])
