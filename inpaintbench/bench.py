@@ -33,7 +33,7 @@ from PIL import Image
 
 from . import registry
 from .data import get_dataset
-from .errors import refuse_below
+from .errors import InputError, refuse_below
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .runner import cpu_model
 from .workers import private_mib, usable_cores
@@ -389,6 +389,11 @@ def bench_method(name: str, out: Path, weights: str | None = None, repeats: int 
     from torch.utils.flop_counter import FlopCounterMode
 
     method = registry.create(name, device="cpu", weights=weights)
+    if not cpu:  # timing nothing, it had written a JSON of no timings over the committed one
+        if not torch.cuda.is_available():
+            raise InputError("--no-cpu times the GPU alone, and this machine has no CUDA device: nothing would be timed")
+        if not hasattr(method, "benchmark_gpu"):
+            raise InputError(f"--no-cpu times the GPU alone, and {name} runs on the CPU only: nothing would be timed")
     result = {"method": method.describe(), "environment": _env()}
     x, hole = torch.rand(8, 3, 256, 256), torch.zeros(8, 1, 256, 256)
     hole[..., 64:160, 48:200] = 1

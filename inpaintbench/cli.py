@@ -444,6 +444,12 @@ def bench(
     if target not in ("metrics", "report", "set-metrics") and pairs is not None:
         raise InputError(f"--pairs is for the metrics, report and set-metrics benchmarks; bench {target} times "
                          f"batches of 1 and 8 images (and 64 on a GPU)")
+    other = [f"{flag} is for {whose} benchmark" for flag, given, whose, ok in (
+        ("--methods", methods != 10, "the report", target == "report"),
+        ("--memory-sizes", list(memory_sizes) != [100, 1000], "the metrics", target == "metrics"),
+        ("--no-cpu", not cpu, "a method's", target not in ("metrics", "report", "set-metrics"))) if given and not ok]
+    if other:
+        raise InputError("; ".join(other) + f": bench {target} does not use {'it' if len(other) == 1 else 'them'}")
     out = out or Path("reports/bench") / f"{target}.json"
     out.parent.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made is refused before minutes of timing
     # `pairs or default` took --pairs 0 for the default: 36,500 pairs timed instead of a refusal

@@ -48,7 +48,14 @@ def test_the_bench_command_takes_pairs_0_as_0_and_refuses_another_targets_option
                        (["report", "--weights", "w.pt"], "--weights is for a method's benchmark"),
                        # "unknown method", naming methods only; and the predictions adapter, which has no fill
                        (["metric"], "unknown bench target 'metric'; targets: metrics, report, set-metrics, or a method: "),
-                       (["predictions"], "predictions reads outputs made elsewhere, so it has no fill to time")):
+                       (["predictions"], "predictions reads outputs made elsewhere, so it has no fill to time"),
+                       # the other targets' options went unused unsaid, and --no-cpu without a GPU (or of a
+                       # method that runs on the CPU only) timed nothing and wrote that over reports/bench
+                       (["telea", "--methods", "3"], "--methods is for the report benchmark: bench telea does not use it"),
+                       (["report", "--memory-sizes", "5"], "--memory-sizes is for the metrics benchmark: bench report does"),
+                       (["metrics", "--no-cpu"], "--no-cpu is for a method's benchmark: bench metrics does not use it"),
+                       (["telea", "--no-cpu"], "--no-cpu times the GPU alone, and " + (
+                           "telea runs on the CPU only" if torch.cuda.is_available() else "this machine has no CUDA device"))):
         r = CliRunner().invoke(app, ["bench", *args, "--out", out])
         assert r.exit_code == 2 and said in " ".join(r.output.split()), (args, r.output)
         assert not (tmp_path / "b.json").exists()
