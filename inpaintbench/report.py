@@ -208,7 +208,7 @@ def table1(df: pd.DataFrame, metrics=DEFAULT_METRICS) -> pd.DataFrame:
 
 
 def _best(t: pd.DataFrame) -> pd.DataFrame:
-    """Boolean frame: True where a cell is the best of its row as shown (ties all marked): by the
+    """Boolean frame: True where a cell is the best of two or more in its row as shown (ties all marked): by the
     unrounded means, "0.798" beside "**0.798**" (the demo's SSIM at 40-50%) told the reader of a
     difference the table does not show, and the paired comparisons are where one is tested."""
     best = pd.DataFrame(False, index=t.index, columns=t.columns)
@@ -216,6 +216,8 @@ def _best(t: pd.DataFrame) -> pd.DataFrame:
         if idx[0] == "N":
             continue
         row = pd.Series([float(_fmt(idx, v)) if pd.notna(v) else float("nan") for v in t.loc[idx]], index=t.columns)
+        if row.notna().sum() < 2:  # a value with none beside it (one run, or one that scored the bucket) beats nothing
+            continue
         target = row.max() if idx[0].endswith(ARROW[True]) else row.min()
         best.loc[idx] = row == target
     return best

@@ -858,6 +858,9 @@ def test_the_best_cell_is_bold_as_shown_and_ties_as_shown_are_all_bold():
     assert md["l1 (1e-3) ↓"] == ["**31.00**", "**31.00**", "40.00"]
     assert md["N"] == ["10", "10", "9"]
     assert render(t, "latex").count("\\textbf") == 5
+    # a value with none to beat is not bold: a one-run report, or a bucket only one run scored
+    lone = pd.DataFrame({"a": [0.79840, float("nan")], "b": [float("nan"), 20.1]}, index=idx[:2])
+    assert "**" not in render(lone, "md") and "**" not in render(t[["a"]], "md")
 
 
 def test_single_values_where_python_callers_give_lists_are_taken_as_one(two_runs, tmp_path):
