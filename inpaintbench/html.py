@@ -21,9 +21,10 @@ from .stats import ALPHA, UNDECIDED, interval_text
 PAGE_ROWS = 20_000
 
 STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1280px;color:#222;padding:0 16px}
+body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1400px;color:#222;padding:0 16px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:12.5px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}
+table{border-collapse:collapse;font-size:12.5px;margin:8px 0;display:block;overflow-x:auto;max-width:100%}
+td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}td{white-space:nowrap}
 th{background:#f4f4f4;cursor:pointer}td:first-child,th:first-child{text-align:left}
 .best{font-weight:700;background:#e8f4e8}.caption{color:#555;font-size:12.5px}
 .plots img{width:32%;min-width:320px}.grid img{max-width:100%}
@@ -49,7 +50,9 @@ def _img(path: Path) -> str:
 
 
 def _table1_html(t: pd.DataFrame, cells: pd.DataFrame, best: pd.DataFrame) -> str:
-    head = "<tr><th>metric</th><th>mask</th>" + "".join(f"<th>{html.escape(c)}</th>" for c in t.columns) + "</tr>"
+    # a run's name may break after each '+' (rwconv+hflip+poisson): the widest header of the demo's table
+    head = "<tr><th>metric</th><th>mask</th>" + "".join(f"<th>{html.escape(c).replace('+', '+<wbr>')}</th>"
+                                                       for c in t.columns) + "</tr>"
     body = []
     for idx in t.index:
         tds = "".join(f'<td class="{"best" if best.loc[idx, c] else ""}">{html.escape(cells.loc[idx, c])}</td>' for c in t.columns)
@@ -150,7 +153,7 @@ def find_chromium() -> str | None:
     return None
 
 
-def screenshot(html_path: Path, png_path: Path, width: int = 1400, height: int = 9000, timeout: int = 120) -> Path:
+def screenshot(html_path: Path, png_path: Path, width: int = 1440, height: int = 9000, timeout: int = 120) -> Path:
     """Render the page in headless Chromium and save a full-height screenshot."""
     exe = find_chromium()
     if exe is None:
