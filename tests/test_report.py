@@ -508,7 +508,7 @@ def test_the_page_renders_in_headless_chromium(two_runs, tmp_path):
     write_report(two_runs, tmp_path / "rep", formats=("html",), log=lambda s: None)
     png = screenshot(tmp_path / "rep" / "index.html", tmp_path / "shot.png", height=2000)
     img = np.asarray(Image.open(png).convert("L"), dtype=float)
-    assert img.shape == (2000, 1400) and img.std() > 10  # not a blank page
+    assert img.shape == (2000, 1440) and img.std() > 10  # not a blank page
 
 
 def test_refusals_name_what_differs(two_runs, tmp_path):
