@@ -23,7 +23,8 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 def register(name: str, cls: type[InpaintingMethod]) -> None:
     """Add a method under `name` for this process. Registering a name again (a notebook's cell run
     twice) replaces it; an installed method's name is refused, since its runs and reports would
-    then say that method's name of another method's numbers."""
+    then say that method's name of another method's numbers, and so is any name that differs from
+    one there is only by case."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise InputError(f"method name {name!r}: letters, digits, '_', '.' and '-' only, starting with a letter or "
                          f"digit (a name is a --method value and a folder's, and '+' joins it to +poisson and +hflip)")
@@ -32,6 +33,11 @@ def register(name: str, cls: type[InpaintingMethod]) -> None:
     installed = next((ep.value for ep in entry_points(group=GROUP) if ep.name == name), None)
     if installed:
         raise InputError(f"method {name!r} is installed ({installed}); register yours under another name")
+    # a run's default folder is runs/DATASET/NAME, one folder for Telea and telea where names fold
+    # case (macOS, Windows): the second method's run would resume the first's
+    if other := next((n for n in available() if n.lower() == name.lower() and n != name), None):
+        raise InputError(f"method {name!r} differs from the method {other!r} only by case, and their run folders are "
+                         f"one where file names ignore case (macOS, Windows); register yours under another name")
     _runtime[name] = cls
 
 

@@ -267,6 +267,9 @@ def test_a_method_registered_at_run_time_cannot_take_an_installed_name_or_a_malf
     with pytest.raises(InputError, match=r"method 'telea' is installed \(methods.classical:Telea\); register yours under another"):
         registry.register("telea", Unnamed)
     assert registry.method_class("telea").__name__ == "Telea"
+    for bad, other in (("Telea", "telea"), ("MeanFill", "meanfill")):  # installed, and registered at run time
+        with pytest.raises(InputError, match=f"method '{bad}' differs from the method '{other}' only by case"):
+            registry.register(bad, Unnamed)
     for bad in ("", "a/b", "mine+poisson", "two words"):
         with pytest.raises(InputError, match=r"letters, digits, '_', '.' and '-' only"):
             registry.register(bad, Unnamed)
