@@ -708,6 +708,15 @@ def test_export_of_a_run_stopped_early_says_how_far_it_got(tmp_path, photo_dir, 
     train(tiny(tmp_path / "a", photo_dir, steps=5, val_every=1, val_data=[str(one)]), log=lambda s: None)
     main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "a.pt")])
     assert "note:" not in capsys.readouterr().out
+    # its last step is in train_log.csv (rows every 10 steps left a 5-step run's log empty)
+    assert [r.split(",")[0] for r in (tmp_path / "a" / "train_log.csv").read_text().splitlines()] == ["step", "5"]
+    # a finished run started again with fewer --steps ended without a word; --export given training
+    # settings ("train on, then export") exported the step reached, also without a word
+    train(tiny(tmp_path / "a", photo_dir, steps=3, val_every=1, val_data=[str(one)]), log=logs.append)
+    assert "step 5 is at or past --steps 3: nothing to train (a larger --steps continues the run)" in logs
+    main(["--out", str(tmp_path / "a"), "--steps", "9", "--cnum", "8", "--export", str(tmp_path / "a.pt")])
+    assert ("note: --export writes a trained run's weights and trains nothing: --steps, --cnum not used\n"
+            "wrote ") in capsys.readouterr().out
 
 
 def test_training_widens_narrower_weights(tmp_path, photo_dir):

@@ -600,6 +600,8 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         torch.set_rng_state(ck["torch_rng"])
         init_from, val_step = ck.get("init_from"), ck.get("val_step")
         log(f"resumed from {last} at step {step}")
+        if step >= cfg.steps:  # a finished run started again, or a lower --steps: it had ended without a word
+            log(f"step {step:,} is at or past --steps {cfg.steps:,}: nothing to train (a larger --steps continues the run)")
     elif cfg.init_from:
         remeasure = True
         ck = restore(Path(cfg.init_from), "holds", adapt=True)
@@ -703,7 +705,7 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         if rank == 0 and on_step:
             on_step(step, cfg.steps, terms)
         if rank == 0:
-            if step % 10 == 0:
+            if step % 10 == 0 or step == cfg.steps:  # and the last: a run of 3 steps had an empty train_log.csv
                 now = time.time()
                 rate = seen / (now - t_last)
                 t_last, seen = now, 0
@@ -804,6 +806,11 @@ def main(recipe_cls: type[Recipe], argv=None):
     cfg.out = cfg.out or f"train_runs/{recipe_cls.name}"
     try:
         if export:
+            # "--steps 40000 --export F" read as "train on, then export" exported the step reached
+            unused = [k for k, v in vars(p.parse_args([])).items() if k not in ("out", "export") and a[k] != v]
+            if unused:
+                print(f"note: --export writes a trained run's weights and trains nothing: "
+                      f"{', '.join('--' + k.replace('_', '-') for k in unused)} not used")
             _export(recipe_cls, Path(cfg.out), Path(export))
         else:
             _main_run(recipe_cls, cfg)
