@@ -819,9 +819,8 @@ def test_a_report_written_over_an_earlier_ones_folder_holds_only_its_own_files(t
     assert any("also holds an earlier report's table1.md, table1.tex (formats not asked for" in s for s in said), said
     r = CliRunner().invoke(app, ["report", *map(str, runs), "--out", str(out), "-f", "md"])
     assert r.exit_code == 0 and "open" not in r.output and (out / "index.html").exists(), r.output
-    with exclusive(out, "inpaintbench report"):
-        with pytest.raises(InputError, match="another inpaintbench report is writing there now"):
-            write_report(runs, out, formats=("md",), log=lambda s: None)
+    with exclusive(out, "inpaintbench report"), pytest.raises(InputError, match="another inpaintbench report is writing there now"):
+        write_report(runs, out, formats=("md",), log=lambda s: None)
     with pytest.raises(InputError, match="--reference 'biharmonic' is not among"):
         write_report(runs, tmp_path / "refused", reference="biharmonic", log=lambda s: None)
     assert not (tmp_path / "refused").exists()
