@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -79,12 +80,18 @@ def _progress(unit: str = "pairs") -> Progress:
 
 @contextlib.contextmanager
 def _interrupted(said: str):
-    """Ctrl-C stopped a command with its bar half drawn and not a word: it says `said`, what is kept."""
+    """Ctrl-C stopped a command with its bar half drawn and not a word: it says `said`, what is kept.
+    So does a disk that fills up, which had said only "error: No space left on device"."""
     try:
         yield
     except KeyboardInterrupt:
         console.print(f"interrupted: {said}")
         raise typer.Exit(130) from None
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" writing {e.filename}" if e.filename else ""
+        raise InputError(f"{e.strerror or 'no space left on the disk'}{where}: {said}, once there is space") from None
 
 
 def _resumable(where: Path):

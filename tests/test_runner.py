@@ -1,3 +1,4 @@
+import errno
 import json
 import re
 from pathlib import Path
@@ -451,6 +452,23 @@ def test_an_interrupted_run_says_that_nothing_is_lost(tmp_path):
                                  "--buckets", "30-40", "--batch-size", "1", "--no-deep-metrics", "--out", str(tmp_path / "r")])
     assert r.exit_code == 130 and "interrupted: every pair scored so far is kept in" in " ".join(r.output.split()), r.output
     assert len(read_records(tmp_path / "r" / RECORDS)) == 1
+
+    class DiskFull(MeanFill):  # as a --save-images PNG or a record meets a full disk
+        name = "disk-full-meanfill"
+
+        def inpaint(self, masked, hole):
+            if MeanFill.calls >= 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().inpaint(masked, hole)
+
+    registry.register("disk-full-meanfill", DiskFull)
+    MeanFill.calls = 0
+    r = CliRunner().invoke(app, ["run", "--method", "disk-full-meanfill", "--limit", "1", "--buckets", "10-20",
+                                 "--buckets", "30-40", "--batch-size", "1", "--no-deep-metrics", "--out", str(tmp_path / "d")])
+    # it had said "error: No space left on device" alone
+    assert r.exit_code == 2 and (f"error: No space left on device: every pair scored so far is kept in {tmp_path / 'd'}; the "
+                                 f"same command again resumes, once there is space") in " ".join(r.output.split()), r.output
+    assert len(read_records(tmp_path / "d" / RECORDS)) == 1
 
 
 def test_a_demo_or_report_interrupted_while_writing_its_report_says_what_is_kept(tmp_path, monkeypatch):
