@@ -1019,3 +1019,38 @@ def test_a_cpu_run_whose_position_gram_outgrows_the_machine_is_warned_of(tmp_pat
         assert bool(said) == warned, logs
     free = trainer.available_memory()
     assert free is None or 0 < free < 2 ** 50  # read from /proc/meminfo where there is one
+
+
+def test_a_full_disk_keeps_the_last_checkpoint_and_says_so(tmp_path, photo_dir, monkeypatch, capsys):
+    """torch.save meeting a full disk raised RuntimeError("... unexpected pos 680128 vs 680016"), a
+    traceback with no word of the disk, and left its partial last.pt.tmp holding the space."""
+    import errno
+    import io
+
+    from methods.rwconv.train import main
+    from methods.training import trainer
+
+    class FullDisk(io.FileIO):
+        def write(self, b):
+            if str(self.name).endswith(".tmp") and FullDisk.saves >= 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(b)
+
+    def opened(path, mode="r", *a, **k):
+        if "w" not in mode:
+            return open(path, mode, *a, **k)
+        FullDisk.saves += str(path).endswith(".tmp")
+        return io.BufferedWriter(FullDisk(path, "w"))
+
+    FullDisk.saves = 0
+    monkeypatch.setattr(trainer, "open", opened, raising=False)
+    out = tmp_path / "a"
+    with pytest.raises(SystemExit) as stop:
+        main(["--out", str(out), "--data", str(photo_dir), "--val-data", str(held_out(photo_dir)), "--steps", "4",
+              "--batch-size", "2", "--crop", "68", "--val-size", "68", "--cnum", "4", "--val-every", "0",
+              "--ckpt-every", "1", "--threads", "1"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and (
+        f"\nerror: {out / 'last.pt.tmp'}: No space left on device: {out / 'last.pt'} holds the last checkpoint whole; "
+        f"the same command resumes from it once there is space\n") in err, err
+    assert load_checkpoint(out / "last.pt")["step"] == 1 and not (out / "last.pt.tmp").exists()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import errno
 import math
 import os
 import sys
@@ -342,9 +343,19 @@ def same_setting(a, b) -> bool:
 
 def save_atomic(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:  # a Python file, so that a failed write's OSError is there to be read
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)  # a partial file held the space the next try needs
+        # torch.save reports a failed write as RuntimeError("... unexpected pos 680128 vs 680016"), a
+        # traceback that said nothing of a full disk; the OSError it was raised from says why
+        cause = e.__context__ if isinstance(e, RuntimeError) else e
+        if isinstance(cause, OSError):
+            raise OSError(cause.errno, cause.strerror, cause.filename or str(tmp)) from None
+        raise
     os.replace(tmp, path)
 
 
@@ -815,7 +826,11 @@ def main(recipe_cls: type[Recipe], argv=None):
         else:
             _main_run(recipe_cls, cfg)
     except (InputError, OSError) as e:  # bad settings, missing photos, --out naming a file: one line, as the harness's
-        print(f"error: {one_line(e)}", file=sys.stderr)
+        last = Path(cfg.out) / "last.pt"
+        # a checkpoint is written to a temporary file and renamed: a full disk leaves the one before whole
+        kept = (f": {last} holds the last checkpoint whole; the same command resumes from it once there is space"
+                if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT) and last.is_file() else "")
+        print(f"error: {one_line(e)}{kept}", file=sys.stderr)
         sys.exit(2)
     except Exception as e:
         if not is_out_of_memory(e):
