@@ -232,7 +232,8 @@ def export_inputs_cmd(
     _one_value_each(ctx)
     from .export import export_inputs
 
-    with _progress() as p:
+    with _interrupted(f"{out} holds part of this export (pairs.csv is written last); the same command again writes it "
+                      f"whole"), _progress() as p:
         n = export_inputs(out, dataset, str(data_root) if data_root else None, str(masks) if masks else None,
                           list(buckets) if buckets else None, limit, resize, progress=_Bar(p, "export"), size=size)
     console.print(f"wrote {counted(n, 'pair')} to {out} (see {out / 'README.txt'})")

@@ -256,6 +256,28 @@ def test_export_into_an_earlier_export_of_other_pairs_is_refused(tmp_path):
     assert len(list((tmp_path / "x" / "inputs").glob("*.png"))) == 2
 
 
+def test_an_export_that_fills_the_disk_says_the_same_command_writes_it_whole(tmp_path, monkeypatch):
+    """It said "error: No space left on device" alone, and nothing of the partial folder."""
+    import errno
+
+    save = Image.Image.save
+
+    def full_disk(im, path, *a, **k):
+        if len(list((tmp_path / "x" / "holes").glob("*.png"))) >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return save(im, path, *a, **k)
+
+    monkeypatch.setattr(Image.Image, "save", full_disk)
+    args = ["export-inputs", "--out", str(tmp_path / "x"), "--limit", "2", "--buckets", "10-20", "--buckets", "20-30"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2 and (f"error: No space left on device: {tmp_path / 'x'} holds part of this export (pairs.csv is "
+                                 f"written last); the same command again writes it whole, once there is space") \
+        in " ".join(r.output.split()), r.output
+    assert not (tmp_path / "x" / "pairs.csv").exists()
+    monkeypatch.setattr(Image.Image, "save", save)
+    assert CliRunner().invoke(app, args).exit_code == 0 and len(list((tmp_path / "x" / "holes").glob("*.png"))) == 4
+
+
 def test_two_images_that_name_one_pair_are_refused_where_keys_name_files(tmp_path):
     """a.png and a.jpg drawing the same mask (here a set of one mask per bucket) share the key
     a__10-20_0000: export wrote one input file for both pairs and predictions read one output for
