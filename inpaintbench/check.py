@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .data.base import other_images
 from .errors import InputError, counted, merge_conflicted, read_json, refuse_repeats
+from .lock import write_atomic
 from .metrics import METRIC_INFO
 from .metrics.suite import network_ids
 from .protocol import PROTOCOL
@@ -163,7 +164,7 @@ def check(run_dir: Path | str, baseline_path: Path | str, tolerance: dict[str, f
             before = read_baseline(baseline_path, "--update writes over a baseline only: remove the file or give "
                                                   "another --baseline")
         baseline_path.parent.mkdir(parents=True, exist_ok=True)
-        baseline_path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        write_atomic(baseline_path, json.dumps(current, indent=2, sort_keys=True) + "\n")  # a full disk had emptied it
         replaced = before is not None and subject(before) != subject(current)
         log(f"baseline written to {baseline_path}: {subject(current)}"
             + (f" (replacing the baseline of {subject(before)})" if replaced else ""))

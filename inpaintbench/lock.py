@@ -1,4 +1,4 @@
-"""One writer per folder.
+"""One writer per folder, and files replaced whole.
 
 A run folder's records and feature rows, and a training folder's checkpoints and logs, are
 appended by one process at a time: two `inpaintbench run`s into one folder (a job launched twice)
@@ -48,3 +48,15 @@ def exclusive(folder: Path, what: str):
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` whole through a temporary file beside it: a kill or a full disk part way
+    leaves the file as it was (a baseline, a run's manifest or records) and no partial copy."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(path)

@@ -31,7 +31,7 @@ from .data.base import ids_sha256, other_images
 from .data.image_io import pixel_sha256
 from .errors import InputError, MethodError, conflict_note, counted, is_out_of_memory, read_json, refuse_below
 from .method import pair_key, pair_keys
-from .lock import exclusive
+from .lock import exclusive, write_atomic
 from .paths import git_commit, repo_path, safe_name
 from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import Moments, fid_from_features, fid_from_moments, kid_from_features
@@ -303,9 +303,7 @@ def set_metrics(out: Path, reference: np.ndarray, ids: list[str], log=print) -> 
         kid, kid_std = kid_from_features(fake, real, subsets=PROTOCOL.kid_subsets, subset_size=PROTOCOL.kid_subset_size)
         result[name] = {"fid": fid, "kid": kid, "kid_std": kid_std, "n_outputs": len(rs), "n_reference": len(real),
                         "rank_deficient": bool(caught)}
-    tmp = (out / SET_METRICS).with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    tmp.replace(out / SET_METRICS)
+    write_atomic(out / SET_METRICS, json.dumps(result, indent=2))
     small = [k for k, v in result.items() if v["rank_deficient"]]
     if small:
         log(f"warning: FID on fewer samples than the {FEATURE_DIM} feature dimensions in {', '.join(small)}: "
@@ -492,9 +490,7 @@ def _rename_records(records_path: Path, records: list[dict], name: str) -> None:
 
 def _write_records(records_path: Path, records: list[dict]) -> None:
     """Replace the file whole (a kill leaves the old one), as appending cannot rewrite what it holds."""
-    tmp = records_path.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
-    tmp.replace(records_path)
+    write_atomic(records_path, "".join(json.dumps(r) + "\n" for r in records))
 
 
 class FolderHoldsMore(InputError):
@@ -611,9 +607,7 @@ def run(cfg: RunConfig, out: Path | str | None = None, progress=None, log=print,
             "sessions": _earlier_sessions(old) + [session],
             **({"skipped_pairs": sorted(unavailable)} if unavailable else {}),
         }
-        tmp = manifest_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, default=str))
-        tmp.replace(manifest_path)
+        write_atomic(manifest_path, json.dumps(manifest, indent=2, default=str))
 
         todo = [(i, image_id, b, e) for i, image_id, b, e in pairs
                 if (image_id, e.file) not in done and pair_key(image_id, e.file) not in unavailable]

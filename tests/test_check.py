@@ -288,3 +288,26 @@ def test_a_run_over_images_edited_since_the_baseline_is_refused(tmp_path):
     r = cli.invoke(app, ["check", str(tmp_path / "after"), "--baseline", str(base)])
     assert r.exit_code == 2 and "the baseline was made over other pixels of the same images" in " ".join(r.output.split()), r.output
     assert cli.invoke(app, ["check", str(tmp_path / "before"), "--baseline", str(base)]).exit_code == 0
+
+
+def test_an_update_that_fills_the_disk_leaves_the_baseline_as_it_was(tmp_path, monkeypatch):
+    """--update wrote the baseline in place: a full disk part way left CI's reference half written."""
+    import errno
+    from pathlib import Path
+
+    from inpaintbench.check import check
+
+    good = _run("telea", tmp_path / "good")
+    base = tmp_path / "baseline.json"
+    check(good, base, update=True, log=lambda s: None)
+    before = base.read_bytes()
+    write = Path.write_text
+
+    def full_disk(path, text, *a, **k):
+        write(path, text[:100], *a, **k)  # what fitted
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        check(good, base, update=True, log=lambda s: None)
+    assert base.read_bytes() == before and [p.name for p in tmp_path.iterdir() if p.is_file()] == ["baseline.json"]
