@@ -34,7 +34,7 @@ def register(name: str, cls: type[InpaintingMethod]) -> None:
     if installed:
         raise InputError(f"method {name!r} is installed ({installed}); register yours under another name")
     # a run's default folder is runs/DATASET/NAME, one folder for Telea and telea where names fold
-    # case (macOS, Windows): the second method's run would resume the first's
+    # case (macOS, Windows): the second method's run would land in the first's folder
     if other := next((n for n in available() if n.lower() == name.lower() and n != name), None):
         raise InputError(f"method {name!r} differs from the method {other!r} only by case, and their run folders are "
                          f"one where file names ignore case (macOS, Windows); register yours under another name")
