@@ -55,7 +55,9 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
     pairs = plan(ids, chosen, maskset)
     out = Path(out)
     keys = set(pair_keys([(image_id, e.file) for _, image_id, _, e in pairs]))
-    stale = sorted({f.stem for sub in ("inputs", "holes") for f in (out / sub).glob("*.png")} - keys)
+    # keys of images in a dataset's subfolders are paths (sub/a__10-20_0188): their files are a level down
+    stale = sorted({f.relative_to(out / sub).with_suffix("").as_posix() for sub in ("inputs", "holes")
+                    for f in (out / sub).rglob("*.png")} - keys)
     if stale:  # left beside the new pairs, they would be run and scored as extra predictions
         raise InputError(f"{out} holds an earlier export with {counted(len(stale), 'pair')} this one does not write "
                          f"(e.g. {stale[0]}); use another --out or delete it")

@@ -256,6 +256,24 @@ def test_export_into_an_earlier_export_of_other_pairs_is_refused(tmp_path):
     assert len(list((tmp_path / "x" / "inputs").glob("*.png"))) == 2
 
 
+def test_an_earlier_export_of_images_in_a_subfolder_is_seen_too(tmp_path):
+    """The earlier export's files were looked for at the top of inputs/ and holes/ only: the pairs of
+    a dataset's subfolder images (inputs/sub/KEY.png) were left beside a new export of other pairs."""
+    photos = tmp_path / "photos" / "sub"
+    photos.mkdir(parents=True)
+    Image.fromarray((np.random.default_rng(0).random((256, 256, 3)) * 255).astype(np.uint8)).save(photos / "a.png")
+
+    def export(bucket):
+        return CliRunner().invoke(app, ["export-inputs", "--dataset", "folder", "--data-root", str(tmp_path / "photos"),
+                                        "--buckets", bucket, "--out", str(tmp_path / "x")])
+
+    assert export("10-20").exit_code == 0
+    r = export("20-30")
+    assert r.exit_code == 2 and "holds an earlier export with 1 pair this one does not write (e.g. sub/a__10-20_" \
+        in " ".join(r.output.split()), r.output
+    assert len(list((tmp_path / "x" / "inputs").rglob("*.png"))) == 1 and export("10-20").exit_code == 0
+
+
 def test_an_export_that_fills_the_disk_says_the_same_command_writes_it_whole(tmp_path, monkeypatch):
     """It said "error: No space left on device" alone, and nothing of the partial folder."""
     import errno
