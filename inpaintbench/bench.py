@@ -34,6 +34,7 @@ from PIL import Image
 from . import registry
 from .data import get_dataset
 from .errors import InputError, refuse_below
+from .lock import write_atomic  # a benchmark's JSON replaces a committed one: whole or not at all
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .runner import cpu_model
 from .workers import private_mib, usable_cores
@@ -188,7 +189,7 @@ def bench_metrics(out: Path, n: int = 96, memory_sizes=(100, 1000), workdir: Pat
         "max_relative_difference": agree, "memory": memory, "environment": _env(),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    write_atomic(out, json.dumps(result, indent=2))
     return result
 
 
@@ -243,7 +244,7 @@ def bench_report(out: Path, pairs: int = 36_500, methods: int = 10, log=print) -
     result["end_to_end"] = _report_end_to_end(pairs, methods, log)
     result["environment"] = _env()
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    write_atomic(out, json.dumps(result, indent=2))
     return result
 
 
@@ -283,7 +284,7 @@ def bench_set_metrics(out: Path, images: int = 36_500, log=print) -> dict:
         shutil.rmtree(work, ignore_errors=True)
     log(f"set metrics over {images * len(BUCKETS)} features: {result['seconds']:.0f} s, peak {result['peak_rss_mib']:.0f} MiB")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    write_atomic(out, json.dumps(result, indent=2))
     return result
 
 
@@ -433,5 +434,5 @@ def bench_method(name: str, out: Path, weights: str | None = None, repeats: int 
                 log(f"{name} gpu training, {key}: {r['images_per_s']:.0f} images/s (first step {r['first_step_s']:.0f} s)")
         result["gpu"] = g
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, default=str))
+    write_atomic(out, json.dumps(result, indent=2, default=str))
     return result
