@@ -34,7 +34,7 @@ from PIL import Image
 from . import registry
 from .data import get_dataset
 from .errors import InputError, refuse_below
-from .lock import write_atomic  # a benchmark's JSON replaces a committed one: whole or not at all
+from .lock import write_atomic
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .runner import cpu_model
 from .workers import private_mib, usable_cores
