@@ -156,6 +156,8 @@ def test_training_logs_a_seam_term_and_a_resume_keeps_the_log_columns(tmp_path, 
     import csv
 
     train(tiny(tmp_path / "a", photo_dir, steps=10, val_every=0), log=lambda s: None)
+    with open(tmp_path / "a" / "train_log.csv", "a") as f:
+        f.write("11,0.99")  # a row cut off by a kill or a full disk: the next session's row was glued to it
     logs = []
     train(tiny(tmp_path / "a", photo_dir, steps=20, val_every=0, seam_weight=2.0), log=logs.append)
     assert any("seam_weight 0.0 -> 2.0" in s for s in logs)

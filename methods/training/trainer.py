@@ -688,6 +688,9 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
     t_start, t_last, seen = time.time(), time.time(), 0
     # closed with the run folder's lock when the run ends, however it ends (a process that trains
     # again, a notebook or the tests, kept two handles open a run; rows are flushed as written)
+    if rank == 0:
+        for name in ("train_log.csv", "val.csv"):
+            _drop_partial_row(out / name)
     logf = held.enter_context(open(out / "train_log.csv", "a", newline="")) if rank == 0 else None
     # a resumed run appends under the header its file already has: a loss term that a changed
     # setting removes must not shift the columns under it (one it adds extends the header)
@@ -751,6 +754,18 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         dist.barrier()
         dist.destroy_process_group()
     return last
+
+
+def _drop_partial_row(path: Path) -> None:
+    """Cut a log back to its last whole row: a session killed or out of disk in the middle of one
+    left a row the next session's first row was appended to (one row of both, wrongly split)."""
+    if not path.is_file() or not path.stat().st_size:
+        return
+    with open(path, "rb+") as f:
+        data = f.read()
+        if data.endswith(b"\n"):
+            return
+        f.truncate(data.rfind(b"\n") + 1)  # no newline at all: a header cut short, dropped whole
 
 
 def _rewrite_csv(path: Path, header: list[str]) -> None:
