@@ -494,7 +494,7 @@ def compare(
     metrics: Optional[List[str]] = typer.Option(None, help="Metrics to compare, e.g. --metrics psnr --metrics ssim "
                                                 "(default: every per-image metric both have)."),
     out: Optional[Path] = typer.Option(None, help="Also write the comparison as CSV to this file (a folder, or a name "
-                                                  "without a suffix, takes comparisons.csv, as `report --out DIR`)."),
+                                                  "without a suffix, takes comparisons.csv, as `report --out DIR`; not a report's folder)."),
 ):
     """A against B on the (image, mask) pairs both scored: per metric, over all pairs and per bucket,
     the mean difference A - B (95% paired bootstrap CI), pairs each is better on, Wilcoxon p, verdict."""
@@ -508,6 +508,11 @@ def compare(
     metrics = known_metrics(metrics)
     if out is not None and not _names_folder(out) and out.suffix.lower() != ".csv":  # it wrote CSV into cmp.md
         raise InputError(f"--out {out}: compare writes CSV; name it {out.with_suffix('.csv').name}, or give a folder")
+    if out is not None and _names_folder(out) and (out / "comparisons.csv").is_file() and \
+            any((out / f).is_file() for f in ("table1.md", "table1.csv", "table1.tex", "index.html")):
+        # a report's comparisons (its reference against every run) were replaced by one pair's
+        raise InputError(f"--out {out} holds a report, whose comparisons.csv this would replace; give a file name "
+                         f"(--out {out / 'compare.csv'}) or another folder")
     if run_a.resolve() == run_b.resolve():
         raise InputError(f"compare needs two runs; both are {run_a}")
     names = [run_name(read_run_manifest(d)) for d in (run_a, run_b)]

@@ -801,6 +801,15 @@ def test_compare_out_takes_a_folder_as_report_does(tmp_path):
         r = CliRunner().invoke(app, ["compare", str(tmp_path / "telea"), str(tmp_path / "navier-stokes"), "--out", str(out)])
         assert r.exit_code == 0 and f"wrote {written}" in " ".join(r.output.split()), r.output
         assert set(pd.read_csv(written).columns) >= {"metric", "bucket", "verdict"}
+    # a report's folder: its comparisons.csv (the reference against every run) had been replaced
+    from inpaintbench.report import write_report
+
+    write_report([tmp_path / "telea", tmp_path / "navier-stokes"], tmp_path / "rep", formats=("md", "csv"), log=lambda s: None)
+    before = (tmp_path / "rep" / "comparisons.csv").read_bytes()
+    r = CliRunner().invoke(app, ["compare", str(tmp_path / "navier-stokes"), str(tmp_path / "telea"), "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 2 and f"--out {tmp_path / 'rep'} holds a report, whose comparisons.csv this would replace" \
+        in " ".join(r.output.split()), r.output
+    assert (tmp_path / "rep" / "comparisons.csv").read_bytes() == before
 
 
 def test_save_images_given_to_a_finished_run_saves_what_it_scored(tmp_path):
