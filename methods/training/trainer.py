@@ -686,11 +686,11 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         log(f"validation step {step}: psnr {v['psnr']:.3f} ssim {v['ssim']:.4f} (best {best:.3f})")
 
     t_start, t_last, seen = time.time(), time.time(), 0
-    # closed with the run folder's lock when the run ends, however it ends (a process that trains
-    # again, a notebook or the tests, kept two handles open a run; rows are flushed as written)
     if rank == 0:
         for name in ("train_log.csv", "val.csv"):
             _drop_partial_row(out / name)
+    # closed with the run folder's lock when the run ends, however it ends (a process that trains
+    # again, a notebook or the tests, kept two handles open a run; rows are flushed as written)
     logf = held.enter_context(open(out / "train_log.csv", "a", newline="")) if rank == 0 else None
     # a resumed run appends under the header its file already has: a loss term that a changed
     # setting removes must not shift the columns under it (one it adds extends the header)
