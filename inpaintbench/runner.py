@@ -31,7 +31,7 @@ from .data.base import ids_sha256, other_images
 from .data.image_io import pixel_sha256
 from .errors import InputError, MethodError, conflict_note, counted, is_out_of_memory, read_json, refuse_below
 from .method import pair_key, pair_keys
-from .lock import exclusive, write_atomic
+from .lock import exclusive, whole_lines, write_atomic
 from .paths import git_commit, repo_path, safe_name
 from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import Moments, fid_from_features, fid_from_moments, kid_from_features
@@ -203,12 +203,7 @@ def _record_lines(path: Path | str, repair: bool = False) -> list[bytes]:
         path = path / RECORDS
     if not path.is_file():
         return []
-    data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    if repair and end != len(data):
-        with open(path, "r+b") as f:
-            f.truncate(end)
-    return [line for line in data[:end].splitlines() if line.strip()]
+    return [line for line in whole_lines(path, cut=repair).splitlines() if line.strip()]
 
 
 def _parsed(path: Path | str, repair: bool = False):

@@ -293,21 +293,23 @@ def test_a_run_over_images_edited_since_the_baseline_is_refused(tmp_path):
 def test_an_update_that_fills_the_disk_leaves_the_baseline_as_it_was(tmp_path, monkeypatch):
     """--update wrote the baseline in place: a full disk part way left CI's reference half written."""
     import errno
-    from pathlib import Path
+    import io
 
+    from inpaintbench import lock
     from inpaintbench.check import check
 
     good = _run("telea", tmp_path / "good")
     base = tmp_path / "baseline.json"
     check(good, base, update=True, log=lambda s: None)
     before = base.read_bytes()
-    write = Path.write_text
 
-    def full_disk(path, text, *a, **k):
-        write(path, text[:100], *a, **k)  # what fitted
-        raise OSError(errno.ENOSPC, "No space left on device")
+    class FullDisk(io.FileIO):
+        def write(self, b):
+            super().write(bytes(b)[:100])  # what fitted
+            raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(Path, "write_text", full_disk)
+    # where the baseline is written (write_atomic)
+    monkeypatch.setattr(lock, "open", lambda path, mode, *a, **k: FullDisk(path, "w"), raising=False)
     with pytest.raises(OSError, match="No space left"):
         check(good, base, update=True, log=lambda s: None)
     assert base.read_bytes() == before and [p.name for p in tmp_path.iterdir() if p.is_file()] == ["baseline.json"]

@@ -1029,8 +1029,8 @@ def test_a_full_disk_keeps_the_last_checkpoint_and_says_so(tmp_path, photo_dir, 
     import errno
     import io
 
+    from inpaintbench import lock
     from methods.rwconv.train import main
-    from methods.training import trainer
 
     class FullDisk(io.FileIO):
         def write(self, b):
@@ -1045,7 +1045,7 @@ def test_a_full_disk_keeps_the_last_checkpoint_and_says_so(tmp_path, photo_dir, 
         return io.BufferedWriter(FullDisk(path, "w"))
 
     FullDisk.saves = 0
-    monkeypatch.setattr(trainer, "open", opened, raising=False)
+    monkeypatch.setattr(lock, "open", opened, raising=False)  # where checkpoints are written (write_atomic)
     out = tmp_path / "a"
     with pytest.raises(SystemExit) as stop:
         main(["--out", str(out), "--data", str(photo_dir), "--val-data", str(held_out(photo_dir)), "--steps", "4",

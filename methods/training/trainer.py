@@ -35,7 +35,7 @@ import torch.distributed as dist
 import torch.nn as nn
 
 from inpaintbench.errors import BadSetting, InputError, counted, is_out_of_memory, one_line
-from inpaintbench.lock import exclusive
+from inpaintbench.lock import exclusive, whole_lines, write_atomic
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.networks import sha256_of
@@ -342,21 +342,7 @@ def same_setting(a, b) -> bool:
 
 
 def save_atomic(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as f:  # a Python file, so that a failed write's OSError is there to be read
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)  # a partial file held the space the next try needs
-        # torch.save reports a failed write as RuntimeError("... unexpected pos 680128 vs 680016"), a
-        # traceback that said nothing of a full disk; the OSError it was raised from says why
-        cause = e.__context__ if isinstance(e, RuntimeError) else e
-        if isinstance(cause, OSError):
-            raise OSError(cause.errno, cause.strerror, cause.filename or str(tmp)) from None
-        raise
-    os.replace(tmp, path)
+    write_atomic(path, lambda f: torch.save(obj, f))
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -686,9 +672,10 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         log(f"validation step {step}: psnr {v['psnr']:.3f} ssim {v['ssim']:.4f} (best {best:.3f})")
 
     t_start, t_last, seen = time.time(), time.time(), 0
-    if rank == 0:
-        for name in ("train_log.csv", "val.csv"):
-            _drop_partial_row(out / name)
+    if rank == 0:  # a row cut off by a kill or a full disk: the next session's first row was glued to it
+        for log_file in (out / "train_log.csv", out / "val.csv"):
+            if log_file.is_file():
+                whole_lines(log_file, cut=True)
     # closed with the run folder's lock when the run ends, however it ends (a process that trains
     # again, a notebook or the tests, kept two handles open a run; rows are flushed as written)
     logf = held.enter_context(open(out / "train_log.csv", "a", newline="")) if rank == 0 else None
@@ -754,18 +741,6 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         dist.barrier()
         dist.destroy_process_group()
     return last
-
-
-def _drop_partial_row(path: Path) -> None:
-    """Cut a log back to its last whole row: a session killed or out of disk in the middle of one
-    left a row the next session's first row was appended to (one row of both, wrongly split)."""
-    if not path.is_file() or not path.stat().st_size:
-        return
-    with open(path, "rb+") as f:
-        data = f.read()
-        if data.endswith(b"\n"):
-            return
-        f.truncate(data.rfind(b"\n") + 1)  # no newline at all: a header cut short, dropped whole
 
 
 def _rewrite_csv(path: Path, header: list[str]) -> None:
