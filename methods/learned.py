@@ -19,8 +19,9 @@ from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
 
+from .tf_checkpoint import tf_refusal
 from .training.photos import photo_summary
-from .training.trainer import Recipe, upgrade_layout
+from .training.trainer import Recipe, run_folder_note, upgrade_layout
 
 
 def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) -> tuple[torch.nn.Module, dict]:
@@ -28,13 +29,13 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
     path, name, fmt = Path(path), recipe.name, recipe.weights_format()
     accepted = f"a file from `python -m methods.{name}.train --export`" + (f" or {recipe.foreign_formats}" if recipe.foreign_formats else "")
     folder = recipe.foreign_folder
+    if refusal := tf_refusal(path, name, recipe.converts_tf, "--weights"):
+        raise InputError(refusal)
     if path.is_dir() and folder and all((path / f).is_file() for f in folder.values()):
         files = {k: path / f for k, f in folder.items()}
-    elif path.is_dir() and (kept := [f for f in ("best.pt", "last.pt") if (path / f).is_file()]):
-        # a training run's folder: its checkpoints load as weights
-        raise InputError(f"{name} weights {path} is a training run's folder: give {path / kept[0]}"
-                         + (" (its best validation step; last.pt: its latest)" if len(kept) == 2 else "")
-                         + f", or export it to a small file with `inpaintbench train {name} --out {path} --export FILE.pt`")
+    elif note := run_folder_note(path):  # its checkpoints load as weights
+        raise InputError(f"{name} weights {path} {note}, or export it to a small file with "
+                         f"`inpaintbench train {name} --out {path} --export FILE.pt`")
     elif not path.is_file():
         raise InputError(f"{name} weights {path} " + ("is a folder" if path.is_dir() else "not found") + f"; expected {accepted}"
                          + (" (the shipped weights are missing from this checkout)" if path == shipped else ""))

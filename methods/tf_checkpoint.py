@@ -15,6 +15,7 @@ they came from, and the command.
 """
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -131,6 +132,33 @@ class TFCheckpoint:
         if len(raw) != size or size != np.dtype(dtype).itemsize * int(np.prod(shape, dtype=np.int64)):
             raise InputError(f"{data}: {name} is cut short ({len(raw)} of {size} bytes); the file is incomplete")
         return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape).copy()
+
+
+def tf_refusal(path: Path, method: str, converts: bool, option: str) -> str | None:
+    """Where `path` is a TensorFlow checkpoint (its prefix, one of its files, or the folder a release
+    unpacks to), the message that refuses it as `option` (--weights, --init-from), naming the
+    converter of `method` where it has one (`converts`); None for anything else. torch.load of the
+    folder or the index said only IsADirectoryError or "invalid load key '\\x00'", and of the prefix
+    "not found", where the authors' weights were one command away."""
+    path = Path(path)
+    files = re.compile(r"\.(index|meta|data-\d{5}-of-\d{5})$")
+    if path.is_dir():
+        # a Saver keeps its last few steps (model.ckpt-3500, model.ckpt-10000): the latest last
+        step = lambda p: int(m[1]) if (m := re.search(r"-(\d+)$", p.name)) else -1
+        prefixes = sorted((f.with_suffix("") for f in path.glob("*.index")), key=lambda p: (step(p), p.name))
+    elif path.is_file() and files.search(path.name):
+        prefixes = [path.with_name(files.sub("", path.name))]
+    elif not path.exists() and Path(f"{path}.index").is_file():
+        prefixes = [path]
+    else:
+        return None
+    if not prefixes or not Path(f"{prefixes[-1]}.index").is_file():
+        return None
+    prefix = " or ".join(map(str, prefixes[-3:]))
+    if not converts:
+        return f"{path}: a TensorFlow checkpoint ({prefix}), which {method} cannot read or convert"
+    return (f"{path}: a TensorFlow checkpoint ({prefix}); convert it first with `python -m methods.{method}.convert_tf "
+            f"{prefixes[-1]} --out FILE.pt`, then give {option} FILE.pt")
 
 
 def width(ck: TFCheckpoint, name: str, leading: tuple[int, ...], what: str) -> int:

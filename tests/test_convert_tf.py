@@ -5,6 +5,7 @@ tests/fixtures/rwconv_tf and gated_tf were written by TensorFlow 2.21 (their mak
 checkpoints with the authors' generator variable names, and TensorFlow's own forward pass of their
 graphs on one input. TensorFlow is not needed here."""
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -112,6 +113,42 @@ def test_the_command_refuses_what_is_not_the_generator(tmp_path, capsys):
             command([str(prefix), "--out", str(tmp_path / "w.pt")])
         assert e.value.code == 2 and message in capsys.readouterr().err
         assert not (tmp_path / "w.pt").exists()
+
+
+def test_a_tensorflow_checkpoint_given_as_weights_names_its_converter(tmp_path, photo_dir):
+    """--weights or --init-from the authors' checkpoint as a release unpacks it (its folder, one of
+    its files, its prefix) ended in torch.load's words ("invalid load key, '\\x00'",
+    IsADirectoryError, not found); each names the converter, with the newest of a folder's steps.
+    A trainer refused its --init-from leaves no run folder, as for any other refused setting."""
+    from inpaintbench import registry
+    from methods.rwconv.train import RWTrainConfig, train
+
+    from .conftest import held_out
+
+    release = tmp_path / "release"
+    release.mkdir()
+    for step in (3500, 10000):  # 10000 sorts first by name
+        for f in FIXTURE.glob("model.ckpt.*"):
+            shutil.copy(f, release / f.name.replace("model.ckpt", f"model.ckpt-{step}"))
+    newest = release / "model.ckpt-10000"
+    command = f"`python -m methods.rwconv.convert_tf {newest} --out FILE.pt`"
+    for given in (release, Path(f"{newest}.index"), Path(f"{newest}.data-00000-of-00001"), newest):
+        with pytest.raises(InputError, match=re.escape(f"{command}, then give --weights FILE.pt")):
+            load_model(given)
+    with pytest.raises(InputError, match=re.escape(f"{release}: a TensorFlow checkpoint ({release}/model.ckpt-3500 or "
+                                                   f"{newest}), which pconv cannot read or convert")):
+        registry.create("pconv", weights=str(release))
+    runs = tmp_path / "train_runs"
+    (runs / "earlier").mkdir(parents=True)
+    shutil.copy(PREFIX.with_name("model.ckpt.index"), runs / "earlier" / "last.pt")  # stands for a checkpoint
+    for given, message in ((release, f"{command}, then give --init-from FILE.pt"),
+                           (runs / "earlier", f"--init-from {runs / 'earlier'} is a training run's folder: give "
+                                              f"{runs / 'earlier' / 'last.pt'}")):
+        cfg = RWTrainConfig(out=str(runs / "new"), data=[str(photo_dir)], val_data=[str(held_out(photo_dir))], steps=1,
+                            batch_size=2, crop=128, val_size=128, cnum=4, threads=1, init_from=str(given))
+        with pytest.raises(InputError, match=re.escape(message)):
+            train(cfg, log=lambda s: None)
+        assert not (runs / "new").exists()
 
 
 def test_the_trainer_continues_converted_weights_with_their_mask_resizing(tmp_path):

@@ -645,6 +645,7 @@ def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
     for other in (dict(cnum=2), dict(cnum=6), dict(cnum=8, region_wise=False)):
         with pytest.raises(ValueError, match="holds"):
             train(tiny(tmp_path / "c", photo_dir, steps=3, init_from=str(w), **other), log=lambda s: None)
+        assert not (tmp_path / "c").exists()  # refused before the run's folder is made
 
 
 @pytest.mark.parametrize("config", [RWConfig(4), RWConfig(4, region_wise=False), RWConfig(4, coarse_only=True)])

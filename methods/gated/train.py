@@ -44,6 +44,7 @@ class GatedTrainConfig(TrainConfig):
 
 class GatedRecipe(Recipe):
     name = "gated"
+    converts_tf = True
     Config = GatedTrainConfig
     uses_loss_network = False
     multiple_of = 8

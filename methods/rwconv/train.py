@@ -51,6 +51,7 @@ class RWTrainConfig(TrainConfig):
 
 class RWRecipe(Recipe):
     name = "rwconv"
+    converts_tf = True
     Config = RWTrainConfig
     min_side = MIN_SIDE
     calibrated_by = ("corr_fraction", "style_fraction")  # in the order of calibrate()'s lambdas

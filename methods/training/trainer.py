@@ -41,6 +41,7 @@ from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.networks import sha256_of
 from inpaintbench.runner import check_device
 
+from ..tf_checkpoint import tf_refusal
 from .loss_network import LOSS_NETWORKS, load_loss_network
 from .photos import (DEFAULT_TRAIN_PHOTOS, DEFAULT_VAL_PHOTOS, PhotoPool, expand_photo_sets, found_photos, photo_files,
                      photo_summary, shared_photos)
@@ -239,6 +240,8 @@ class Recipe:
     foreign_formats: ClassVar[str] = ""
     #: an authors' release split over several files in one folder: {key in the blob: file name}
     foreign_folder: ClassVar[dict] = {}
+    #: whether `python -m methods.<name>.convert_tf` turns the authors' TensorFlow checkpoints into weights
+    converts_tf: ClassVar[bool] = False
 
     @classmethod
     def from_foreign(cls, blob: dict) -> dict | None:
@@ -343,6 +346,15 @@ def same_setting(a, b) -> bool:
 
 def save_atomic(obj, path: Path) -> None:
     write_atomic(path, lambda f: torch.save(obj, f))
+
+
+def run_folder_note(path: Path) -> str | None:
+    """What to give instead of a training run's folder, where `path` is one; else None."""
+    kept = [f for f in ("best.pt", "last.pt") if (path / f).is_file()] if path.is_dir() else []
+    if not kept:
+        return None
+    return f"is a training run's folder: give {path / kept[0]}" + (" (its best validation step; last.pt: its latest)"
+                                                                   if len(kept) == 2 else "")
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -534,9 +546,13 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         raise BadSetting(f"{counted(len(same), 'validation photo')} {'is a training photo' if len(same) == 1 else 'are training photos'}"
                          f" saved again ({named}{' ...' if len(same) > 3 else ''}): validation would measure what the "
                          f"model has seen; pass --val-data photos outside --data")
-    out.mkdir(parents=True, exist_ok=True)  # once the photos and networks are found: a refused run leaves no folder
-    if rank == 0:  # the one process that writes checkpoints and logs
-        held.enter_context(exclusive(out, "training run"))
+
+    def hold_folder():
+        # once the photos, networks and any --init-from weights are found: a refused run leaves no folder
+        out.mkdir(parents=True, exist_ok=True)
+        if rank == 0:  # the one process that writes checkpoints and logs
+            held.enter_context(exclusive(out, "training run"))
+
     step, best, calibration = 0, -math.inf, None
     #: the weights a run continued from, by content: the file at that path may be replaced later
     #: (continued weights are often shipped under the same name), the record must still say what it was
@@ -577,6 +593,8 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
 
     setting_changes = []  # [{step, changed: {setting: [before, after]}}]: how a resumed run's recipe changed
     remeasure = False  # the recorded best was measured on other validation crops than this run's
+    if last.is_file() or not cfg.init_from:
+        hold_folder()
     if last.is_file():
         ck = restore(last, "was trained with")
         setting_changes = ck.get("setting_changes", [])
@@ -600,12 +618,17 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         if step >= cfg.steps:  # a finished run started again, or a lower --steps: it had ended without a word
             log(f"step {step:,} is at or past --steps {cfg.steps:,}: nothing to train (a larger --steps continues the run)")
     elif cfg.init_from:
+        if refusal := tf_refusal(Path(cfg.init_from), recipe.name, recipe.converts_tf, "--init-from"):
+            raise BadSetting(refusal)
+        if note := run_folder_note(Path(cfg.init_from)):
+            raise BadSetting(f"--init-from {cfg.init_from} {note}")
         remeasure = True
         ck = restore(Path(cfg.init_from), "holds", adapt=True)
         adapted = ck.get("adapted")
         init_from = {"path": cfg.init_from, "sha256": sha256_of(Path(cfg.init_from)), "step": step,
                      **({"best_val": ck["best_val"]} if "best_val" in ck else {}), **({"adapted": adapted} if adapted else {})}
         nets["model"].load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
+        hold_folder()
         log(f"continuing from shipped weights {cfg.init_from} at step {step}" + (f", {adapted['how']}" if adapted else "")
             + " (optimiser state and critics start fresh)")
     recipe.calibration = calibration if calibration is not None else recipe.calibrate(pool)
