@@ -138,7 +138,12 @@ def refuse_unscored(df: pd.DataFrame, manifests: list[dict], metrics, every_run:
     for metric in known_metrics(metrics):  # PSNR from Python had been "not scored by" each run
         missing = unscored(df, manifests, metric, names)
         if missing and (every_run or len(missing) == len(manifests)):
-            raise InputError(f"--metrics {metric}: not scored by " + "; ".join(f"{k} ({v})" for k, v in missing.items()))
+            # a reason once for the runs it holds for: the demo's ten runs had repeated one ten times
+            why: dict[str, list[str]] = {}
+            for name, reason in missing.items():
+                why.setdefault(reason, []).append(name)
+            raise InputError(f"--metrics {metric}: not scored by " + "; ".join(f"{', '.join(names)} ({reason})"
+                                                                                for reason, names in why.items()))
 
 
 def _refuse_other_pixels(df: pd.DataFrame, dirs: dict, cannot: str) -> None:
