@@ -28,7 +28,7 @@ td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}td{white-space:nowr
 th{background:#f4f4f4;cursor:pointer}td:first-child,th:first-child{text-align:left}
 .best{font-weight:700;background:#e8f4e8}.caption{color:#555;font-size:12.5px}
 .plots img{width:32%;min-width:320px}.grid img{max-width:100%}
-.win{color:#17692a}.lose{color:#a11}.nodiff{color:#777}pre{background:#f7f7f7;padding:8px;overflow:auto;font-size:11.5px}
+.win{color:#17692a}.lose{color:#a11}.nodiff{color:#777}pre{background:#f7f7f7;padding:8px;overflow:auto;font-size:11.5px;white-space:pre-wrap;overflow-wrap:anywhere}
 .note{background:#fff6e0;border:1px solid #f0d080;padding:6px 10px}
 """
 
