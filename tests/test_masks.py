@@ -149,6 +149,23 @@ def test_import_takes_softened_masks_and_refuses_photos(tmp_path):
     assert not (tmp_path / "out2").exists()  # checked before any is written: nothing half-imported
 
 
+def test_import_refuses_masks_whose_shape_is_in_their_alpha_channel_only(tmp_path):
+    """Black pixels with the hole drawn as opacity came in as no hole at all (each mask "outside every
+    bucket"); masks with an alpha channel whose colour holds the shape still import as before."""
+    src = tmp_path / "src"
+    src.mkdir()
+    rgba = np.zeros((512, 512, 4), np.uint8)
+    rgba[100:260, 50:300] = 255  # white and opaque in the hole, black and transparent elsewhere
+    Image.fromarray(rgba, "RGBA").save(src / "a.png")
+    import_set(src, tmp_path / "out", "hole-white")
+    assert read_hole_png(tmp_path / "out" / "a.png", 256).mean() == pytest.approx(160 * 250 / 512 ** 2)
+    rgba[..., :3] = 0  # the hole in the alpha alone
+    Image.fromarray(rgba, "RGBA").save(src / "b.png")
+    with pytest.raises(InputError, match=r"b.png: its shape is in its alpha channel only"):
+        import_set(src, tmp_path / "out2", "hole-white")
+    assert not (tmp_path / "out2").exists()
+
+
 def test_import_refuses_to_write_over_its_sources_or_into_another_set(tmp_path):
     """Imported files keep their source names as PNG: into the source folder they replaced the
     source masks (hole-black ones with their binarised hole-white selves); into a folder holding a

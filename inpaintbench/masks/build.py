@@ -139,6 +139,18 @@ def mask_sources(src: Path) -> list[Path]:
     return list_images(src)  # as dataset folders: hidden names (a Mac's ._NAME.png) skipped
 
 
+def _shape_in_alpha_only(im: Image.Image) -> bool:
+    """A mask drawn as transparency over one colour (an editor's layer saved as is): its grey
+    levels, which the import binarises, are the same everywhere, and each such mask came in as
+    all hole or no hole, said only as "outside every bucket"."""
+    if "A" not in im.getbands() and "transparency" not in im.info:
+        return False
+    rgba = im.convert("RGBA")
+    lo, hi = rgba.getchannel("A").getextrema()
+    grey = rgba.convert("L").getextrema()
+    return lo != hi and grey[0] == grey[1]
+
+
 def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=None, log=print) -> Path:
     """Resize with nearest neighbour, binarise at mid-grey, and measure after both, as REFERENCE.md s3 asks.
     `log` gets what a researcher should know about the set made: sources stretched to a square,
@@ -176,6 +188,10 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
             with Image.open(p) as im:
                 if im.width != im.height:
                     stretched.append(f"{p.relative_to(src).as_posix()} ({im.width}x{im.height})")
+                if _shape_in_alpha_only(im):
+                    raise InputError(f"{p}: its shape is in its alpha channel only (every pixel has one colour), "
+                                     f"and the import reads colour: save the masks as greyscale PNGs, hole white or "
+                                     f"black, and import those")
                 g = im.convert("L").resize((size, size), Image.NEAREST)
         except OSError as e:
             raise InputError(f"{p}: not a readable image ({e})") from None
