@@ -689,6 +689,14 @@ def test_export_says_which_checkpoint_it_exported(tmp_path, photo_dir, capsys):
     main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "b.pt")])
     assert "from last.pt, step 2\n" in capsys.readouterr().out
     assert load_model(tmp_path / "b.pt")[1]["step"] == 2
+    # into folders yet to be made, as every other output path ("w.pt.tmp: No such file or directory");
+    # a folder given is refused with a file name in it
+    main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "new" / "sub" / "c.pt")])
+    assert load_model(tmp_path / "new" / "sub" / "c.pt")[1]["step"] == 2
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path / "a"), "--export", str(tmp_path / "new")])
+    assert f"--export {tmp_path / 'new'} is a folder; give the weights file to write, e.g. {tmp_path / 'new' / 'rwconv.pt'}" \
+        in capsys.readouterr().err
     # the model card says which of the two it describes
     from methods.training.model_card import card
     assert "| training step of these weights | 2 (best validation PSNR of the run;" in card("rwconv", tmp_path / "a", tmp_path / "a.pt")

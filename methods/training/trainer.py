@@ -869,7 +869,10 @@ def _export(recipe_cls: type[Recipe], out: Path, export: Path) -> None:
         raise BadSetting(f"--export: {out} holds no checkpoint (best.pt or last.pt); --export writes a trained run's "
                          f"weights and exits, training nothing: train first (the same command without --export), "
                          f"or give the training run's --out")
+    if export.is_dir():
+        raise BadSetting(f"--export {export} is a folder; give the weights file to write, e.g. {export / (recipe_cls.name + '.pt')}")
     ck = load_checkpoint(src)
+    export.parent.mkdir(parents=True, exist_ok=True)  # as every other output path here; the rename said "F.tmp: No such file"
     export_weights(ck, export, recipe_cls.weights_format())
     psnr = (ck.get("best_val") or {}).get("psnr") if src.name == "best.pt" else None
     print(f"wrote {export} from {src.name}, step {ck['step']}" + (f", validation PSNR {psnr:.3f}" if psnr is not None else ""))
