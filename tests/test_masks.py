@@ -385,6 +385,21 @@ def test_a_folder_that_is_no_mask_set_is_refused_alike_by_every_command(tmp_path
         with pytest.raises(InputError, match=f"^{re.escape(str(manifest))}: a mask set's manifest; give the set's folder, "
                                              f"{re.escape(str(DEFAULT_MASK_DIR))}$"):
             call(manifest)
+    # a bucket's folder of a set, and a folder of one's own masks given as they unpack, say what to give
+    bucket = DEFAULT_MASK_DIR / "10-20"
+    own = tmp_path / "testing_mask_dataset"
+    own.mkdir()
+    for name in ("00000.png", "00001.png", "00002.png", ".DS_Store"):
+        (own / name).write_bytes(b"")
+    for folder, message in ((bucket, (f"{bucket}: a folder inside the mask set {DEFAULT_MASK_DIR}; give the set's folder, "
+                                      f"{DEFAULT_MASK_DIR} (with --buckets 10-20 for that bucket alone)")),
+                            (own, (f"{own}: no manifest.csv, but 3 images (00000.png, 00001.png, ...): masks of your own "
+                                   f"become a mask set with `inpaintbench masks import {own} --polarity "
+                                   f"hole-white|hole-black --out DIR`; give that DIR"))):
+        for call in (stats, verify, MaskSet):
+            with pytest.raises(InputError) as e:
+                call(folder)
+            assert str(e.value) == message, (call, str(e.value))
 
 
 def test_masks_stats_prints_four_significant_digits():

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data.image_io import hidden, unreadable
+from ..data.image_io import IMAGE_SUFFIXES, hidden, unreadable
 from ..errors import InputError, merge_conflicted
-from .buckets import BUCKETS, Bucket, get_bucket
+from .buckets import BUCKET_NAMES, BUCKETS, Bucket, get_bucket
 from .measure import measure_hole
 
 MANIFEST = "manifest.csv"
@@ -78,6 +78,17 @@ def manifest_of(root: Path | str) -> Path:
     if root.is_file() and root.name == MANIFEST:  # the set's manifest given for the set
         raise InputError(f"{root}: a mask set's manifest; give the set's folder, {root.parent}")
     if not (root / MANIFEST).is_file():
+        parent = root.parent / MANIFEST
+        if root.is_dir() and parent.is_file() and parent.read_text(errors="replace").startswith(",".join(COLUMNS[:3])):
+            # one bucket's folder of a set (a manifest.csv of something else above is no set)
+            raise InputError(f"{root}: a folder inside the mask set {root.parent}; give the set's folder, {root.parent}"
+                             + (f" (with --buckets {root.name} for that bucket alone)" if root.name in BUCKET_NAMES else ""))
+        if root.is_dir() and (images := sorted(f.name for f in root.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES
+                                               and not f.name.startswith("."))):
+            # masks of one's own (NVIDIA's 12,000) given as they unpack: a set is hashed, measured and bucketed
+            raise InputError(f"{root}: no {MANIFEST}, but {len(images)} images ({', '.join(images[:2])}"
+                             f"{', ...' if len(images) > 2 else ''}): masks of your own become a mask set with "
+                             f"`inpaintbench masks import {root} --polarity hole-white|hole-black --out DIR`; give that DIR")
         # a file given was "no such folder", which it is not
         why = f"no {MANIFEST}" if root.is_dir() else "a file, not a folder" if root.exists() else "no such folder"
         raise InputError(f"{root}: {why}; a mask set is a folder made by `inpaintbench masks generate` or `masks import`")
