@@ -1,6 +1,7 @@
 """Errors the CLI turns into one readable line instead of a traceback."""
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import numbers
@@ -41,6 +42,14 @@ def is_out_of_memory(e: BaseException) -> bool:
 def counted(n: int, noun: str) -> str:
     """'1 pair', '2 pairs': the messages' counts (regular plurals only)."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def did_you_mean(word: str, names) -> str:
+    """' (did you mean 'telea'?)' where one of `names` is close to a mistyped `word` (case aside:
+    'Telea', 'teela', 'Places2'), else ''."""
+    lowered = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1)
+    return f" (did you mean {lowered[close[0]]!r}?)" if close else ""
 
 
 def refuse_below(floor: int, *flags: tuple[str, int]) -> None:

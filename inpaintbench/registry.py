@@ -11,7 +11,7 @@ import inspect
 import re
 from importlib.metadata import entry_points
 
-from .errors import InputError
+from .errors import InputError, did_you_mean
 from .method import InpaintingMethod
 
 GROUP = "inpaintbench.methods"
@@ -50,7 +50,8 @@ def method_class(name: str) -> type[InpaintingMethod]:
         return _runtime[name]
     eps = [ep for ep in entry_points(group=GROUP) if ep.name == name]
     if not eps:
-        raise InputError(f"unknown method {name!r}; available: {', '.join(available()) or 'none (is the package installed?)'}")
+        raise InputError(f"unknown method {name!r}{did_you_mean(name, available())}; "
+                         f"available: {', '.join(available()) or 'none (is the package installed?)'}")
     try:
         cls = eps[0].load()
     except ImportError as e:

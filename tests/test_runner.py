@@ -489,7 +489,13 @@ def test_a_demo_or_report_interrupted_while_writing_its_report_says_what_is_kept
 
 def test_cli_bad_input_is_one_line(tmp_path):
     r = CliRunner().invoke(app, ["run", "--method", "nope", "--out", str(tmp_path)])
-    assert r.exit_code == 2 and "unknown method 'nope'" in r.output
+    assert r.exit_code == 2 and "unknown method 'nope'; available: " in r.output
+    # a mistyped or capitalised name is answered with the one meant
+    for method, dataset, typed, meant in (("Telea", "demo", "Telea", "telea"),
+                                          ("navier_stokes", "demo", "navier_stokes", "navier-stokes"),
+                                          ("telea", "Places2", "Places2", "places2"), ("telea", "celeba", "celeba", "celeba-hq")):
+        r = CliRunner().invoke(app, ["run", "--method", method, "--dataset", dataset, "--out", str(tmp_path)])
+        assert r.exit_code == 2 and f"'{typed}' (did you mean '{meant}'?); available: " in r.output, r.output
     r = CliRunner().invoke(app, ["run", "--method", "telea", "--dataset", "places2", "--data-root", str(tmp_path)])
     assert r.exit_code == 2 and "expected layout" in r.output
     r = CliRunner().invoke(app, ["masks", "verify"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, did_you_mean
 from .base import Dataset
 from .demo import DemoDataset
 from .folder import FolderDataset
@@ -21,7 +21,7 @@ DATASETS: dict[str, type[Dataset]] = {
 
 def get_dataset(name: str, root: Path | None = None, size: int = 256, resize: str = "resize-crop") -> Dataset:
     if name not in DATASETS:
-        raise InputError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
+        raise InputError(f"unknown dataset {name!r}{did_you_mean(name, DATASETS)}; available: {', '.join(DATASETS)}")
     if resize not in RESIZE_POLICIES:  # checked here: the demo never resizes, so it would not notice
         raise InputError(f"--resize must be one of {', '.join(RESIZE_POLICIES)}, got {resize!r}")
     return DATASETS[name](root, size=size, resize=resize)
