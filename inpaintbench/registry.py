@@ -6,7 +6,6 @@ else's) declares `[project.entry-points."inpaintbench.methods"] NAME = "module:C
 """
 from __future__ import annotations
 
-import difflib
 import inspect
 import re
 from importlib.metadata import entry_points
@@ -87,7 +86,6 @@ def _refuse_unknown_options(name: str, cls: type[InpaintingMethod], kwargs: dict
     unknown = [k for k in kwargs if k not in params]
     if unknown:
         named = [p for p in params if p not in ("device", "weights")]
-        close = [m for k in unknown for m in difflib.get_close_matches(k, named, n=1)]
         raise InputError(f"method {name} takes no option {', '.join(map(repr, unknown))}"
-                         f"{f' (did you mean {close[0]!r}?)' if len(close) == 1 == len(unknown) else ''}; "
+                         f"{did_you_mean(unknown[0], named) if len(unknown) == 1 else ''}; "
                          f"its options: {', '.join(named) or 'none'}")
