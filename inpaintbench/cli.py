@@ -501,7 +501,7 @@ def compare(
     _one_value_each(ctx)
     _no_stray_values([run_a, run_b])
     from .metrics import SET_METRICS
-    from .report import DEFAULT_METRICS, load_runs, read_run_manifest, refuse_unscored
+    from .report import DEFAULT_METRICS, REPORT_FILES, load_runs, read_run_manifest, refuse_unscored
     from .runner import run_name
     from .stats import interval_text, paired, with_fdr
 
@@ -509,7 +509,7 @@ def compare(
     if out is not None and not _names_folder(out) and out.suffix.lower() != ".csv":  # it wrote CSV into cmp.md
         raise InputError(f"--out {out}: compare writes CSV; name it {out.with_suffix('.csv').name}, or give a folder")
     if out is not None and _names_folder(out) and (out / "comparisons.csv").is_file() and \
-            any((out / f).is_file() for f in ("table1.md", "table1.csv", "table1.tex", "index.html")):
+            any((out / files[0]).is_file() for files in REPORT_FILES.values()):  # table1.md/.tex/.csv, index.html
         # a report's comparisons (its reference against every run) were replaced by one pair's
         raise InputError(f"--out {out} holds a report, whose comparisons.csv this would replace; give a file name "
                          f"(--out {out / 'compare.csv'}) or another folder")
