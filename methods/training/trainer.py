@@ -593,9 +593,10 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
 
     setting_changes = []  # [{step, changed: {setting: [before, after]}}]: how a resumed run's recipe changed
     remeasure = False  # the recorded best was measured on other validation crops than this run's
-    if last.is_file() or not cfg.init_from:
+    resuming = last.is_file()  # looked at once: a last.pt appearing between two looks would be read without the lock
+    if resuming or not cfg.init_from:
         hold_folder()
-    if last.is_file():
+    if resuming:
         ck = restore(last, "was trained with")
         setting_changes = ck.get("setting_changes", [])
         before = settings_of(ck)
