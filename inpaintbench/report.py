@@ -325,24 +325,36 @@ def unfinished(manifests: list[dict], df: pd.DataFrame) -> list[str]:
 def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
     """`df` (the runs' records) lets the caption say which runs are unfinished."""
     m = manifests[0]
+    # runs of one weights file (rwconv, rwconv+poisson, rwconv+hflip+poisson) or of one set of
+    # training photos (the baselines trained together) are said once each: the caption had
+    # repeated the same file and the same nine photo sets three times
+    first_of: dict[tuple, str] = {}
+
     def who(x: dict) -> str:
         name, method = run_name(x), x["method"]
-        parts = ([f"method {method['name']}"] if name != method["name"] else []) + [f"weights: {method.get('weights') or 'none'}"]
+        parts = [f"method {method['name']}"] if name != method["name"] else []
+        weights = (method.get("weights"), method.get("weights_sha256"))
+        if weights[0] and weights in first_of:
+            parts.append(f"weights: {first_of[weights]}'s")
+        else:
+            first_of.setdefault(weights, name)
+            parts.append(f"weights: {weights[0] or 'none'}" + (f", sha256 {weights[1][:12]}" if weights[1] else ""))
         if x["config"].get("self_ensemble", "none") != "none":
             parts.append(f"self-ensemble: {x['config']['self_ensemble']}")
         if x["config"].get("blend", "none") != "none":
             parts.append(f"fill blended: {x['config']['blend']}")
-        if method.get("weights_sha256"):
-            parts.append(f"sha256 {method['weights_sha256'][:12]}")
-        if method.get("training_photos"):
-            photos = method["training_photos"]
-            sets = photos["sets"] + ([f"{photos['other_files']} other files"] if photos["other_files"] else [])
-            parts.append(f"trained on {photos['count']} photos: {' + '.join(sets)}")
-            if photos.get("demo_photos") and x["dataset"]["name"] == "demo":
-                parts.append(f"NOT HELD OUT: trained on the demo set's source photos {', '.join(photos['demo_photos'])}")
         return f"{name} ({', '.join(parts)})"
 
     methods = "; ".join(who(x) for x in manifests)
+    trained: dict[tuple[int, str], list[str]] = {}
+    for x in manifests:
+        if photos := x["method"].get("training_photos"):
+            sets = photos["sets"] + ([counted(photos["other_files"], "other file")] if photos["other_files"] else [])
+            said = " + ".join(sets)
+            if photos.get("demo_photos") and x["dataset"]["name"] == "demo":
+                said += f"; NOT HELD OUT: trained on the demo set's source photos {', '.join(photos['demo_photos'])}"
+            trained.setdefault((photos["count"], said), []).append(run_name(x))
+    training = "; ".join(f"{count} for {', '.join(runs)} ({said})" for (count, said), runs in trained.items())
     # every run's networks and gaps, not the first run's: load_runs saw that they agree, and the
     # first may be a run without deep metrics beside runs with them
     nets: dict[tuple, dict] = {}
@@ -361,7 +373,7 @@ def caption_for(manifests: list[dict], df: pd.DataFrame | None = None) -> str:
     partial = "; ".join(incomplete(manifests, df))
     side = m["protocol"]["eval_size"]
     return (f"Dataset {m['dataset']['name']} ({counted(m['dataset']['evaluated_images'], 'image')} at {side}x{side}), masks {m['masks']['id']}, "
-            f"protocol {m['protocol']['id']}. Methods: {methods}."
+            f"protocol {m['protocol']['id']}. Methods: {methods}." + (f" Training photos: {training}." if training else "")
             + (f" Networks: {used}." if used else "") + (f" {missing}." if missing else "")
             + (f" Deep metrics off (pixel metrics only) for {', '.join(off)}." if off and deep else "")
             + (" Pixel metrics only (made with --no-deep-metrics)." if not deep else "")

@@ -62,10 +62,34 @@ def test_a_report_caption_says_what_photos_a_learned_method_saw():
     assert photo_summary(files) == {"count": 12, "sets": ["mate-backgrounds"], "other_files": 2}
     manifest = {"dataset": {"name": "d", "evaluated_images": 1}, "masks": {"id": "m"}, "protocol": {"id": "p", "eval_size": 256},
                 "config": {"method": "x"}, "method": {"name": "x", "weights": "w.pt", "training_photos": photo_summary(files)}}
-    assert "x (weights: w.pt, trained on 12 photos: mate-backgrounds + 2 other files)" in caption_for([manifest])
+    assert "x (weights: w.pt). Training photos: 12 for x (mate-backgrounds + 2 other files)." in caption_for([manifest])
     del manifest["method"]["training_photos"]  # runs made before the record: nothing claimed
-    assert "x (weights: w.pt)" in caption_for([manifest])
+    assert "x (weights: w.pt)" in caption_for([manifest]) and "Training photos" not in caption_for([manifest])
     assert caption_for([manifest]).startswith("Dataset d (1 image at 256x256), masks m")  # was '1 images'
+
+
+def test_a_caption_says_a_weights_file_and_a_set_of_training_photos_once():
+    """The demo's caption named rwconv's weights file, its sha256 and its nine photo sets three
+    times (rwconv, rwconv+poisson, rwconv+hflip+poisson) and the baselines' two sets three times."""
+    from inpaintbench.report import caption_for
+    from methods.training.photos import photo_summary
+
+    few, many = photo_summary(PHOTO_SETS["mate-backgrounds"]), photo_summary(PHOTO_SETS["mate-backgrounds"] + ["/d/x.png"])
+
+    def run(method, weights, sha, photos, **config):
+        return {"dataset": {"name": "d", "evaluated_images": 1}, "masks": {"id": "m"}, "protocol": {"id": "p", "eval_size": 256},
+                "config": {"method": method, **config},
+                "method": {"name": method, "weights": weights, "weights_sha256": sha, "training_photos": photos}}
+
+    runs = [run("a", "a.pt", "1" * 64, few), run("b", "b.pt", "2" * 64, few), run("c", "c.pt", "3" * 64, many),
+            run("c", "c.pt", "3" * 64, many, blend="poisson"),
+            run("c", "c.pt", "4" * 64, many, label="c2")]  # the same path, other bytes: said in full
+    text = caption_for(runs)
+    assert ("Methods: a (weights: a.pt, sha256 111111111111); b (weights: b.pt, sha256 222222222222); "
+            "c (weights: c.pt, sha256 333333333333); c+poisson (method c, weights: c's, fill blended: poisson); "
+            "c2 (method c, weights: c.pt, sha256 444444444444).") in text
+    assert ("Training photos: 10 for a, b (mate-backgrounds); 11 for c, c+poisson, c2 (mate-backgrounds + 1 other file)."
+            in text), text
 
 
 def test_the_card_command_finds_a_methods_shipped_weights_by_itself(tmp_path):
