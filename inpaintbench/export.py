@@ -4,6 +4,7 @@ OUT/inputs/<key>.png   masked input, 8-bit RGB, hole pixels 0 (what every method
 OUT/holes/<key>.png    8-bit gray, 255 = hole, 0 = known
 OUT/pairs.csv          key, image_id, image_index, bucket, mask_file, mask_sha256, hole_ratio
 OUT/README.txt         these conventions and how to score the outputs
+OUT/export.json        what was exported (dataset, masks, protocol, buckets, --limit)
 The pairs are the ones `inpaintbench run` scores with the same dataset, masks, buckets and
 --limit (inpaintbench.runner.plan), so predictions made from them line up one to one.
 """
@@ -23,6 +24,9 @@ from .masks import MaskSet, get_buckets
 from .method import pair_key, pair_keys
 from .protocol import PROTOCOL, protocol_for
 from .runner import first_images, plan
+
+#: the file that marks a folder as an export (the predictions adapter tells it from a folder of outputs by it)
+EXPORT_FILE = "export.json"
 
 README = """Inputs exported by inpaintbench {version} (protocol {protocol}, mask set {maskset}).
 
@@ -93,7 +97,7 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
         ([f"--size {size}"] if size != PROTOCOL.eval_size else [])
     (out / "README.txt").write_text(README.format(version=version("inpaintbench"), protocol=protocol.id, maskset=maskset.id,
                                                   size=size, run_args=" ".join(args)))
-    (out / "export.json").write_text(json.dumps({"dataset": ds.describe(), "masks": maskset.id, "protocol": protocol.id,
+    (out / EXPORT_FILE).write_text(json.dumps({"dataset": ds.describe(), "masks": maskset.id, "protocol": protocol.id,
                                                  "pairs": len(rows), "limit": limit, "buckets": [b.name for b in chosen]},
                                                 indent=2, default=str))
     return len(rows)

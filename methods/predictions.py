@@ -12,7 +12,8 @@ what it is put over. Only hole pixels are used: the harness composites them into
 the ground truth like every other method's output. Before anything is scored the whole
 folder is checked against the run's pairs: missing, extra, mis-sized, wrong-mode and 16-bit files
 are listed; JPEG files are scored with a note that they are lossy; a prediction whose known pixels
-are not its input's (another image, a flip, BGR order) is warned of as it is scored. Missing files stop the run
+are not its input's (another image, a flip, BGR order), or whose hole pixels are all 0 (a masked
+input), is warned of as it is scored; the export's inputs/ themselves are refused. Missing files stop the run
 unless --allow-partial, which scores the rest and marks the run PARTIAL in its manifest
 (skipped_pairs) and in reports.
 """
@@ -30,6 +31,7 @@ from PIL import Image
 
 from inpaintbench.data.image_io import file_head, list_images, sixteen_bit_colour
 from inpaintbench.errors import InputError, counted
+from inpaintbench.export import EXPORT_FILE
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.metrics.pixel import psnr_from_mse
 from inpaintbench.networks import sha256_of
@@ -89,6 +91,7 @@ class Predictions(InpaintingMethod):
         self._folder_sha256: str | None = None
         self._scored: dict[str, str] = {}
         self._unlike: set[str] = set()  # keys warned of by _check_known
+        self._black: set[str] = set()  # keys whose hole pixels are all 0 (_check_known)
 
     @property
     def folder_sha256(self) -> str:
@@ -107,7 +110,33 @@ class Predictions(InpaintingMethod):
         f = self.files.get(key)
         return sha256_of(f) if f else None
 
+    def _refuse_the_exported_inputs(self, keys: list[str]) -> None:
+        """The export's own inputs/ given as --predictions (the folder beside the outputs' in every
+        example) were scored as a method whose every fill is black. Told by the export's holes: the
+        first files' hole pixels all 0. A method that wrote its outputs over them is scored."""
+        export = self.root.parent
+        if self.root.name != "inputs" or not (export / EXPORT_FILE).is_file():
+            return
+        looked = 0
+        for k in keys:
+            hole_file = export / "holes" / f"{k}.png"
+            if k not in self.files or not hole_file.is_file():
+                continue
+            try:
+                with Image.open(self.files[k]) as im, Image.open(hole_file) as h:
+                    hole = np.asarray(h.convert("L")) > 127
+                    if not hole.any() or np.asarray(im.convert("RGB"))[hole].any():
+                        return
+            except (OSError, ValueError):  # prepare lists the unreadable files
+                return
+            if (looked := looked + 1) == 3:
+                break
+        if looked:
+            raise InputError(f"--predictions {self.root}: these are the masked inputs `inpaintbench export-inputs` wrote "
+                             f"(holes zeroed), not a method's outputs: give the folder your method wrote its outputs into")
+
     def prepare(self, keys: list[str]) -> list[str]:
+        self._refuse_the_exported_inputs(keys)
         wanted = set(keys)
         missing = [k for k in keys if k not in self.files]
         extra = sorted(set(self.files) - wanted)
@@ -145,6 +174,11 @@ class Predictions(InpaintingMethod):
                 hint += _subset_hint(keys, self.files)
             # a folder above the predictions given, as a run's folder for its --save-images' images/
             below = Counter(e.split("/", 1)[0] for e in extra if "/" in e and e.split("/", 1)[1] in wanted)
+            if (self.root / EXPORT_FILE).is_file():  # an export's inputs/ and holes/ have the pairs' names too
+                exported = [below.pop(sub) for sub in ("inputs", "holes") if sub in below]
+                if missing and exported and not below:
+                    hint = (" (it is the folder `inpaintbench export-inputs` wrote: the masked inputs/ and holes/ a method "
+                            "reads, not a method's outputs; give the folder your method wrote its outputs into)")
             if missing and below:
                 sub, n = below.most_common(1)[0]
                 hint = (f" (the predictions of {counted(n, 'pair')} are in its subfolder {sub}/: "
@@ -189,6 +223,15 @@ class Predictions(InpaintingMethod):
         known = 1 - hole
         per = lambda x: psnr_from_mse((((x - masked) * known) ** 2).sum((1, 2, 3)) / (known.sum((1, 2, 3)) * 3))
         psnr, swapped = per(out), per(out.flip(1))
+        # the masked input itself (as export-inputs writes it) scored as a fill of black
+        black = ((out * hole).amax((1, 2, 3)) == 0) & (hole.amax((1, 2, 3)) > 0)
+        for k in (k for k, b in zip(keys, black.tolist()) if b and k not in self._black):
+            self._black.add(k)
+            if len(self._black) <= SHOW:
+                log.warning("%s: the prediction's hole pixels are all 0, as in the masked input `inpaintbench "
+                            "export-inputs` writes: the input, not a method's output? (scored as a black fill)", self.files[k])
+            elif len(self._black) == SHOW + 1:
+                log.warning("%s: more predictions whose hole pixels are all 0 (not named again)", self.root)
         for k, p, s in zip(keys, psnr.tolist(), swapped.tolist()):
             if p >= KNOWN_PSNR_FLOOR or k in self._unlike:
                 continue

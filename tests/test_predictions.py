@@ -494,3 +494,43 @@ def test_a_file_or_folder_where_the_other_is_wanted_is_named_as_such(tmp_path):
                         f"rwconv weights {tmp_path / 'somefolder'} is a folder; expected a file from")):
         r = CliRunner().invoke(app, ["run", *args, "--limit", "1", "--out", str(tmp_path / "r")])
         assert r.exit_code == 2 and said in " ".join(r.output.split()), r.output
+
+
+def test_the_export_folder_or_its_inputs_given_as_predictions_are_named_as_such(exported, tmp_path, caplog):
+    """`--predictions EXPORT` was pointed to `EXPORT/holes` (the holes' files have the pairs' names),
+    and `--predictions EXPORT/inputs` was scored: the masked inputs themselves, every fill black."""
+    import logging
+    import shutil
+
+    export = exported / "inputs"  # the fixture's export folder
+    with pytest.raises(InputError) as e:
+        _run_preds(export, tmp_path)
+    said = str(e.value)
+    assert "subfolder holes/" not in said and "give --predictions" not in said, said
+    assert "it is the folder `inpaintbench export-inputs` wrote: the masked inputs/ and holes/ a method reads" in said, said
+    with pytest.raises(InputError) as e:
+        _run_preds(export / "inputs", tmp_path)
+    assert str(e.value) == (f"--predictions {export / 'inputs'}: these are the masked inputs `inpaintbench export-inputs` "
+                            f"wrote (holes zeroed), not a method's outputs: give the folder your method wrote its "
+                            f"outputs into"), str(e.value)
+    assert not (tmp_path / "run").exists()  # refused before the run's folder is made
+    # a method's outputs in the export's folder are pointed to, and outputs written over the inputs are scored
+    copy = tmp_path / "export"
+    shutil.copytree(export, copy)
+    shutil.copytree(exported / "preds", copy / "outputs")
+    with pytest.raises(InputError, match=f"subfolder outputs/: give --predictions {copy / 'outputs'}"):
+        _run_preds(copy, tmp_path)
+    shutil.rmtree(copy / "inputs")
+    shutil.copytree(exported / "preds", copy / "inputs")
+    assert len((_run_preds(copy / "inputs", tmp_path) / "records.jsonl").read_text().splitlines()) == 4
+    # one masked input among outputs elsewhere is warned of as it is scored
+    preds = tmp_path / "preds"
+    shutil.copytree(exported / "preds", preds)
+    key = sorted(f.stem for f in preds.glob("*.png"))[1]
+    shutil.copy(export / "inputs" / f"{key}.png", preds / f"{key}.png")
+    with caplog.at_level(logging.WARNING, logger="inpaintbench"):
+        run(RunConfig(method="predictions", dataset="demo", limit=2, buckets=BUCKETS, deep_metrics=False,
+                      method_options={"predictions": str(preds)}), tmp_path / "one", log=lambda s: None)
+    black = [r.getMessage() for r in caplog.records if "hole pixels are all 0" in r.getMessage()]
+    assert black == [f"{preds / key}.png: the prediction's hole pixels are all 0, as in the masked input "
+                     f"`inpaintbench export-inputs` writes: the input, not a method's output? (scored as a black fill)"], black
