@@ -17,7 +17,7 @@ from .lock import exclusive
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS, known_metrics
 from .metrics.suite import network_ids, run_networks
-from .paths import run_folders, safe_name
+from .paths import run_folders, runs_in, safe_name
 from .runner import MANIFEST, MANIFEST_HINT, RECORDS, SET_METRICS as SET_FILE, read_record_columns, run_name
 
 DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16", "perceptual_inception",
@@ -27,6 +27,14 @@ ARROW = {True: "↑", False: "↓"}
 
 def read_run_manifest(d: Path) -> dict:
     if not (d / MANIFEST).is_file():
+        # `check runs/demo`, `compare reports/demo RUN`: a folder of runs, as `report` takes, was
+        # told to make a run with `inpaintbench run`
+        if inner := runs_in(d):
+            raise InputError(f"{d}: a folder of {counted(len(inner), 'run')} ({', '.join(r.name for r in inner)}), not "
+                             f"one run: give one run's folder, as {inner[0]}")
+        if inner := runs_in(Path(d) / "runs"):
+            raise InputError(f"{d}: not one run; its runs/ holds {counted(len(inner), 'run')} "
+                             f"({', '.join(r.name for r in inner)}): give one run's folder, as {inner[0]}")
         raise InputError(f"{d}: not a run directory (no {MANIFEST}); make one with `inpaintbench run`")
     return read_json(d / MANIFEST, MANIFEST_HINT)
 

@@ -313,3 +313,25 @@ def test_an_update_that_fills_the_disk_leaves_the_baseline_as_it_was(tmp_path, m
     with pytest.raises(OSError, match="No space left"):
         check(good, base, update=True, log=lambda s: None)
     assert base.read_bytes() == before and [p.name for p in tmp_path.iterdir() if p.is_file()] == ["baseline.json"]
+
+
+def test_a_folder_of_runs_or_a_reports_folder_given_to_check_or_compare_names_its_runs(tmp_path):
+    """`check runs/demo` (the demo's --out) and `compare reports/demo RUN` said "not a run directory
+    (no manifest.json); make one with `inpaintbench run`", of a folder holding ten runs."""
+    runs = tmp_path / "demo"
+    _run("telea", runs / "telea")
+    _run("navier-stokes", runs / "navier-stokes")
+    report = tmp_path / "report"
+    (report / "runs").mkdir(parents=True)
+    (runs / "telea").rename(report / "runs" / "telea")
+    _run("telea", runs / "telea")
+    cli = CliRunner()
+    for args in (["check", str(runs)], ["compare", str(runs), str(runs / "telea")], ["compare", str(runs / "telea"), str(runs)]):
+        r = cli.invoke(app, args)
+        assert r.exit_code == 2 and (f"error: {runs}: a folder of 2 runs (telea, navier-stokes), not one run: give one "
+                                     f"run's folder, as {runs / 'telea'}") in " ".join(r.output.split()), r.output
+    r = cli.invoke(app, ["check", str(report)])
+    assert r.exit_code == 2 and (f"error: {report}: not one run; its runs/ holds 1 run (telea): give one run's "
+                                 f"folder, as {report / 'runs' / 'telea'}") in " ".join(r.output.split()), r.output
+    r = cli.invoke(app, ["check", str(tmp_path / "nothing")])  # the plain refusal where there are no runs at all
+    assert "not a run directory (no manifest.json); make one with `inpaintbench run`" in " ".join(r.output.split()), r.output

@@ -162,7 +162,7 @@ def test_compare_command_on_two_runs_of_one_method(two_runs, tmp_path):
     assert (pooled.n_pairs, pooled.n_a_better, pooled.n_b_better) == (len(recs), 2, 0)
     assert np.isclose(pooled.mean_diff, 2.0 / len(recs))
     res = CliRunner().invoke(app, ["compare", str(two_runs[0]), str(tmp_path)])
-    assert res.exit_code == 2 and "not a run" in res.output
+    assert res.exit_code == 2 and f"{tmp_path}: a folder of 1 run (again), not one run" in " ".join(res.output.split())
 
 
 def test_an_unfinished_run_is_named_in_the_caption_and_the_page(two_runs, tmp_path):
