@@ -46,9 +46,14 @@ def counted(n: int, noun: str) -> str:
 
 def did_you_mean(word: str, names) -> str:
     """' (did you mean 'telea'?)' where one of `names` is close to a mistyped `word` (case aside:
-    'Telea', 'teela', 'Places2'), else ''."""
+    'Telea', 'teela', 'Places2'), else ''. A word that begins several names (`--metrics lpips`: the
+    metric of each network) is answered with all of them (up to four), not the one difflib likes best."""
     lowered = {n.lower(): n for n in names}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1)
+    typed = word.lower()
+    begun = [n for low, n in lowered.items() if low.startswith(typed) and low != typed] if len(typed) >= 3 else []
+    if 1 < len(begun) <= 4:
+        return f" (did you mean {', '.join(map(repr, begun[:-1]))} or {begun[-1]!r}?)"
+    close = difflib.get_close_matches(typed, list(lowered), n=1)
     return f" (did you mean {lowered[close[0]]!r}?)" if close else ""
 
 

@@ -588,10 +588,17 @@ def test_write_report_takes_all_and_names_a_metric_that_is_none(two_runs, tmp_pa
     and metrics=["PSNR"] was said to be "not scored by" each run (run with --no-deep-metrics)."""
     files = write_report(two_runs, tmp_path / "rep", formats="all", log=lambda s: None)
     assert {f.name for f in files} >= {"table1.md", "table1.csv", "table1.tex", "index.html"}
-    with pytest.raises(InputError, match=r"^--metrics 'PSNR': no such metric; metrics: psnr, ssim, "):
+    with pytest.raises(InputError, match=r"^--metrics 'PSNR': no such metric \(did you mean 'psnr'\?\); metrics: psnr, ssim, "):
         write_report(two_runs, tmp_path / "rep2", formats=("md",), metrics=["PSNR"])
     with pytest.raises(InputError, match=r"^--metrics 'PSNR': no such metric"):
         load_table(two_runs, "PSNR")
+    # a name the metrics of several networks start with names them all; one far from every name, none
+    for typed, meant in (("lpips", " (did you mean 'lpips_alex' or 'lpips_vgg'?)"),
+                         ("perceptual", " (did you mean 'perceptual_vgg16' or 'perceptual_inception'?)"),
+                         ("pnsr", " (did you mean 'psnr'?)"), ("sharpness", "")):
+        with pytest.raises(InputError) as e:
+            load_table(two_runs, [typed])
+        assert str(e.value).startswith(f"--metrics {typed!r}: no such metric{meant}; metrics: psnr, "), str(e.value)
 
 
 def test_a_metric_asked_for_that_the_runs_lack_is_refused_with_the_reason(two_runs, tmp_path):

@@ -1,5 +1,5 @@
 """Metrics: pixel (pixel.py), deep per-image (perceptual.py), set-level (fid.py), run together by suite.py."""
-from ..errors import InputError
+from ..errors import InputError, did_you_mean
 
 # name -> (higher is better, display scale, display label); reports show only these, in this order
 METRIC_INFO = {
@@ -19,5 +19,5 @@ def known_metrics(names, flag: str = "--metrics"):
     said to be unscored by the runs, without a word that there is no such metric."""
     for n in names or []:
         if n not in METRIC_INFO:
-            raise InputError(f"{flag} {n!r}: no such metric; metrics: {', '.join(METRIC_INFO)}")
+            raise InputError(f"{flag} {n!r}: no such metric{did_you_mean(n, METRIC_INFO)}; metrics: {', '.join(METRIC_INFO)}")
     return names
