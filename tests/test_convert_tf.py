@@ -143,7 +143,9 @@ def test_a_tensorflow_checkpoint_given_as_weights_names_its_converter(tmp_path, 
     shutil.copy(PREFIX.with_name("model.ckpt.index"), runs / "earlier" / "last.pt")  # stands for a checkpoint
     for given, message in ((release, f"{command}, then give --init-from FILE.pt"),
                            (runs / "earlier", (f"--init-from {runs / 'earlier'} is a training run's folder: give "
-                                               f"{runs / 'earlier' / 'last.pt'}"))):
+                                               f"{runs / 'earlier' / 'last.pt'}")),
+                           # a path mistyped said "not a readable checkpoint (FileNotFoundError: [Errno 2] ...)"
+                           (runs / "nothere.pt", f"--init-from {runs / 'nothere.pt'}: no such file")):
         cfg = RWTrainConfig(out=str(runs / "new"), data=[str(photo_dir)], val_data=[str(held_out(photo_dir))], steps=1,
                             batch_size=2, crop=128, val_size=128, cnum=4, threads=1, init_from=str(given))
         with pytest.raises(InputError, match=re.escape(message)):

@@ -725,6 +725,8 @@ def test_export_of_a_run_stopped_early_says_how_far_it_got(tmp_path, photo_dir, 
     # settings ("train on, then export") exported the step reached, also without a word
     train(tiny(tmp_path / "a", photo_dir, steps=3, val_every=1, val_data=[str(one)]), log=logs.append)
     assert "step 5 is at or past --steps 3: nothing to train (a larger --steps continues the run)" in logs
+    # and it said "training on 6 photos; validating on ..." after that
+    assert not any(s.startswith("training on") for s in logs[logs.index("resumed from " + str(tmp_path / "a" / "last.pt") + " at step 5"):]), logs
     main(["--out", str(tmp_path / "a"), "--steps", "9", "--cnum", "8", "--export", str(tmp_path / "a.pt")])
     assert ("note: --export writes a trained run's weights and trains nothing: --steps, --cnum not used\n"
             "wrote ") in capsys.readouterr().out

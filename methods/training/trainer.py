@@ -619,6 +619,8 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         if step >= cfg.steps:  # a finished run started again, or a lower --steps: it had ended without a word
             log(f"step {step:,} is at or past --steps {cfg.steps:,}: nothing to train (a larger --steps continues the run)")
     elif cfg.init_from:
+        if not Path(cfg.init_from).exists() and not Path(f"{cfg.init_from}.index").is_file():  # a TF prefix: below
+            raise BadSetting(f"--init-from {cfg.init_from}: no such file")
         if refusal := tf_refusal(Path(cfg.init_from), recipe.name, recipe.converts_tf, "--init-from"):
             raise BadSetting(refusal)
         if note := run_folder_note(Path(cfg.init_from)):
@@ -649,10 +651,11 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         log(f"warning: {counted(len(seen), 'training photo')} {'is' if len(seen) == 1 else 'are'} the demo set's own ({', '.join(seen)}): the model's scores on "
             f"the demo set will measure photos it has seen (report captions say so)")
     sets, others = training_photos["sets"], training_photos["other_files"]
-    log(f"training on {counted(training_photos['count'], 'photo')}"
-        + (f" ({', '.join(sets)}" + (f" and {counted(others, 'other file')}" if others else "") + ")" if sets else "")
-        + (f"; validating on {counted(len(val[0]), 'crop')} of {counted(len(photo_files(cfg.val_data)), 'held-out photo')} "
-           f"every {'step' if cfg.val_every == 1 else f'{cfg.val_every} steps'}" if val is not None else ""))
+    if step < cfg.steps:  # after "nothing to train" it had said "training on N photos; validating ..."
+        log(f"training on {counted(training_photos['count'], 'photo')}"
+            + (f" ({', '.join(sets)}" + (f" and {counted(others, 'other file')}" if others else "") + ")" if sets else "")
+            + (f"; validating on {counted(len(val[0]), 'crop')} of {counted(len(photo_files(cfg.val_data)), 'held-out photo')} "
+               f"every {'step' if cfg.val_every == 1 else f'{cfg.val_every} steps'}" if val is not None else ""))
     if not pool.in_memory:
         log(f"{len(pool)} training photos, more than are held decoded: each is decoded as it is drawn "
             f"(--workers processes do it ahead of the steps)")
