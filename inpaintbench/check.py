@@ -15,7 +15,7 @@ from pathlib import Path
 from .data.base import other_images
 from .errors import InputError, counted, merge_conflicted, read_json, refuse_repeats
 from .lock import write_atomic
-from .metrics import METRIC_INFO
+from .metrics import METRIC_INFO, known_metrics
 from .metrics.suite import network_ids
 from .protocol import PROTOCOL
 from .report import load_runs, set_frame, unfinished
@@ -134,8 +134,7 @@ def tolerances(spec: dict[str, float] | list[str] | str | None) -> dict[str, flo
              else [(*t.split("=", 1), t) if "=" in t else (t, "", t) for t in spec or []])
     out = {}
     for name, value, written in items:
-        if name not in METRIC_INFO:
-            raise InputError(f"--tolerance {name!r}: no such metric; metrics: {', '.join(METRIC_INFO)}")
+        known_metrics([name], "--tolerance")
         try:
             out[name] = float(value)
         except (TypeError, ValueError):

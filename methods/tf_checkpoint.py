@@ -87,10 +87,9 @@ class TFCheckpoint:
         index = Path(f"{self.prefix}.index")
         if not index.is_file():
             # the folder a release unpacks to is what users give first
-            inside = sorted(self.prefix.glob("*.index")) if self.prefix.is_dir() else []
-            if inside:
+            if inside := saver_prefixes(self.prefix):
                 raise InputError(f"{self.prefix}: a folder; give the checkpoint's prefix inside it, "
-                                 f"{' or '.join(str(f.with_suffix('')) for f in inside[:3])}")
+                                 f"{' or '.join(map(str, inside[-3:]))}")
             raise InputError(f"{self.prefix}: no TensorFlow checkpoint here (no {index.name}); give the prefix a "
                              f"Saver wrote, e.g. models/v8.ckpt-3500 for v8.ckpt-3500.index and .data-00000-of-00001")
         table = index.read_bytes()
@@ -134,6 +133,15 @@ class TFCheckpoint:
         return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape).copy()
 
 
+def saver_prefixes(folder: Path) -> list[Path]:
+    """The checkpoints a Saver left in `folder` (each PREFIX.index), by step, the latest last: it keeps
+    its last few (model.ckpt-3500, model.ckpt-10000, which sorts first by name); none if not a folder."""
+    if not Path(folder).is_dir():
+        return []
+    step = lambda p: int(m[1]) if (m := re.search(r"-(\d+)$", p.name)) else -1
+    return sorted((f.with_suffix("") for f in Path(folder).glob("*.index")), key=lambda p: (step(p), p.name))
+
+
 def tf_refusal(path: Path, method: str, converts: bool, option: str) -> str | None:
     """Where `path` is a TensorFlow checkpoint (its prefix, one of its files, or the folder a release
     unpacks to), the message that refuses it as `option` (--weights, --init-from), naming the
@@ -143,9 +151,7 @@ def tf_refusal(path: Path, method: str, converts: bool, option: str) -> str | No
     path = Path(path)
     files = re.compile(r"\.(index|meta|data-\d{5}-of-\d{5})$")
     if path.is_dir():
-        # a Saver keeps its last few steps (model.ckpt-3500, model.ckpt-10000): the latest last
-        step = lambda p: int(m[1]) if (m := re.search(r"-(\d+)$", p.name)) else -1
-        prefixes = sorted((f.with_suffix("") for f in path.glob("*.index")), key=lambda p: (step(p), p.name))
+        prefixes = saver_prefixes(path)
     elif path.is_file() and files.search(path.name):
         prefixes = [path.with_name(files.sub("", path.name))]
     elif not path.exists() and Path(f"{path}.index").is_file():

@@ -76,6 +76,7 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
     assert not any(r["regressed"] for r in check(bad, base, strings)) and not any(r["regressed"] for r in check(bad, base, as_dict))
     assert any(r["regressed"] for r in check(bad, base, "psnr=1000"))  # one, as a str: the others at their defaults
     for tol, message in (({"pnsr": 1}, "--tolerance 'pnsr': no such metric"), ({"psnr": -1}, "'psnr=-1': a tolerance is a number at least 0"),
+                         ({"FID": 2}, r"^--tolerance 'FID': no such metric \(did you mean 'fid'\?\); metrics: psnr, "),
                          ({"psnr": "x"}, "expects METRIC=NUMBER, got 'psnr=x'")):
         with pytest.raises(InputError, match=message):
             check(bad, base, tol)

@@ -44,6 +44,14 @@ def test_a_cut_or_missing_checkpoint_is_one_clear_error(tmp_path):
     # the folder a release unpacks to, given for its checkpoint: "no TensorFlow checkpoint here (no NAME.index)"
     with pytest.raises(InputError, match=f"{tmp_path}: a folder; give the checkpoint's prefix inside it, {tmp_path / 'model.ckpt'}$"):
         TFCheckpoint(tmp_path)
+    # a Saver's last steps are named by step, as `run --weights FOLDER` names them (10000 sorts first by name)
+    steps = tmp_path / "steps"
+    steps.mkdir()
+    for step in (10000, 3500):
+        for f in FIXTURE.glob("model.ckpt.*"):
+            shutil.copy(f, steps / f.name.replace("model.ckpt", f"model.ckpt-{step}"))
+    with pytest.raises(InputError, match=re.escape(f"prefix inside it, {steps / 'model.ckpt-3500'} or {steps / 'model.ckpt-10000'}")):
+        TFCheckpoint(steps)
     data = tmp_path / "model.ckpt.data-00000-of-00001"
     data.write_bytes(data.read_bytes()[:1000])
     with pytest.raises(InputError, match="cut short"):
