@@ -532,5 +532,5 @@ def test_the_export_folder_or_its_inputs_given_as_predictions_are_named_as_such(
         run(RunConfig(method="predictions", dataset="demo", limit=2, buckets=BUCKETS, deep_metrics=False,
                       method_options={"predictions": str(preds)}), tmp_path / "one", log=lambda s: None)
     black = [r.getMessage() for r in caplog.records if "hole pixels are all 0" in r.getMessage()]
-    assert black == [f"{preds / key}.png: the prediction's hole pixels are all 0, as in the masked input "
-                     f"`inpaintbench export-inputs` writes: the input, not a method's output? (scored as a black fill)"], black
+    assert black == [(f"{preds / key}.png: the prediction's hole pixels are all 0, as in the masked input "
+                      f"`inpaintbench export-inputs` writes: the input, not a method's output? (scored as a black fill)")], black
