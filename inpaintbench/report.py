@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data.base import other_images, refuse_out_inside
-from .errors import InputError, counted, read_json, refuse_below, refuse_repeats
+from .errors import InputError, counted, did_you_mean, read_json, refuse_below, refuse_repeats
 from .lock import exclusive
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS, known_metrics
@@ -426,7 +426,8 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
     methods = list(dict.fromkeys(df.method))
     reference = reference or methods[-1]
     if reference not in methods:  # before the folder is made: a refused report leaves none behind
-        raise InputError(f"--reference {reference!r} is not among the runs' methods: {', '.join(methods)}")
+        raise InputError(f"--reference {reference!r} is not among the runs' methods{did_you_mean(reference, methods)}: "
+                         f"{', '.join(methods)}")
     if "html" in formats:
         for root in {m["dataset"]["root"] for m in manifests if m["dataset"].get("root")}:
             refuse_out_inside(out, root, "the report's grids and plots")

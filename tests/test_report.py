@@ -530,8 +530,11 @@ def test_refusals_name_what_differs(two_runs, tmp_path):
     (other / "records.jsonl").write_text("")
     with pytest.raises(InputError, match="no records yet"):
         write_report([other], tmp_path / "x")
-    with pytest.raises(InputError, match="--reference 'nope' is not among"):
+    with pytest.raises(InputError, match="--reference 'nope' is not among the runs' methods: telea, biharmonic$"):
         write_report(two_runs, tmp_path / "x", reference="nope")
+    # a name typed as the table's header shows it, or as the paper writes it, gets the run's name offered
+    with pytest.raises(InputError, match=r"^--reference 'Telea' is not among the runs' methods \(did you mean 'telea'\?\): "):
+        write_report(two_runs, tmp_path / "x", reference="Telea")
     with pytest.raises(InputError, match="--grid-rows must be at least 1, got 0"):  # was a numpy traceback
         write_report(two_runs, tmp_path / "rep0", grid_rows=0, log=lambda s: None)
 
