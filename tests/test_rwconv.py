@@ -646,6 +646,14 @@ def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
         with pytest.raises(ValueError, match="holds"):
             train(tiny(tmp_path / "c", photo_dir, steps=3, init_from=str(w), **other), log=lambda s: None)
         assert not (tmp_path / "c").exists()  # refused before the run's folder is made
+    # a --steps at or below the weights' own step trained nothing and said nothing (the shipped
+    # rwconv.pt is at step 62,750; --steps counts from 0 and defaults to 20,000)
+    for steps in (1, 2):
+        with pytest.raises(ValueError, match=re.escape(f"--steps {steps} is not past the step of the --init-from weights "
+                                                       f"(2): nothing would be trained; --steps counts from 0, so give "
+                                                       f"more (--steps 3 or more)")):
+            train(tiny(tmp_path / "c", photo_dir, steps=steps, val_every=0, init_from=str(w)), log=lambda s: None)
+        assert not (tmp_path / "c").exists()
 
 
 @pytest.mark.parametrize("config", [RWConfig(4), RWConfig(4, region_wise=False), RWConfig(4, coarse_only=True)])

@@ -627,6 +627,9 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
             raise BadSetting(f"--init-from {cfg.init_from} {note}")
         remeasure = True
         ck = restore(Path(cfg.init_from), "holds", adapt=True)
+        if step >= cfg.steps:  # before the folder: the shipped rwconv.pt is at 62,750 and --steps defaults to 20,000
+            raise BadSetting(f"--steps {cfg.steps} is not past the step of the --init-from weights ({step:,}): nothing "
+                             f"would be trained; --steps counts from 0, so give more (--steps {step + 1} or more)")
         adapted = ck.get("adapted")
         init_from = {"path": cfg.init_from, "sha256": sha256_of(Path(cfg.init_from)), "step": step,
                      **({"best_val": ck["best_val"]} if "best_val" in ck else {}), **({"adapted": adapted} if adapted else {})}
