@@ -619,10 +619,10 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
         if step >= cfg.steps:  # a finished run started again, or a lower --steps: it had ended without a word
             log(f"step {step:,} is at or past --steps {cfg.steps:,}: nothing to train (a larger --steps continues the run)")
     elif cfg.init_from:
-        if not Path(cfg.init_from).exists() and not Path(f"{cfg.init_from}.index").is_file():  # a TF prefix: below
-            raise BadSetting(f"--init-from {cfg.init_from}: no such file")
         if refusal := tf_refusal(Path(cfg.init_from), recipe.name, recipe.converts_tf, "--init-from"):
             raise BadSetting(refusal)
+        if not Path(cfg.init_from).exists():  # after tf_refusal, which knows a TF prefix (no file of its own name)
+            raise BadSetting(f"--init-from {cfg.init_from}: no such file")
         if note := run_folder_note(Path(cfg.init_from)):
             raise BadSetting(f"--init-from {cfg.init_from} {note}")
         remeasure = True
