@@ -29,7 +29,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from inpaintbench.data.image_io import file_head, list_images, sixteen_bit_colour
+from inpaintbench.data.image_io import (
+    file_head,
+    list_images,
+    not_a_folder,
+    sixteen_bit_colour,
+)
 from inpaintbench.errors import InputError, counted
 from inpaintbench.export import EXPORT_FILE
 from inpaintbench.method import InpaintingMethod
@@ -79,8 +84,7 @@ class Predictions(InpaintingMethod):
                              "`inpaintbench export-inputs` writes the inputs and the list of keys)")
         self.root = Path(predictions)
         if not self.root.is_dir():
-            raise InputError(f"--predictions {self.root}: {'a file, not a folder' if self.root.exists() else 'no such folder'}"
-                             f" of outputs")
+            raise InputError(f"--predictions {self.root}: {not_a_folder(self.root, 'of outputs')}")
         self.allow_partial, self.size = allow_partial, size
         self.files: dict[str, Path] = {}
         for f in list_images(self.root):  # as dataset folders: hidden names skipped, linked folders followed

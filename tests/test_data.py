@@ -358,3 +358,41 @@ def test_a_run_export_or_report_into_the_datasets_own_folder_is_refused(tmp_path
     r = CliRunner().invoke(app, ["report", "r", "--out", str(photos / "report")])
     assert r.exit_code == 2 and "the report's grids and plots would be listed as images" in " ".join(r.output.split()), r.output
     assert CliRunner().invoke(app, ["report", "r", "--out", str(photos / "table1.md")]).exit_code == 0
+
+
+def test_an_archive_given_for_a_folder_is_named_with_the_command_that_unpacks_it(tmp_path):
+    """NVIDIA's masks come as a zip and Places2's val_256 as a tar: given as they were downloaded,
+    each was "a file, not a folder", "cannot list this folder (Not a directory)", "not a places2
+    root" or, to the trainer, a photo that does not decode."""
+    import tarfile
+    import zipfile
+
+    from inpaintbench.masks.build import import_set
+    from inpaintbench.masks.maskset import manifest_of
+    from methods.predictions import Predictions
+    from methods.training.photos import found_photos
+
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "a.png")
+    with zipfile.ZipFile(tmp_path / "masks.zip", "w") as z:
+        z.write(tmp_path / "a.png", "irregular_mask/a.png")
+    with tarfile.open(tmp_path / "val_256.tar.gz", "w:gz") as t:
+        t.add(tmp_path / "a.png", "val_256/Places365_val_00000001.jpg")
+    (tmp_path / "notes.txt").write_text("not an archive")
+    zipped = f"a zip archive, not a folder{{}}: unpack it first (`unzip {tmp_path / 'masks.zip'} -d {tmp_path / 'masks'}`)"
+    tarred = f"a tar archive, not a folder{{}}: unpack it first (`tar xf {tmp_path / 'val_256.tar.gz'}`)"
+    calls = [
+        (lambda: get_dataset("folder", root=tmp_path / "masks.zip"), zipped.format(" of images")),
+        (lambda: get_dataset("places2", root=tmp_path / "val_256.tar.gz"), tarred.format("")),
+        (lambda: manifest_of(tmp_path / "masks.zip"), zipped.format("")),
+        (lambda: import_set(tmp_path / "masks.zip", tmp_path / "out", "hole-white"), zipped.format(" of masks")),
+        (lambda: Predictions(predictions=str(tmp_path / "masks.zip")), zipped.format(" of outputs")),
+        (lambda: found_photos([str(tmp_path / "val_256.tar.gz")]), tarred.format(" of photos")),
+        (lambda: get_dataset("folder", root=tmp_path / "notes.txt"), "a file, not a folder of images"),
+    ]
+    for call, said in calls:
+        with pytest.raises(InputError) as e:
+            call()
+        assert said in str(e.value), str(e.value)
+    # a photo named one by one, whatever its bytes, is left to decode as a photo
+    assert found_photos([str(tmp_path / "a.png")]) == [tmp_path / "a.png"]
+    assert not (tmp_path / "out").exists()

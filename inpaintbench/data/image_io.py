@@ -17,7 +17,9 @@ import hashlib
 import io
 import logging
 import os
+import tarfile
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +132,33 @@ def hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
+def unpack_command(path: Path) -> str | None:
+    """The command that unpacks `path` where it is a zip or tar archive (of any compression tar reads)."""
+    try:
+        if zipfile.is_zipfile(path):
+            return f"unzip {path} -d {path.parent / path.name.split('.')[0]}"
+        return f"tar xf {path}" if tarfile.is_tarfile(path) else None
+    except OSError:
+        return None
+
+
+def not_a_folder(path: Path, of: str = "") -> str:
+    """Why `path`, given where a folder is wanted (a dataset root, a mask set, masks to import, a
+    folder of predictions or of training photos), is none. An archive as downloaded (NVIDIA's masks
+    come as a zip, Places2's val_256 as a tar) is named as one, with the command that unpacks it: "a
+    file, not a folder" left the researcher to find out what the tool wanted instead."""
+    path = Path(path)
+    folder = f"folder {of}".rstrip()
+    if not path.exists():
+        return f"no such {folder}"
+    if path.is_dir():
+        return f"is a {folder}"
+    if unpack := unpack_command(path):
+        kind = "a zip" if unpack.startswith("unzip") else "a tar"
+        return f"{kind} archive, not a {folder}: unpack it first (`{unpack}`) and give the folder it holds"
+    return f"a file, not a {folder}"
+
+
 def list_images(root: Path) -> list[Path]:
     """The images under `root`, in sorted path order, hidden names skipped. Linked folders are
     followed (Path.rglob before Python 3.13 skips them without a word, and datasets on shared
@@ -138,6 +167,8 @@ def list_images(root: Path) -> list[Path]:
     stops the listing, naming it. Other files (a .gif, a notes.txt) are not read, and a warning
     says how many and names the first: a GIF among the images had left the set without a word."""
     root = Path(root)
+    if not root.is_dir():  # os.walk of a file or no path lists nothing, or "cannot list this folder (Not a directory)"
+        raise InputError(f"{root}: {not_a_folder(root)}")
     found, seen, others = [], set(), []
 
     def unreadable(e: OSError):  # os.walk would skip the folder and its images without a word

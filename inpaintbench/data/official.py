@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError, counted
 from .base import FileDataset
-from .image_io import hidden
+from .image_io import hidden, not_a_folder
 
 
 def _find_dir(root: Path | None, names: tuple[str, ...], dataset: str, expected: str) -> Path:
@@ -17,7 +17,8 @@ def _find_dir(root: Path | None, names: tuple[str, ...], dataset: str, expected:
     for cand in [root, *(root / n for n in names)]:
         if cand.is_dir() and cand.name in names:
             return cand
-    raise InputError(f"{root}: not a {dataset} root; expected layout: {expected}")
+    why = "" if root.is_dir() else f" ({not_a_folder(root)})"
+    raise InputError(f"{root}: not a {dataset} root{why}; expected layout: {expected}")
 
 
 class Places2(FileDataset):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data.image_io import IMAGE_SUFFIXES, hidden, unreadable
+from ..data.image_io import IMAGE_SUFFIXES, hidden, not_a_folder, unreadable
 from ..errors import InputError, merge_conflicted
 from .buckets import BUCKET_NAMES, BUCKETS, Bucket, get_bucket
 from .measure import measure_hole
@@ -90,7 +90,7 @@ def manifest_of(root: Path | str) -> Path:
                              f"{', ...' if len(images) > 2 else ''}): masks of your own become a mask set with "
                              f"`inpaintbench masks import {root} --polarity hole-white|hole-black --out DIR`; give that DIR")
         # a file given was "no such folder", which it is not
-        why = f"no {MANIFEST}" if root.is_dir() else "a file, not a folder" if root.exists() else "no such folder"
+        why = f"no {MANIFEST}" if root.is_dir() else not_a_folder(root)
         raise InputError(f"{root}: {why}; a mask set is a folder made by `inpaintbench masks generate` or `masks import`")
     # a set committed on two branches and merged: the marker lines read as masks "listed but
     # missing", and a run took the rows around them as the set, under a new id, without a word

@@ -22,9 +22,11 @@ from inpaintbench.data.image_io import (
     IMAGE_SUFFIXES,
     decode_rgb,
     list_images,
+    not_a_folder,
     pixel_sha256,
+    unpack_command,
 )
-from inpaintbench.errors import MissingInput
+from inpaintbench.errors import InputError, MissingInput
 
 from . import qt_resource
 
@@ -205,6 +207,9 @@ def photo_files(sources: list[str]) -> list[Path]:
 def found_photos(sources: list[str], role: str = "training", flag: str = "--data") -> list[Path]:
     """`photo_files`, each checked to be there (without decoding it): MissingInput names the first
     missing ones and the Debian packages that hold them."""
+    for s in sources:  # a photo set as downloaded, which would be read as one photo that does not decode
+        if Path(s).suffix.lower() not in IMAGE_SUFFIXES and Path(s).is_file() and unpack_command(Path(s)):
+            raise InputError(f"{flag} {s}: {not_a_folder(Path(s), 'of photos')}")
     files = photo_files(sources)
     # only the files named one by one: a folder's listing found its files there (a pass of stat calls
     # over Places2's 1.8M would cost ~25 s more)
