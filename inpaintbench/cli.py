@@ -16,10 +16,12 @@ from rich.text import Text
 
 from .errors import InputError, counted, one_line, refuse_repeats
 from .metrics import known_metrics
-from .paths import DEMO_METHODS, DEMO_REFERENCE, run_folders, runs_in
+from .paths import DEMO_METHODS, DEMO_REFERENCE, home_expanded, run_folders, runs_in
 from .progress import LazyProgress, LogLines, message_console
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.")
+# -h as well: the trainers (argparse) take it, and it is what most command lines answer
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image-inpainting benchmark by hole size.",
+                  context_settings={"help_option_names": ["-h", "--help"]})
 masks_app = typer.Typer(no_args_is_help=True, help="Frozen mask sets: generate, verify, stats, import.")
 app.add_typer(masks_app, name="masks")
 console = message_console()
@@ -476,12 +478,18 @@ def bench(
 @app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
 @_guard
 def train_cmd(ctx: typer.Context, method: str = typer.Argument(..., help="A method that declares a trainer (see `inpaintbench methods`).")):
-    """Train a learned method; every further option goes to its trainer (`inpaintbench train rwconv --help`)."""
+    """Train a learned method; every further option goes to its trainer (`inpaintbench train NAME --help` lists them)."""
     from importlib.metadata import entry_points
 
     eps = {ep.name: ep for ep in entry_points(group="inpaintbench.trainers")}
+    trainable = f"trainable: {', '.join(sorted(eps)) or 'none'}"
+    if method in ("-h", "--help"):  # the trainer's --help is passed on, so this command's own is answered here
+        if text := ctx.get_help():  # typer's rich help prints itself and returns ""; click's returns the text
+            typer.echo(text)
+        typer.echo(trainable)
+        return
     if method not in eps:
-        raise InputError(f"method {method!r} has no trainer; trainable: {', '.join(sorted(eps)) or 'none'}")
+        raise InputError(f"method {method!r} has no trainer; {trainable}")
     eps[method].load()(list(ctx.args))
 
 
@@ -659,4 +667,4 @@ def masks_import(src: Path = typer.Argument(...), polarity: str = typer.Option(.
 
 def main():
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    app()
+    app(args=home_expanded(sys.argv[1:]))

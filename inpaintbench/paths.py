@@ -6,6 +6,7 @@ carry the machine it was made on); files elsewhere keep the path given.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -29,6 +30,17 @@ def git_commit() -> str | None:
                               text=True, timeout=5).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def home_expanded(argv: list[str]) -> list[str]:
+    """Command-line arguments with `~` expanded after `--option=`, as the shell expands it after
+    `--option `: bash and zsh leave `--data-root=~/photos` as typed, and a run looked for a folder
+    named `~` under the working folder."""
+    out = []
+    for arg in argv:
+        option, eq, value = arg.partition("=")
+        out.append(f"{option}={os.path.expanduser(value)}" if option.startswith("--") and eq and value.startswith("~") else arg)
+    return out
 
 
 def repo_path(path: str | Path) -> str:

@@ -256,3 +256,50 @@ def test_an_installed_copy_inside_another_git_repository_reports_no_commit(tmp_p
     monkeypatch.setattr(paths, "REPO_ROOT", tmp_path)  # a checkout of its own: its commit
     assert paths.git_commit() == subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True,
                                                 text=True, check=True).stdout.strip()
+
+
+def test_help_is_asked_for_as_h_or_help_of_every_command_train_included(tmp_path, monkeypatch):
+    """`-h` was "No such option: -h" to every command but the trainers' (argparse's), and `inpaintbench
+    train --help` answered "method '--help' has no trainer": the one command whose options live
+    elsewhere could not say so."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for command in ([], ["run"], ["report"], ["masks"], ["masks", "import"], ["bench"]):
+        for flag in ("-h", "--help"):
+            r = CliRunner().invoke(app, [*command, flag], prog_name="inpaintbench")
+            assert r.exit_code == 0 and "Usage: inpaintbench" in r.output, (command, flag, r.output[-300:])
+    for flag in ("-h", "--help"):
+        r = CliRunner().invoke(app, ["train", flag], prog_name="inpaintbench")
+        said = " ".join(r.output.split())
+        assert r.exit_code == 0 and "Usage: inpaintbench train" in said, (flag, r.output)
+        assert "trainable: edgeconnect, gated, pconv, rwconv" in said and "inpaintbench train NAME --help" in said
+    r = CliRunner().invoke(app, ["train", "rwconv", "-h"])  # the trainer's own options, as before
+    assert r.exit_code == 0 and "--val-every" in r.output, r.output[-300:]
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_home_folder_after_an_equals_sign_is_the_users_home(tmp_path, monkeypatch):
+    """The shell expands `~` in `--data-root ~/photos` but not in `--data-root=~/photos`: that run
+    looked for a folder named `~` under the working folder ("no such folder CWD/~/photos")."""
+    import subprocess
+
+    beside = Path(sys.executable).with_name("inpaintbench")
+    exe = str(beside) if beside.is_file() else shutil.which("inpaintbench")
+    home = tmp_path / "home"
+    (home / "photos").mkdir(parents=True)
+    from PIL import Image
+
+    Image.new("RGB", (256, 256), (90, 120, 150)).save(home / "photos" / "a.png")
+    env = {**os.environ, "HOME": str(home)}
+    r = subprocess.run([exe, "run", "--method", "telea", "--dataset", "folder", "--data-root=~/photos", "--limit", "1",
+                        "--buckets", "10-20", "--no-deep-metrics", "--out=~/runs/telea"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-500:]
+    assert (home / "runs" / "telea" / "records.jsonl").read_text().count("\n") == 1
+    assert not (tmp_path / "~").exists()
+    r = subprocess.run([exe, "train", "rwconv", "--data=~/nothing-here", "--steps", "1", "--out", str(tmp_path / "t")],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and f"{home / 'nothing-here'}" in r.stderr, r.stderr[-500:]

@@ -169,6 +169,7 @@ def test_training_logs_a_seam_term_and_a_resume_keeps_the_log_columns(tmp_path, 
     assert float(rows[1]["total"]) > float(rows[1]["rec"]) and 0 < float(rows[1]["lr"]) < 1  # not shifted
     ck = load_checkpoint(tmp_path / "a" / "last.pt")
     assert ck["config"]["seam_weight"] == 2.0
+    assert not (tmp_path / "a" / "val.csv").exists()  # --val-every 0 validates nothing: it left an empty val.csv
 
 
 def test_vgg16_is_used_when_its_weights_are_in_the_torch_cache(tmp_path, monkeypatch):

@@ -39,6 +39,7 @@ from inpaintbench.lock import exclusive, whole_lines, write_atomic
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.networks import sha256_of
+from inpaintbench.paths import home_expanded
 from inpaintbench.runner import check_device
 
 from ..tf_checkpoint import tf_refusal
@@ -715,7 +716,7 @@ def _train(recipe: Recipe, log, on_step, held: contextlib.ExitStack, photos: lis
     if logf is not None and (out / "train_log.csv").stat().st_size:
         with open(out / "train_log.csv", newline="") as f:
             log_header = next(csv.reader(f), None)
-    valf = held.enter_context(open(out / "val.csv", "a", newline="")) if rank == 0 else None
+    valf = held.enter_context(open(out / "val.csv", "a", newline="")) if rank == 0 and val is not None else None
     start = init_from["step"] if init_from else 0  # a resume finds it in its checkpoint, so the curve is the same
     if remeasure and val is not None:
         # weights a run continues from (or resumes with other validation settings) are measured on
@@ -831,7 +832,7 @@ def main(recipe_cls: type[Recipe], argv=None):
             p.add_argument(name, type=type(default) if default is not None else str, default=default,
                            help=doc + (" (default: %(default)s)" if default not in (None, "") else ""))
     p.add_argument("--export", help="write the best checkpoint as fp16 shipping weights to this path and exit")
-    a = vars(p.parse_args(argv))
+    a = vars(p.parse_args(home_expanded(sys.argv[1:] if argv is None else argv)))
     export = a.pop("export")
     cfg = recipe_cls.Config(**a)
     cfg.out = cfg.out or f"train_runs/{recipe_cls.name}"
