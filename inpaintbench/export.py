@@ -27,6 +27,9 @@ from .runner import first_images, plan
 
 #: the file that marks a folder as an export (the predictions adapter tells it from a folder of outputs by it)
 EXPORT_FILE = "export.json"
+PAIRS_FILE, README_FILE = "pairs.csv", "README.txt"
+#: what an export writes beside its inputs/ and holes/: not images, and no surprise in an export's folder
+EXPORT_OWN_FILES = (EXPORT_FILE, PAIRS_FILE, README_FILE)
 
 README = """Inputs exported by inpaintbench {version} (protocol {protocol}, mask set {maskset}).
 
@@ -82,7 +85,7 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
                      "mask_sha256": entry.sha256, "hole_ratio": entry.ratio})
         if progress:
             progress.advance(1)
-    with open(out / "pairs.csv", "w", newline="") as f:
+    with open(out / PAIRS_FILE, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["key"])
         w.writeheader()
         w.writerows(rows)
@@ -95,7 +98,7 @@ def export_inputs(out: Path, dataset: str = "demo", data_root: str | None = None
         ([f"--masks {where(masks)}"] if masks else []) + [f"--buckets {b.name}" for b in chosen if buckets] + \
         ([f"--limit {limit}"] if limit else []) + ([f"--resize {resize}"] if resize != "resize-crop" else []) + \
         ([f"--size {size}"] if size != PROTOCOL.eval_size else [])
-    (out / "README.txt").write_text(README.format(version=version("inpaintbench"), protocol=protocol.id, maskset=maskset.id,
+    (out / README_FILE).write_text(README.format(version=version("inpaintbench"), protocol=protocol.id, maskset=maskset.id,
                                                   size=size, run_args=" ".join(args)))
     (out / EXPORT_FILE).write_text(json.dumps({"dataset": ds.describe(), "masks": maskset.id, "protocol": protocol.id,
                                                  "pairs": len(rows), "limit": limit, "buckets": [b.name for b in chosen]},

@@ -36,7 +36,7 @@ from inpaintbench.data.image_io import (
     sixteen_bit_colour,
 )
 from inpaintbench.errors import InputError, counted
-from inpaintbench.export import EXPORT_FILE
+from inpaintbench.export import EXPORT_FILE, EXPORT_OWN_FILES
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.metrics.pixel import psnr_from_mse
 from inpaintbench.networks import sha256_of
@@ -87,7 +87,10 @@ class Predictions(InpaintingMethod):
             raise InputError(f"--predictions {self.root}: {not_a_folder(self.root, 'of outputs')}")
         self.allow_partial, self.size = allow_partial, size
         self.files: dict[str, Path] = {}
-        for f in list_images(self.root):  # as dataset folders: hidden names skipped, linked folders followed
+        # as dataset folders: hidden names skipped, linked folders followed; an export's own files are
+        # not said to be skipped before the refusal that names the folder as an export
+        own = EXPORT_OWN_FILES if (self.root / EXPORT_FILE).is_file() else ()
+        for f in list_images(self.root, expected=own):
             key = f.relative_to(self.root).with_suffix("").as_posix()
             if key in self.files:
                 raise InputError(f"--predictions {self.root}: two files for pair {key}: {self.files[key].name} and {f.name}")

@@ -503,9 +503,11 @@ def test_the_export_folder_or_its_inputs_given_as_predictions_are_named_as_such(
     import shutil
 
     export = exported / "inputs"  # the fixture's export folder
-    with pytest.raises(InputError) as e:
+    with caplog.at_level(logging.WARNING, logger="inpaintbench"), pytest.raises(InputError) as e:
         _run_preds(export, tmp_path)
     said = str(e.value)
+    # its README.txt, export.json and pairs.csv were "3 files skipped: not of the image types read here"
+    assert not [r for r in caplog.records if "skipped" in r.getMessage()], caplog.records
     assert "subfolder holes/" not in said and "give --predictions" not in said, said
     assert "it is the folder `inpaintbench export-inputs` wrote: the masked inputs/ and holes/ a method reads" in said, said
     with pytest.raises(InputError) as e:

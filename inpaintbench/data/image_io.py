@@ -159,13 +159,14 @@ def not_a_folder(path: Path, of: str = "") -> str:
     return f"a file, not a {folder}"
 
 
-def list_images(root: Path) -> list[Path]:
+def list_images(root: Path, expected: tuple[str, ...] = ()) -> list[Path]:
     """The images under `root`, in sorted path order, hidden names skipped. Linked folders are
     followed (Path.rglob before Python 3.13 skips them without a word, and datasets on shared
     machines are often a folder of links), each real folder once, so a link to a parent ends;
     a folder it cannot read, a link to an image that is not there or a name that is not UTF-8
     stops the listing, naming it. Other files (a .gif, a notes.txt) are not read, and a warning
-    says how many and names the first: a GIF among the images had left the set without a word."""
+    says how many and names the first: a GIF among the images had left the set without a word.
+    `expected`: files directly in `root` that are known not to be images, left out of the warning."""
     root = Path(root)
     if not root.is_dir():  # os.walk of a file or no path lists nothing, or "cannot list this folder (Not a directory)"
         raise InputError(f"{root}: {not_a_folder(root)}")
@@ -187,7 +188,8 @@ def list_images(root: Path) -> list[Path]:
             if name.startswith("."):
                 continue
             if f.suffix.lower() not in IMAGE_SUFFIXES:
-                others.append(f)
+                if not (name in expected and os.path.samefile(top, root)):
+                    others.append(f)
                 continue
             if not f.exists():
                 raise InputError(f"{f}: a link to {os.readlink(f)}, which is not there")
