@@ -134,6 +134,10 @@ def tolerances(spec: dict[str, float] | list[str] | str | None) -> dict[str, flo
              else [(*t.split("=", 1), t) if "=" in t else (t, "", t) for t in spec or []])
     out = {}
     for name, value, written in items:
+        if not value and written == name:  # no '=': "psnr:0.1" or "psnr 0.1" read as a metric's name
+            two = re.split(r"[:\s]+", written.strip())
+            hint = f" (--tolerance {two[0].lower()}={two[1]}?)" if len(two) == 2 and two[0].lower() in METRIC_INFO else ""
+            raise InputError(f"--tolerance expects METRIC=NUMBER, got {written!r}{hint}")
         known_metrics([name], "--tolerance")
         try:
             out[name] = float(value)

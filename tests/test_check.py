@@ -56,7 +56,11 @@ def test_check_passes_on_itself_fails_on_a_blur_and_refuses_other_setups(tmp_pat
                            ("ssim=1", "--tolerance gives ssim more than once"),
                            # several in one, as other tools take them: the fix was left to be guessed
                            ("psnr=0.1,ssim=0.01", "got 'psnr=0.1,ssim=0.01' (one per --tolerance: --tolerance psnr=0.1 "
-                                                  "--tolerance ssim=0.01)")):
+                                                  "--tolerance ssim=0.01)"),
+                           # another separator than '=' was "no such metric 'psnr:0.1' (did you mean 'psnr'?)"
+                           ("psnr:0.1", "--tolerance expects METRIC=NUMBER, got 'psnr:0.1' (--tolerance psnr=0.1?)"),
+                           ("PSNR 0.1", "--tolerance expects METRIC=NUMBER, got 'PSNR 0.1' (--tolerance psnr=0.1?)"),
+                           ("psnr", "--tolerance expects METRIC=NUMBER, got 'psnr'")):
         r = cli.invoke(app, ["check", str(bad), "--baseline", str(base), *loose, "--tolerance", given])
         assert r.exit_code == 2 and message in " ".join(r.output.split()), r.output
     # a tolerance of a metric the baseline's run did not score (deep metrics off) gates nothing: said
