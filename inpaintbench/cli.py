@@ -276,7 +276,7 @@ def _names_folder(out: Path) -> bool:
 @app.command()
 @_guard
 def report(
-    runs: Optional[List[Path]] = typer.Argument(None, help="Run directories to table side by side; a folder of runs (a demo's --out) stands for its runs (default: reports/demo/runs/*)."),
+    runs: Optional[List[Path]] = typer.Argument(None, metavar="RUN_DIR", help="Run directories to table side by side; a folder of runs (a demo's --out) stands for its runs (default: reports/demo/runs/*)."),
     format: Optional[List[str]] = typer.Option(None, "--format", "-f", help="md, csv, latex, html or all; several "
                                                "(-f md -f csv) with --out DIR (default: md to stdout, all with --out DIR)."),
     out: Optional[Path] = typer.Option(None, help="A file (t.md, t.csv, t.tex: the suffix sets the format) for one of "
@@ -426,7 +426,7 @@ def weights():
 @app.command()
 @_guard
 def bench(
-    target: str = typer.Argument(..., help="'metrics', 'report', 'set-metrics', or a method name (e.g. rwconv)."),
+    target: str = typer.Argument(..., metavar="TARGET", help="'metrics', 'report', 'set-metrics', or a method name (e.g. rwconv)."),
     out: Optional[Path] = typer.Option(None, help="JSON output (default reports/bench/TARGET.json)."),
     pairs: Optional[int] = typer.Option(None, help="metrics: (image, mask) pairs for the speed comparison (96); "
                                                    "report: pairs a bucket (36,500, Places2's test set); set-metrics: "
@@ -477,7 +477,7 @@ def bench(
 
 @app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
 @_guard
-def train_cmd(ctx: typer.Context, method: str = typer.Argument(..., help="A method that declares a trainer (see `inpaintbench methods`).")):
+def train_cmd(ctx: typer.Context, method: str = typer.Argument(..., metavar="NAME", help="A method that declares a trainer (see `inpaintbench methods`).")):
     """Train a learned method; every further option goes to its trainer (`inpaintbench train NAME --help` lists them)."""
     from importlib.metadata import entry_points
 
@@ -497,8 +497,8 @@ def train_cmd(ctx: typer.Context, method: str = typer.Argument(..., help="A meth
 @_guard
 def compare(
     ctx: typer.Context,
-    run_a: Path = typer.Argument(..., help="Run directory A."),
-    run_b: Path = typer.Argument(..., help="Run directory B (e.g. the same method with other weights)."),
+    run_a: Path = typer.Argument(..., metavar="RUN_A", help="Run directory A."),
+    run_b: Path = typer.Argument(..., metavar="RUN_B", help="Run directory B (e.g. the same method with other weights)."),
     metrics: Optional[List[str]] = typer.Option(None, help="Metrics to compare, e.g. --metrics psnr --metrics ssim "
                                                 "(default: every per-image metric both have)."),
     out: Optional[Path] = typer.Option(None, help="Also write the comparison as CSV to this file (a folder, or a name "
@@ -559,7 +559,7 @@ def compare(
 @_guard
 def check_cmd(
     ctx: typer.Context,
-    run_dir: Path = typer.Argument(..., help="Run directory to gate."),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="Run directory to gate."),
     baseline: Path = typer.Option(Path("reports/baseline.json"), help="Committed baseline JSON."),
     tolerance: Optional[List[str]] = typer.Option(None, help="Per-metric absolute tolerance, e.g. --tolerance psnr=0.1 --tolerance ssim=0.002."),
     update: bool = typer.Option(False, help="Rewrite the baseline from this run (deliberately)."),
@@ -602,7 +602,7 @@ def list_methods():
 
 @masks_app.command("verify")
 @_guard
-def masks_verify(root: Optional[Path] = typer.Argument(None, help="Mask set folder (default: the frozen set).")):
+def masks_verify(root: Optional[Path] = typer.Argument(None, metavar="DIR", help="Mask set folder (default: the frozen set).")):
     """Re-hash and re-measure every mask; exit 1 on any mismatch."""
     from .masks import DEFAULT_MASK_DIR, MaskSet, verify
 
@@ -618,7 +618,7 @@ def masks_verify(root: Optional[Path] = typer.Argument(None, help="Mask set fold
 
 @masks_app.command("stats")
 @_guard
-def masks_stats(root: Optional[Path] = typer.Argument(None, help="Mask set folder (default: the frozen set).")):
+def masks_stats(root: Optional[Path] = typer.Argument(None, metavar="DIR", help="Mask set folder (default: the frozen set).")):
     """Per-bucket mean ratio, median components, stroke width, share touching the border."""
     from .masks import DEFAULT_MASK_DIR
     from .masks.build import stats
@@ -653,7 +653,7 @@ def masks_generate(out: Path = typer.Option(..., help="A new or empty folder for
 
 @masks_app.command("import")
 @_guard
-def masks_import(src: Path = typer.Argument(...), polarity: str = typer.Option(..., help="hole-white or hole-black"),
+def masks_import(src: Path = typer.Argument(..., metavar="SRC"), polarity: str = typer.Option(..., help="hole-white or hole-black"),
                  out: Path = typer.Option(..., help="A new or empty folder outside SRC."),
                  size: int = typer.Option(256, help="Side in pixels after the nearest-neighbour resize (256, the evaluation size).")):
     """Import an outside mask set: nearest resize, binarise, measure, bucket, manifest."""

@@ -276,6 +276,11 @@ def test_help_is_asked_for_as_h_or_help_of_every_command_train_included(tmp_path
         said = " ".join(r.output.split())
         assert r.exit_code == 0 and "Usage: inpaintbench train" in said, (flag, r.output)
         assert "trainable: edgeconnect, gated, pconv, rwconv" in said and "inpaintbench train NAME --help" in said
+    # usage lines name the arguments as the README's table does (they said {run_a} {run_b}, [runs]...)
+    for command, named in ((["compare"], ("RUN_A", "RUN_B")), (["check"], ("RUN_DIR",)), (["report"], ("RUN_DIR",)),
+                           (["train"], ("NAME",)), (["masks", "import"], ("SRC",)), (["masks", "verify"], ("DIR",))):
+        usage = CliRunner().invoke(app, [*command, "-h"], prog_name="inpaintbench").output.split("Usage:")[1].split("\n")[0]
+        assert all(n in usage for n in named) and not any(c.islower() for c in usage.split("[OPTIONS]")[1]), usage
     r = CliRunner().invoke(app, ["train", "rwconv", "-h"])  # the trainer's own options, as before
     assert r.exit_code == 0 and "--val-every" in r.output, r.output[-300:]
     assert not list(tmp_path.iterdir())
