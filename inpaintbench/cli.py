@@ -277,8 +277,8 @@ def _names_folder(out: Path) -> bool:
 @_guard
 def report(
     runs: Optional[List[Path]] = typer.Argument(None, metavar="RUN_DIR", help="Run directories to table side by side; a folder of runs (a demo's --out) stands for its runs (default: reports/demo/runs/*)."),
-    format: Optional[List[str]] = typer.Option(None, "--format", "-f", help="md, csv, latex, html or all; several "
-                                               "(-f md -f csv) with --out DIR (default: md to stdout, all with --out DIR)."),
+    format: Optional[List[str]] = typer.Option(None, "--format", "-f", help="md, csv, latex, html or all (tex and markdown "
+                                               "too, any case); several (-f md -f csv) with --out DIR (default: md to stdout, all with --out DIR)."),
     out: Optional[Path] = typer.Option(None, help="A file (t.md, t.csv, t.tex: the suffix sets the format) for one of "
                                                   "md/csv/latex; otherwise a folder, for any formats (table1.md, ..., index.html)."),
     metrics: Optional[List[str]] = typer.Option(None, help="Metrics to show, e.g. --metrics psnr --metrics ssim (default: all available)."),
@@ -289,7 +289,7 @@ def report(
                                                       "spread over (default: every usable core)."),
 ):
     """Table 1 (+ bootstrap CIs, paired tests, plots, image grids, HTML page)."""
-    from .report import REPORT_FORMATS, caption_for, ci_halfwidths, load_table, render, table1, write_report
+    from .report import REPORT_FORMATS, caption_for, ci_halfwidths, format_named, load_table, render, table1, write_report
     from .stats import summary
     from .workers import workers_or_every_core
 
@@ -309,9 +309,9 @@ def report(
     # way" where DIR existed; it now writes DIR/table1.md
     folder = out is not None and _names_folder(out)
     # -f given twice was a single-value option: the last one written, the others dropped unsaid
-    formats = list(dict.fromkeys(format or ["all" if folder else "md"]))
+    formats = list(dict.fromkeys(map(format_named, format or ["all" if folder else "md"])))
     if out is not None and not folder and len(formats) == 1:  # one file: its suffix decides, before what it writes is told
-        formats = [_format_of_file(out, format[0] if format else None)]
+        formats = [_format_of_file(out, formats[0] if format else None)]
     if "all" in formats:
         formats = list(REPORT_FORMATS)
     # options for files these formats do not write went unused unsaid (-f md --screenshot)

@@ -285,8 +285,18 @@ def latex_text(s: str) -> str:
     return s.replace("\x00", _LATEX[0][1]).replace("\x01", "{}")
 
 
+#: a format's other names, in any case: its file's suffix (table1.tex) and its name spelt out
+FORMAT_ALIASES = {"tex": "latex", "markdown": "md", "htm": "html"}
+
+
+def format_named(name: str) -> str:
+    """The report format `name` means: `-f tex` and `-f Markdown` were "unknown report format"."""
+    return FORMAT_ALIASES.get(name.lower(), name.lower())
+
+
 def render(t: pd.DataFrame, fmt: str, caption: str = "", ci: pd.DataFrame | None = None) -> str:
     """ci: half-widths from ci_halfwidths, shown as "mean ±h" in md and latex (csv stays plain means)."""
+    fmt = format_named(fmt)
     if fmt == "csv":
         return t.to_csv()
     best = _best(t)
@@ -414,6 +424,7 @@ def write_report(run_dirs: list[Path], out: Path, formats=REPORT_FORMATS, metric
     Files of the formats written that an earlier report left in OUT are removed once this one is whole."""
     if isinstance(formats, str):  # formats="md" from Python: "unknown report format(s) ['d', 'm']"
         formats = (formats,)
+    formats = tuple(map(format_named, formats))
     if "all" in formats:  # as `report -f all`; it was refused as unknown by a message that offered it
         formats = REPORT_FORMATS
     run_dirs = run_folders(run_list(run_dirs))  # a folder of runs (a demo's out) for its runs, as `report`

@@ -13,7 +13,7 @@ from inpaintbench import registry
 from inpaintbench.cli import app
 from inpaintbench.errors import InputError, MethodError
 from inpaintbench.method import InpaintingMethod
-from inpaintbench.report import load_runs, render, table1
+from inpaintbench.report import load_runs, render, table1, write_report
 from inpaintbench.runner import FEATURES, RECORDS, RunConfig, read_records, run
 
 
@@ -377,6 +377,14 @@ def test_report_writes_every_format_asked_for(tmp_path):
     assert r.exit_code == 2 and "--format md latex writes several files: give --out a folder" in r.output, r.output
     r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "latex", "--out", str(tmp_path / "t.tex")])
     assert r.exit_code == 0 and "\\toprule" in (tmp_path / "t.tex").read_text(), r.output
+    # a format by its file's suffix or its name spelt out, in any case: "unknown report format 'tex'"
+    for given, name, first in (("tex", "t2.tex", "\\begin{table}"), ("Markdown", "t2.md", "Dataset demo"),
+                               ("MD", "t3.md", "Dataset demo"), ("CSV", "t2.csv", "metric,mask,meanfill")):
+        r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", given, "--out", str(tmp_path / name)])
+        assert r.exit_code == 0 and (tmp_path / name).read_text().startswith(first), (given, r.output)
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-f", "tex", "-f", "HTML", "--out", str(tmp_path / "both")])
+    assert r.exit_code == 0 and {"table1.tex", "index.html"} <= {f.name for f in (tmp_path / "both").iterdir()}, r.output
+    assert write_report([tmp_path / "a"], tmp_path / "py", formats=("Markdown",)) == [tmp_path / "py" / "table1.md"]
     # without -f, the suffix sets the format: t.csv and t.tex were written in Markdown (the default -f)
     for name, first in (("u.csv", "metric,mask,meanfill"), ("u.tex", "\\begin{table}"), ("u.md", "Dataset demo")):
         r = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "--out", str(tmp_path / name)])
