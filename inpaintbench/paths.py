@@ -66,6 +66,9 @@ def safe_name(name: str) -> str:
     return safe if safe.strip(".") else safe.replace(".", "_") or "_"
 
 
+RUN_FOLDER = "run's folder"
+
+
 def runs_in(folder: Path) -> list[Path]:
     """The runs a folder holds one level down (a demo's --out, reports/demo/runs), the demo's methods
     first in its order, then the others by name; none where `folder` is itself a run."""
@@ -81,8 +84,13 @@ def run_folders(runs: list[Path]) -> list[Path]:
     method beside the demo's; so does `write_report(["runs/demo", "MINE"], ...)`). A shell's
     `runs/demo/*` also gave the demo's tables and plots as runs, each refused as not a run: that one
     is answered with the folder to give."""
+    # imported here: the command line reads this module at its start, the data package only to read images
+    from .data.image_io import not_a_folder, unpack_command
+
     out = []
     for d in map(Path, runs):
+        if d.is_file() and unpack_command(d):  # runs sent as they were packed (runs.tar.gz)
+            raise InputError(f"{d}: {not_a_folder(d, RUN_FOLDER)}")
         inner = runs_in(d)
         if d.exists() and not inner and not (d / "manifest.json").is_file() and runs_in(d.parent):  # not a typo's
             raise InputError(f"{d}: not a run directory (no manifest.json); {d.parent} holds runs beside its report's "

@@ -12,13 +12,22 @@ from pathlib import Path
 import pandas as pd
 
 from .data.base import other_images, refuse_out_inside
-from .errors import InputError, counted, did_you_mean, read_json, refuse_below, refuse_repeats
+from .data.image_io import not_a_folder
+from .errors import (
+    InputError,
+    counted,
+    did_you_mean,
+    read_json,
+    refuse_below,
+    refuse_repeats,
+)
 from .lock import exclusive
 from .masks import BUCKETS
 from .metrics import METRIC_INFO, SET_METRICS, known_metrics
 from .metrics.suite import network_ids, run_networks
-from .paths import run_folders, runs_in, safe_name
-from .runner import MANIFEST, MANIFEST_HINT, RECORDS, SET_METRICS as SET_FILE, read_record_columns, run_name
+from .paths import RUN_FOLDER, run_folders, runs_in, safe_name
+from .runner import MANIFEST, MANIFEST_HINT, RECORDS, read_record_columns, run_name
+from .runner import SET_METRICS as SET_FILE
 
 DEFAULT_METRICS = ("psnr", "l1", "l2", "ssim", "fid", "kid", "perceptual_vgg16", "perceptual_inception",
                    "lpips_alex", "lpips_vgg")
@@ -35,6 +44,10 @@ def read_run_manifest(d: Path) -> dict:
         if inner := runs_in(Path(d) / "runs"):
             raise InputError(f"{d}: not one run; its runs/ holds {counted(len(inner), 'run')} "
                              f"({', '.join(r.name for r in inner)}): give one run's folder, as {inner[0]}")
+        if Path(d).is_file():
+            if (Path(d).parent / MANIFEST).is_file():  # its records.jsonl or manifest.json given for it
+                raise InputError(f"{d}: a file of the run {Path(d).parent}; give the run's folder, {Path(d).parent}")
+            raise InputError(f"{d}: {not_a_folder(d, RUN_FOLDER)}")  # a run sent packed (runs.tar.gz), or another file
         raise InputError(f"{d}: not a run directory (no {MANIFEST}); make one with `inpaintbench run`")
     return read_json(d / MANIFEST, MANIFEST_HINT)
 

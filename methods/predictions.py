@@ -84,7 +84,7 @@ class Predictions(InpaintingMethod):
                              "`inpaintbench export-inputs` writes the inputs and the list of keys)")
         self.root = Path(predictions)
         if not self.root.is_dir():
-            raise InputError(f"--predictions {self.root}: {not_a_folder(self.root, 'of outputs')}")
+            raise InputError(f"--predictions {self.root}: {not_a_folder(self.root, 'folder of outputs')}")
         self.allow_partial, self.size = allow_partial, size
         self.files: dict[str, Path] = {}
         # as dataset folders: hidden names skipped, linked folders followed; an export's own files are

@@ -340,3 +340,24 @@ def test_a_folder_of_runs_or_a_reports_folder_given_to_check_or_compare_names_it
                                  f"folder, as {report / 'runs' / 'telea'}") in " ".join(r.output.split()), r.output
     r = cli.invoke(app, ["check", str(tmp_path / "nothing")])  # the plain refusal where there are no runs at all
     assert "not a run directory (no manifest.json); make one with `inpaintbench run`" in " ".join(r.output.split()), r.output
+
+
+def test_a_runs_file_or_a_run_sent_as_an_archive_is_named_as_such(tmp_path):
+    """`report RUN/records.jsonl` (or its manifest.json), and a colleague's runs.tar.gz given as it
+    came, were each "not a run directory (no manifest.json); make one with `inpaintbench run`"."""
+    import tarfile
+
+    run_dir = tmp_path / "telea"
+    _run("telea", run_dir)
+    with tarfile.open(tmp_path / "runs.tar.gz", "w:gz") as t:
+        t.add(run_dir, "runs/telea")
+    cli = CliRunner()
+    for name in ("records.jsonl", "manifest.json"):
+        for args in (["report", str(run_dir / name)], ["check", str(run_dir / name)],
+                     ["compare", str(run_dir / name), str(run_dir)]):
+            r = cli.invoke(app, args)
+            assert r.exit_code == 2 and (f"error: {run_dir / name}: a file of the run {run_dir}; give the run's folder, "
+                                         f"{run_dir}") in " ".join(r.output.split()), r.output
+    r = cli.invoke(app, ["report", str(tmp_path / "runs.tar.gz")])
+    assert r.exit_code == 2 and (f"error: {tmp_path / 'runs.tar.gz'}: a tar archive, not a run's folder: unpack it first "
+                                 f"(`tar xf {tmp_path / 'runs.tar.gz'}`)") in " ".join(r.output.split()), r.output

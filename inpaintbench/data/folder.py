@@ -16,7 +16,7 @@ class FolderDataset(FileDataset):
         if root is None:
             raise InputError("dataset 'folder' needs --data-root pointing at a folder of images")
         if not Path(root).is_dir():
-            raise InputError(f"--data-root {root}: {not_a_folder(root, 'of images')}")
+            raise InputError(f"--data-root {root}: {not_a_folder(root, 'folder of images')}")
         files = list_images(root)
         if not files:
             raise InputError(f"{root}: no images ({', '.join(IMAGE_SUFFIXES)}) found under it")

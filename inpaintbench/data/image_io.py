@@ -142,21 +142,20 @@ def unpack_command(path: Path) -> str | None:
         return None
 
 
-def not_a_folder(path: Path, of: str = "") -> str:
+def not_a_folder(path: Path, what: str = "folder") -> str:
     """Why `path`, given where a folder is wanted (a dataset root, a mask set, masks to import, a
     folder of predictions or of training photos), is none. An archive as downloaded (NVIDIA's masks
     come as a zip, Places2's val_256 as a tar) is named as one, with the command that unpacks it: "a
     file, not a folder" left the researcher to find out what the tool wanted instead."""
     path = Path(path)
-    folder = f"folder {of}".rstrip()
     if not path.exists():
-        return f"no such {folder}"
+        return f"no such {what}"
     if path.is_dir():
-        return f"is a {folder}"
+        return f"is a {what}"
     if unpack := unpack_command(path):
         kind = "a zip" if unpack.startswith("unzip") else "a tar"
-        return f"{kind} archive, not a {folder}: unpack it first (`{unpack}`) and give the folder it holds"
-    return f"a file, not a {folder}"
+        return f"{kind} archive, not a {what}: unpack it first (`{unpack}`) and give the folder it holds"
+    return f"a file, not a {what}"
 
 
 def list_images(root: Path, expected: tuple[str, ...] = ()) -> list[Path]:

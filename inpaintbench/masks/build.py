@@ -160,7 +160,7 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
         raise InputError(f"--polarity must be hole-white or hole-black, got {polarity!r}")
     src, out = Path(src), Path(out)
     if not src.is_dir():
-        raise InputError(f"{src}: {not_a_folder(src, 'of masks')}")
+        raise InputError(f"{src}: {not_a_folder(src, 'folder of masks')}")
     # the imported PNGs keep their source names: written into the source folder they would replace
     # the originals, inside it a later import would read them back as sources, and into a folder
     # that holds other files they would mix with a set the new manifest does not describe

@@ -209,7 +209,7 @@ def found_photos(sources: list[str], role: str = "training", flag: str = "--data
     missing ones and the Debian packages that hold them."""
     for s in sources:  # a photo set as downloaded, which would be read as one photo that does not decode
         if Path(s).suffix.lower() not in IMAGE_SUFFIXES and Path(s).is_file() and unpack_command(Path(s)):
-            raise InputError(f"{flag} {s}: {not_a_folder(Path(s), 'of photos')}")
+            raise InputError(f"{flag} {s}: {not_a_folder(Path(s), 'folder of photos')}")
     files = photo_files(sources)
     # only the files named one by one: a folder's listing found its files there (a pass of stat calls
     # over Places2's 1.8M would cost ~25 s more)
