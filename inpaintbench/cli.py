@@ -121,9 +121,16 @@ SEVERAL_VALUES = ("an option that takes several values is given once per value (
                   "--metrics psnr --metrics ssim)")
 
 
-def _one_value_each(ctx: typer.Context) -> None:
-    if ctx.args:
+def _one_value_each(ctx: typer.Context | None, given: dict[str, list[str] | None] | None = None) -> None:
+    """Values left over after the options (`--buckets 20-30 30-40`), and values of `given`'s options
+    joined by commas, as many tools take lists (`--buckets 10-20,20-30` was "unknown bucket"),
+    are answered with what to type."""
+    if ctx is not None and ctx.args:
         raise InputError(f"unexpected {' '.join(ctx.args)}: {SEVERAL_VALUES}")
+    for flag, values in (given or {}).items():
+        for v in values or []:
+            if "," in v and all(parts := [p.strip() for p in v.split(",")]):
+                raise InputError(f"{flag} {v!r}: one value per {flag}: {' '.join(f'{flag} {p}' for p in parts)}")
 
 
 def _no_stray_values(runs: List[Path]) -> None:
@@ -179,7 +186,7 @@ def run(
                                        "N`) and is another protocol, so its runs table only with runs of that size."),
 ):
     """Run one method over a dataset x mask buckets; resumable; writes records.jsonl + manifest.json."""
-    _one_value_each(ctx)
+    _one_value_each(ctx, {"--buckets": buckets})
     from .masks import BUCKET_NAMES, DEFAULT_MASK_DIR
     from .runner import RunConfig, run as do_run, split_name
     from .workers import workers_or_every_core
@@ -231,7 +238,7 @@ def export_inputs_cmd(
     size: int = typer.Option(256, help="Side in pixels, as `run --size` (256: the paper's Table 1)."),
 ):
     """Write the exact masked inputs and holes a run scores, so an outside method can be run on them."""
-    _one_value_each(ctx)
+    _one_value_each(ctx, {"--buckets": buckets})
     from .export import export_inputs
 
     with _interrupted(f"{out} holds part of this export (pairs.csv is written last); the same command again writes it "
@@ -289,6 +296,7 @@ def report(
                                                       "spread over (default: every usable core)."),
 ):
     """Table 1 (+ bootstrap CIs, paired tests, plots, image grids, HTML page)."""
+    _one_value_each(None, {"--metrics": metrics, "--format": format})
     from .report import REPORT_FORMATS, caption_for, ci_halfwidths, format_named, load_table, render, table1, write_report
     from .stats import summary
     from .workers import workers_or_every_core
@@ -361,7 +369,7 @@ def demo(
 ):
     """The README's first command: run the default methods on the embedded demo set, print Table 1 and
     write every report format (tables, plots, grids, HTML) next to the runs."""
-    _one_value_each(ctx)
+    _one_value_each(ctx, {"--method": methods})
     from collections import Counter
 
     from . import registry
@@ -506,7 +514,7 @@ def compare(
 ):
     """A against B on the (image, mask) pairs both scored: per metric, over all pairs and per bucket,
     the mean difference A - B (95% paired bootstrap CI), pairs each is better on, Wilcoxon p, verdict."""
-    _one_value_each(ctx)
+    _one_value_each(ctx, {"--metrics": metrics})
     _no_stray_values([run_a, run_b])
     from .metrics import SET_METRICS
     from .report import DEFAULT_METRICS, REPORT_FILES, load_runs, read_run_manifest, refuse_unscored

@@ -308,3 +308,24 @@ def test_a_home_folder_after_an_equals_sign_is_the_users_home(tmp_path, monkeypa
     r = subprocess.run([exe, "train", "rwconv", "--data=~/nothing-here", "--steps", "1", "--out", str(tmp_path / "t")],
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and f"{home / 'nothing-here'}" in r.stderr, r.stderr[-500:]
+
+
+@pytest.mark.parametrize("args,said", [
+    (["run", "--method", "telea", "--buckets", "10-20,20-30"], "--buckets '10-20,20-30': one value per --buckets: "
+                                                                "--buckets 10-20 --buckets 20-30"),
+    (["export-inputs", "--out", "x", "--buckets", "10-20, 50-60"], "--buckets 10-20 --buckets 50-60"),
+    (["demo", "--method", "telea,biharmonic"], "--method 'telea,biharmonic': one value per --method: --method telea "
+                                               "--method biharmonic"),
+    (["report", "r", "--metrics", "psnr,ssim"], "--metrics 'psnr,ssim': one value per --metrics: --metrics psnr --metrics ssim"),
+    (["compare", "a", "b", "--metrics", "psnr,ssim"], "--metrics psnr --metrics ssim")])
+def test_several_values_joined_by_commas_are_answered_with_what_to_type(tmp_path, monkeypatch, args, said):
+    """`--buckets 10-20,20-30`, as many tools take lists, was "unknown bucket '10-20,20-30'", and
+    `--metrics psnr,ssim` "no such metric (did you mean 'ssim'?)": the form was left to be guessed."""
+    from typer.testing import CliRunner
+
+    from inpaintbench.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2 and said in " ".join(r.output.split()), r.output
+    assert not any(tmp_path.iterdir())
