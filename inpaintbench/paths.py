@@ -85,12 +85,12 @@ def run_folders(runs: list[Path]) -> list[Path]:
     `runs/demo/*` also gave the demo's tables and plots as runs, each refused as not a run: that one
     is answered with the folder to give."""
     # imported here: the command line reads this module at its start, the data package only to read images
-    from .data.image_io import not_a_folder, unpack_command
+    from .data.image_io import archive_note
 
     out = []
     for d in map(Path, runs):
-        if d.is_file() and unpack_command(d):  # runs sent as they were packed (runs.tar.gz)
-            raise InputError(f"{d}: {not_a_folder(d, RUN_FOLDER)}")
+        if d.is_file() and (packed := archive_note(d, RUN_FOLDER)):  # runs sent as they were packed (runs.tar.gz)
+            raise InputError(f"{d}: {packed}")
         inner = runs_in(d)
         if d.exists() and not inner and not (d / "manifest.json").is_file() and runs_in(d.parent):  # not a typo's
             raise InputError(f"{d}: not a run directory (no manifest.json); {d.parent} holds runs beside its report's "

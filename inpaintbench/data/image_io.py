@@ -132,30 +132,30 @@ def hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def unpack_command(path: Path) -> str | None:
-    """The command that unpacks `path` where it is a zip or tar archive (of any compression tar reads)."""
+def archive_note(path: Path, what: str) -> str | None:
+    """Where `path` is a zip or tar archive (of any compression tar reads), that it is one and not the
+    `what` wanted, with the command that unpacks it; None where it is none (or cannot be read)."""
+    path = Path(path)
     try:
         if zipfile.is_zipfile(path):
-            return f"unzip {path} -d {path.parent / path.name.split('.')[0]}"
-        return f"tar xf {path}" if tarfile.is_tarfile(path) else None
+            kind, unpack = "zip", f"unzip {path} -d {path.parent / path.name.split('.')[0]}"
+        elif tarfile.is_tarfile(path):
+            kind, unpack = "tar", f"tar xf {path}"
+        else:
+            return None
     except OSError:
         return None
+    return f"a {kind} archive, not a {what}: unpack it first (`{unpack}`) and give the folder it holds"
 
 
 def not_a_folder(path: Path, what: str = "folder") -> str:
-    """Why `path`, given where a folder is wanted (a dataset root, a mask set, masks to import, a
-    folder of predictions or of training photos), is none. An archive as downloaded (NVIDIA's masks
+    """Why `path`, no folder, is not the one wanted (a dataset root, a mask set, masks to import, a
+    folder of predictions or of training photos, a run's). An archive as downloaded (NVIDIA's masks
     come as a zip, Places2's val_256 as a tar) is named as one, with the command that unpacks it: "a
     file, not a folder" left the researcher to find out what the tool wanted instead."""
-    path = Path(path)
-    if not path.exists():
+    if not Path(path).exists():
         return f"no such {what}"
-    if path.is_dir():
-        return f"is a {what}"
-    if unpack := unpack_command(path):
-        kind = "a zip" if unpack.startswith("unzip") else "a tar"
-        return f"{kind} archive, not a {what}: unpack it first (`{unpack}`) and give the folder it holds"
-    return f"a file, not a {what}"
+    return archive_note(path, what) or f"a file, not a {what}"
 
 
 def list_images(root: Path, expected: tuple[str, ...] = ()) -> list[Path]:
@@ -187,7 +187,7 @@ def list_images(root: Path, expected: tuple[str, ...] = ()) -> list[Path]:
             if name.startswith("."):
                 continue
             if f.suffix.lower() not in IMAGE_SUFFIXES:
-                if not (name in expected and os.path.samefile(top, root)):
+                if not (name in expected and top == os.fspath(root)):  # os.walk's first folder is root as given
                     others.append(f)
                 continue
             if not f.exists():

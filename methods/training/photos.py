@@ -20,11 +20,10 @@ from PIL import Image
 
 from inpaintbench.data.image_io import (
     IMAGE_SUFFIXES,
+    archive_note,
     decode_rgb,
     list_images,
-    not_a_folder,
     pixel_sha256,
-    unpack_command,
 )
 from inpaintbench.errors import InputError, MissingInput
 
@@ -208,8 +207,8 @@ def found_photos(sources: list[str], role: str = "training", flag: str = "--data
     """`photo_files`, each checked to be there (without decoding it): MissingInput names the first
     missing ones and the Debian packages that hold them."""
     for s in sources:  # a photo set as downloaded, which would be read as one photo that does not decode
-        if Path(s).suffix.lower() not in IMAGE_SUFFIXES and Path(s).is_file() and unpack_command(Path(s)):
-            raise InputError(f"{flag} {s}: {not_a_folder(Path(s), 'folder of photos')}")
+        if Path(s).suffix.lower() not in IMAGE_SUFFIXES and Path(s).is_file() and (packed := archive_note(s, "folder of photos")):
+            raise InputError(f"{flag} {s}: {packed}")
     files = photo_files(sources)
     # only the files named one by one: a folder's listing found its files there (a pass of stat calls
     # over Places2's 1.8M would cost ~25 s more)

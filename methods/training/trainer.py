@@ -832,7 +832,8 @@ def main(recipe_cls: type[Recipe], argv=None):
             p.add_argument(name, type=type(default) if default is not None else str, default=default,
                            help=doc + (" (default: %(default)s)" if default not in (None, "") else ""))
     p.add_argument("--export", help="write the best checkpoint as fp16 shipping weights to this path and exit")
-    a = vars(p.parse_args(home_expanded(sys.argv[1:] if argv is None else argv)))
+    # `inpaintbench train` passes arguments its main() has expanded; `python -m` hands the shell's over
+    a = vars(p.parse_args(home_expanded(sys.argv[1:]) if argv is None else argv))
     export = a.pop("export")
     cfg = recipe_cls.Config(**a)
     cfg.out = cfg.out or f"train_runs/{recipe_cls.name}"
