@@ -114,6 +114,33 @@ def conflict_note(text: str) -> str:
     return "; it holds merge-conflict markers: resolve them" if merge_conflicted(text) else ""
 
 
+def stand_in(path: Path | str, data: bytes | None = None) -> str | None:
+    """What lies in a file's place, where its first bytes tell, for the refusal of a file that did not
+    load: an empty file (a copy or download stopped at its start), the pointer a Git LFS or git-annex
+    repository keeps until its large files are fetched (a dataset or weights repository cloned without
+    them: each photo a few lines of text), or a web page a download link answered with (a sign-in, an
+    error, Google Drive's virus-scan notice for large files). They had been "not an image format PIL
+    knows" and torch's "invalid load key, 'v'". None where the bytes tell nothing. `data`: the bytes,
+    where they were read already."""
+    try:
+        if data is None:
+            with open(path, "rb") as f:
+                data = f.read(1024)
+    except OSError:
+        return None
+    head = data[:1024]
+    if not head:
+        return "an empty file, 0 bytes: a copy or download stopped at its start; copy it again"
+    if head.startswith((b"version https://git-lfs.github.com/spec/", b"version https://hawser.github.com/spec/")):
+        return "a Git LFS pointer, not the file it stands for: `git lfs pull` in its repository fetches the files"
+    if head.startswith(b"/annex/objects/"):
+        return "a git-annex pointer, not the file it stands for: `git annex get` in its repository fetches the files"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<!doctype html", b"<html")):
+        return ("a web page (HTML), not the file: the download link answered with a page (a sign-in, an error, "
+                "a virus-scan notice) in its place; download the file itself")
+    return None
+
+
 def read_json(path: Path | str, hint: str = "") -> object:
     """A JSON file the tool wrote (a run's manifest, a baseline), or one line naming it and what is
     wrong with it: each is written whole, so only a merge, an edit or another file in its place

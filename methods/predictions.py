@@ -35,7 +35,7 @@ from inpaintbench.data.image_io import (
     not_a_folder,
     sixteen_bit_colour,
 )
-from inpaintbench.errors import InputError, counted
+from inpaintbench.errors import InputError, counted, stand_in
 from inpaintbench.export import EXPORT_FILE, EXPORT_OWN_FILES
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.metrics.pixel import psnr_from_mse
@@ -159,7 +159,7 @@ class Predictions(InpaintingMethod):
                     deep = sixteen_bit_colour(im, file_head(self.files[k]))
                     see_through = int((np.asarray(im.getchannel("A")) < 255).sum()) if mode == "RGBA" else 0
             except Exception as e:
-                bad.append(f"{self.files[k].name}: unreadable ({type(e).__name__})")
+                bad.append(f"{self.files[k].name}: unreadable ({stand_in(self.files[k]) or type(e).__name__})")
                 continue
             if size != (self.size, self.size):
                 bad.append(f"{self.files[k].name}: {size[0]}x{size[1]}, expected {self.size}x{self.size}")

@@ -396,3 +396,61 @@ def test_an_archive_given_for_a_folder_is_named_with_the_command_that_unpacks_it
     # a photo named one by one, whatever its bytes, is left to decode as a photo
     assert found_photos([str(tmp_path / "a.png")]) == [tmp_path / "a.png"]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_pointer_page_or_empty_file_in_a_files_place_says_what_it_is(tmp_path):
+    """A dataset or weights repository cloned without its large files leaves a Git LFS (or git-annex)
+    pointer in each file's place, a download link can answer with a web page, a copy can stop at 0
+    bytes: each was "not an image format PIL knows" or torch's "invalid load key, 'v'"."""
+    import os
+    import shutil
+
+    from inpaintbench.masks import DEFAULT_MASK_DIR, MaskSet, verify
+    from inpaintbench.masks.build import import_set
+    from inpaintbench.metrics.backbones import VGG16Pools
+    from methods.rwconv.method import RegionWise
+    from methods.training.trainer import load_checkpoint
+
+    stand_ins = {
+        "lfs": (b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"4d" * 32 + b"\nsize 88123\n",
+                r"a Git LFS pointer, not the file it stands for: `git lfs pull` in its repository"),
+        "annex": (b"/annex/objects/SHA256E-s88123--" + b"4d" * 32 + b".png\n",
+                  r"a git-annex pointer, not the file it stands for: `git annex get`"),
+        "page": (b"\n<!DOCTYPE html><html><head><title>Google Drive - Virus scan warning</title>",
+                 r"a web page \(HTML\), not the file: the download link answered with a page"),
+        "empty": (b"", r"an empty file, 0 bytes: a copy or download stopped at its start"),
+    }
+    for name, (data, said) in stand_ins.items():
+        (tmp_path / f"{name}.jpg").write_bytes(data)
+        with pytest.raises(InputError, match=f"{name}.jpg: not a readable image \\({said}"):
+            decode_rgb(tmp_path / f"{name}.jpg")
+    lfs, said = stand_ins["lfs"]
+    (tmp_path / "w.pt").write_bytes(lfs)
+    with pytest.raises(InputError, match=f"w.pt: not a readable rwconv weights file: {said}"):
+        RegionWise(weights=str(tmp_path / "w.pt"))
+    with pytest.raises(InputError, match=f"w.pt: not torchvision VGG16 weights: {said}"):
+        VGG16Pools(tmp_path / "w.pt")
+    with pytest.raises(InputError, match=f"w.pt: not a readable checkpoint \\({said}"):
+        load_checkpoint(tmp_path / "w.pt")
+    # a mask set or masks to import, fetched without their files
+    masks = tmp_path / "masks"
+    shutil.copytree(DEFAULT_MASK_DIR, masks)
+    (masks / "10-20" / "0003.png").write_bytes(lfs)
+    assert [p for p in verify(masks) if "0003" in p] == ["10-20/0003.png: a Git LFS pointer, not the file it stands "
+                                                        "for: `git lfs pull` in its repository fetches the files"]
+    ms = MaskSet(masks)
+    entry = next(e for e in ms.by_bucket["10-20"] if e.file == "10-20/0003.png")
+    with pytest.raises(InputError, match=f"0003.png: {said}"):
+        ms.load(entry, 256)
+    src = tmp_path / "to_import"
+    src.mkdir()
+    shutil.copy(DEFAULT_MASK_DIR / "10-20" / "0004.png", src / "a.png")
+    (src / "b.png").write_bytes(stand_ins["page"][0])
+    with pytest.raises(InputError, match=f"b.png: not a readable image \\({stand_ins['page'][1]}"):
+        import_set(src, tmp_path / "imported", "hole-white")
+    # git-annex's own way: each file a link into .git/annex/objects, there once fetched
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    os.symlink("../.git/annex/objects/Xk/3v/SHA256E-s88123--4d.jpg/SHA256E-s88123--4d.jpg", photos / "a.jpg")
+    with pytest.raises(InputError, match="a.jpg: a link to .*, which is not there; its content is not fetched: `git annex get`"):
+        get_dataset("folder", photos)

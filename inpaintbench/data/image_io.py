@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import InputError, counted
+from ..errors import InputError, counted, stand_in
 
 log = logging.getLogger("inpaintbench")
 RESIZE_POLICIES = ("resize-crop", "center-crop", "exact")
@@ -99,7 +99,7 @@ def decode_rgb(path: Path, data: bytes | None = None) -> np.ndarray:
                     log.info("%s: converted %s to RGB", path, mode)
                 return np.asarray(im.convert("RGB"))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning) as e:
-        raise InputError(f"{path}: not a readable image ({unreadable(e)})") from None
+        raise InputError(f"{path}: not a readable image ({stand_in(path, data) or unreadable(e)})") from None
 
 
 def fit_to_size(img: np.ndarray, size: int, policy: str, name: str = "") -> np.ndarray:
@@ -191,7 +191,11 @@ def list_images(root: Path, expected: tuple[str, ...] = ()) -> list[Path]:
                     others.append(f)
                 continue
             if not f.exists():
-                raise InputError(f"{f}: a link to {os.readlink(f)}, which is not there")
+                target = os.readlink(f)
+                # git-annex keeps each file as a link into .git/annex/objects/, there once fetched
+                annexed = "; its content is not fetched: `git annex get` in its repository fetches the files" \
+                    if "/annex/objects/" in target else ""
+                raise InputError(f"{f}: a link to {target}, which is not there{annexed}")
             try:  # a name from an old archive (Latin-1 bytes): ids are written to UTF-8 records and reports
                 str(f).encode("utf-8")
             except UnicodeEncodeError:

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from ..data.image_io import IMAGE_SUFFIXES, hidden, not_a_folder, unreadable
-from ..errors import InputError, merge_conflicted
+from ..errors import InputError, merge_conflicted, stand_in
 from .buckets import BUCKET_NAMES, BUCKETS, Bucket, get_bucket
 from .measure import measure_hole
 
@@ -52,7 +52,7 @@ def read_hole_png(path: Path, size: int | None = None, data: bytes | None = None
             im.load()
             arr = np.asarray(im.convert("L") if im.mode not in ("L", "1") else im)
     except (OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable mask image ({unreadable(e)})") from None
+        raise InputError(f"{path}: not a readable mask image ({stand_in(path, data) or unreadable(e)})") from None
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255
     if size is not None and arr.shape != (size, size):
@@ -158,6 +158,8 @@ class MaskSet:
         data = path.read_bytes()
         # the set's id hashes the manifest only; each record claims its mask's sha256, so check it
         if hashlib.sha256(data).hexdigest() != entry.sha256:
+            if note := stand_in(path, data):
+                raise InputError(f"{path}: {note}")
             raise InputError(f"{path}: sha256 differs from {MANIFEST}, so this is not the mask set {self.id} names "
                              f"(`inpaintbench masks verify {self.root}` lists every difference)")
         return read_hole_png(path, size, data)
@@ -205,6 +207,9 @@ def verify(root: Path) -> list[str]:
             continue
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != r["sha256"]:
+            if note := stand_in(path, data):  # one line for it, not a second as an unreadable mask
+                problems.append(f"{r['file']}: {note}")
+                continue
             problems.append(f"{r['file']}: sha256 differs from the manifest")
         try:
             hole = read_hole_png(path, data=data)
