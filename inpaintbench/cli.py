@@ -16,7 +16,7 @@ from rich.text import Text
 
 from .errors import InputError, counted, one_line, refuse_repeats
 from .metrics import known_metrics
-from .paths import DEMO_METHODS, DEMO_REFERENCE, home_expanded, run_folders, runs_in
+from .paths import DEMO_METHODS, DEMO_REFERENCE, home_expanded, run_folders, runs_in, url_refusal
 from .progress import LazyProgress, LogLines, message_console
 
 # -h as well: the trainers (argparse) take it, and it is what most command lines answer
@@ -675,4 +675,8 @@ def masks_import(src: Path = typer.Argument(..., metavar="SRC"), polarity: str =
 
 def main():
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    app(args=home_expanded(sys.argv[1:]))
+    argv = home_expanded(sys.argv[1:])
+    if refusal := url_refusal(argv):
+        console.print(Text.assemble(("error:", "red"), f" {refusal}"), highlight=False)
+        sys.exit(2)
+    app(args=argv)

@@ -7,6 +7,7 @@ carry the machine it was made on); files elsewhere keep the path given.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -41,6 +42,22 @@ def home_expanded(argv: list[str]) -> list[str]:
         option, eq, value = arg.partition("=")
         out.append(f"{option}={os.path.expanduser(value)}" if option.startswith("--") and eq and value.startswith("~") else arg)
     return out
+
+
+def url_refusal(argv: list[str]) -> str | None:
+    """The line for a URL given where a path goes (`--weights https://.../rwconv.pt`, a release's
+    link copied whole): nothing is downloaded at run time, and pathlib had read it as the local path
+    `https:/...`, answered "not found" or "no such folder". No option of these commands takes a URL."""
+    for i, arg in enumerate(argv):
+        option, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
+            continue
+        flag = option if eq else argv[i - 1] if i and argv[i - 1].startswith("-") else ""
+        fetch = (f"download it first (`curl -LO {value}` for a file)" if value.lower().startswith(("http://", "https://", "ftp://"))
+                 else "copy it to this machine first")
+        return (f"{flag + ' ' if flag else ''}{value}: a URL, and inpaintbench reads local files only (it downloads "
+                f"nothing at run time): {fetch} and give its path")
+    return None
 
 
 def repo_path(path: str | Path) -> str:

@@ -329,3 +329,33 @@ def test_several_values_joined_by_commas_are_answered_with_what_to_type(tmp_path
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 2 and said in " ".join(r.output.split()), r.output
     assert not any(tmp_path.iterdir())
+
+
+URL = "https://example.org/v1/rwconv.pt"
+
+
+@pytest.mark.parametrize("argv,said", [
+    (["inpaintbench", "run", "--method", "rwconv", "--weights", URL],
+     f"error: --weights {URL}: a URL, and inpaintbench reads local files only (it downloads nothing at run time): "
+     f"download it first (`curl -LO {URL}` for a file) and give its path"),
+    (["inpaintbench", "run", "--method", "telea", "--dataset", "places2", "--data-root=s3://bucket/places2"],
+     "error: --data-root s3://bucket/places2: a URL, and inpaintbench reads local files only (it downloads nothing "
+     "at run time): copy it to this machine first and give its path"),
+    (["inpaintbench", "report", "HTTPS://example.org/runs/demo"], "error: HTTPS://example.org/runs/demo: a URL"),
+    (["inpaintbench", "train", "rwconv", "--data", "photos", "ftp://example.org/photos", "--steps", "1"],
+     "error: ftp://example.org/photos: a URL"),
+    (["python -m methods.rwconv.train", "--init-from", URL], f"error: --init-from {URL}: a URL")])
+def test_a_url_given_where_a_path_goes_is_named_as_one(tmp_path, monkeypatch, capsys, argv, said):
+    """A release's link copied whole (`--weights https://.../rwconv.pt`) was read as the local path
+    `https:/...` and answered "not found" or "no such folder of images"; nothing is downloaded at run time."""
+    from inpaintbench import cli
+    from methods.rwconv import train
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as e:
+        (train.main if argv[0].startswith("python") else cli.main)()
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and said in err, err
+    assert not list(tmp_path.iterdir())
+

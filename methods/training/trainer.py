@@ -39,7 +39,7 @@ from inpaintbench.lock import exclusive, whole_lines, write_atomic
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
 from inpaintbench.networks import sha256_of
-from inpaintbench.paths import home_expanded
+from inpaintbench.paths import home_expanded, url_refusal
 from inpaintbench.runner import check_device
 
 from ..tf_checkpoint import tf_refusal
@@ -833,7 +833,11 @@ def main(recipe_cls: type[Recipe], argv=None):
                            help=doc + (" (default: %(default)s)" if default not in (None, "") else ""))
     p.add_argument("--export", help="write the best checkpoint as fp16 shipping weights to this path and exit")
     # `inpaintbench train` passes arguments its main() has expanded; `python -m` hands the shell's over
-    a = vars(p.parse_args(home_expanded(sys.argv[1:]) if argv is None else argv))
+    args = home_expanded(sys.argv[1:]) if argv is None else argv
+    if refusal := url_refusal(args):  # `--data https://...` had looked for photos under ./https:/
+        print(f"error: {refusal}", file=sys.stderr)
+        sys.exit(2)
+    a = vars(p.parse_args(args))
     export = a.pop("export")
     cfg = recipe_cls.Config(**a)
     cfg.out = cfg.out or f"train_runs/{recipe_cls.name}"
