@@ -599,13 +599,14 @@ def list_methods():
     """List registered methods."""
     from . import registry
 
+    out = message_console(stderr=False)  # the listing is the command's output, for `| grep` and `> FILE`
     for name in registry.available():
         try:
             cls = registry.method_class(name)
             doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
         except InputError as e:
             doc = f"[unavailable: {e}]"
-        console.print(f"{name:16s} {doc}", highlight=False)
+        out.print(f"{name:16s} {doc}", highlight=False)
 
 
 @masks_app.command("verify")

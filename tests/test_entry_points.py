@@ -359,3 +359,16 @@ def test_a_url_given_where_a_path_goes_is_named_as_one(tmp_path, monkeypatch, ca
     assert e.value.code == 2 and said in err, err
     assert not list(tmp_path.iterdir())
 
+
+def test_methods_lists_every_registered_method_on_stdout():
+    """`inpaintbench methods | grep rwconv` found nothing and `> methods.txt` wrote an empty file: the
+    list went to stderr, with the messages, where `weights`' listing and `report`'s table go to stdout."""
+    from typer.testing import CliRunner
+
+    from inpaintbench import registry
+    from inpaintbench.cli import app
+
+    r = CliRunner().invoke(app, ["methods"])
+    assert r.exit_code == 0 and not r.stderr, r.stderr
+    assert [line.split()[0] for line in r.stdout.splitlines()] == registry.available()
+    assert "rwconv           Region-wise convolutions + non-local correlation" in r.stdout
