@@ -32,7 +32,7 @@ from .data.image_io import pixel_sha256
 from .errors import InputError, MethodError, conflict_note, counted, is_out_of_memory, read_json, refuse_below
 from .method import pair_key, pair_keys
 from .lock import exclusive, whole_lines, write_atomic
-from .paths import git_commit, repo_path, safe_name
+from .paths import git_commit, repo_path, runs_in, safe_name
 from .masks import BUCKET_NAMES, BUCKETS, DEFAULT_MASK_DIR, MaskSet, get_buckets
 from .metrics.fid import Moments, fid_from_features, fid_from_moments, kid_from_features
 from .metrics.pixel import pixel_metrics
@@ -524,6 +524,13 @@ def run(cfg: RunConfig, out: Path | str | None = None, progress=None, log=print,
     protocol = protocol_for(cfg.size)
     dataset = get_dataset(cfg.dataset, Path(cfg.data_root) if cfg.data_root else None, protocol.eval_size, cfg.resize)
     dataset.refuse_inside(out, "the images a run writes there (--save-images)")
+    if not (out / MANIFEST).is_file() and (held := runs_in(out)):
+        # its manifest.json makes the folder one run: `report FOLDER`, which had tabled its runs, tabled this one alone
+        shown = ", ".join(d.name for d in held[:4]) + (", ..." if len(held) > 4 else "")
+        free = next(out / n for i in range(1, len(held) + 2) if not (out / (n := safe_name(cfg.name) + f"-{i}" * (i > 1))).exists())
+        raise InputError(f"--out {out}: a folder of runs ({shown}), which this run's files would make one run (the "
+                         f"others then unseen by `inpaintbench report {out}`): give it a folder of its own, e.g. "
+                         f"--out {free}")
     maskset = MaskSet(Path(cfg.masks))
     buckets = get_buckets(cfg.buckets)
     maskset.check_size(protocol.eval_size, buckets)

@@ -690,6 +690,24 @@ def test_an_out_that_is_a_file_is_one_line(tmp_path, command):
     assert "Traceback" not in r.output and f.read_text() == "mine"
 
 
+def test_a_run_into_a_folder_of_runs_is_refused_before_it_hides_them(tmp_path):
+    """`run --out runs/demo` (the demo's --out, meaning a folder beside its runs) wrote its manifest
+    there, which made the folder one run: `report runs/demo` then tabled that run alone, the demo's
+    runs unseen, without a word. A folder of its own, the name's next free one, is proposed."""
+    from inpaintbench.paths import run_folders
+
+    runs = tmp_path / "demo"
+    for name in ("telea", "navier-stokes"):
+        run(RunConfig(method=name, buckets=["10-20"], limit=1, deep_metrics=False), runs / name, log=lambda s: None)
+    with pytest.raises(InputError, match=(f"--out {re.escape(str(runs))}: a folder of runs \\(telea, navier-stokes\\), "
+                                          f"which this run's files would make one run .* e.g. --out {re.escape(str(runs / 'telea-2'))}$")):
+        run(RunConfig(method="telea", buckets=["10-20"], limit=1, deep_metrics=False), runs, log=lambda s: None)
+    assert sorted(p.name for p in runs.iterdir()) == ["navier-stokes", "telea"]
+    assert [d.name for d in run_folders([runs])] == ["telea", "navier-stokes"]
+    run(RunConfig(method="telea", label="mine", buckets=["10-20"], limit=1, deep_metrics=False), runs / "mine", log=lambda s: None)
+    assert [d.name for d in run_folders([runs])] == ["telea", "navier-stokes", "mine"]
+
+
 def test_a_run_at_another_size_is_another_protocol_and_scores_that_size(tmp_path):
     """`--size`: a set generated at 512 px could be used by no command (run and export-inputs
     scored at 256 only). A run at 96 px scores the images and masks at 96 (checked against
