@@ -141,6 +141,20 @@ def stand_in(path: Path | str, data: bytes | None = None) -> str | None:
     return None
 
 
+def not_torch_saved(path: Path | str) -> str | None:
+    """Why a file torch could not load is none torch.save writes (a zip archive since torch 1.6, a
+    pickle before), with its first bytes: a CSV, an image or an ONNX file given as weights had been
+    "perhaps truncated (UnpicklingError: ...)". None for one that begins as torch's do (cut short, say)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if head.startswith((b"PK\x03\x04", b"\x80")):
+        return None
+    return f"not a file torch.save writes (a zip archive or a pickle): it begins {head!r}"
+
+
 def read_json(path: Path | str, hint: str = "") -> object:
     """A JSON file the tool wrote (a run's manifest, a baseline), or one line naming it and what is
     wrong with it: each is written whole, so only a merge, an edit or another file in its place

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import InputError, stand_in
+from .errors import InputError, not_torch_saved, stand_in
 
 log = logging.getLogger("inpaintbench")
 
@@ -118,7 +118,7 @@ def name_hash_problem(path: Path) -> str | None:
 def unloadable(path: Path, what: str, e: Exception) -> InputError:
     """The one line for a weights file torch cannot load as `what`: why, and whether its sha256 is
     the one its name carries (a truncated copy was a pickle error from deep in torch, or a traceback)."""
-    if note := stand_in(path):
+    if note := stand_in(path) or not_torch_saved(path):
         return InputError(f"{path}: not {what}: {note}")
     if problem := name_hash_problem(path):  # torch's own words (a pickle error) would say nothing more
         return InputError(f"{path}: not {what}: {problem}; copy the file again")

@@ -577,8 +577,15 @@ def test_weights_files_load_or_fail_clearly(tmp_path, photo_dir):
     with pytest.raises(InputError, match="do not fit the rwconv architecture"):
         load_model(tmp_path / "wrong_width.pt")
     (tmp_path / "trunc.pt").write_bytes(w.read_bytes()[:1000])
-    with pytest.raises(InputError, match="not a readable rwconv weights file"):
+    with pytest.raises(InputError, match="trunc.pt: not a readable rwconv weights file, perhaps truncated"):
         load_model(tmp_path / "trunc.pt")
+    # another file given as weights (a run's val.csv) was "perhaps truncated (UnpicklingError: ...)" too
+    (tmp_path / "val.csv").write_text("step,psnr,ssim\n1,17.117,0.68496\n")
+    said = r"not a file torch.save writes \(a zip archive or a pickle\): it begins b'step,psnr,ssim\\n1,17.117,'"
+    with pytest.raises(InputError, match=f"val.csv: not a readable rwconv weights file: {said}"):
+        load_model(tmp_path / "val.csv")
+    with pytest.raises(InputError, match=f"val.csv: not a readable checkpoint \\({said}"):
+        load_checkpoint(tmp_path / "val.csv")
     torch.save({"something": 1}, tmp_path / "other.pt")
     with pytest.raises(InputError, match="not rwconv weights"):
         load_model(tmp_path / "other.pt")
