@@ -436,8 +436,8 @@ def test_a_pointer_page_or_empty_file_in_a_files_place_says_what_it_is(tmp_path)
     masks = tmp_path / "masks"
     shutil.copytree(DEFAULT_MASK_DIR, masks)
     (masks / "10-20" / "0003.png").write_bytes(lfs)
-    assert [p for p in verify(masks) if "0003" in p] == ["10-20/0003.png: a Git LFS pointer, not the file it stands "
-                                                        "for: `git lfs pull` in its repository fetches the files"]
+    assert [p for p in verify(masks) if "0003" in p] == [("10-20/0003.png: a Git LFS pointer, not the file it stands "
+                                                         "for: `git lfs pull` in its repository fetches the files")]
     ms = MaskSet(masks)
     entry = next(e for e in ms.by_bucket["10-20"] if e.file == "10-20/0003.png")
     with pytest.raises(InputError, match=f"0003.png: {said}"):

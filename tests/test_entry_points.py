@@ -336,11 +336,11 @@ URL = "https://example.org/v1/rwconv.pt"
 
 @pytest.mark.parametrize("argv,said", [
     (["inpaintbench", "run", "--method", "rwconv", "--weights", URL],
-     f"error: --weights {URL}: a URL, and inpaintbench reads local files only (it downloads nothing at run time): "
-     f"download it first (`curl -LO {URL}` for a file) and give its path"),
+     (f"error: --weights {URL}: a URL, and inpaintbench reads local files only (it downloads nothing at run time): "
+      f"download it first (`curl -LO {URL}` for a file) and give its path")),
     (["inpaintbench", "run", "--method", "telea", "--dataset", "places2", "--data-root=s3://bucket/places2"],
-     "error: --data-root s3://bucket/places2: a URL, and inpaintbench reads local files only (it downloads nothing "
-     "at run time): copy it to this machine first and give its path"),
+     ("error: --data-root s3://bucket/places2: a URL, and inpaintbench reads local files only (it downloads nothing "
+      "at run time): copy it to this machine first and give its path")),
     (["inpaintbench", "report", "HTTPS://example.org/runs/demo"], "error: HTTPS://example.org/runs/demo: a URL"),
     (["inpaintbench", "train", "rwconv", "--data", "photos", "ftp://example.org/photos", "--steps", "1"],
      "error: ftp://example.org/photos: a URL"),
