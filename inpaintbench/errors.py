@@ -141,18 +141,21 @@ def stand_in(path: Path | str, data: bytes | None = None) -> str | None:
     return None
 
 
-def not_torch_saved(path: Path | str) -> str | None:
-    """Why a file torch could not load is none torch.save writes (a zip archive since torch 1.6, a
-    pickle before), with its first bytes: a CSV, an image or an ONNX file given as weights had been
-    "perhaps truncated (UnpicklingError: ...)". None for one that begins as torch's do (cut short, say)."""
+def torch_file_note(path: Path | str) -> str | None:
+    """Why a file torch could not load is no weights file at all: one in another's place (`stand_in`),
+    or none torch.save writes (a zip archive since torch 1.6, a pickle before), with its first bytes: a
+    CSV, an image or an ONNX file given as weights had been "perhaps truncated (UnpicklingError: ...)".
+    None for one that begins as torch's do (cut short, say)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(24)
+            head = f.read(1024)
     except OSError:
         return None
+    if note := stand_in(path, head):
+        return note
     if head.startswith((b"PK\x03\x04", b"\x80")):
         return None
-    return f"not a file torch.save writes (a zip archive or a pickle): it begins {head!r}"
+    return f"not a file torch.save writes (a zip archive or a pickle): it begins {head[:24]!r}"
 
 
 def read_json(path: Path | str, hint: str = "") -> object:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import InputError, not_torch_saved, stand_in
+from .errors import InputError, stand_in, torch_file_note
 
 log = logging.getLogger("inpaintbench")
 
@@ -111,14 +111,14 @@ def name_hash_problem(path: Path) -> str | None:
     m = _NAME_HASH.search(Path(path).name)
     if Path(path).name not in _HASH_NAMED or not m or sha256_of(path).startswith(m.group(1)):
         return None
-    return (f"its sha256 begins {sha256_of(path)[:8]}, not the {m.group(1)} its name carries (a copy cut short, "
-            f"or another file under that name)")
+    return (f"its sha256 begins {sha256_of(path)[:8]}, not the {m.group(1)} its name carries "
+            f"({stand_in(path) or 'a copy cut short, or another file under that name'})")
 
 
 def unloadable(path: Path, what: str, e: Exception) -> InputError:
     """The one line for a weights file torch cannot load as `what`: why, and whether its sha256 is
     the one its name carries (a truncated copy was a pickle error from deep in torch, or a traceback)."""
-    if note := stand_in(path) or not_torch_saved(path):
+    if note := torch_file_note(path):
         return InputError(f"{path}: not {what}: {note}")
     if problem := name_hash_problem(path):  # torch's own words (a pickle error) would say nothing more
         return InputError(f"{path}: not {what}: {problem}; copy the file again")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -527,7 +528,7 @@ def run(cfg: RunConfig, out: Path | str | None = None, progress=None, log=print,
     if not (out / MANIFEST).is_file() and (held := runs_in(out)):
         # its manifest.json makes the folder one run: `report FOLDER`, which had tabled its runs, tabled this one alone
         shown = ", ".join(d.name for d in held[:4]) + (", ..." if len(held) > 4 else "")
-        free = next(out / n for i in range(1, len(held) + 2) if not (out / (n := safe_name(cfg.name) + f"-{i}" * (i > 1))).exists())
+        free = next(out / n for i in itertools.count(1) if not (out / (n := safe_name(cfg.name) + f"-{i}" * (i > 1))).exists())
         raise InputError(f"--out {out}: a folder of runs ({shown}), which this run's files would make one run (the "
                          f"others then unseen by `inpaintbench report {out}`): give it a folder of its own, e.g. "
                          f"--out {free}")

@@ -14,7 +14,7 @@ from typing import ClassVar
 import torch
 
 from inpaintbench import registry
-from inpaintbench.errors import InputError, MethodError, not_torch_saved, stand_in
+from inpaintbench.errors import InputError, MethodError, torch_file_note
 from inpaintbench.method import InpaintingMethod
 from inpaintbench.networks import sha256_of
 from inpaintbench.paths import repo_path
@@ -46,7 +46,7 @@ def load_weights(recipe: type[Recipe], path: Path, shipped: Path | None = None) 
         try:
             blobs[k] = torch.load(f, map_location="cpu", weights_only=False)
         except Exception as e:
-            why = f": {note}" if (note := stand_in(f) or not_torch_saved(f)) else f", perhaps truncated ({type(e).__name__}: {e})"
+            why = f": {note}" if (note := torch_file_note(f)) else f", perhaps truncated ({type(e).__name__}: {e})"
             raise InputError(f"{f}: not a readable {name} weights file{why}") from None
     blob = upgrade_layout(blobs[None]) if None in blobs else blobs
     if isinstance(blob, dict) and "nets" in blob and "model_config" in blob:  # a training checkpoint of ours

@@ -293,6 +293,10 @@ def test_a_cache_file_whose_sha256_is_not_its_names_is_said_so(tmp_path, monkeyp
     assert not caplog.records, caplog.text  # said once, in the error (a warning before it had said it too)
     row = next(r for r in inventory() if r["network"] == "alexnet")
     assert row["found"] and "not the 7be5be79 its name carries" in row["problem"]
+    # a cache copied from a repository cloned without its large files: `inpaintbench weights` says so
+    cut.write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:7be5be79\nsize 244408911\n")
+    row = next(r for r in inventory() if r["network"] == "alexnet")
+    assert "not the 7be5be79 its name carries (a Git LFS pointer, not the file it stands for: `git lfs pull`" in row["problem"]
     other = _write_random_weights(tmp_path, "vgg16-397923af.pth", vgg16(weights=None))
     with caplog.at_level("WARNING", logger="inpaintbench"):
         assert load_vgg16() is not None

@@ -34,7 +34,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
-from inpaintbench.errors import BadSetting, InputError, counted, is_out_of_memory, not_torch_saved, one_line, stand_in
+from inpaintbench.errors import BadSetting, InputError, counted, is_out_of_memory, one_line, torch_file_note
 from inpaintbench.lock import exclusive, whole_lines, write_atomic
 from inpaintbench.masks import BUCKETS, generate_hole
 from inpaintbench.metrics.pixel import pixel_metrics
@@ -362,7 +362,7 @@ def load_checkpoint(path: Path) -> dict:
     try:
         ck = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:  # a truncated or foreign file: say which and why, never a bare traceback
-        why = stand_in(path) or not_torch_saved(path) or f"{type(e).__name__}: {e}"
+        why = torch_file_note(path) or f"{type(e).__name__}: {e}"
         raise BadSetting(f"{path}: not a readable checkpoint ({why})") from None
     return upgrade_layout(ck)
 
