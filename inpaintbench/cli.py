@@ -100,6 +100,10 @@ def _resumable(where: Path):
     return _interrupted(f"every pair scored so far is kept in {where}; the same command again resumes")
 
 
+def _print_error(text: str) -> None:
+    console.print(Text.assemble(("error:", "red"), f" {text}"), highlight=False)
+
+
 def _guard(fn):
     """Bad input ends with one red line and exit code 2, never a traceback."""
     import functools
@@ -109,7 +113,7 @@ def _guard(fn):
         try:
             return fn(*a, **k)
         except (InputError, OSError) as e:  # OSError: a path the file system refuses (--out naming a file)
-            console.print(Text.assemble(("error:", "red"), f" {one_line(e)}"), highlight=False)
+            _print_error(one_line(e))
             raise typer.Exit(2)
     return wrapper
 
@@ -678,6 +682,6 @@ def main():
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     argv = home_expanded(sys.argv[1:])
     if refusal := url_refusal(argv):
-        console.print(Text.assemble(("error:", "red"), f" {refusal}"), highlight=False)
+        _print_error(refusal)
         sys.exit(2)
     app(args=argv)

@@ -70,9 +70,13 @@ def _decode_16bit_colour(raw: bytes) -> np.ndarray:
     return np.clip(np.rint(arr / 257.0), 0, 255).astype(np.uint8)
 
 
-def unreadable(e: Exception) -> str:
-    """Why PIL could not read a file, for a message that names the file already: PIL names what it
-    was given, for bytes read ahead (a mask set's, an archive member) `<_io.BytesIO object at 0x...>`."""
+def unreadable(e: Exception, path: Path, data: bytes | None = None) -> str:
+    """Why PIL could not read the file `path` (its bytes `data`, where read ahead), for a message that
+    names the file already: what lies in its place (`stand_in`: a Git LFS pointer, a web page, an empty
+    file), else PIL's reason, which names what it was given, for bytes read ahead (a mask set's, an
+    archive member) `<_io.BytesIO object at 0x...>`."""
+    if note := stand_in(path, data):
+        return note
     if isinstance(e, UnidentifiedImageError):
         return f"{type(e).__name__}: not an image format PIL knows"
     return f"{type(e).__name__}: {e}"
@@ -99,7 +103,7 @@ def decode_rgb(path: Path, data: bytes | None = None) -> np.ndarray:
                     log.info("%s: converted %s to RGB", path, mode)
                 return np.asarray(im.convert("RGB"))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning) as e:
-        raise InputError(f"{path}: not a readable image ({stand_in(path, data) or unreadable(e)})") from None
+        raise InputError(f"{path}: not a readable image ({unreadable(e, path, data)})") from None
 
 
 def fit_to_size(img: np.ndarray, size: int, policy: str, name: str = "") -> np.ndarray:

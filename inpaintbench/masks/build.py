@@ -13,7 +13,7 @@ import pandas as pd
 from PIL import Image
 
 from ..data.image_io import list_images, not_a_folder, unreadable
-from ..errors import InputError, counted, refuse_below, stand_in
+from ..errors import InputError, counted, refuse_below
 from ..paths import safe_name
 from ..protocol import MIN_EVAL_SIZE
 from .buckets import BUCKETS
@@ -194,7 +194,7 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
                                      f"black, and import those")
                 g = im.convert("L").resize((size, size), Image.NEAREST)
         except OSError as e:
-            raise InputError(f"{p}: not a readable image ({stand_in(p) or unreadable(e)})") from None
+            raise InputError(f"{p}: not a readable image ({unreadable(e, p)})") from None
         arr = np.asarray(g)
         # binarising at mid-grey is for masks that JPEG or antialiasing softened at their edges (at most
         # 4.5% of pixels mid-grey here), not for photos that strayed into the folder (74% and more)

@@ -52,7 +52,7 @@ def read_hole_png(path: Path, size: int | None = None, data: bytes | None = None
             im.load()
             arr = np.asarray(im.convert("L") if im.mode not in ("L", "1") else im)
     except (OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable mask image ({stand_in(path, data) or unreadable(e)})") from None
+        raise InputError(f"{path}: not a readable mask image ({unreadable(e, path, data)})") from None
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255
     if size is not None and arr.shape != (size, size):
