@@ -1,8 +1,9 @@
 """The one interface every inpainting method implements.
 
 A method receives the masked images (hole pixels already zeroed, so no method can peek at
-the ground truth) and the `hole` mask (1 = missing), and returns full images. The harness
-composites `known + output * hole` itself and validates the output, so methods stay small.
+the ground truth) and the `hole` mask (1 = missing), copies of its own that it may write into,
+and returns full images. The harness composites `known + output * hole` itself and validates
+the output, so methods stay small.
 """
 from __future__ import annotations
 

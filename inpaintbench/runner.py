@@ -379,8 +379,12 @@ def finished_fill(method, masked: torch.Tensor, hole: torch.Tensor, keys: list[s
     self-ensembled and blended if asked (ensemble.py, blend.py); not quantised, not composited."""
     def call(m: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         def compute():
+            # the method gets copies: one that prepares its input in place (`masked.mul_(2).sub_(1)`,
+            # `hole.neg_().add_(1)` for the paper's M) would otherwise alter the pixels composited,
+            # checked, mirrored and blended after it
             with torch.no_grad():
-                raw = method.inpaint(m, h, keys=keys) if method.wants_keys else method.inpaint(m, h)
+                mc, hc = m.clone(), h.clone()
+                raw = method.inpaint(mc, hc, keys=keys) if method.wants_keys else method.inpaint(mc, hc)
             return _validate_output(raw, m, name, h).clamp(0, 1)
 
         return memo.output((m, h, keys if method.wants_keys else None), compute) if memo else compute()
