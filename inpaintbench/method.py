@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from .errors import InputError
+from .errors import InputError, MethodError
 from .workers import fill_in_worker, kill_pool, start_pool
 
 
@@ -112,7 +112,8 @@ class PerImageMethod(InpaintingMethod):
 
     @abstractmethod
     def inpaint_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        """image uint8 (H,W,3), hole bool (H,W) -> uint8 or float [0,1] (H,W,3)."""
+        """image uint8 (H,W,3), hole bool (H,W) -> uint8 (or another integer type, 0-255) or float
+        [0,1] (H,W,3), RGB."""
 
     def inpaint(self, masked: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         imgs = (masked.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
@@ -133,9 +134,16 @@ class PerImageMethod(InpaintingMethod):
                     # ConnectionResetError where older Pythons' workers ended abruptly
                     kill_pool(pool)  # and forget that server, so that a next batch starts another
                     raise BrokenProcessPool(f"{type(e).__name__}: {e}") from e
-            for out in filled:
+            for image, out in zip(imgs, filled):
                 out = np.asarray(out)
-                outs.append(out.astype(np.float32) / 255 if out.dtype == np.uint8 else out.astype(np.float32))
+                if out.shape != image.shape:
+                    # a grey (H,W) or channels-first array had reached torch's permute as a bare RuntimeError
+                    raise MethodError(f"{self.name}'s inpaint_one returned an array of shape {out.shape} for an image "
+                                      f"of shape {image.shape}; it returns an RGB image of the image's shape (H, W, 3), "
+                                      f"uint8 or floats in [0, 1]")
+                # an int64 array (integer arithmetic on the uint8 image) is on the uint8 scale still
+                integer = np.issubdtype(out.dtype, np.integer)
+                outs.append(out.astype(np.float32) / 255 if integer else out.astype(np.float32))
         except KeyboardInterrupt:
             if spread:
                 # the run ended only once its workers had filled every image already handed to

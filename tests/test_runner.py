@@ -3,6 +3,8 @@ import json
 import re
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pandas as pd
 import PIL
 import pytest
@@ -12,7 +14,7 @@ from typer.testing import CliRunner
 from inpaintbench import registry
 from inpaintbench.cli import app
 from inpaintbench.errors import InputError, MethodError
-from inpaintbench.method import InpaintingMethod
+from inpaintbench.method import InpaintingMethod, PerImageMethod
 from inpaintbench.report import load_runs, render, table1, write_report
 from inpaintbench.runner import FEATURES, RECORDS, RunConfig, read_records, run
 
@@ -46,6 +48,8 @@ class Broken(InpaintingMethod):
             return masked + hole * 3 - 0.2 * (1 - hole)
         if self.options["mode"] == "int":  # [0, 1] values cast to integers: only their 0s and 1s left
             return masked.long()
+        if self.options["mode"] == "bgr":  # red and blue swapped, as OpenCV orders them
+            return masked.flip(1)
         return masked * float("nan")
 
 
@@ -56,6 +60,24 @@ class Peek(InpaintingMethod):
     def inpaint(self, masked, hole):
         Peek.seen_max = max(Peek.seen_max, float((masked * hole).abs().max()))
         return masked
+
+
+class OneAtATime(PerImageMethod):
+    """A method of one uint8 HxWx3 image at a time returning what its `mode` says."""
+
+    name = "one-at-a-time"
+
+    def inpaint_one(self, image, hole):
+        mode = self.options["mode"]
+        if mode == "grey":
+            return image.mean(-1)
+        if mode == "chw":
+            return image.transpose(2, 0, 1)
+        if mode == "int64":  # as integer arithmetic on a uint8 image leaves it
+            return image.astype(np.int64) + hole[..., None] * 100
+        if mode == "bgr":
+            return cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        return image + (hole[..., None] * 100).astype(np.uint8)
 
 
 class Normalising(InpaintingMethod):
@@ -76,6 +98,7 @@ class Normalising(InpaintingMethod):
 registry.register("meanfill", MeanFill)
 registry.register("broken", Broken)
 registry.register("normalising", Normalising)
+registry.register("one-at-a-time", OneAtATime)
 registry.register("peek", Peek)
 
 
@@ -306,6 +329,9 @@ def test_a_method_registered_at_run_time_cannot_take_an_installed_name_or_a_malf
     ("0-255", r"returned values from 0 to 2\d\d, its known pixels its input's on a 0-255 scale: .* \(divide by 255\)"),
     # was scored as a black image with white specks
     ("int", r"returned a tensor of torch.int64, expected floating-point values in \[0, 1\]"),
+    # its fills were scored with red and blue swapped
+    ("bgr", r"returned its images in BGR order \(OpenCV's\): with red and blue swapped its known pixels match its "
+            r"input's \(0.0 grey levels off on average, against \d+\.\d as returned\); return them in RGB"),
 ])
 def test_broken_methods_stop_cleanly(tmp_path, mode, msg):
     with pytest.raises(MethodError, match=msg):
@@ -326,6 +352,29 @@ def test_a_method_that_writes_into_its_inputs_is_scored_as_one_that_does_not(tmp
     clean, dirty = (read_records(tmp_path / k / RECORDS) for k in ("False", "True"))
     assert [(r["l1"], r["psnr"], r["ssim"]) for r in dirty] == [(r["l1"], r["psnr"], r["ssim"]) for r in clean]
     assert min(r["psnr"] for r in clean) > 12  # grey holes, their known pixels kept
+
+
+@pytest.mark.parametrize("mode,msg", [
+    # both were torch's "permute(sparse_coo): number of dimensions in the tensor input does not match"
+    ("grey", r"one-at-a-time's inpaint_one returned an array of shape \(256, 256\) for an image of shape "
+             r"\(256, 256, 3\); it returns an RGB image of the image's shape"),
+    ("chw", r"inpaint_one returned an array of shape \(3, 256, 256\) for an image of shape \(256, 256, 3\)"),
+    # its fills were scored with red and blue swapped, as in cv2's own order
+    ("bgr", r"returned its images in BGR order"),
+])
+def test_a_per_image_method_returning_another_layout_stops_cleanly(tmp_path, mode, msg):
+    with pytest.raises(MethodError, match=msg):
+        run(cfg("one-at-a-time", method_options={"mode": mode}, buckets=["30-40"]), tmp_path, log=lambda s: None)
+
+
+def test_a_per_image_method_may_return_any_integer_type_on_the_uint8_scale(tmp_path):
+    """inpaint_one's int64 image (integer arithmetic on its uint8 input) was read as floats and
+    refused with "divide by 255", though its uint8 twin is taken as 0-255."""
+    for mode in ("uint8", "int64"):
+        run(cfg("one-at-a-time", method_options={"mode": mode}, buckets=["30-40"]), tmp_path / mode, log=lambda s: None)
+    as_uint8, as_int64 = (read_records(tmp_path / m / RECORDS) for m in ("uint8", "int64"))
+    assert [r["psnr"] for r in as_int64] == [r["psnr"] for r in as_uint8]
+    assert len(as_uint8) == 3
 
 
 def test_an_output_overshooting_zero_to_one_is_clamped_not_refused(tmp_path):
