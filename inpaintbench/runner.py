@@ -371,6 +371,20 @@ def _bgr_order(out: torch.Tensor, masked: torch.Tensor, hole: torch.Tensor) -> t
     return (swapped, as_is) if swapped < 5 < as_is and swapped < as_is / 4 else None
 
 
+def _dark_fill(composite: torch.Tensor, hole: torch.Tensor) -> tuple[float, float] | None:
+    """(mean grey level of the fills, of the known pixels) where a batch's fills are as black as
+    the zeroed holes of its input and its known pixels are not dark: the mark of a method that
+    took `hole` for the paper's M (1 = known), which was scored as a black fill without a word.
+    Over the batch, so that one dark object in a bright image is let be."""
+    h = hole.expand_as(composite)
+    n_hole, n_known = float(h.sum()), float((1 - h).sum())
+    if not n_hole or not n_known:
+        return None
+    fill = float((composite * h).sum()) / n_hole * 255
+    known = float((composite * (1 - h)).sum()) / n_known * 255
+    return (fill, known) if fill < 2 and known > 16 else None
+
+
 class Memo:
     """Outputs of one method (and weights) by the content of its inputs, shared by runs that
     differ only in what is done with them (the demo's rwconv, +poisson, +hflip+poisson). A reused
@@ -709,6 +723,7 @@ def run(cfg: RunConfig, out: Path | str | None = None, progress=None, log=print,
                 _save_png(image_path(image_id, entry), img)
             if progress:
                 progress.advance(len(chunk))
+        told_dark = False
         # a run without deep metrics has no features: no empty file to suggest it has
         with open(records_path, "a") as f, (open(features_path, "ab") if suite else contextlib.nullcontext()) as ff:
             for start in range(0, len(todo), cfg.batch_size):
@@ -717,6 +732,12 @@ def run(cfg: RunConfig, out: Path | str | None = None, progress=None, log=print,
                 t0, reused = time.perf_counter(), memo.reused_seconds if memo else 0.0
                 try:
                     composite = fill(chunk, gt, hole)
+                    if not told_dark and not method.wants_keys and (dark := _dark_fill(composite, hole)):
+                        told_dark = True
+                        log(f"warning: {cfg.name} left the holes black (its fills average {dark[0]:.1f} grey levels, "
+                            f"the known pixels {dark[1]:.0f}), as they are in its input: `hole` is 1 where pixels "
+                            f"are missing, the opposite of the paper's M, and a method that reads it as M fills the "
+                            f"known pixels instead; scored as they are")
                     reused = (memo.reused_seconds if memo else 0.0) - reused
                     seconds = (time.perf_counter() - t0 + reused) / len(chunk)
                     if suite:

@@ -80,6 +80,17 @@ class OneAtATime(PerImageMethod):
         return image + (hole[..., None] * 100).astype(np.uint8)
 
 
+class AsPapersM(InpaintingMethod):
+    """README's mean fill written with `hole` read as the paper's M (1 = known)."""
+
+    name = "as-papers-m"
+
+    def inpaint(self, masked, hole):
+        known = hole
+        mean = (masked * known).sum((2, 3), keepdim=True) / known.sum((2, 3), keepdim=True)
+        return masked * known + mean * (1 - known)
+
+
 class Normalising(InpaintingMethod):
     """A network's adapter: the input to [-1, 1] and the hole to the paper's M (1 = known), then
     a grey fill; with `in_place`, written as a network's preprocessing often is, in the tensors it
@@ -98,6 +109,7 @@ class Normalising(InpaintingMethod):
 registry.register("meanfill", MeanFill)
 registry.register("broken", Broken)
 registry.register("normalising", Normalising)
+registry.register("as-papers-m", AsPapersM)
 registry.register("one-at-a-time", OneAtATime)
 registry.register("peek", Peek)
 
@@ -375,6 +387,22 @@ def test_a_per_image_method_may_return_any_integer_type_on_the_uint8_scale(tmp_p
     as_uint8, as_int64 = (read_records(tmp_path / m / RECORDS) for m in ("uint8", "int64"))
     assert [r["psnr"] for r in as_int64] == [r["psnr"] for r in as_uint8]
     assert len(as_uint8) == 3
+
+
+def test_a_method_that_leaves_the_holes_black_is_warned_of_once(tmp_path):
+    """A method that read `hole` as the paper's M (1 = known) filled the known pixels and left the
+    holes as its input has them, zeroed: scored as black fills without a word."""
+    said = {}
+    for method in ("as-papers-m", "meanfill"):
+        said[method] = []
+        run(cfg(method), tmp_path / method, log=said[method].append)  # 9 pairs in batches of 2
+    warned = [s for s in said["as-papers-m"] if "left the holes black" in s]
+    assert len(warned) == 1, said
+    assert re.fullmatch(r"warning: as-papers-m left the holes black \(its fills average 0.0 grey levels, the known pixels "
+                        r"\d+\), as they are in its input: `hole` is 1 where pixels are missing, the opposite of the "
+                        r"paper's M, .*; scored as they are", warned[0]), warned
+    assert len(read_records(tmp_path / "as-papers-m" / RECORDS)) == 9
+    assert not any("black" in s for s in said["meanfill"]), said
 
 
 def test_an_output_overshooting_zero_to_one_is_clamped_not_refused(tmp_path):
