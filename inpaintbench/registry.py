@@ -70,9 +70,18 @@ def create(name: str, eval_size: int | None = None, **kwargs) -> InpaintingMetho
             raise InputError(f"method {name}: its options say size {kwargs['size']}, the run --size {eval_size}: give one")
     _refuse_unknown_options(name, cls, kwargs)
     method = cls(**kwargs)
+    if not all(hasattr(method, a) for a in ("device", "weights", "options")):
+        # else the run's first use of them failed as "'Mine' object has no attribute 'weights'"
+        raise InputError(f"method {name}: its __init__ did not call InpaintingMethod.__init__ "
+                         f"(`super().__init__(device, weights, **options)`), which keeps the device, the weights and "
+                         f"the options its runs record")
     if not method.name:  # a class that names itself not: its manifest and captions take the registered name
         method.name = name
     return method
+
+
+#: what every caller passes a method's constructor besides its options (runner, report grids, bench)
+HARNESS_ARGUMENTS = ("device", "weights")
 
 
 def _refuse_unknown_options(name: str, cls: type[InpaintingMethod], kwargs: dict) -> None:
@@ -84,8 +93,14 @@ def _refuse_unknown_options(name: str, cls: type[InpaintingMethod], kwargs: dict
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return
     unknown = [k for k in kwargs if k not in params]
+    if harness := [k for k in unknown if k in HARNESS_ARGUMENTS]:
+        # refused as options the script never gave, when the constructor was written without them
+        raise InputError(f"method {name}: its __init__ takes no {', '.join(map(repr, harness))}, which every run "
+                         f"passes (the device, the weights file or None): take them and hand them on, `def "
+                         f"__init__(self, device=\"cpu\", weights=None, **options): super().__init__(device, weights, "
+                         f"**options)`")
     if unknown:
-        named = [p for p in params if p not in ("device", "weights")]
+        named = [p for p in params if p not in HARNESS_ARGUMENTS]
         raise InputError(f"method {name} takes no option {', '.join(map(repr, unknown))}"
                          f"{did_you_mean(unknown[0], named) if len(unknown) == 1 else ''}; "
                          f"its options: {', '.join(named) or 'none'}")

@@ -330,6 +330,9 @@ def _other_scale(out: torch.Tensor, masked: torch.Tensor, hole: torch.Tensor) ->
 
 def _validate_output(out: torch.Tensor, like: torch.Tensor, method: str, hole: torch.Tensor,
                      stored: bool = False) -> torch.Tensor:
+    if isinstance(out, (tuple, list)) and out and all(isinstance(x, torch.Tensor) for x in out):
+        raise MethodError(f"method {method!r} returned a {type(out).__name__} of {len(out)} tensors, expected a "
+                          f"torch.Tensor: a network's stages (coarse, fine)? return the final image alone")
     if not isinstance(out, torch.Tensor):
         raise MethodError(f"method {method!r} returned {type(out).__name__}, expected a torch.Tensor")
     if tuple(out.shape) != tuple(like.shape):

@@ -50,6 +50,8 @@ class Broken(InpaintingMethod):
             return masked.long()
         if self.options["mode"] == "bgr":  # red and blue swapped, as OpenCV orders them
             return masked.flip(1)
+        if self.options["mode"] == "stages":  # a coarse-to-fine network's both outputs
+            return masked * 0.9, masked
         return masked * float("nan")
 
 
@@ -1047,6 +1049,43 @@ def test_a_run_from_python_without_an_out_goes_where_the_command_puts_it(tmp_pat
     r = CliRunner().invoke(app, ["run", "--method", "telea", "--buckets", "10-20", "--limit", "1", "--no-deep-metrics",
                                  "--label", "my/telea"])
     assert r.exit_code == 0 and "0 to do" in r.output, r.output  # the command resumes the same folder
+
+
+def test_a_method_class_that_drops_the_harness_arguments_is_told_how_to_take_them(tmp_path):
+    """`def __init__(self): super().__init__()` was refused as "takes no option 'device', 'weights'",
+    options the script never gave; a constructor that forgot `super().__init__` failed at the run's
+    first use of it with "'NoSuper' object has no attribute 'weights'"."""
+    class NoArgs(InpaintingMethod):
+        def __init__(self):
+            super().__init__()
+
+        def inpaint(self, masked, hole):
+            return masked
+
+    class NoSuper(InpaintingMethod):
+        def __init__(self, device="cpu", weights=None, radius=3):
+            self.radius = radius
+
+        def inpaint(self, masked, hole):
+            return masked
+
+    registry.register("no-args", NoArgs)
+    registry.register("no-super", NoSuper)
+    with pytest.raises(InputError, match=r"method no-args: its __init__ takes no 'device', 'weights', which every run "
+                                         r"passes \(the device, the weights file or None\): take them and hand them on, "
+                                         r"`def __init__\(self, device=\"cpu\", weights=None, \*\*options\): "
+                                         r"super\(\).__init__\(device, weights, \*\*options\)`"):
+        run(cfg("no-args"), tmp_path / "a", log=lambda s: None)
+    with pytest.raises(InputError, match=r"method no-super: its __init__ did not call InpaintingMethod.__init__ "
+                                         r"\(`super\(\).__init__\(device, weights, \*\*options\)`\)"):
+        run(cfg("no-super"), tmp_path / "b", log=lambda s: None)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_method_returning_its_networks_stages_is_told_which_to_return(tmp_path):
+    with pytest.raises(MethodError, match=r"method 'broken' returned a tuple of 2 tensors, expected a torch.Tensor: "
+                                          r"a network's stages \(coarse, fine\)\? return the final image alone"):
+        run(cfg("broken", method_options={"mode": "stages"}), tmp_path, log=lambda s: None)
 
 
 def test_a_misspelt_method_option_from_python_is_refused_with_the_options_there_are(tmp_path):
