@@ -51,10 +51,16 @@ def method_class(name: str) -> type[InpaintingMethod]:
     if not eps:
         raise InputError(f"unknown method {name!r}{did_you_mean(name, available())}; "
                          f"available: {', '.join(available()) or 'none (is the package installed?)'}")
+    if len({ep.value for ep in eps}) > 1:
+        # the first by the order of sys.path had taken the name, its runs tabled and checked as the other's
+        packages = " and ".join(f"{ep.dist.name if ep.dist else '?'} ({ep.value})" for ep in eps)
+        raise InputError(f"method {name!r} is declared by {len(eps)} installed packages, {packages}: a run of it would "
+                         f"be one of them by the order of sys.path; uninstall one")
     try:
         cls = eps[0].load()
-    except ImportError as e:
-        raise InputError(f"method {name!r} ({eps[0].value}) cannot be imported: {e}") from None
+    # a plugin's import fails every way: its dependencies, its driver, its entry point's typo
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"method {name!r} ({eps[0].value}) cannot be imported: {type(e).__name__}: {e}") from None
     if not (isinstance(cls, type) and issubclass(cls, InpaintingMethod)):
         raise InputError(f"method {name!r} ({eps[0].value}) is not an InpaintingMethod subclass")
     return cls

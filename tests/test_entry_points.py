@@ -372,3 +372,43 @@ def test_methods_lists_every_registered_method_on_stdout():
     assert r.exit_code == 0 and not r.stderr, r.stderr
     assert [line.split()[0] for line in r.stdout.splitlines()] == registry.available()
     assert "rwconv           Region-wise convolutions + non-local correlation" in r.stdout
+
+
+def test_an_installed_plugin_that_cannot_load_or_takes_an_installed_name_is_named(tmp_path, monkeypatch):
+    """Another package's method that failed on import in any other way than ImportError (a
+    RuntimeError of its driver, a class name mistyped in its entry point) ended `inpaintbench
+    methods`, which lists every method, in a traceback, and any run of it; one that declared
+    `telea` too took the shipped Telea's place by the order of sys.path, its runs named telea."""
+    from typer.testing import CliRunner
+
+    from inpaintbench import registry
+    from inpaintbench.cli import app
+    from inpaintbench.errors import InputError
+
+    dist = tmp_path / "otherplug-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: otherplug\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[inpaintbench.methods]\nplug-crash = otherplug_crash:Method\n"
+                                           "plug-typo = otherplug_ok:Nope\nplug-ok = otherplug_ok:Method\n"
+                                           "telea = otherplug_ok:Method\n")
+    (tmp_path / "otherplug_crash.py").write_text('raise RuntimeError("CUDA driver initialization failed")\n')
+    (tmp_path / "otherplug_ok.py").write_text(
+        "from inpaintbench.method import InpaintingMethod\n\n\nclass Method(InpaintingMethod):\n"
+        '    """A plugin\'s method."""\n\n    def inpaint(self, masked, hole):\n        return masked\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(InputError, match=r"method 'plug-crash' \(otherplug_crash:Method\) cannot be imported: "
+                                         r"RuntimeError: CUDA driver initialization failed"):
+        registry.method_class("plug-crash")
+    with pytest.raises(InputError, match=r"method 'plug-typo' \(otherplug_ok:Nope\) cannot be imported: AttributeError"):
+        registry.method_class("plug-typo")
+    with pytest.raises(InputError, match=r"method 'telea' is declared by 2 installed packages, (otherplug \(otherplug_ok:"
+                                         r"Method\)|inpaintbench \(methods.classical:Telea\)) and .*; uninstall one"):
+        registry.method_class("telea")
+    assert registry.method_class("plug-ok").__name__ == "Method"
+    r = CliRunner().invoke(app, ["methods"])
+    assert r.exit_code == 0, r.output
+    # methods other tests registered at run time may have no docstring: a name alone on its line
+    listed = {name: doc.strip() for name, _, doc in (line.partition(" ") for line in r.stdout.splitlines())}
+    assert listed["plug-ok"] == "A plugin's method." and listed["rwconv"].startswith("Region-wise convolutions")
+    assert listed["plug-crash"].startswith("[unavailable: method 'plug-crash'")
+    assert listed["telea"].startswith("[unavailable: method 'telea' is declared by 2 installed packages")
