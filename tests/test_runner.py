@@ -344,8 +344,8 @@ def test_a_method_registered_at_run_time_cannot_take_an_installed_name_or_a_malf
     # was scored as a black image with white specks
     ("int", r"returned a tensor of torch.int64, expected floating-point values in \[0, 1\]"),
     # its fills were scored with red and blue swapped
-    ("bgr", r"returned its images in BGR order \(OpenCV's\): with red and blue swapped its known pixels match its "
-            r"input's \(0.0 grey levels off on average, against \d+\.\d as returned\); return them in RGB"),
+    ("bgr", (r"returned its images in BGR order \(OpenCV's\): with red and blue swapped its known pixels match its "
+             r"input's \(0.0 grey levels off on average, against \d+\.\d as returned\); return them in RGB")),
 ])
 def test_broken_methods_stop_cleanly(tmp_path, mode, msg):
     with pytest.raises(MethodError, match=msg):
@@ -370,8 +370,8 @@ def test_a_method_that_writes_into_its_inputs_is_scored_as_one_that_does_not(tmp
 
 @pytest.mark.parametrize("mode,msg", [
     # both were torch's "permute(sparse_coo): number of dimensions in the tensor input does not match"
-    ("grey", r"one-at-a-time's inpaint_one returned an array of shape \(256, 256\) for an image of shape "
-             r"\(256, 256, 3\); it returns an RGB image of the image's shape"),
+    ("grey", (r"one-at-a-time's inpaint_one returned an array of shape \(256, 256\) for an image of shape "
+              r"\(256, 256, 3\); it returns an RGB image of the image's shape")),
     ("chw", r"inpaint_one returned an array of shape \(3, 256, 256\) for an image of shape \(256, 256, 3\)"),
     # its fills were scored with red and blue swapped, as in cv2's own order
     ("bgr", r"returned its images in BGR order"),
