@@ -1,5 +1,6 @@
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -249,7 +250,6 @@ def test_out_of_memory_in_training_says_what_to_change(tmp_path, photo_dir, monk
 def test_a_start_that_fails_prints_its_error_under_no_bar(tmp_path, photo_dir, capsys):
     """Settings pass their check, then a training photo does not decode: the one error line came
     under an empty progress bar ('train rwconv 0/3 0:00:00'), as a refused harness command once did."""
-    import shutil
 
     from methods.rwconv.train import RWRecipe
     from methods.training.trainer import main
@@ -520,7 +520,6 @@ def test_the_overlap_check_reads_only_training_photos_of_a_validation_photos_siz
     """Validation photos must not be training photos under another name; every training photo was
     read and hashed to tell, the whole training set before the first step. Only those of a
     validation photo's byte size are read now, and the copy is still found."""
-    import shutil
 
     from methods.training import photos
 
@@ -616,13 +615,18 @@ def test_shipped_weights_fill_holes(demo):
 @pytest.mark.parametrize("method,width", [("rwconv", ["--cnum", "4"]), ("gated", ["--cnum", "8", "--dis-cnum", "8"])])
 def test_distributed_training_on_cpu_with_two_processes(tmp_path, photo_dir, method, width):
     """gated also checks DDP around a critic that runs twice (real, fake) before one backward."""
+    photos = tmp_path / "photos"
+    shutil.copytree(photo_dir, photos, ignore=shutil.ignore_patterns(held_out(photo_dir).name))
+    (photos / "notes.txt").write_text("taken at dusk")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(29517 + len(method)),
-           "-m", f"methods.{method}.train", "--out", str(tmp_path / "ddp"), "--data", str(photo_dir), "--steps", "2",
+           "-m", f"methods.{method}.train", "--out", str(tmp_path / "ddp"), "--data", str(photos), "--steps", "2",
            "--batch-size", "2", *width, "--val-every", "0", "--threads", "1"]
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-2000:]
     ck = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert ck["step"] == 2 and ck["method"] == method
+    # each process reads the photo folder; its note is the job's, written once (it came twice)
+    assert (r.stdout + r.stderr).count("1 file skipped (notes.txt)") == 1, r.stderr[-2000:]
 
 
 def test_training_continues_from_shipped_fp16_weights(tmp_path, photo_dir):
@@ -970,7 +974,6 @@ def test_weights_trained_on_the_demo_sets_photos_say_so_in_every_demo_caption(tm
     the demo set on what they had seen without a word. A copied file and a lossless re-save of
     the pixels are both found; the run warns, the weights record them, a demo table says so."""
     import json
-    import shutil
 
     from inpaintbench.data.demo import source_files
     from inpaintbench.data.image_io import decode_rgb

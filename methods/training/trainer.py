@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import csv
 import errno
+import logging
 import math
 import os
 import sys
@@ -905,6 +906,9 @@ LOSSES_EVERY_S = 0.25
 
 def _main_run(recipe_cls: type[Recipe], cfg: TrainConfig) -> None:
     if int(os.environ.get("RANK", 0)) != 0:  # one progress bar per job, on rank 0
+        # and one copy of each note: every process reads the photo folders, and their notes (a file
+        # skipped) came once per process; an error is still each process's own
+        logging.disable(logging.WARNING)
         train(recipe_cls(cfg), log=lambda s: None)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
