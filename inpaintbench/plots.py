@@ -61,9 +61,15 @@ def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = N
             if h.empty:
                 continue
             h = h.assign(x=h.bucket.map(MID)).sort_values("x")
+            if len(h) == 1:  # a lone point's bar is set a little aside, so the methods' bars do not hide each other
+                h = h.assign(x=h.x + (methods.index(method) - (len(methods) - 1) / 2) * min(1.0, 6 / len(methods)))
             ax.plot(h.x, h["mean"] * scale, marker="o", ms=3.5, lw=1.5, label=method, color=colour[method])
             if h.ci_low.notna().any():
-                ax.fill_between(h.x, h.ci_low.astype(float) * scale, h.ci_high.astype(float) * scale, color=colour[method], alpha=0.18, lw=0)
+                lo, hi = h.ci_low.astype(float) * scale, h.ci_high.astype(float) * scale
+                ax.fill_between(h.x, lo, hi, color=colour[method], alpha=0.18, lw=0)
+                if len(h) == 1:  # a band over one bucket has no width: a run of one bucket showed no interval
+                    m = h["mean"] * scale
+                    ax.errorbar(h.x, m, yerr=[m - lo, hi - m], color=colour[method], capsize=4, lw=1.2)
         ax.set_xlabel("hole ratio bucket (%)")
         ax.set_xticks(sorted(MID.values()), [b.name for b in BUCKETS])
         band = band_label(metric, bool(g.ci_low.notna().any()))

@@ -882,3 +882,27 @@ def test_single_values_where_python_callers_give_lists_are_taken_as_one(two_runs
     assert [f.name for f in files] == ["table1.md"]
     rows = [s for s in files[0].read_text().splitlines() if s.startswith("| ")]
     assert rows[0].split("|")[3].strip() == "telea" and {s.split("|")[1].strip() for s in rows[2:]} == {"PSNR ↑", "N"}
+
+
+def test_a_plot_of_one_bucket_shows_its_interval(tmp_path, monkeypatch):
+    """A band is drawn between buckets: over a run of one bucket it had no width, and the plot
+    titled 'bands: 95% bootstrap CI' showed a bare point, however wide its interval."""
+    from inpaintbench import plots
+
+    figs = []
+    monkeypatch.setattr(plots.plt, "close", figs.append)
+    summary = pd.DataFrame({"metric": "psnr", "bucket": ["30-40", "30-40"], "method": ["telea", "biharmonic"],
+                            "mean": [20.0, 21.0], "ci_low": [12.0, 20.5], "ci_high": [29.0, 21.5]})
+    plots.metric_plots(summary, tmp_path)
+    (ax,) = figs[0].axes
+    from matplotlib.collections import LineCollection
+
+    # telea's interval as a line of its own (the band's polygon is there too, of no width)
+    spans = [(seg[:, 1].min(), seg[:, 1].max()) for c in ax.collections if isinstance(c, LineCollection)
+             for seg in c.get_segments()]
+    assert (12.0, 29.0) in spans and (20.5, 21.5) in spans
+    # and several buckets keep their band alone
+    figs.clear()
+    two = pd.concat([summary, summary.assign(bucket="40-50")])
+    plots.metric_plots(two, tmp_path)
+    assert not figs[0].axes[0].containers  # errorbar's containers: none beside the bands
