@@ -28,6 +28,7 @@ from .errors import InputError
 from .masks import BUCKETS, DEFAULT_MASK_DIR, MaskSet
 from .method import pair_key
 from .paths import from_repo_path
+from .plots import LITERAL_TEXT
 from .runner import Memo, complete, run_name
 
 OUTLINE = np.array([255, 40, 40], dtype=np.uint8)
@@ -178,31 +179,32 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     # raises the dpi (not the inches, so the lettering keeps its place), up to MAX_PIXELS a figure
     w_in, h_in = 2.4 * cols, 2.5 * len(pairs) + 0.4
     dpi = min(110 * max(1.0, size / 256), (MAX_PIXELS / (w_in * h_in)) ** 0.5)
-    fig, axes = plt.subplots(len(pairs), cols, figsize=(w_in, h_in), dpi=dpi, squeeze=False)
-    for i, r in enumerate(pairs.itertuples()):
-        key = pair_key(r.image_id, r.mask_file)
-        gt, hole = gts[i], holes[i].astype(bool)
-        masked = np.where(hole[..., None], 255, gt).astype(np.uint8)  # white holes, as the paper's figures
-        panels = [("input", outline(masked, hole))] + [(name, outline(o[key], hole)) for name, o in outputs] + [("ground truth", gt)]
-        for j, (name, img) in enumerate(panels):
-            ax = axes[i, j]
-            ax.imshow(img, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if i == 0:
-                ax.set_title(name, fontsize=8)
-            if j == 0:
-                ax.set_ylabel(f"{r.bucket}%\n{r.image_id}", fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    out_stem = Path(out_stem)
-    out_stem.parent.mkdir(parents=True, exist_ok=True)
-    # PNG, lossless, for papers; JPEG (a tenth of the size) for the HTML page. No PDF: it would
-    # only wrap the same rasters at twice the PNG's size.
-    png, jpg = out_stem.with_suffix(".png"), out_stem.with_suffix(".jpg")
-    fig.savefig(png)
-    plt.close(fig)
+    with plt.rc_context(LITERAL_TEXT):  # ids and labels drawn as given, not as TeX (plots.py)
+        fig, axes = plt.subplots(len(pairs), cols, figsize=(w_in, h_in), dpi=dpi, squeeze=False)
+        for i, r in enumerate(pairs.itertuples()):
+            key = pair_key(r.image_id, r.mask_file)
+            gt, hole = gts[i], holes[i].astype(bool)
+            masked = np.where(hole[..., None], 255, gt).astype(np.uint8)  # white holes, as the paper's figures
+            panels = [("input", outline(masked, hole))] + [(name, outline(o[key], hole)) for name, o in outputs] + [("ground truth", gt)]
+            for j, (name, img) in enumerate(panels):
+                ax = axes[i, j]
+                ax.imshow(img, interpolation="nearest")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if i == 0:
+                    ax.set_title(name, fontsize=8)
+                if j == 0:
+                    ax.set_ylabel(f"{r.bucket}%\n{r.image_id}", fontsize=7)
+        if title:
+            fig.suptitle(title, fontsize=9)
+        fig.tight_layout()
+        out_stem = Path(out_stem)
+        out_stem.parent.mkdir(parents=True, exist_ok=True)
+        # PNG, lossless, for papers; JPEG (a tenth of the size) for the HTML page. No PDF: it would
+        # only wrap the same rasters at twice the PNG's size.
+        png, jpg = out_stem.with_suffix(".png"), out_stem.with_suffix(".jpg")
+        fig.savefig(png)
+        plt.close(fig)
     small = Image.open(png).convert("RGB")
     if small.width > 1600:  # a screen's width is enough for the page; the PNG keeps full resolution
         small = small.resize((1600, round(small.height * 1600 / small.width)), Image.LANCZOS)

@@ -14,6 +14,10 @@ from .metrics import METRIC_INFO
 from .protocol import PROTOCOL
 
 MID = {b.name: (b.lo_pct + b.hi_pct) / 2 for b in BUCKETS}
+#: text drawn as given: method names, labels and image ids are users' strings, in which matplotlib
+#: read `$...$` as TeX (an image 'a$\frac$b.png' ended the report in a ParseSyntaxException, one
+#: named 'x_$1$_y.png' was shown as a formula); a context, so a caller's own figures keep TeX
+LITERAL_TEXT = {"text.parse_math": False}
 
 
 def kid_spread(sets: pd.DataFrame) -> pd.Series:
@@ -54,33 +58,40 @@ def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = N
             series["kid"] = pd.DataFrame({"metric": "kid", "bucket": s.bucket, "method": s.method, "mean": s.kid,
                                           "ci_low": s.kid - spread, "ci_high": s.kid + spread})
     for metric, g in series.items():
-        higher, scale, label = METRIC_INFO[metric]
-        fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=120)
-        for method in methods:
-            h = g[g.method == method]
-            if h.empty:
-                continue
-            h = h.assign(x=h.bucket.map(MID)).sort_values("x")
-            if len(h) == 1:  # a lone point's bar is set a little aside, so the methods' bars do not hide each other
-                h = h.assign(x=h.x + (methods.index(method) - (len(methods) - 1) / 2) * min(1.0, 6 / len(methods)))
-            ax.plot(h.x, h["mean"] * scale, marker="o", ms=3.5, lw=1.5, label=method, color=colour[method])
-            if h.ci_low.notna().any():
-                lo, hi = h.ci_low.astype(float) * scale, h.ci_high.astype(float) * scale
-                ax.fill_between(h.x, lo, hi, color=colour[method], alpha=0.18, lw=0)
-                if len(h) == 1:  # a band over one bucket has no width: a run of one bucket showed no interval
-                    m = h["mean"] * scale
-                    ax.errorbar(h.x, m, yerr=[m - lo, hi - m], color=colour[method], capsize=4, lw=1.2)
-        ax.set_xlabel("hole ratio bucket (%)")
-        ax.set_xticks(sorted(MID.values()), [b.name for b in BUCKETS])
-        band = band_label(metric, bool(g.ci_low.notna().any()))
-        ax.set_ylabel(f"{label} ({'higher' if higher else 'lower'} is better)")
-        ax.set_title(f"{label} by hole size; {band}", fontsize=9)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=2, frameon=False)
-        fig.tight_layout()
-        for ext in ("png", "pdf"):
-            p = out / f"{metric}.{ext}"
-            fig.savefig(p, metadata={"CreationDate": None} if ext == "pdf" else None)  # byte-identical reruns
-            written.append(p)
-        plt.close(fig)
+        with plt.rc_context(LITERAL_TEXT):
+            written += _metric_plot(metric, g, methods, colour, out)
+    return written
+
+
+def _metric_plot(metric: str, g: pd.DataFrame, methods: list[str], colour: dict, out: Path) -> list[Path]:
+    written = []
+    higher, scale, label = METRIC_INFO[metric]
+    fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=120)
+    for method in methods:
+        h = g[g.method == method]
+        if h.empty:
+            continue
+        h = h.assign(x=h.bucket.map(MID)).sort_values("x")
+        if len(h) == 1:  # a lone point's bar is set a little aside, so the methods' bars do not hide each other
+            h = h.assign(x=h.x + (methods.index(method) - (len(methods) - 1) / 2) * min(1.0, 6 / len(methods)))
+        ax.plot(h.x, h["mean"] * scale, marker="o", ms=3.5, lw=1.5, label=method, color=colour[method])
+        if h.ci_low.notna().any():
+            lo, hi = h.ci_low.astype(float) * scale, h.ci_high.astype(float) * scale
+            ax.fill_between(h.x, lo, hi, color=colour[method], alpha=0.18, lw=0)
+            if len(h) == 1:  # a band over one bucket has no width: a run of one bucket showed no interval
+                m = h["mean"] * scale
+                ax.errorbar(h.x, m, yerr=[m - lo, hi - m], color=colour[method], capsize=4, lw=1.2)
+    ax.set_xlabel("hole ratio bucket (%)")
+    ax.set_xticks(sorted(MID.values()), [b.name for b in BUCKETS])
+    band = band_label(metric, bool(g.ci_low.notna().any()))
+    ax.set_ylabel(f"{label} ({'higher' if higher else 'lower'} is better)")
+    ax.set_title(f"{label} by hole size; {band}", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2, frameon=False)
+    fig.tight_layout()
+    for ext in ("png", "pdf"):
+        p = out / f"{metric}.{ext}"
+        fig.savefig(p, metadata={"CreationDate": None} if ext == "pdf" else None)  # byte-identical reruns
+        written.append(p)
+    plt.close(fig)
     return written

@@ -906,3 +906,28 @@ def test_a_plot_of_one_bucket_shows_its_interval(tmp_path, monkeypatch):
     two = pd.concat([summary, summary.assign(bucket="40-50")])
     plots.metric_plots(two, tmp_path)
     assert not figs[0].axes[0].containers  # errorbar's containers: none beside the bands
+
+
+def test_dollar_signs_in_image_names_and_labels_are_drawn_as_written(tmp_path, monkeypatch):
+    """matplotlib reads `$...$` as TeX: an image named 'a$\\frac$b.png' ended the report in a
+    ParseSyntaxException traceback, and one named 'x_$1$_y.png' was drawn as a formula."""
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+    from skimage import data as skdata
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(skdata.coffee()[:256, :256]).save(photos / "a$\\frac$b.png")
+    Image.fromarray(skdata.astronaut()[:256, :256]).save(photos / "x_$1$_y.png")
+    run(RunConfig(method="telea", label="telea $\\sqrt$ v2", dataset="folder", data_root=str(photos),
+                  buckets=["10-20", "40-50"], deep_metrics=False), tmp_path / "r", log=lambda s: None)
+    figs = []
+    close = plt.close
+    monkeypatch.setattr(plt, "close", lambda fig: (figs.append(fig), close(fig)))
+    write_report([tmp_path / "r"], tmp_path / "rep", formats=("html",), log=lambda s: None)
+    assert (tmp_path / "rep" / "grids" / "random.png").is_file() and (tmp_path / "rep" / "plots" / "psnr.png").is_file()
+    texts = [t for fig in figs for t in fig.findobj(Text) if "$" in t.get_text()]
+    shown = {t.get_text() for t in texts}
+    assert "telea $\\sqrt$ v2" in shown and any(s.endswith(("%\na$\\frac$b.png", "%\nx_$1$_y.png")) for s in shown), shown
+    assert not any(t.get_parse_math() for t in texts)
+    assert plt.rcParams["text.parse_math"]  # a caller's own figures keep TeX
