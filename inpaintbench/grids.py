@@ -11,12 +11,10 @@ import json
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.figure import Figure
 from PIL import Image
 from scipy.ndimage import binary_dilation
 from skimage.segmentation import find_boundaries
@@ -179,8 +177,9 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
     # raises the dpi (not the inches, so the lettering keeps its place), up to MAX_PIXELS a figure
     w_in, h_in = 2.4 * cols, 2.5 * len(pairs) + 0.4
     dpi = min(110 * max(1.0, size / 256), (MAX_PIXELS / (w_in * h_in)) ** 0.5)
-    with plt.rc_context(LITERAL_TEXT):  # ids and labels drawn as given, not as TeX (plots.py)
-        fig, axes = plt.subplots(len(pairs), cols, figsize=(w_in, h_in), dpi=dpi, squeeze=False)
+    with matplotlib.rc_context(LITERAL_TEXT):  # ids and labels as given, not as TeX; no pyplot (plots.py)
+        fig = Figure(figsize=(w_in, h_in), dpi=dpi)
+        axes = fig.subplots(len(pairs), cols, squeeze=False)
         for i, r in enumerate(pairs.itertuples()):
             key = pair_key(r.image_id, r.mask_file)
             gt, hole = gts[i], holes[i].astype(bool)
@@ -204,7 +203,6 @@ def image_grid(runs: list[tuple[Path, dict]], pairs: pd.DataFrame, out_stem: Pat
         # only wrap the same rasters at twice the PNG's size.
         png, jpg = out_stem.with_suffix(".png"), out_stem.with_suffix(".jpg")
         fig.savefig(png)
-        plt.close(fig)
     small = Image.open(png).convert("RGB")
     if small.width > 1600:  # a screen's width is enough for the page; the PNG keeps full resolution
         small = small.resize((1600, round(small.height * 1600 / small.width)), Image.LANCZOS)

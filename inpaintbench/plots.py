@@ -4,10 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # files only; never needs a display
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from .masks import BUCKETS
 from .metrics import METRIC_INFO
@@ -18,6 +16,9 @@ MID = {b.name: (b.lo_pct + b.hi_pct) / 2 for b in BUCKETS}
 #: read `$...$` as TeX (an image 'a$\frac$b.png' ended the report in a ParseSyntaxException, one
 #: named 'x_$1$_y.png' was shown as a formula); a context, so a caller's own figures keep TeX
 LITERAL_TEXT = {"text.parse_math": False}
+# Figures are made as Figure objects, not through pyplot: files need no display, and pyplot's
+# matplotlib.use("Agg") at import had switched a notebook's (or a GUI script's) own backend, so its
+# plots stopped showing once a report was written from it.
 
 
 def kid_spread(sets: pd.DataFrame) -> pd.Series:
@@ -41,7 +42,7 @@ def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = N
     Each method keeps one colour and legend position across all plots (order of `methods`).
     `metrics`: the report's (`--metrics`), which FID and KID are drawn only if among; None: both."""
     methods = methods or list(dict.fromkeys(summary.method))
-    palette = plt.get_cmap("tab10")
+    palette = matplotlib.colormaps["tab10"]
     colour = {m: palette(i % 10) for i, m in enumerate(methods)}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,7 @@ def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = N
             series["kid"] = pd.DataFrame({"metric": "kid", "bucket": s.bucket, "method": s.method, "mean": s.kid,
                                           "ci_low": s.kid - spread, "ci_high": s.kid + spread})
     for metric, g in series.items():
-        with plt.rc_context(LITERAL_TEXT):
+        with matplotlib.rc_context(LITERAL_TEXT):
             written += _metric_plot(metric, g, methods, colour, out)
     return written
 
@@ -66,7 +67,8 @@ def metric_plots(summary: pd.DataFrame, out: Path, sets: pd.DataFrame | None = N
 def _metric_plot(metric: str, g: pd.DataFrame, methods: list[str], colour: dict, out: Path) -> list[Path]:
     written = []
     higher, scale, label = METRIC_INFO[metric]
-    fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=120)
+    fig = Figure(figsize=(5.2, 3.6), dpi=120)
+    ax = fig.subplots()
     for method in methods:
         h = g[g.method == method]
         if h.empty:
@@ -93,5 +95,4 @@ def _metric_plot(metric: str, g: pd.DataFrame, methods: list[str], colour: dict,
         p = out / f"{metric}.{ext}"
         fig.savefig(p, metadata={"CreationDate": None} if ext == "pdf" else None)  # byte-identical reruns
         written.append(p)
-    plt.close(fig)
     return written

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from html.parser import HTMLParser
 
@@ -884,13 +885,21 @@ def test_single_values_where_python_callers_give_lists_are_taken_as_one(two_runs
     assert rows[0].split("|")[3].strip() == "telea" and {s.split("|")[1].strip() for s in rows[2:]} == {"PSNR ↑", "N"}
 
 
+def _drawn_figures(monkeypatch) -> list:
+    """Every figure the report saves, as it is saved."""
+    from matplotlib.figure import Figure
+
+    figs, save = [], Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: (figs.append(fig), save(fig, *a, **k))[1])
+    return figs
+
+
 def test_a_plot_of_one_bucket_shows_its_interval(tmp_path, monkeypatch):
     """A band is drawn between buckets: over a run of one bucket it had no width, and the plot
     titled 'bands: 95% bootstrap CI' showed a bare point, however wide its interval."""
     from inpaintbench import plots
 
-    figs = []
-    monkeypatch.setattr(plots.plt, "close", figs.append)
+    figs = _drawn_figures(monkeypatch)
     summary = pd.DataFrame({"metric": "psnr", "bucket": ["30-40", "30-40"], "method": ["telea", "biharmonic"],
                             "mean": [20.0, 21.0], "ci_low": [12.0, 20.5], "ci_high": [29.0, 21.5]})
     plots.metric_plots(summary, tmp_path)
@@ -921,9 +930,7 @@ def test_dollar_signs_in_image_names_and_labels_are_drawn_as_written(tmp_path, m
     Image.fromarray(skdata.astronaut()[:256, :256]).save(photos / "x_$1$_y.png")
     run(RunConfig(method="telea", label="telea $\\sqrt$ v2", dataset="folder", data_root=str(photos),
                   buckets=["10-20", "40-50"], deep_metrics=False), tmp_path / "r", log=lambda s: None)
-    figs = []
-    close = plt.close
-    monkeypatch.setattr(plt, "close", lambda fig: (figs.append(fig), close(fig)))
+    figs = _drawn_figures(monkeypatch)
     write_report([tmp_path / "r"], tmp_path / "rep", formats=("html",), log=lambda s: None)
     assert (tmp_path / "rep" / "grids" / "random.png").is_file() and (tmp_path / "rep" / "plots" / "psnr.png").is_file()
     texts = [t for fig in figs for t in fig.findobj(Text) if "$" in t.get_text()]
@@ -931,3 +938,16 @@ def test_dollar_signs_in_image_names_and_labels_are_drawn_as_written(tmp_path, m
     assert "telea $\\sqrt$ v2" in shown and any(s.endswith(("%\na$\\frac$b.png", "%\nx_$1$_y.png")) for s in shown), shown
     assert not any(t.get_parse_math() for t in texts)
     assert plt.rcParams["text.parse_math"]  # a caller's own figures keep TeX
+
+
+def test_writing_a_report_leaves_the_callers_matplotlib_backend_alone(tmp_path):
+    """plots.py and grids.py called matplotlib.use("Agg") on import: a notebook (its inline
+    backend) or a GUI script that wrote a report from Python stopped showing its own plots."""
+    run(RunConfig(method="telea", limit=1, buckets=["10-20"], deep_metrics=False), tmp_path / "r", log=lambda s: None)
+    script = ("import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt\n"
+              "from inpaintbench.report import write_report\n"
+              f"write_report([{str(tmp_path / 'r')!r}], {str(tmp_path / 'rep')!r}, log=lambda s: None)\n"
+              "print(matplotlib.get_backend())")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["svg"] and (tmp_path / "rep" / "plots" / "psnr.png").is_file()
