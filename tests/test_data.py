@@ -1,4 +1,5 @@
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,22 @@ def test_folder_converts_modes_and_bit_depths(tmp_path):
     assert decode_rgb(tmp_path / "f_rgb16.png")[0, 0].tolist() == [1, 128, 255]
     for i in ds.ids():
         assert ds.load(i).shape == (256, 256, 3)
+
+
+def test_a_floating_point_grey_image_is_read_on_its_scale(tmp_path):
+    """A 32-bit float TIFF (written from numpy) on a 0-1 scale went through PIL's conversion, which
+    cuts values to integers: all 0 and 1, scored as a black image without a word."""
+    grey = np.random.default_rng(0).integers(0, 256, (40, 50)).astype(np.uint8)
+    grey[0, :2] = 0, 255
+    for name, values in (("unit.tif", grey / 255), ("byte.tif", grey.astype(np.float64))):
+        Image.fromarray(values.astype(np.float32), mode="F").save(tmp_path / name)
+        got = decode_rgb(tmp_path / name)
+        assert got.shape == (40, 50, 3) and np.array_equal(got[..., 1], grey), name
+    for name, values, said in (("wide.tif", grey * 10.0, "values from 0 to 2550, on neither a 0-1 nor a 0-255 scale"),
+                               ("nan.tif", np.where(grey > 128, np.nan, 0.5), "NaN or infinite values")):
+        Image.fromarray(values.astype(np.float32), mode="F").save(tmp_path / name)
+        with pytest.raises(InputError, match=re.escape(f"{tmp_path / name}: a floating-point image ") + ".*" + re.escape(said)):
+            decode_rgb(tmp_path / name)
 
 
 def test_folders_follow_linked_folders_once_and_name_a_broken_link(tmp_path):

@@ -82,6 +82,21 @@ def unreadable(e: Exception, path: Path, data: bytes | None = None) -> str:
     return f"{type(e).__name__}: {e}"
 
 
+def _float_grey(arr: np.ndarray, path: Path) -> np.ndarray:
+    """A 32-bit float grey image (a TIFF written from numpy) as uint8. PIL's conversion cuts its
+    values to integers, so one on a 0-1 scale became all 0 and 1: scored as a black image without a
+    word. Read on 0-1 where it stays within 1, else on 0-255; any other range is no scale to guess."""
+    if not np.isfinite(arr).all():
+        raise InputError(f"{path}: a floating-point image holding NaN or infinite values")
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < 0 or hi > 255:
+        raise InputError(f"{path}: a floating-point image with values from {lo:.4g} to {hi:.4g}, on neither a 0-1 "
+                         f"nor a 0-255 scale; save it as 8-bit (`(x * 255).round().astype(np.uint8)` for 0-1)")
+    scale = 255.0 if hi <= 1 else 1.0
+    log.info("%s: a floating-point image read on a 0-%s scale", path, 1 if scale == 255 else 255)
+    return np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
+
+
 def decode_rgb(path: Path, data: bytes | None = None) -> np.ndarray:
     """HxWx3 uint8 from any image PIL reads; raises InputError naming the file otherwise.
     `data`: the file's bytes, read from elsewhere (an archive member); `path` then only names it."""
@@ -99,6 +114,8 @@ def decode_rgb(path: Path, data: bytes | None = None) -> np.ndarray:
                     peak = 65535.0 if arr.max() > 255 or mode.startswith("I;16") else 255.0
                     arr = np.clip(np.rint(arr / peak * 255), 0, 255).astype(np.uint8)
                     return np.repeat(arr[..., None], 3, axis=2)
+                if mode == "F":
+                    return np.repeat(_float_grey(np.asarray(im, dtype=np.float64), path)[..., None], 3, axis=2)
                 if mode != "RGB":
                     log.info("%s: converted %s to RGB", path, mode)
                 return np.asarray(im.convert("RGB"))
