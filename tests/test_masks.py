@@ -166,6 +166,20 @@ def test_import_refuses_masks_whose_shape_is_in_their_alpha_channel_only(tmp_pat
     assert not (tmp_path / "out2").exists()
 
 
+def test_import_reads_float_masks_on_their_scale(tmp_path):
+    """A mask saved from numpy as a float TIFF (1.0 the hole) was cut to 0 and 1 by PIL's
+    conversion to grey: every mask came in as no hole, 'outside every bucket'."""
+    src = tmp_path / "src"
+    src.mkdir()
+    hole = np.zeros((256, 256), np.float32)
+    hole[40:140, 30:200] = 1.0
+    Image.fromarray(hole, "F").save(src / "unit.tif")
+    Image.fromarray(hole * 255, "F").save(src / "byte.tif")
+    import_set(src, tmp_path / "out", "hole-white", log=lambda s: None)
+    for name in ("unit.png", "byte.png"):
+        assert np.array_equal(read_hole_png(tmp_path / "out" / name, 256), hole.astype(bool)), name
+
+
 def test_import_refuses_to_write_over_its_sources_or_into_another_set(tmp_path):
     """Imported files keep their source names as PNG: into the source folder they replaced the
     source masks (hole-black ones with their binarised hole-white selves); into a folder holding a

@@ -82,7 +82,7 @@ def unreadable(e: Exception, path: Path, data: bytes | None = None) -> str:
     return f"{type(e).__name__}: {e}"
 
 
-def _float_grey(arr: np.ndarray, path: Path) -> np.ndarray:
+def float_grey(arr: np.ndarray, path: Path) -> np.ndarray:
     """A 32-bit float grey image (a TIFF written from numpy) as uint8. PIL's conversion cuts its
     values to integers, so one on a 0-1 scale became all 0 and 1: scored as a black image without a
     word. Read on 0-1 where it stays within 1, else on 0-255; any other range is no scale to guess."""
@@ -115,7 +115,7 @@ def decode_rgb(path: Path, data: bytes | None = None) -> np.ndarray:
                     arr = np.clip(np.rint(arr / peak * 255), 0, 255).astype(np.uint8)
                     return np.repeat(arr[..., None], 3, axis=2)
                 if mode == "F":
-                    return np.repeat(_float_grey(np.asarray(im, dtype=np.float64), path)[..., None], 3, axis=2)
+                    return np.repeat(float_grey(np.asarray(im, dtype=np.float64), path)[..., None], 3, axis=2)
                 if mode != "RGB":
                     log.info("%s: converted %s to RGB", path, mode)
                 return np.asarray(im.convert("RGB"))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from ..data.image_io import list_images, not_a_folder, unreadable
+from ..data.image_io import float_grey, list_images, not_a_folder, unreadable
 from ..errors import InputError, counted, refuse_below
 from ..paths import safe_name
 from ..protocol import MIN_EVAL_SIZE
@@ -192,7 +192,10 @@ def import_set(src: Path, out: Path, polarity: str, size: int = 256, progress=No
                     raise InputError(f"{p}: its shape is in its alpha channel only (every pixel has one colour), "
                                      f"and the import reads colour: save the masks as greyscale PNGs, hole white or "
                                      f"black, and import those")
-                g = im.convert("L").resize((size, size), Image.NEAREST)
+                # a float mask (numpy's 0-1 saved as a TIFF) was cut to 0 and 1 by PIL's conversion: every
+                # mask came in as no hole, said only as "outside every bucket"
+                levels = Image.fromarray(float_grey(np.asarray(im, np.float64), p)) if im.mode == "F" else im.convert("L")
+                g = levels.resize((size, size), Image.NEAREST)
         except OSError as e:
             raise InputError(f"{p}: not a readable image ({unreadable(e, p)})") from None
         arr = np.asarray(g)
